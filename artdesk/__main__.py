@@ -1,0 +1,3 @@
+from artdesk.cli import main
+
+raise SystemExit(main())

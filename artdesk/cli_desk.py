@@ -1,0 +1,78 @@
+"""Headless desk commands: `artdesk export`, `artdesk bench`."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+EXPORT_CHOICES = ["png", "svg", "ndjson", "ora"]
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("export", help="export a .artdesk project (PNG print presets, SVG, ndjson, ORA)")
+    p.add_argument("project", help="the .artdesk file (or an image / drawing to wrap in a new document)")
+    p.add_argument("--out", required=True, help="output file; its suffix picks the format unless --format")
+    p.add_argument("--format", choices=EXPORT_CHOICES)
+    p.add_argument("--preset", default="tshirt", help="PNG preset: tshirt, printful or screen")
+    p.add_argument("--dtg", action="store_true", help="DTG-safe PNG: no semi-transparent pixels, trimmed")
+    p.set_defaults(func=cmd_export)
+
+    b = sub.add_parser("bench", help="print speed figures (desk, or an engine: doodle, zentangle, ...)")
+    b.add_argument("what", nargs="?", default="desk", help="desk (default), all, or an engine name")
+    b.set_defaults(func=cmd_bench)
+
+
+def cmd_export(args) -> int:
+    from artdesk.document.imports import ImportFailed, import_file
+    from artdesk.document.model import Document
+    from artdesk.document.project import EXTENSION, ProjectFileError, load_project
+    from artdesk.ui.main_window import export_document
+
+    src = Path(args.project)
+    try:
+        if src.suffix.lower() == EXTENSION:
+            doc = load_project(src)
+        else:
+            doc = Document.blank()
+            doc.layers.append(import_file(src, doc))
+    except (ProjectFileError, ImportFailed) as exc:
+        print(f"artdesk export: {exc}", file=sys.stderr)
+        return 2
+    fmt = args.format or Path(args.out).suffix.lower().lstrip(".")
+    if fmt not in EXPORT_CHOICES:
+        print(f"artdesk export: cannot tell the format of '{args.out}'; use --format {'|'.join(EXPORT_CHOICES)}",
+              file=sys.stderr)
+        return 2
+    if fmt == "png":
+        fmt = f"png:{args.preset}"
+    report = export_document(doc, args.out, fmt, args.dtg)
+    if report is not None and hasattr(report, "bytes"):
+        print(f"{args.out}: {report.width}x{report.height}, {report.bytes / 1024 / 1024:.2f} MB")
+        for warning in report.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+    else:
+        print(args.out)
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from artdesk.cli import ENGINE_CLI_MODULES
+
+    targets = ["desk", *ENGINE_CLI_MODULES] if args.what == "all" else [args.what]
+    for name in targets:
+        if name == "desk":
+            from artdesk.bench import bench_desk
+
+            lines = bench_desk()
+        else:
+            try:
+                module = importlib.import_module(f"artdesk.cli_{name}")
+            except ModuleNotFoundError:
+                print(f"== {name}: not part of this build yet")
+                continue
+            lines = module.bench()
+        print(f"== {name}")
+        for line in lines:
+            print(line, flush=True)
+    return 0

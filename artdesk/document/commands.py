@@ -1,0 +1,187 @@
+"""Undoable edits of a Document. Each command has `do(doc)` and `undo(doc)` and a user-facing `text`.
+
+The UI wraps them in QUndoCommand (one undo history); tests and the CLI call them directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from artdesk.document.model import Document, Layer, RasterLayer, Stroke, VectorLayer
+
+
+class Command:
+    text = "Edit"
+
+    def do(self, doc: Document) -> None:
+        raise NotImplementedError
+
+    def undo(self, doc: Document) -> None:
+        raise NotImplementedError
+
+
+def _vector(doc: Document, layer_id: str) -> VectorLayer:
+    layer = doc.layer(layer_id)
+    if not isinstance(layer, VectorLayer):
+        raise TypeError(f"layer '{layer.name}' is not a vector layer")
+    return layer
+
+
+@dataclass
+class AddStroke(Command):
+    layer_id: str
+    stroke: Stroke
+    text: str = "Draw stroke"
+
+    def do(self, doc):
+        _vector(doc, self.layer_id).strokes.append(self.stroke)
+        doc.notify("strokes", self.layer_id)
+
+    def undo(self, doc):
+        _vector(doc, self.layer_id).strokes.remove(self.stroke)
+        doc.notify("strokes", self.layer_id)
+
+
+@dataclass
+class AddStrokes(Command):
+    layer_id: str
+    strokes: list[Stroke]
+    text: str = "Add strokes"
+
+    def do(self, doc):
+        _vector(doc, self.layer_id).strokes.extend(self.strokes)
+        doc.notify("strokes", self.layer_id)
+
+    def undo(self, doc):
+        layer = _vector(doc, self.layer_id)
+        for stroke in self.strokes:
+            layer.strokes.remove(stroke)
+        doc.notify("strokes", self.layer_id)
+
+
+@dataclass
+class RemoveStrokes(Command):
+    """Erase whole strokes (the stroke eraser) or clear a layer."""
+
+    layer_id: str
+    strokes: list[Stroke]
+    text: str = "Erase"
+    _positions: list[int] = field(default_factory=list, repr=False)
+
+    def do(self, doc):
+        layer = _vector(doc, self.layer_id)
+        self._positions = sorted(layer.strokes.index(s) for s in self.strokes)
+        by_pos = {layer.strokes.index(s): s for s in self.strokes}
+        self._removed = [by_pos[i] for i in self._positions]
+        for pos in reversed(self._positions):
+            del layer.strokes[pos]
+        doc.notify("strokes", self.layer_id)
+
+    def undo(self, doc):
+        layer = _vector(doc, self.layer_id)
+        for pos, stroke in zip(self._positions, self._removed):
+            layer.strokes.insert(pos, stroke)
+        doc.notify("strokes", self.layer_id)
+
+
+@dataclass
+class AddLayer(Command):
+    layer: Layer
+    index: int | None = None
+    text: str = "Add layer"
+
+    def do(self, doc):
+        index = len(doc.layers) if self.index is None else self.index
+        doc.layers.insert(index, self.layer)
+        doc.notify("layers", self.layer.id)
+
+    def undo(self, doc):
+        doc.layers.remove(self.layer)
+        doc.notify("layers", self.layer.id)
+
+
+@dataclass
+class RemoveLayer(Command):
+    layer_id: str
+    text: str = "Delete layer"
+
+    def do(self, doc):
+        self._index = doc.index_of(self.layer_id)
+        self._layer = doc.layers.pop(self._index)
+        doc.notify("layers", self.layer_id)
+
+    def undo(self, doc):
+        doc.layers.insert(self._index, self._layer)
+        doc.notify("layers", self.layer_id)
+
+
+@dataclass
+class MoveLayer(Command):
+    """Move a layer to a new index in the stack (0 = bottom)."""
+
+    layer_id: str
+    new_index: int
+    text: str = "Move layer"
+
+    def do(self, doc):
+        self._old_index = doc.index_of(self.layer_id)
+        layer = doc.layers.pop(self._old_index)
+        doc.layers.insert(max(0, min(self.new_index, len(doc.layers))), layer)
+        doc.notify("layers", self.layer_id)
+
+    def undo(self, doc):
+        layer = doc.layers.pop(doc.index_of(self.layer_id))
+        doc.layers.insert(self._old_index, layer)
+        doc.notify("layers", self.layer_id)
+
+
+LAYER_PROPERTIES = {"name": str, "visible": bool, "opacity": float, "resample": str, "rect": tuple}
+
+
+@dataclass
+class SetLayerProperty(Command):
+    layer_id: str
+    prop: str
+    value: object
+    text: str = "Change layer"
+
+    def __post_init__(self):
+        if self.prop not in LAYER_PROPERTIES:
+            raise ValueError(f"cannot change layer property {self.prop!r}")
+        if self.prop == "opacity":
+            self.value = max(0.0, min(1.0, float(self.value)))
+        self.text = {"name": "Rename layer", "visible": "Toggle layer visibility",
+                     "opacity": "Change layer opacity"}.get(self.prop, self.text)
+
+    def do(self, doc):
+        layer = doc.layer(self.layer_id)
+        self._old = getattr(layer, self.prop)
+        setattr(layer, self.prop, self.value)
+        doc.notify("layer", self.layer_id)
+
+    def undo(self, doc):
+        setattr(doc.layer(self.layer_id), self.prop, self._old)
+        doc.notify("layer", self.layer_id)
+
+
+@dataclass
+class SetRasterPixels(Command):
+    layer_id: str
+    pixels: object
+    rect: tuple | None = None
+    text: str = "Change pixels"
+
+    def do(self, doc):
+        layer = doc.layer(self.layer_id)
+        if not isinstance(layer, RasterLayer):
+            raise TypeError(f"layer '{layer.name}' is not a raster layer")
+        self._old = (layer.pixels, layer.rect)
+        layer.pixels = self.pixels
+        if self.rect is not None:
+            layer.rect = tuple(float(v) for v in self.rect)
+        doc.notify("layer", self.layer_id)
+
+    def undo(self, doc):
+        layer = doc.layer(self.layer_id)
+        layer.pixels, layer.rect = self._old
+        doc.notify("layer", self.layer_id)

@@ -1,0 +1,188 @@
+"""What a picture is: strokes, layers, a document. Pure Python + numpy.
+
+Coordinates are document units; a document is `width` x `height` units with the origin at the
+top-left. The default 900 x 1080 has the T-shirt print's 5:6 aspect, so the 4500 x 5400 export is
+exactly 5x. Print renders re-draw the strokes at the target scale.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+
+DEFAULT_SIZE = (900, 1080)
+RESAMPLE_MODES = ("smooth", "crisp")
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass(eq=False)
+class Stroke:
+    """One pen-down..pen-up line. `points` is float32 (N, 4): x, y, pressure 0..1, t seconds."""
+
+    points: np.ndarray
+    color: str = "#000000"
+    width: float = 6.0
+
+    def __post_init__(self) -> None:
+        pts = np.asarray(self.points, dtype=np.float32)
+        if pts.ndim != 2 or pts.shape[1] != 4 or len(pts) == 0:
+            raise ValueError("a stroke needs points as an (N, 4) array of x, y, pressure, t")
+        if not np.isfinite(pts).all():
+            raise ValueError("a stroke's points must be finite numbers")
+        self.points = pts
+
+    @classmethod
+    def from_xy(cls, xy: Iterable[tuple[float, float]], color: str = "#000000", width: float = 6.0,
+                pressure: float = 1.0) -> "Stroke":
+        xy = np.asarray(list(xy), dtype=np.float32).reshape(-1, 2)
+        n = len(xy)
+        pts = np.column_stack([xy, np.full(n, pressure, np.float32), np.arange(n, dtype=np.float32) * 0.01])
+        return cls(pts, color, width)
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        pad = self.width / 2
+        x0, y0 = self.points[:, :2].min(axis=0)
+        x1, y1 = self.points[:, :2].max(axis=0)
+        return float(x0 - pad), float(y0 - pad), float(x1 + pad), float(y1 + pad)
+
+    def distance_to(self, x: float, y: float) -> float:
+        """Shortest distance from (x, y) to the stroke's centre line."""
+        p = self.points[:, :2].astype(np.float64)
+        q = np.array([x, y])
+        if len(p) == 1:
+            return float(np.hypot(*(p[0] - q)))
+        a, b = p[:-1], p[1:]
+        ab = b - a
+        denom = np.maximum((ab * ab).sum(axis=1), 1e-12)
+        s = np.clip(((q - a) * ab).sum(axis=1) / denom, 0.0, 1.0)
+        nearest = a + ab * s[:, None]
+        return float(np.hypot(*(nearest - q).T).min())
+
+    def to_dict(self) -> dict:
+        return {"color": self.color, "width": self.width,
+                "points": np.round(self.points.astype(np.float64), 3).tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Stroke":
+        return cls(np.asarray(data["points"], dtype=np.float32).reshape(-1, 4),
+                   str(data.get("color", "#000000")), float(data.get("width", 6.0)))
+
+
+@dataclass(eq=False)
+class Layer:
+    name: str
+    visible: bool = True
+    opacity: float = 1.0
+    id: str = field(default_factory=new_id)
+    metadata: dict = field(default_factory=dict)
+
+    kind = "layer"
+
+    def is_empty(self) -> bool:
+        raise NotImplementedError
+
+
+@dataclass(eq=False)
+class VectorLayer(Layer):
+    strokes: list[Stroke] = field(default_factory=list)
+
+    kind = "vector"
+
+    def is_empty(self) -> bool:
+        return not self.strokes
+
+
+@dataclass(eq=False)
+class RasterLayer(Layer):
+    """RGBA pixels placed on the document at `rect` (x, y, w, h in document units).
+
+    The pixels keep their own resolution (a 128 px portrait or a 4500 px styled fill); `resample`
+    says how they are scaled for screen and print: "smooth" (bicubic) or "crisp" (nearest).
+    """
+
+    pixels: np.ndarray = field(default_factory=lambda: np.zeros((1, 1, 4), np.uint8))
+    rect: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
+    resample: str = "smooth"
+
+    kind = "raster"
+
+    def __post_init__(self) -> None:
+        px = np.asarray(self.pixels)
+        if px.ndim != 3 or px.shape[2] != 4 or px.dtype != np.uint8:
+            raise ValueError("a raster layer needs RGBA uint8 pixels of shape (H, W, 4)")
+        if self.resample not in RESAMPLE_MODES:
+            raise ValueError(f"resample must be one of {RESAMPLE_MODES}")
+        self.pixels = np.ascontiguousarray(px)
+        self.rect = tuple(float(v) for v in self.rect)
+
+    def is_empty(self) -> bool:
+        return not self.pixels[..., 3].any()
+
+
+Listener = Callable[[str, object], None]
+
+
+class Document:
+    """Layers over a transparent page, plus metadata. Observers hear about every change."""
+
+    def __init__(self, width: int = DEFAULT_SIZE[0], height: int = DEFAULT_SIZE[1]):
+        if width < 1 or height < 1:
+            raise ValueError("a document needs a positive size")
+        self.width = int(width)
+        self.height = int(height)
+        self.layers: list[Layer] = []
+        self.metadata: dict = {}
+        self._listeners: list[Listener] = []
+
+    @classmethod
+    def blank(cls, width: int = DEFAULT_SIZE[0], height: int = DEFAULT_SIZE[1]) -> "Document":
+        doc = cls(width, height)
+        doc.layers.append(VectorLayer(name="Drawing"))
+        return doc
+
+    # -- observers -------------------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def notify(self, what: str, detail: object = None) -> None:
+        for listener in list(self._listeners):
+            listener(what, detail)
+
+    # -- lookups ---------------------------------------------------------------------------
+    def layer(self, layer_id: str) -> Layer:
+        for layer in self.layers:
+            if layer.id == layer_id:
+                return layer
+        raise KeyError(f"no layer with id {layer_id}")
+
+    def index_of(self, layer_id: str) -> int:
+        return self.layers.index(self.layer(layer_id))
+
+    def vector_layers(self) -> list[VectorLayer]:
+        return [layer for layer in self.layers if isinstance(layer, VectorLayer)]
+
+    def all_strokes(self, visible_only: bool = True) -> list[Stroke]:
+        return [s for layer in self.vector_layers() if layer.visible or not visible_only for s in layer.strokes]
+
+    def unique_layer_name(self, base: str) -> str:
+        names = {layer.name for layer in self.layers}
+        if base not in names:
+            return base
+        for i in itertools.count(2):
+            if f"{base} {i}" not in names:
+                return f"{base} {i}"
+        raise AssertionError("unreachable")
+
+    def is_empty(self) -> bool:
+        return all(layer.is_empty() for layer in self.layers)

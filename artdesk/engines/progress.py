@@ -1,0 +1,32 @@
+"""The contract between engines and whoever runs them (the UI's job runner, the CLI, tests).
+
+An engine's long operation is a generator: it `yield`s Progress between steps (rows, tiles,
+decoder steps) and `return`s its result. The runner checks for cancel at every yield, so an engine
+must yield at least every ~100 ms of work. Engines never import Qt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Generator
+
+
+@dataclass
+class Progress:
+    fraction: float  # 0..1
+    message: str = ""
+    preview: Any = None  # optional plain data (numpy array, stroke list) for a live preview
+
+
+Job = Generator[Progress, None, Any]
+
+
+def run_to_end(job: Job, on_progress: Callable[[Progress], None] | None = None) -> Any:
+    """Drive a job generator to completion without a UI (CLI, tests) and return its result."""
+    while True:
+        try:
+            progress = next(job)
+        except StopIteration as stop:
+            return stop.value
+        if on_progress is not None:
+            on_progress(progress)

@@ -1,0 +1,1 @@
+"""Getting pictures out: print PNG presets, SVG, Quick, Draw! ndjson, OpenRaster."""

@@ -1,0 +1,134 @@
+"""The one renderer of a document, for the screen and for print.
+
+`paint_document` draws with a QPainter in document units; the canvas calls it with its zoom and
+pan transform, print export with a scale of (print px / document unit), so a 4500 x 5400 export
+is the same picture re-drawn from the strokes, never upscaled pixels. Uses QtGui only (no
+widgets), so it runs headless with the offscreen platform.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPainterPath, QPen
+
+from artdesk.document.model import Document, Layer, RasterLayer, Stroke, VectorLayer
+
+MIN_PRESSURE = 0.08
+
+
+def ensure_gui_app() -> None:
+    """QPainter needs a QGuiApplication for fonts; make an offscreen one for headless use."""
+    if QGuiApplication.instance() is None:
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        ensure_gui_app.app = QGuiApplication([])  # keep a reference for the process
+
+
+def stroke_has_pressure(stroke: Stroke) -> bool:
+    p = stroke.points[:, 2]
+    return bool(np.ptp(p) > 1e-3)
+
+
+def paint_stroke(painter: QPainter, stroke: Stroke, color: QColor | None = None) -> None:
+    color = QColor(stroke.color) if color is None else color
+    pts = stroke.points
+    if len(pts) == 1 or not stroke_has_pressure(stroke):
+        width = stroke.width * max(float(pts[0, 2]), MIN_PRESSURE)
+        pen = QPen(color, width, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
+        painter.setPen(pen)
+        if len(pts) == 1:
+            painter.drawPoint(QPointF(float(pts[0, 0]), float(pts[0, 1])))
+            return
+        path = QPainterPath(QPointF(float(pts[0, 0]), float(pts[0, 1])))
+        for x, y in pts[1:, :2].tolist():
+            path.lineTo(x, y)
+        painter.setBrush(Qt.NoBrush)
+        painter.drawPath(path)
+        return
+    # pressure varies: one segment per pair of points, width from the mean pressure
+    pressures = np.maximum((pts[1:, 2] + pts[:-1, 2]) / 2, MIN_PRESSURE)
+    pen = QPen(color, stroke.width, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
+    xy = pts[:, :2].tolist()
+    for i, p in enumerate(pressures.tolist()):
+        pen.setWidthF(stroke.width * p)
+        painter.setPen(pen)
+        painter.drawLine(QPointF(*xy[i]), QPointF(*xy[i + 1]))
+
+
+def numpy_to_qimage(pixels: np.ndarray) -> QImage:
+    """RGBA uint8 (H, W, 4) -> a QImage that owns a copy of the pixels."""
+    pixels = np.ascontiguousarray(pixels)
+    h, w = pixels.shape[:2]
+    return QImage(pixels.data, w, h, 4 * w, QImage.Format_RGBA8888).copy()
+
+
+def qimage_to_numpy(image: QImage) -> np.ndarray:
+    """Any QImage -> straight-alpha RGBA uint8 (H, W, 4), a copy."""
+    image = image.convertToFormat(QImage.Format_RGBA8888)
+    w, h = image.width(), image.height()
+    arr = np.frombuffer(image.constBits(), np.uint8, count=image.bytesPerLine() * h)
+    return arr.reshape(h, image.bytesPerLine())[:, : 4 * w].reshape(h, w, 4).copy()
+
+
+def paint_raster(painter: QPainter, layer: RasterLayer, image: QImage | None = None) -> None:
+    image = numpy_to_qimage(layer.pixels) if image is None else image
+    painter.setRenderHint(QPainter.SmoothPixmapTransform, layer.resample == "smooth")
+    painter.drawImage(QRectF(*layer.rect), image)
+
+
+def paint_layer(painter: QPainter, layer: Layer, raster_cache: dict | None = None) -> None:
+    if isinstance(layer, VectorLayer):
+        for stroke in layer.strokes:
+            paint_stroke(painter, stroke)
+    elif isinstance(layer, RasterLayer):
+        image = None
+        if raster_cache is not None:
+            key = (layer.id, id(layer.pixels))
+            image = raster_cache.get(key)
+            if image is None:
+                image = raster_cache[key] = numpy_to_qimage(layer.pixels)
+        paint_raster(painter, layer, image)
+
+
+def paint_document(painter: QPainter, doc: Document, device_size: tuple[int, int],
+                   raster_cache: dict | None = None, skip: set[str] | None = None) -> None:
+    """Draw every visible layer, bottom first. The painter's transform maps document units to the
+    device; `device_size` is the device's pixel size, for the offscreen buffer of a layer whose
+    opacity is below 1. `skip` names layer ids to leave out."""
+    painter.setRenderHint(QPainter.Antialiasing, True)
+    for layer in doc.layers:
+        if not layer.visible or layer.opacity <= 0 or (skip and layer.id in skip):
+            continue
+        if layer.opacity >= 1.0:
+            paint_layer(painter, layer, raster_cache)
+            continue
+        buffer = QImage(*device_size, QImage.Format_ARGB32_Premultiplied)
+        buffer.fill(Qt.transparent)
+        sub = QPainter(buffer)
+        sub.setRenderHint(QPainter.Antialiasing, True)
+        sub.setTransform(painter.transform())
+        paint_layer(sub, layer, raster_cache)
+        sub.end()
+        transform = painter.transform()
+        painter.resetTransform()
+        painter.setOpacity(layer.opacity)
+        painter.drawImage(0, 0, buffer)
+        painter.setOpacity(1.0)
+        painter.setTransform(transform)
+
+
+def render_document(doc: Document, width: int, height: int, skip: set[str] | None = None) -> np.ndarray:
+    """Render the document at `width` x `height` pixels (any scale) -> RGBA uint8, transparent page."""
+    ensure_gui_app()
+    image = QImage(width, height, QImage.Format_ARGB32_Premultiplied)
+    if image.isNull():
+        raise MemoryError(f"not enough memory for a {width} x {height} image")
+    image.fill(Qt.transparent)
+    painter = QPainter(image)
+    painter.scale(width / doc.width, height / doc.height)
+    paint_document(painter, doc, (width, height), skip=skip)
+    painter.end()
+    return qimage_to_numpy(image)

@@ -1,0 +1,1 @@
+"""Opening ONNX models: manifest, checksums, provider choice, session cache."""

@@ -1,0 +1,172 @@
+"""The one place that opens ONNX models.
+
+Models are listed in models/manifest.json (`{"format": 1, "models": [{"id", "file", "sha256",
+"task", "licence", "inputs", "training"}, ...]}`). A model is opened by id: its file's sha256 is
+checked against the manifest, the provider is CUDA when onnxruntime offers it and it works,
+else CPU ("force CPU" turns CUDA off), and sessions are cached. Every failure is a ModelError
+whose message tells the user what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from artdesk.paths import models_dir, resources_dir
+
+
+class ModelError(Exception):
+    """A model is missing, damaged or unusable; the message is for people."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    id: str
+    path: Path
+    sha256: str
+    info: dict
+
+
+_lock = threading.RLock()
+_force_cpu = False
+_provider_probe: list[str] | None = None
+_sessions: dict[tuple, object] = {}
+_verified: dict[tuple, bool] = {}
+
+
+def set_force_cpu(value: bool) -> None:
+    global _force_cpu
+    with _lock:
+        if bool(value) != _force_cpu:
+            _force_cpu = bool(value)
+            _sessions.clear()
+
+
+def force_cpu() -> bool:
+    return _force_cpu
+
+
+def available_providers() -> list[str]:
+    """Providers that really work here, probed once, quietly (onnxruntime-gpu lists CUDA even
+    without a GPU and then logs loudly when asked for it)."""
+    global _provider_probe
+    with _lock:
+        if _provider_probe is None:
+            import onnxruntime as ort
+
+            listed = ort.get_available_providers()
+            found = ["CPUExecutionProvider"]
+            if "CUDAExecutionProvider" in listed and _cuda_works(ort):
+                found.insert(0, "CUDAExecutionProvider")
+            _provider_probe = found
+        return list(_provider_probe)
+
+
+def _cuda_works(ort) -> bool:
+    """Open a one-node model on CUDA with logging silenced; True only if CUDA was really used."""
+    try:
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        sess = ort.InferenceSession(str(resources_dir() / "probe_identity.onnx"), opts,
+                                    providers=["CUDAExecutionProvider"])
+        return "CUDAExecutionProvider" in sess.get_providers()
+    except Exception:  # any failure means: no usable GPU
+        return False
+
+
+def active_provider() -> str:
+    providers = available_providers()
+    return "CPUExecutionProvider" if _force_cpu else providers[0]
+
+
+def provider_description() -> str:
+    name = active_provider()
+    text = {"CUDAExecutionProvider": "GPU (CUDA)", "CPUExecutionProvider": "CPU"}.get(name, name)
+    if _force_cpu and "CUDAExecutionProvider" in available_providers():
+        text += " (forced; a GPU is available)"
+    return text
+
+
+def load_manifest(directory: Path | None = None) -> dict[str, ModelEntry]:
+    directory = Path(directory or models_dir())
+    manifest = directory / "manifest.json"
+    if not manifest.is_file():
+        raise ModelError(f"The model list {manifest} is missing; reinstall ArtDesk or run `artdesk train`.")
+    try:
+        data = json.loads(manifest.read_text("utf-8"))
+        entries = {}
+        for item in data["models"]:
+            entries[item["id"]] = ModelEntry(item["id"], directory / item["file"], item["sha256"].lower(), item)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ModelError(f"The model list {manifest} is damaged ({exc}); reinstall ArtDesk.") from exc
+    return entries
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify(entry: ModelEntry) -> None:
+    if not entry.path.is_file():
+        raise ModelError(f"The model '{entry.id}' is missing ({entry.path.name}); reinstall ArtDesk or "
+                         f"re-make it with `artdesk train`.")
+    stat = entry.path.stat()
+    key = (str(entry.path), stat.st_size, stat.st_mtime_ns)
+    with _lock:
+        if _verified.get(key):
+            return
+    if file_sha256(entry.path) != entry.sha256:
+        raise ModelError(f"The model '{entry.id}' is damaged (its checksum does not match the manifest); "
+                         "reinstall ArtDesk or re-make it with `artdesk train`.")
+    with _lock:
+        _verified[key] = True
+
+
+def open_session(model_id: str, directory: Path | None = None):
+    """An onnxruntime InferenceSession for a manifest model, cached, checked, on the right provider."""
+    entries = load_manifest(directory)
+    if model_id not in entries:
+        raise ModelError(f"No model called '{model_id}' is installed.")
+    entry = entries[model_id]
+    verify(entry)
+    provider = active_provider()
+    key = (str(entry.path), entry.sha256, provider)
+    with _lock:
+        if key in _sessions:
+            return _sessions[key]
+    session = open_onnx_file(entry.path, provider, label=entry.id)
+    with _lock:
+        _sessions[key] = session
+    return session
+
+
+def open_onnx_file(path: Path, provider: str | None = None, label: str | None = None):
+    """Open any ONNX file (also user-supplied ones) with clear errors."""
+    import onnxruntime as ort
+
+    label = label or Path(path).name
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    opts.intra_op_num_threads = max(1, min(4, (os.cpu_count() or 2)))
+    providers = [provider or active_provider()]
+    if providers[0] != "CPUExecutionProvider":
+        providers.append("CPUExecutionProvider")
+    try:
+        return ort.InferenceSession(str(path), opts, providers=providers)
+    except Exception as exc:  # onnxruntime raises its own exception types for bad graphs
+        raise ModelError(f"The model '{label}' could not be loaded; the file is damaged or not an ONNX "
+                         f"model ({type(exc).__name__}).") from exc
+
+
+def clear_cache() -> None:
+    with _lock:
+        _sessions.clear()
+        _verified.clear()

@@ -1,0 +1,677 @@
+"""The main window: canvas, docks (gallery, generation, layers), menus, undo, files, jobs."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QColor, QDesktopServices, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QDialog, QDialogButtonBox,
+                               QDockWidget, QFileDialog, QFormLayout, QLabel, QMainWindow,
+                               QMessageBox, QProgressBar, QPushButton, QSpinBox, QToolBar)
+
+from artdesk import __version__
+from artdesk.document import commands as cmds
+from artdesk.document.imports import ImportFailed, import_file
+from artdesk.document.model import Document, RasterLayer, VectorLayer
+from artdesk.document.project import EXTENSION, ProjectFileError, load_project, save_project
+from artdesk.export import png as png_export
+from artdesk.export.ora import export_ora
+from artdesk.export.vector import export_ndjson, export_svg
+from artdesk.paths import recovery_dir, user_log_dir
+from artdesk.runtime import models as runtime
+from artdesk.ui.canvas import CanvasView
+from artdesk.ui.gallery import StyleGallery
+from artdesk.ui.jobs import JobRunner
+from artdesk.ui.layers import LayersPanel
+from artdesk.ui.panel import GenerationPanel
+from artdesk.ui.undo import DocumentCommand
+
+log = logging.getLogger("artdesk.window")
+
+AUTOSAVE_MS = 30_000
+PROJECT_FILTER = f"ArtDesk project (*{EXTENSION})"
+IMPORT_FILTER = "Images and drawings (*.png *.jpg *.jpeg *.ndjson *.npz);;All files (*)"
+EXPORT_FORMATS = [
+    ("png:tshirt", "PNG — T-shirt (Merch) 4500x5400 @300 dpi", ".png"),
+    ("png:printful", "PNG — Printful 12x16 in @300 dpi", ".png"),
+    ("png:screen", "PNG — Screen (canvas size)", ".png"),
+    ("svg", "SVG — vector layers", ".svg"),
+    ("ndjson", "Quick, Draw! ndjson — the doodle", ".ndjson"),
+    ("ora", "OpenRaster (.ora) — layers for Krita, GIMP, MyPaint", ".ora"),
+]
+
+
+def snapshot(doc: Document) -> Document:
+    """A copy safe to read on a worker while the user keeps drawing (arrays are never mutated
+    in place, so sharing them is fine)."""
+    copy_doc = Document(doc.width, doc.height)
+    copy_doc.metadata = copy.deepcopy(doc.metadata)
+    for layer in doc.layers:
+        twin = copy.copy(layer)
+        if isinstance(layer, VectorLayer):
+            twin.strokes = list(layer.strokes)
+        copy_doc.layers.append(twin)
+    return copy_doc
+
+
+def export_document(doc: Document, path: str, fmt: str, dtg: bool = False):
+    """Write one export; returns a report (PNG) or None. Runs on a worker."""
+    if fmt.startswith("png:"):
+        return png_export.export_png(doc, path, fmt.split(":", 1)[1], dtg=dtg)
+    if fmt == "svg":
+        return export_svg(doc, path)
+    if fmt == "ndjson":
+        return export_ndjson(doc, path, doc.metadata.get("category", "doodle"))
+    if fmt == "ora":
+        return export_ora(doc, path)
+    raise ValueError(f"unknown export format {fmt}")
+
+
+class ExportDialog(QDialog):
+    def __init__(self, parent=None, fmt: str = "png:tshirt", dtg: bool = False):
+        super().__init__(parent)
+        self.setWindowTitle("Export")
+        self.format = QComboBox()
+        for key, label, _ in EXPORT_FORMATS:
+            self.format.addItem(label, key)
+        self.format.setCurrentIndex(max(0, self.format.findData(fmt)))
+        self.dtg = QCheckBox("DTG-safe: no semi-transparent pixels, trimmed to the picture")
+        self.dtg.setChecked(dtg)
+        self.format.currentIndexChanged.connect(self._sync)
+        form = QFormLayout(self)
+        form.addRow("Format", self.format)
+        form.addRow("", self.dtg)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self._sync()
+
+    def _sync(self) -> None:
+        self.dtg.setEnabled(str(self.format.currentData()).startswith("png:"))
+
+
+class MainWindow(QMainWindow):
+    documentReplaced = Signal(object)
+    jobFailed = Signal(str)
+
+    def __init__(self, settings: QSettings | None = None):
+        super().__init__()
+        self.settings = settings or QSettings("ArtDesk", "ArtDesk")
+        runtime.set_force_cpu(self._setting_bool("force_cpu", False))
+        self.document: Document = Document.blank()
+        self.path: Path | None = None
+        self.undo_stack = QUndoStack(self)
+        self.jobs = JobRunner(self)
+        self.recovery_path = recovery_dir() / f"recovery-{os.getpid()}{EXTENSION}"
+        self._autosaved_index = 0
+        self.last_export = None
+
+        self.canvas = CanvasView()
+        self.setCentralWidget(self.canvas)
+        self.layers = LayersPanel()
+        self.gallery = StyleGallery()
+        self.panel = GenerationPanel(self)
+        self._docks()
+        self._status_bar()
+        self._actions()
+        self._connect()
+        self.set_document(self.document, None)
+
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setInterval(AUTOSAVE_MS)
+        self.autosave_timer.timeout.connect(self.autosave)
+        self.autosave_timer.start()
+        self.resize(1280, 860)
+
+    # -- construction ---------------------------------------------------------------------
+    def _setting_bool(self, key: str, default: bool) -> bool:
+        value = self.settings.value(key, default)
+        return value in (True, "true", "1", 1)
+
+    def _docks(self) -> None:
+        for title, widget, area, name in (
+            ("Style gallery", self.gallery, Qt.LeftDockWidgetArea, "galleryDock"),
+            ("Generate", self.panel, Qt.RightDockWidgetArea, "generateDock"),
+            ("Layers", self.layers, Qt.RightDockWidgetArea, "layersDock"),
+        ):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(name)
+            dock.setWidget(widget)
+            self.addDockWidget(area, dock)
+            setattr(self, name, dock)
+
+    def _status_bar(self) -> None:
+        bar = self.statusBar()
+        self.job_label = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the running job (Esc)")
+        self.cancel_button.clicked.connect(self.jobs.cancel_all)
+        self.zoom_label = QLabel("100%")
+        for w in (self.job_label, self.progress, self.cancel_button):
+            bar.addPermanentWidget(w)
+            w.setVisible(False)
+        bar.addPermanentWidget(self.zoom_label)
+
+    def _action(self, text, slot, shortcut=None, tip=None, checkable=False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        return action
+
+    def _actions(self) -> None:
+        mb = self.menuBar()
+        file_menu = mb.addMenu("&File")
+        self.act = {}
+        a = self.act
+        a["new"] = self._action("&New", self.new_document, QKeySequence.New)
+        a["open"] = self._action("&Open…", self.open_dialog, QKeySequence.Open)
+        a["save"] = self._action("&Save", self.save, QKeySequence.Save)
+        a["save_as"] = self._action("Save &As…", self.save_as, QKeySequence("Ctrl+Shift+S"))
+        a["import"] = self._action("&Import…", self.import_dialog, QKeySequence("Ctrl+I"),
+                                   "Add a PNG/JPEG image or a Quick, Draw!/sketch-rnn drawing as a layer")
+        a["export"] = self._action("&Export…", self.export_dialog, QKeySequence("Ctrl+E"))
+        a["quit"] = self._action("&Quit", self.close, QKeySequence.Quit)
+        for key in ("new", "open", "save", "save_as"):
+            file_menu.addAction(a[key])
+        file_menu.addSeparator()
+        file_menu.addAction(a["import"])
+        file_menu.addAction(a["export"])
+        self.file_menu = file_menu
+        file_menu.addSeparator()
+        file_menu.addAction(a["quit"])
+
+        edit = mb.addMenu("&Edit")
+        a["undo"] = self._action("&Undo", self.undo_stack.undo, QKeySequence.Undo)
+        a["redo"] = self._action("&Redo", self.undo_stack.redo, QKeySequence("Ctrl+Shift+Z"))
+        a["redo"].setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        a["undo"].setEnabled(False)
+        a["redo"].setEnabled(False)
+        self.undo_stack.canUndoChanged.connect(a["undo"].setEnabled)
+        self.undo_stack.canRedoChanged.connect(a["redo"].setEnabled)
+        self.undo_stack.undoTextChanged.connect(lambda t: a["undo"].setStatusTip(f"Undo {t}"))
+        self.undo_stack.redoTextChanged.connect(lambda t: a["redo"].setStatusTip(f"Redo {t}"))
+        a["clear"] = self._action("C&lear layer", self.clear_layer, QKeySequence("Ctrl+Shift+Delete"))
+        a["brush"] = self._action("&Brush", lambda: self.set_tool("brush"), QKeySequence("B"), checkable=True)
+        a["eraser"] = self._action("Stroke &eraser", lambda: self.set_tool("eraser"), QKeySequence("E"), checkable=True)
+        a["color"] = self._action("Brush &colour…", self.choose_color, QKeySequence("C"))
+        a["bigger"] = self._action("Bigger brush", lambda: self.size_box.setValue(self.size_box.value() + 2), QKeySequence("]"))
+        a["smaller"] = self._action("Smaller brush", lambda: self.size_box.setValue(self.size_box.value() - 2), QKeySequence("["))
+        a["force_cpu"] = self._action("Force &CPU for models", self.toggle_force_cpu, checkable=True)
+        a["force_cpu"].setChecked(runtime.force_cpu())
+        for key in ("undo", "redo", None, "brush", "eraser", "color", "bigger", "smaller", None, "clear", None, "force_cpu"):
+            edit.addSeparator() if key is None else edit.addAction(a[key])
+
+        view = mb.addMenu("&View")
+        a["zoom_in"] = self._action("Zoom &in", self.canvas.zoom_in, QKeySequence.ZoomIn)
+        a["zoom_out"] = self._action("Zoom &out", self.canvas.zoom_out, QKeySequence.ZoomOut)
+        a["zoom_fit"] = self._action("&Fit to window", self.canvas.fit_to_window, QKeySequence("Ctrl+0"))
+        a["zoom_100"] = self._action("&Actual size", self.canvas.zoom_actual, QKeySequence("Ctrl+1"))
+        for key in ("zoom_in", "zoom_out", "zoom_fit", "zoom_100"):
+            view.addAction(a[key])
+        view.addSeparator()
+        for dock in (self.galleryDock, self.generateDock, self.layersDock):
+            view.addAction(dock.toggleViewAction())
+
+        help_menu = mb.addMenu("&Help")
+        a["log"] = self._action("Show &log", self.show_log)
+        a["about"] = self._action("&About ArtDesk", self.about)
+        help_menu.addAction(a["log"])
+        help_menu.addAction(a["about"])
+
+        a["cancel_job"] = self._action("Cancel job", self.jobs.cancel_all, QKeySequence("Esc"))
+        a["cancel_job"].setShortcutContext(Qt.WindowShortcut)
+        self.addAction(a["cancel_job"])
+
+        tools = QToolBar("Tools")
+        tools.setObjectName("toolsBar")
+        self.addToolBar(tools)
+        for key in ("new", "open", "save", "export", None, "undo", "redo", None, "brush", "eraser", "color"):
+            tools.addSeparator() if key is None else tools.addAction(a[key])
+        tools.addWidget(QLabel(" Size "))
+        self.size_box = QSpinBox()
+        self.size_box.setRange(1, 120)
+        self.size_box.setValue(int(self.settings.value("brush_size", 6)))
+        self.size_box.valueChanged.connect(self._size_changed)
+        tools.addWidget(self.size_box)
+        color = QColor(str(self.settings.value("brush_color", "#1d1d1f")))
+        self.canvas.brush_color = color if color.isValid() else QColor("#1d1d1f")
+        self.canvas.brush_size = self.size_box.value()
+        self.set_tool("brush")
+        self._update_color_icon()
+
+    def _connect(self) -> None:
+        self.canvas.strokeFinished.connect(self.add_stroke)
+        self.canvas.eraseFinished.connect(self.erase_strokes)
+        self.canvas.filesDropped.connect(self.import_files)
+        self.canvas.patternDropped.connect(self.pattern_dropped)
+        self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        self.layers.command.connect(self.push)
+        self.layers.activeLayerChanged.connect(self._active_layer_changed)
+        self.layers.newVectorLayerRequested.connect(self.new_vector_layer)
+        self.layers.importRequested.connect(self.import_dialog)
+        self.gallery.message.connect(self.statusBar().showMessage)
+        self.gallery.error.connect(self.show_error)
+        self.undo_stack.cleanChanged.connect(self._update_title)
+        self.undo_stack.indexChanged.connect(self._update_title)
+        self.jobs.started.connect(self._job_started)
+        self.jobs.ended.connect(self._job_ended)
+
+    # -- document and undo ----------------------------------------------------------------
+    def set_document(self, doc: Document, path: Path | None, dirty: bool = False) -> None:
+        self.jobs.cancel_all()
+        self.undo_stack.clear()
+        self.document = doc
+        self.path = path
+        self.canvas.set_document(doc)
+        self.layers.set_document(doc)
+        self._active_layer_changed(self.layers.active_id)
+        if dirty:
+            self.undo_stack.resetClean()
+            self._force_dirty = True
+        else:
+            self._force_dirty = False
+            self.undo_stack.setClean()
+        self._autosaved_index = -1
+        self._update_title()
+        self.documentReplaced.emit(doc)
+
+    def is_dirty(self) -> bool:
+        return self._force_dirty or not self.undo_stack.isClean()
+
+    def push(self, command: cmds.Command) -> None:
+        self.undo_stack.push(DocumentCommand(self.document, command))
+
+    def begin_macro(self, text: str) -> None:
+        self.undo_stack.beginMacro(text)
+
+    def end_macro(self) -> None:
+        self.undo_stack.endMacro()
+
+    def _update_title(self, *args) -> None:
+        name = self.path.name if self.path else "Untitled"
+        self.setWindowTitle(f"{name}[*] — ArtDesk")
+        self.setWindowModified(self.is_dirty())
+
+    def _active_layer_changed(self, layer_id) -> None:
+        self.canvas.active_layer_id = layer_id
+
+    def active_layer(self):
+        try:
+            return self.document.layer(self.layers.active_id)
+        except KeyError:
+            return None
+
+    def ensure_vector_layer(self) -> str:
+        """The active layer if it is a vector layer, else a new one above it (within the current
+        undo macro, if any)."""
+        layer = self.active_layer()
+        if isinstance(layer, VectorLayer):
+            return layer.id
+        new = VectorLayer(name=self.document.unique_layer_name("Drawing"))
+        self.push(cmds.AddLayer(new))
+        self.layers.select(new.id)
+        return new.id
+
+    def add_stroke(self, stroke) -> None:
+        self.undo_stack.beginMacro("Draw stroke")
+        layer_id = self.ensure_vector_layer()
+        self.push(cmds.AddStroke(layer_id, stroke))
+        self.undo_stack.endMacro()
+
+    def erase_strokes(self, strokes: list) -> None:
+        layer = self.active_layer()
+        if isinstance(layer, VectorLayer):
+            strokes = [s for s in strokes if s in layer.strokes]
+            if strokes:
+                self.push(cmds.RemoveStrokes(layer.id, strokes))
+
+    def clear_layer(self) -> None:
+        layer = self.active_layer()
+        if isinstance(layer, VectorLayer) and layer.strokes:
+            self.push(cmds.RemoveStrokes(layer.id, list(layer.strokes), text="Clear layer"))
+        elif isinstance(layer, RasterLayer):
+            import numpy as np
+
+            self.push(cmds.SetRasterPixels(layer.id, np.zeros_like(layer.pixels), text="Clear layer"))
+
+    def new_vector_layer(self) -> None:
+        layer = VectorLayer(name=self.document.unique_layer_name("Drawing"))
+        self.push(cmds.AddLayer(layer))
+        self.layers.select(layer.id)
+
+    def add_layer(self, layer, text: str = "Add layer") -> None:
+        """Add a finished layer (an import or a generated result) as one undo step."""
+        self.push(cmds.AddLayer(layer, text=text))
+        self.layers.select(layer.id)
+
+    def add_raster_layer(self, pixels, name: str, metadata: dict | None = None, rect=None,
+                         resample: str = "smooth") -> RasterLayer:
+        """Engines' results land here: a new raster layer (fitted to the page unless `rect`)."""
+        from artdesk.document.imports import fit_rect
+
+        h, w = pixels.shape[:2]
+        layer = RasterLayer(name=self.document.unique_layer_name(name), pixels=pixels,
+                            rect=rect or fit_rect(w, h, self.document), resample=resample,
+                            metadata=metadata or {})
+        self.add_layer(layer, text=f"Add {name}")
+        return layer
+
+    # -- tools ----------------------------------------------------------------------------
+    def set_tool(self, tool: str) -> None:
+        self.canvas.tool = tool
+        self.act["brush"].setChecked(tool == "brush")
+        self.act["eraser"].setChecked(tool == "eraser")
+        self.statusBar().showMessage("Brush: draw with the mouse or a pen" if tool == "brush"
+                                     else "Stroke eraser: touch strokes to remove them", 3000)
+
+    def choose_color(self) -> None:
+        color = QColorDialog.getColor(self.canvas.brush_color, self, "Brush colour")
+        if color.isValid():
+            self.set_color(color)
+
+    def set_color(self, color: QColor) -> None:
+        self.canvas.brush_color = color
+        self.settings.setValue("brush_color", color.name())
+        self._update_color_icon()
+
+    def _update_color_icon(self) -> None:
+        from PySide6.QtGui import QIcon, QPixmap
+
+        pixmap = QPixmap(16, 16)
+        pixmap.fill(self.canvas.brush_color)
+        self.act["color"].setIcon(QIcon(pixmap))
+
+    def _size_changed(self, value: int) -> None:
+        self.canvas.brush_size = float(value)
+        self.settings.setValue("brush_size", value)
+
+    def toggle_force_cpu(self, checked: bool) -> None:
+        runtime.set_force_cpu(checked)
+        self.settings.setValue("force_cpu", checked)
+        self.statusBar().showMessage(f"Models run on: {runtime.provider_description()}", 4000)
+
+    # -- files ----------------------------------------------------------------------------
+    def maybe_save(self) -> bool:
+        """True if it is fine to drop the current document (saved, discarded, or clean)."""
+        if not self.is_dirty():
+            return True
+        answer = self.ask_save_changes()
+        if answer == QMessageBox.Save:
+            return self.save()
+        return answer == QMessageBox.Discard
+
+    def ask_save_changes(self):
+        name = self.path.name if self.path else "Untitled"
+        return QMessageBox.warning(self, "Unsaved changes", f"Save the changes to {name}?",
+                                   QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
+                                   QMessageBox.Save)
+
+    def new_document(self) -> None:
+        if self.maybe_save():
+            self.set_document(Document.blank(), None)
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open", self._last_dir(),
+                                              f"{PROJECT_FILTER};;Images (*.png *.jpg *.jpeg);;All files (*)")
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | os.PathLike) -> bool:
+        """Open a project (or an image as a new document). On failure the current document stays."""
+        path = Path(path)
+        if not self.maybe_save():
+            return False
+        try:
+            if path.suffix.lower() == EXTENSION:
+                doc = load_project(path)
+                self.set_document(doc, path)
+            else:
+                doc = Document.blank()
+                layer = import_file(path, doc)
+                doc.layers.append(layer)
+                self.set_document(doc, None, dirty=True)
+        except (ProjectFileError, ImportFailed) as exc:
+            self.show_error("Cannot open this file", str(exc))
+            return False
+        self.settings.setValue("last_dir", str(path.parent))
+        self.statusBar().showMessage(f"Opened {path.name}", 4000)
+        return True
+
+    def save(self) -> bool:
+        if self.path is None:
+            return self.save_as()
+        return self.save_to(self.path)
+
+    def save_as(self) -> bool:
+        start = str(self.path or Path(self._last_dir()) / f"Untitled{EXTENSION}")
+        path, _ = QFileDialog.getSaveFileName(self, "Save As", start, PROJECT_FILTER)
+        if not path:
+            return False
+        if not path.endswith(EXTENSION):
+            path += EXTENSION
+        return self.save_to(Path(path))
+
+    def save_to(self, path: Path) -> bool:
+        try:
+            save_project(self.document, path)
+        except OSError as exc:
+            self.show_error("Could not save", f"Saving to {path} failed: {exc.strerror or exc}. "
+                            "Your drawing is still open; try another folder.")
+            return False
+        self.path = Path(path)
+        self._force_dirty = False
+        self.undo_stack.setClean()
+        self.settings.setValue("last_dir", str(self.path.parent))
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {self.path.name}", 4000)
+        return True
+
+    def _last_dir(self) -> str:
+        return str(self.settings.value("last_dir", str(Path.home())))
+
+    def import_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Import", self._last_dir(), IMPORT_FILTER)
+        if files:
+            self.import_files(files)
+
+    def import_files(self, paths: list, point=None) -> None:
+        for path in paths:
+            if str(path).lower().endswith(EXTENSION):
+                self.open_path(path)
+                return
+            try:
+                layer = import_file(path, self.document)
+            except ImportFailed as exc:
+                self.show_error("Cannot import this file", str(exc))
+                continue
+            self.add_layer(layer, text=f"Import {Path(path).name}")
+
+    def pattern_dropped(self, path: str, point) -> None:
+        """Until a zentangle fill takes over this drop, a dropped pattern comes in as an image."""
+        self.import_files([path], point)
+
+    # -- export ---------------------------------------------------------------------------
+    def export_dialog(self) -> None:
+        dialog = ExportDialog(self, str(self.settings.value("export_format", "png:tshirt")),
+                              self._setting_bool("export_dtg", False))
+        if dialog.exec() != QDialog.Accepted:
+            return
+        fmt = dialog.format.currentData()
+        suffix = next(s for k, _, s in EXPORT_FORMATS if k == fmt)
+        stem = self.path.stem if self.path else "artdesk"
+        path, _ = QFileDialog.getSaveFileName(self, "Export", str(Path(self._last_dir()) / f"{stem}{suffix}"),
+                                              f"*{suffix}")
+        if path:
+            if not path.lower().endswith(suffix):
+                path += suffix
+            self.settings.setValue("export_format", fmt)
+            self.settings.setValue("export_dtg", dialog.dtg.isChecked())
+            self.export_to(path, fmt, dialog.dtg.isChecked())
+
+    def export_to(self, path: str, fmt: str = "png:tshirt", dtg: bool = False):
+        """Export on a worker (a print PNG takes a second or two); the UI stays live."""
+        return self.run_job(f"Exporting {Path(path).name}", export_document, snapshot(self.document),
+                            path, fmt, dtg, on_result=lambda report: self._exported(path, report))
+
+    def _exported(self, path: str, report) -> None:
+        self.last_export = report
+        text = f"Exported {Path(path).name}"
+        if report is not None and hasattr(report, "bytes"):
+            text += f" ({report.width}x{report.height}, {report.bytes / 1024 / 1024:.1f} MB)"
+            if report.warnings:
+                self.show_warning("Export finished with a warning", "\n".join(report.warnings))
+        self.statusBar().showMessage(text, 6000)
+
+    # -- jobs -----------------------------------------------------------------------------
+    def run_job(self, title: str, fn, *args, on_result=None, on_progress=None, on_error=None,
+                on_cancelled=None, **kwargs):
+        """Run `fn(*args, **kwargs)` (a function or an engine generator) on a worker."""
+        def failed(message, tb):
+            self.show_error(f"{title} failed", message)
+            self.jobFailed.emit(message)
+            if on_error is not None:
+                on_error(message, tb)
+
+        def cancelled():
+            self.statusBar().showMessage(f"{title}: cancelled", 4000)
+            if on_cancelled is not None:
+                on_cancelled()
+
+        def progress(p):
+            self.progress.setValue(int(max(0.0, min(1.0, p.fraction)) * 1000))
+            if p.message:
+                self.job_label.setText(f"{title}: {p.message}")
+            if on_progress is not None:
+                on_progress(p)
+
+        return self.jobs.start(title, fn, *args, on_result=on_result, on_error=failed,
+                               on_progress=progress, on_cancelled=cancelled, **kwargs)
+
+    def _job_started(self, job) -> None:
+        self.job_label.setText(job.title)
+        self.progress.setValue(0)
+        for w in (self.job_label, self.progress, self.cancel_button):
+            w.setVisible(True)
+
+    def _job_ended(self, job) -> None:
+        if not self.jobs.running:
+            for w in (self.job_label, self.progress, self.cancel_button):
+                w.setVisible(False)
+
+    # -- messages -------------------------------------------------------------------------
+    def show_error(self, title: str, message: str) -> None:
+        """Non-modal, so a failing worker never blocks the app (or a test)."""
+        log.warning("%s: %s", title, message)
+        self._message_box(QMessageBox.Critical, title, message)
+
+    def show_warning(self, title: str, message: str) -> None:
+        log.info("%s: %s", title, message)
+        self._message_box(QMessageBox.Warning, title, message)
+
+    def _message_box(self, icon, title: str, message: str) -> None:
+        box = QMessageBox(icon, title, message, QMessageBox.Ok, self)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModal)
+        box.open()
+        self.statusBar().showMessage(f"{title}: {message}", 8000)
+        self.last_message = (title, message)
+
+    def show_log(self) -> None:
+        path = user_log_dir() / "artdesk.log"
+        if not path.exists():
+            path.touch()
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+            self.show_warning("Log file", f"The log is at {path}")
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About ArtDesk",
+                          f"<b>ArtDesk {__version__}</b><br>Doodles, zentangles, portraits and Bauhaus "
+                          f"pixels, drawn with models trained by the project.<br><br>"
+                          f"Models run on: <b>{runtime.provider_description()}</b><br>"
+                          f"Log: {user_log_dir() / 'artdesk.log'}")
+
+    # -- autosave and recovery ------------------------------------------------------------
+    def autosave(self) -> bool:
+        """Every 30 s, if anything changed, save a recovery copy (never over the user's file)."""
+        if not self.is_dirty() or self.undo_stack.index() == self._autosaved_index:
+            return False
+        try:
+            save_project(self.document, self.recovery_path)
+        except OSError as exc:
+            log.warning("autosave failed: %s", exc)
+            return False
+        self._autosaved_index = self.undo_stack.index()
+        return True
+
+    def discard_recovery(self) -> None:
+        self.recovery_path.unlink(missing_ok=True)
+
+    def closeEvent(self, event) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.jobs.cancel_all()
+        self.jobs.wait(2000)
+        self.discard_recovery()
+        event.accept()
+
+
+def find_recovery_files() -> list[Path]:
+    """Recovery copies left by sessions that did not end cleanly (not by a running one)."""
+    found = []
+    for path in sorted(recovery_dir().glob(f"recovery-*{EXTENSION}")):
+        try:
+            pid = int(path.stem.split("-", 1)[1])
+        except ValueError:
+            continue
+        if pid == os.getpid() or _pid_alive(pid):
+            continue
+        found.append(path)
+    return found
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def offer_recovery(window: MainWindow, ask=None) -> bool:
+    """After a crash, offer the newest recovery copy back. Returns True if one was restored."""
+    files = find_recovery_files()
+    if not files:
+        return False
+    newest = max(files, key=lambda p: p.stat().st_mtime)
+    ask = ask or (lambda: QMessageBox.question(
+        window, "Recover your drawing?",
+        "ArtDesk did not close properly last time. Restore the drawing it saved for you?",
+        QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes) == QMessageBox.Yes)
+    restored = False
+    if ask():
+        try:
+            window.set_document(load_project(newest), None, dirty=True)
+            restored = True
+        except ProjectFileError as exc:
+            window.show_error("Could not recover", str(exc))
+    for path in files:
+        path.unlink(missing_ok=True)
+    if restored:
+        window.autosave()
+    return restored

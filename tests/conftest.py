@@ -1,0 +1,47 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("ARTDESK_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(autouse=True)
+def user_dirs(tmp_path, monkeypatch):
+    """Every test gets its own user data/log folders, never the real ones."""
+    monkeypatch.setenv("ARTDESK_USER_DATA", str(tmp_path / "userdata"))
+    monkeypatch.setenv("ARTDESK_USER_LOG", str(tmp_path / "logs"))
+    yield
+
+
+@pytest.fixture
+def shared_data():
+    if not SHARED.is_dir():
+        pytest.skip("../shared/data is not beside the project")
+    return SHARED
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from artdesk.ui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    win = MainWindow(settings)
+
+    def forget_changes(w):
+        w.jobs.cancel_all()
+        w.jobs.wait(5000)
+        w._force_dirty = False
+        w.undo_stack.setClean()
+
+    qtbot.addWidget(win, before_close_func=forget_changes)
+    win.show()
+    qtbot.waitExposed(win)
+    win.ask_save_changes = lambda: pytest.fail("unexpected 'save changes?' prompt")
+    yield win
