@@ -10,6 +10,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ARTDESK_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_qapplication(qapp):
+    """Make the QApplication first: the headless exporters would otherwise create a bare
+    QGuiApplication, and widgets cannot live under one."""
+    return qapp
+
+
 @pytest.fixture(autouse=True)
 def user_dirs(tmp_path, monkeypatch):
     """Every test gets its own user data/log folders, never the real ones."""
