@@ -15,6 +15,7 @@ def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
     path = Path(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, _mode_for(path))
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
@@ -24,6 +25,17 @@ def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def _mode_for(path: Path) -> int:
+    """Keep an existing file's permissions; a new file gets the usual 0666 less the umask
+    (mkstemp alone would leave it readable by its owner only)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _fsync_dir(directory: Path) -> None:

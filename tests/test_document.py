@@ -197,3 +197,14 @@ def test_stroke_distance():
     s = Stroke.from_xy([(0, 0), (10, 0)])
     assert s.distance_to(5, 3) == pytest.approx(3)
     assert s.distance_to(13, 4) == pytest.approx(5)
+
+
+def test_saved_files_get_normal_permissions(tmp_path):
+    path = tmp_path / "p.artdesk"
+    save_project(busy_doc(), path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    os.chmod(path, 0o640)
+    save_project(busy_doc(), path)
+    assert path.stat().st_mode & 0o777 == 0o640

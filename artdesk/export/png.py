@@ -14,7 +14,7 @@ from PIL import Image, ImageCms, PngImagePlugin
 from artdesk import __version__
 from artdesk.atomic import atomic_file
 from artdesk.document.model import Document, RasterLayer
-from artdesk.export.render import ensure_gui_app, paint_document, qimage_to_numpy
+from artdesk.export.render import render_rgba
 
 SIZE_LIMIT_BYTES = 25 * 1024 * 1024
 
@@ -53,21 +53,9 @@ def _srgb_icc() -> bytes:
 
 def render_fitted(doc: Document, width: int, height: int) -> np.ndarray:
     """Render `doc` scaled uniformly to fit `width` x `height`, centred, on a transparent page."""
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QImage, QPainter
-
-    ensure_gui_app()
-    image = QImage(width, height, QImage.Format_ARGB32_Premultiplied)
-    if image.isNull():
-        raise MemoryError(f"not enough memory for a {width} x {height} image")
-    image.fill(Qt.transparent)
     scale = min(width / doc.width, height / doc.height)
-    painter = QPainter(image)
-    painter.translate((width - doc.width * scale) / 2, (height - doc.height * scale) / 2)
-    painter.scale(scale, scale)
-    paint_document(painter, doc, (width, height))
-    painter.end()
-    return qimage_to_numpy(image)
+    return render_rgba(doc, width, height, scale, scale,
+                       (width - doc.width * scale) / 2, (height - doc.height * scale) / 2)
 
 
 def dtg_safe(pixels: np.ndarray) -> np.ndarray:

@@ -105,8 +105,7 @@ def paint_document(painter: QPainter, doc: Document, device_size: tuple[int, int
         if layer.opacity >= 1.0:
             paint_layer(painter, layer, raster_cache)
             continue
-        buffer = QImage(*device_size, QImage.Format_ARGB32_Premultiplied)
-        buffer.fill(Qt.transparent)
+        buffer, _pixels = blank_image(*device_size)
         sub = QPainter(buffer)
         sub.setRenderHint(QPainter.Antialiasing, True)
         sub.setTransform(painter.transform())
@@ -120,15 +119,48 @@ def paint_document(painter: QPainter, doc: Document, device_size: tuple[int, int
         painter.setTransform(transform)
 
 
-def render_document(doc: Document, width: int, height: int, skip: set[str] | None = None) -> np.ndarray:
-    """Render the document at `width` x `height` pixels (any scale) -> RGBA uint8, transparent page."""
+def blank_image(width: int, height: int) -> tuple[QImage, np.ndarray]:
+    """A transparent premultiplied-RGBA QImage over a zeroed numpy buffer (keep both alive).
+
+    Zeroed memory comes from calloc, so a print-size page costs no fill, and no time with the
+    interpreter lock held (a QImage.fill of 97 MB stalls the GUI thread for ~45 ms)."""
+    try:
+        pixels = np.zeros((height, width, 4), np.uint8)
+    except MemoryError as exc:
+        raise MemoryError(f"not enough memory for a {width} x {height} image") from exc
+    image = QImage(pixels.data, width, height, 4 * width, QImage.Format_RGBA8888_Premultiplied)
+    return image, pixels
+
+
+def unpremultiply(pixels: np.ndarray, rows: int = 256) -> np.ndarray:
+    """Premultiplied -> straight alpha, in place, in row blocks (only partly transparent pixels
+    change; each block is short, so a worker never holds the interpreter long)."""
+    for y0 in range(0, pixels.shape[0], rows):
+        block = pixels[y0: y0 + rows]
+        alpha = block[..., 3]
+        ys, xs = np.nonzero((alpha > 0) & (alpha < 255))
+        if len(ys):
+            a = alpha[ys, xs].astype(np.uint32)[:, None]
+            rgb = block[ys, xs, :3].astype(np.uint32)
+            block[ys, xs, :3] = np.minimum((rgb * 255 + a // 2) // a, 255).astype(np.uint8)
+    return pixels
+
+
+def render_rgba(doc: Document, width: int, height: int, scale_x: float, scale_y: float,
+                dx: float = 0.0, dy: float = 0.0, skip: set[str] | None = None) -> np.ndarray:
+    """Render the document onto a transparent width x height page: document point (x, y) lands
+    at (dx + x * scale_x, dy + y * scale_y). Returns straight-alpha RGBA uint8."""
     ensure_gui_app()
-    image = QImage(width, height, QImage.Format_ARGB32_Premultiplied)
-    if image.isNull():
-        raise MemoryError(f"not enough memory for a {width} x {height} image")
-    image.fill(Qt.transparent)
+    image, pixels = blank_image(width, height)
     painter = QPainter(image)
-    painter.scale(width / doc.width, height / doc.height)
+    painter.translate(dx, dy)
+    painter.scale(scale_x, scale_y)
     paint_document(painter, doc, (width, height), skip=skip)
     painter.end()
-    return qimage_to_numpy(image)
+    del image
+    return unpremultiply(pixels)
+
+
+def render_document(doc: Document, width: int, height: int, skip: set[str] | None = None) -> np.ndarray:
+    """Render the document stretched to `width` x `height` pixels -> RGBA uint8, transparent page."""
+    return render_rgba(doc, width, height, width / doc.width, height / doc.height, skip=skip)

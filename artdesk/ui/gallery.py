@@ -44,6 +44,18 @@ class PatternList(QListWidget):
         self.setDragDropMode(QListWidget.DragDrop)
         self.setWordWrap(True)
 
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self.count() == 0:
+            from PySide6.QtGui import QPainter
+
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().placeholderText().color())
+            painter.drawText(self.viewport().rect().adjusted(12, 12, -12, -12), Qt.AlignCenter | Qt.TextWordWrap,
+                             "No patterns yet.\nDrop images here or use “Add image…”, "
+                             "then drag a pattern onto the canvas.")
+            painter.end()
+
     def startDrag(self, actions) -> None:
         item = self.currentItem()
         if item is None:

@@ -144,6 +144,8 @@ class MainWindow(QMainWindow):
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
             setattr(self, name, dock)
+        self.resizeDocks([self.galleryDock, self.generateDock], [220, 330], Qt.Horizontal)
+        self.resizeDocks([self.generateDock, self.layersDock], [520, 260], Qt.Vertical)
 
     def _status_bar(self) -> None:
         bar = self.statusBar()
