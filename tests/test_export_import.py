@@ -162,3 +162,14 @@ def test_npz_with_foreign_pickle_is_refused(tmp_path):
     np.savez(path, train=arr)
     with pytest.raises(ImportFailed, match="refused"):
         load_stroke3_npz(path)
+
+
+def test_pick_a_drawing_from_a_many_drawing_file(shared_data):
+    from artdesk.document.imports import count_drawings
+
+    cats = shared_data / "sketch" / "quickdraw_real" / "cat.ndjson"
+    assert count_drawings(cats) >= 5
+    first, third = (import_file(cats, Document.blank(), i) for i in (0, 2))
+    assert first.metadata["index"] == 0 and third.metadata["index"] == 2
+    assert not np.array_equal(first.strokes[0].points, third.strokes[0].points)
+    assert count_drawings(shared_data / "sketch" / "aaron_sheep.npz") == 300

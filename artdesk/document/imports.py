@@ -199,13 +199,27 @@ def ndjson_drawing_layer(path: str | os.PathLike, doc: Document, index: int = 0,
                        metadata={"source": Path(path).name, "word": word, "index": index})
 
 
-def import_file(path: str | os.PathLike, doc: Document):
-    """Any importable file -> a new layer (not yet added to the document)."""
+def count_drawings(path: str | os.PathLike) -> int:
+    """How many drawings a .ndjson / .npz file offers (1 for images)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".ndjson":
+        with path.open("rb") as fh:
+            return sum(1 for line in fh if line.strip())
+    if suffix == ".npz":
+        sets = load_stroke3_npz(path)
+        return len(sets["test"] if "test" in sets else sets[sorted(sets)[0]])
+    return 1
+
+
+def import_file(path: str | os.PathLike, doc: Document, index: int = 0):
+    """Any importable file -> a new layer (not yet added to the document). `index` picks the
+    drawing in a multi-drawing file (ndjson line, npz test-set entry)."""
     suffix = Path(path).suffix.lower()
     if suffix in IMAGE_SUFFIXES:
         return image_layer(path, doc)
     if suffix == ".ndjson":
-        return ndjson_drawing_layer(path, doc)
+        return ndjson_drawing_layer(path, doc, index)
     if suffix == ".npz":
-        return npz_drawing_layer(path, doc)
+        return npz_drawing_layer(path, doc, index)
     raise ImportFailed(f"ArtDesk cannot import '{Path(path).name}': use PNG, JPEG, Quick, Draw! .ndjson or sketch-rnn .npz.")

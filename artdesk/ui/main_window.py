@@ -237,8 +237,14 @@ class MainWindow(QMainWindow):
         a["cancel_job"].setShortcutContext(Qt.WindowShortcut)
         self.addAction(a["cancel_job"])
 
+        style = self.style()
+        for key, icon in (("new", "SP_FileIcon"), ("open", "SP_DialogOpenButton"), ("save", "SP_DialogSaveButton"),
+                          ("export", "SP_DriveFDIcon"), ("undo", "SP_ArrowBack"), ("redo", "SP_ArrowForward"),
+                          ("eraser", "SP_DialogDiscardButton")):
+            a[key].setIcon(style.standardIcon(getattr(style.StandardPixmap, icon)))
         tools = QToolBar("Tools")
         tools.setObjectName("toolsBar")
+        tools.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         self.addToolBar(tools)
         for key in ("new", "open", "save", "export", None, "undo", "redo", None, "brush", "eraser", "color"):
             tools.addSeparator() if key is None else tools.addAction(a[key])
@@ -487,19 +493,36 @@ class MainWindow(QMainWindow):
     def import_dialog(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Import", self._last_dir(), IMPORT_FILTER)
         if files:
-            self.import_files(files)
+            self.import_files(files, ask_index=True)
 
-    def import_files(self, paths: list, point=None) -> None:
+    def import_files(self, paths: list, point=None, ask_index: bool = False) -> None:
         for path in paths:
             if str(path).lower().endswith(EXTENSION):
                 self.open_path(path)
                 return
             try:
-                layer = import_file(path, self.document)
+                index = self._ask_drawing_index(path) if ask_index else 0
+                if index is None:
+                    continue
+                layer = import_file(path, self.document, index)
             except ImportFailed as exc:
                 self.show_error("Cannot import this file", str(exc))
                 continue
             self.add_layer(layer, text=f"Import {Path(path).name}")
+
+    def _ask_drawing_index(self, path) -> int | None:
+        """For a file of many drawings, ask which one (None: the user cancelled)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from artdesk.document.imports import count_drawings
+
+        count = count_drawings(path)
+        if count <= 1:
+            return 0
+        index, ok = QInputDialog.getInt(self, "Import drawing",
+                                        f"{Path(path).name} holds {count} drawings. Which one (0–{count - 1})?",
+                                        0, 0, count - 1)
+        return index if ok else None
 
     def pattern_dropped(self, path: str, point) -> None:
         """Until a zentangle fill takes over this drop, a dropped pattern comes in as an image."""
