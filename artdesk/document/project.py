@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from artdesk import __version__
 from artdesk.atomic import atomic_file
@@ -158,9 +158,11 @@ def decode_image_bytes(raw: bytes, what: str, max_pixels: int = MAX_IMAGE_PIXELS
     except ProjectFileError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ProjectFileError(f"{what} is too large to open safely ({exc}).") from exc
+        raise ProjectFileError(f"{what} is too large to open safely.") from exc
+    except UnidentifiedImageError as exc:
+        raise ProjectFileError(f"{what} is not a PNG or JPEG image (or it is damaged).") from exc
     except (OSError, ValueError, SyntaxError) as exc:
-        raise ProjectFileError(f"{what} is not a readable image ({exc}).") from exc
+        raise ProjectFileError(f"{what} is not a readable image: it is damaged or truncated ({exc}).") from exc
 
 
 def _document_from_json(data: dict, name: str) -> Document:
