@@ -31,6 +31,16 @@ def user_gallery_dir() -> Path:
     return path
 
 
+def pattern_label(path: str | Path) -> str:
+    """A pattern's name for people: the tangle's own name, else the file name."""
+    from artdesk.engines.tangles import TANGLES
+
+    path = Path(path)
+    if path.stem in TANGLES:
+        return TANGLES[path.stem].display_name
+    return path.stem.split("-", 1)[-1].replace("_", " ")
+
+
 class PatternList(QListWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -124,7 +134,7 @@ class StyleGallery(QWidget):
                 continue
             pixmap = QPixmap.fromImage(numpy_to_qimage(pixels)).scaled(
                 THUMB, THUMB, Qt.KeepAspectRatioByExpanding, Qt.SmoothTransformation)
-            item = QListWidgetItem(QIcon(pixmap), path.stem.replace("_", " ").split("-", 1)[-1])
+            item = QListWidgetItem(QIcon(pixmap), pattern_label(path))
             item.setData(Qt.UserRole, str(path))
             item.setToolTip(f"{path.stem} — drag onto a shape on the canvas")
             self.list.addItem(item)

@@ -360,13 +360,14 @@ class MainWindow(QMainWindow):
         self.push(cmds.AddLayer(layer))
         self.layers.select(layer.id)
 
-    def add_layer(self, layer, text: str = "Add layer") -> None:
-        """Add a finished layer (an import or a generated result) as one undo step."""
-        self.push(cmds.AddLayer(layer, text=text))
+    def add_layer(self, layer, text: str = "Add layer", index: int | None = None) -> None:
+        """Add a finished layer (an import or a generated result) as one undo step, on top or
+        at `index` in the stack."""
+        self.push(cmds.AddLayer(layer, index=index, text=text))
         self.layers.select(layer.id)
 
     def add_raster_layer(self, pixels, name: str, metadata: dict | None = None, rect=None,
-                         resample: str = "smooth") -> RasterLayer:
+                         resample: str = "smooth", index: int | None = None) -> RasterLayer:
         """Engines' results land here: a new raster layer (fitted to the page unless `rect`)."""
         from artdesk.document.imports import fit_rect
 
@@ -374,7 +375,7 @@ class MainWindow(QMainWindow):
         layer = RasterLayer(name=self.document.unique_layer_name(name), pixels=pixels,
                             rect=rect or fit_rect(w, h, self.document), resample=resample,
                             metadata=metadata or {})
-        self.add_layer(layer, text=f"Add {name}")
+        self.add_layer(layer, text=f"Add {name}", index=index)
         return layer
 
     # -- tools ----------------------------------------------------------------------------
@@ -525,8 +526,14 @@ class MainWindow(QMainWindow):
         return index if ok else None
 
     def pattern_dropped(self, path: str, point) -> None:
-        """Until a zentangle fill takes over this drop, a dropped pattern comes in as an image."""
-        self.import_files([path], point)
+        """A pattern dropped on the canvas fills the shape under the drop point."""
+        tab = self.panel.tabs.get("Zentangle")
+        if hasattr(tab, "fill_at_drop"):
+            self.generateDock.show()
+            self.panel.setCurrentWidget(tab)
+            tab.fill_at_drop(path, point.x(), point.y())
+        else:
+            self.import_files([path], point)
 
     # -- export ---------------------------------------------------------------------------
     def export_dialog(self) -> None:

@@ -1,0 +1,96 @@
+"""`artdesk zentangle`: fill a silhouette with a pattern, headless, at print size."""
+
+from __future__ import annotations
+
+import sys
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise SystemExit(f"artdesk zentangle: --size must look like 4500x5400, not {text!r}")
+    if not (16 <= w <= 12000 and 16 <= h <= 12000):
+        raise SystemExit("artdesk zentangle: --size sides must be between 16 and 12000 pixels")
+    return w, h
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("zentangle", help="fill a shape (silhouette image) with a pattern")
+    p.add_argument("--shape", required=True, help="silhouette image: its alpha, or its dark pixels")
+    p.add_argument("--pattern", required=True, help="pattern image, or the name of a built-in tangle")
+    p.add_argument("--out", required=True, help="output PNG (transparent outside the shape)")
+    p.add_argument("--size", default="4500x5400", help="output size WxH (default: T-shirt 4500x5400)")
+    p.add_argument("--mode", default="tile", choices=["tile"], help="fill mode")
+    p.add_argument("--scale", type=float, default=1.0, help="pattern size (1.0 = default)")
+    p.add_argument("--rotation", type=float, default=0.0, help="pattern rotation in degrees")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=run)
+
+
+def _pattern(name: str):
+    from pathlib import Path
+
+    from artdesk.document.imports import read_image
+    from artdesk.engines.tangles import TANGLES, draw
+
+    if not Path(name).exists() and name in TANGLES:
+        return draw(name)
+    return read_image(name, max_pixels=4096 * 4096)
+
+
+def run(args) -> int:
+    import json
+
+    from artdesk import __version__
+    from artdesk.atomic import atomic_file
+    from artdesk.document.imports import ImportFailed, read_image
+    from artdesk.engines.progress import run_to_end
+    from artdesk.engines.zentangle import FillSettings, ShapeNotFound, fill_silhouette
+    from artdesk.export.png import png_bytes
+
+    size = _size(args.size)
+    try:
+        shape = read_image(args.shape)
+        pattern = _pattern(args.pattern)
+    except ImportFailed as exc:
+        print(f"artdesk zentangle: {exc}", file=sys.stderr)
+        return 2
+    settings = FillSettings(args.mode, args.scale, args.rotation, args.seed)
+    try:
+        page = run_to_end(fill_silhouette(shape, pattern, size, settings))
+    except ShapeNotFound as exc:
+        print(f"artdesk zentangle: {exc}", file=sys.stderr)
+        return 2
+    settings_text = json.dumps([{"engine": "zentangle", "pattern": args.pattern, **settings.as_metadata()}])
+    data = png_bytes(page, 300, {"Software": f"ArtDesk {__version__}", "artdesk:generation": settings_text})
+    with atomic_file(args.out) as fh:
+        fh.write(data)
+    print(f"wrote {args.out} ({size[0]}x{size[1]}, {len(data) / 1024 / 1024:.1f} MB)")
+    return 0
+
+
+def bench() -> list[str]:
+    import resource
+    import time
+
+    import numpy as np
+
+    from artdesk.engines.progress import run_to_end
+    from artdesk.engines.tangles import draw
+    from artdesk.engines.tiling import fill_shape_with_pattern
+
+    pattern = draw("hollibaugh")
+    lines = []
+    for side in (512, 4500):
+        h = side if side == 512 else 5400
+        yy, xx = np.mgrid[0:h, 0:side]
+        mask = (((xx - side / 2) / (side * 0.45)) ** 2 + ((yy - h / 2) / (h * 0.45)) ** 2 <= 1).astype(np.uint8) * 255
+        t0 = time.perf_counter()
+        run_to_end(fill_shape_with_pattern(pattern, mask, scale=1.0))
+        dt = time.perf_counter() - t0
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        label = "512x512" if side == 512 else "4500x5400 (tiled)"
+        lines.append(f"tile fill {label}: {dt * 1000:.0f} ms, process peak {peak:.0f} MB")
+    lines.append("neural fill: the style-transfer model is not trained yet (no baseline comparison)")
+    return lines

@@ -1,0 +1,124 @@
+"""Zentangle: fill the shape under a drop point with a pattern, at print size.
+
+`fill_at` is the whole gesture as one job on plain arrays: find the target (a closed region of
+the doodle, an imported silhouette, or a raster layer) at print resolution, fill it tile by tile,
+and return the filled pixels cropped to the shape with where they go on the page
+(artdesk.export.targets turns a Document into those arrays). The outside
+stays fully transparent and the doodle's strokes stay on top, sharp, as their own layer.
+
+Fill modes: "tile" repeats the pattern (scale, rotation, seed). A neural style-transfer mode
+plugs in through the same tile function interface (see artdesk.engines.tiling).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from artdesk.engines.progress import Job, Progress
+from artdesk.engines.shapes import ShapeResult, TargetLayer, find_target, mask_bbox, silhouette_mask
+from artdesk.engines.tiling import fill_shape_with_pattern
+
+PRINT_SIZE = (4500, 5400)
+MODES = ("tile",)
+
+
+class ShapeNotFound(Exception):
+    """The drop point has no shape to fill; `result` says why (status, message, offered mask)."""
+
+    def __init__(self, result: ShapeResult):
+        super().__init__(result.message)
+        self.result = result
+
+
+@dataclass
+class FillSettings:
+    mode: str = "tile"
+    scale: float = 1.0  # pattern size: 1.0 = a 512 px pattern tile spans about 1/9 of the print width
+    rotation: float = 0.0
+    seed: int = 0
+    ink: tuple[int, int, int] | None = None
+    paper: tuple[int, int, int] | None = None
+
+    def as_metadata(self) -> dict:
+        data = {"mode": self.mode, "scale": self.scale, "rotation": self.rotation, "seed": self.seed}
+        if self.ink is not None:
+            data["ink"] = list(self.ink)
+        if self.paper is not None:
+            data["paper"] = list(self.paper)
+        return data
+
+
+@dataclass
+class FillResult:
+    pixels: np.ndarray  # RGBA, cropped to the shape's bounding box, at print resolution
+    rect: tuple[float, float, float, float]  # where it goes, in document units
+    source: str  # "region" | "silhouette" | "layer" | "offered"
+    message: str = ""
+    notes: list = field(default_factory=list)
+
+
+def fill_at(ink_alpha: np.ndarray | None, targets: list[TargetLayer], x: float, y: float,
+            pattern: np.ndarray, settings: FillSettings | None = None, pixels_per_unit: float = 5.0,
+            use_offered: bool = False) -> Job:
+    """Job: fill the shape under page pixel (x, y) with `pattern` -> FillResult.
+
+    `ink_alpha` is the doodle's ink (page-sized alpha at print scale), `targets` the visible
+    raster layers rendered on the same page, topmost first; `pixels_per_unit` maps the page back
+    to document units for the result's rect. Raises ShapeNotFound with the reason for people."""
+    settings = settings or FillSettings()
+    if settings.mode not in MODES:
+        raise ValueError(f"Unknown fill mode {settings.mode!r}.")
+    yield Progress(0.05, "Finding the shape")
+    result = find_target(ink_alpha, x, y, targets)
+    if result.ok:
+        mask, source, message = result.mask, result.source, result.message
+    elif result.status == "open" and use_offered and result.offered is not None:
+        mask, source, message = result.offered, "offered", "Filled the outline around the open doodle."
+    else:
+        raise ShapeNotFound(result)
+    bbox = mask_bbox(mask)
+    if bbox is None:
+        raise ShapeNotFound(ShapeResult("empty", "The shape is empty."))
+    y0, x0, y1, x1 = bbox
+    crop = np.ascontiguousarray(mask[y0:y1, x0:x1])
+    del mask
+    job = fill_shape_with_pattern(pattern, crop, scale=settings.scale * pixels_per_unit / 5.0,
+                                  rotation=settings.rotation, seed=settings.seed,
+                                  ink=settings.ink, paper=settings.paper)
+    pixels = yield from _scaled_progress(job, 0.15, 1.0, "Filling")
+    k = pixels_per_unit
+    rect = (x0 / k, y0 / k, (x1 - x0) / k, (y1 - y0) / k)
+    return FillResult(pixels, rect, source, message, list(result.notes or []))
+
+
+def _scaled_progress(job: Job, lo: float, hi: float, label: str) -> Job:
+    while True:
+        try:
+            p = next(job)
+        except StopIteration as stop:
+            return stop.value
+        yield Progress(lo + (hi - lo) * p.fraction, p.message or label)
+
+
+def fill_silhouette(shape_rgba: np.ndarray, pattern: np.ndarray, size: tuple[int, int],
+                    settings: FillSettings | None = None) -> Job:
+    """Job for the CLI: an imported silhouette scaled to fit `size`, filled -> RGBA page."""
+    from PIL import Image
+
+    settings = settings or FillSettings()
+    h, w = shape_rgba.shape[:2]
+    k = min(size[0] / w, size[1] / h)
+    nw, nh = max(1, round(w * k)), max(1, round(h * k))
+    small = silhouette_mask(shape_rgba)
+    big = np.asarray(Image.fromarray(small).resize((nw, nh), Image.BILINEAR))
+    mask = np.zeros((size[1], size[0]), np.uint8)
+    oy, ox = (size[1] - nh) // 2, (size[0] - nw) // 2
+    mask[oy:oy + nh, ox:ox + nw] = np.where(big >= 128, 255, 0).astype(np.uint8)
+    if not mask.any():
+        raise ShapeNotFound(ShapeResult("empty", "The shape image has no shape in it (it is blank)."))
+    job = fill_shape_with_pattern(pattern, mask, scale=settings.scale * size[0] / PRINT_SIZE[0],
+                                  rotation=settings.rotation, seed=settings.seed,
+                                  ink=settings.ink, paper=settings.paper)
+    return (yield from job)

@@ -1,0 +1,46 @@
+"""A document as the plain arrays the Zentangle engine looks at: the doodle's ink and each visible
+raster layer, rendered on the print page (so the shape found is print-sharp)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from artdesk.document.model import Document, RasterLayer, VectorLayer
+from artdesk.engines.progress import Job, Progress
+from artdesk.engines.shapes import TargetLayer
+from artdesk.export.render import render_rgba
+
+PRINT_SIZE = (4500, 5400)
+
+
+def _only(doc: Document, layers) -> Document:
+    part = Document(doc.width, doc.height)
+    for layer in layers:
+        twin = copy.copy(layer)
+        twin.opacity = 1.0
+        part.layers.append(twin)
+    return part
+
+
+def page_scale(doc: Document, size: tuple[int, int] = PRINT_SIZE) -> tuple[int, int, float]:
+    """(width, height, pixels per document unit) of the page at `size`."""
+    scale = min(size[0] / doc.width, size[1] / doc.height)
+    return round(doc.width * scale), round(doc.height * scale), scale
+
+
+def document_targets(doc: Document, size: tuple[int, int] = PRINT_SIZE) -> Job:
+    """Job -> (ink alpha or None, [TargetLayer topmost first], pixels per unit)."""
+    width, height, scale = page_scale(doc, size)
+    vectors = [l for l in doc.layers if isinstance(l, VectorLayer) and l.visible and l.strokes]
+    rasters = [l for l in reversed(doc.layers) if isinstance(l, RasterLayer) and l.visible]
+    yield Progress(0.0, "Looking at the drawing")
+    ink = render_rgba(_only(doc, vectors), width, height, scale, scale)[..., 3].copy() if vectors else None
+    targets = []
+    for i, layer in enumerate(rasters):
+        yield Progress((i + 1) / (len(rasters) + 1), f"Looking at layer {layer.name}")
+        rgba = render_rgba(_only(doc, [layer]), width, height, scale, scale)
+        kind = "silhouette" if layer.metadata.get("source") else "raster"
+        targets.append(TargetLayer(rgba, kind, layer.name))
+    return ink, targets, scale

@@ -1,0 +1,215 @@
+"""The Zentangle tab: drag a pattern from the gallery onto a shape; it fills at print size.
+
+The drop itself arrives from the canvas (MainWindow.pattern_dropped -> `fill_at_drop`); the tab
+holds the settings, shows the chosen pattern, and offers "Restyle" to redo the last fill.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QIcon, QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import (QColorDialog, QComboBox, QFormLayout, QHBoxLayout, QLabel,
+                               QMessageBox, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget)
+
+from artdesk.document import commands as cmds
+from artdesk.document.imports import ImportFailed, read_image
+from artdesk.document.model import VectorLayer
+from artdesk.engines.zentangle import FillSettings, ShapeNotFound, fill_at
+from artdesk.export.targets import document_targets
+from artdesk.ui.gallery import pattern_label
+
+PATTERN_MAX_PIXELS = 4096 * 4096
+
+
+@dataclass
+class FillRequest:
+    pattern_path: str
+    x: float
+    y: float
+    use_offered: bool = False
+
+
+def fill_job(doc, pattern, request: FillRequest, settings: FillSettings):
+    """Worker job: render the document's shapes at print size, fill the one under the point.
+    Returns the FillResult, or the ShapeNotFound (a normal outcome the tab explains)."""
+    ink, targets, scale = yield from document_targets(doc)
+    try:
+        return (yield from fill_at(ink, targets, request.x * scale, request.y * scale, pattern,
+                                   settings, scale, request.use_offered))
+    except ShapeNotFound as missing:
+        return missing
+
+
+class ZentangleTab(QWidget):
+    def __init__(self, desk):
+        super().__init__()
+        self.desk = desk
+        self.pattern_path: str | None = None
+        self.last: tuple[FillRequest, str] | None = None  # the last fill and its layer id
+        self.job = None
+        self.ink = QColor("#000000")
+
+        self.pattern_icon = QLabel()
+        self.pattern_icon.setFixedSize(56, 56)
+        self.pattern_icon.setScaledContents(True)
+        self.pattern_name = QLabel("Pick a pattern in the gallery")
+        self.pattern_name.setWordWrap(True)
+        head = QHBoxLayout()
+        head.addWidget(self.pattern_icon)
+        head.addWidget(self.pattern_name, 1)
+
+        self.mode = QComboBox()
+        self.mode.addItem("Tile — repeat the pattern", "tile")
+        self.mode.setToolTip("How the shape is filled")
+        self.scale = QSlider(Qt.Horizontal)
+        self.scale.setRange(25, 400)
+        self.scale.setValue(100)
+        self.scale_label = QLabel("100%")
+        self.scale.valueChanged.connect(lambda v: self.scale_label.setText(f"{v}%"))
+        scale_row = QHBoxLayout()
+        scale_row.addWidget(self.scale, 1)
+        scale_row.addWidget(self.scale_label)
+        self.rotation = QSpinBox()
+        self.rotation.setRange(0, 359)
+        self.rotation.setSuffix("°")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2_000_000_000)
+        self.seed.setToolTip("Moves the pattern within the shape; the same seed gives the same fill")
+        new_seed = QPushButton("New")
+        new_seed.clicked.connect(lambda: self.seed.setValue((self.seed.value() * 7919 + 13) % 1_000_003))
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(new_seed)
+        self.ink_button = QPushButton("Ink")
+        self.ink_button.setToolTip("The colour of the pattern's lines")
+        self.ink_button.clicked.connect(self._choose_ink)
+        self._update_ink_icon()
+
+        form = QFormLayout()
+        form.addRow("Mode", self.mode)
+        form.addRow("Scale", scale_row)
+        form.addRow("Rotation", self.rotation)
+        form.addRow("Seed", seed_row)
+        form.addRow("Colour", self.ink_button)
+
+        self.restyle_button = QPushButton("Restyle")
+        self.restyle_button.setToolTip("Fill the last shape again with these settings (Ctrl+Return)")
+        self.restyle_button.setEnabled(False)
+        self.restyle_button.clicked.connect(self.restyle)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.restyle, context=Qt.WidgetWithChildrenShortcut)
+        self.hint = QLabel("Drag a pattern from the gallery onto a closed shape of your doodle, an "
+                           "imported silhouette or a layer. The shape fills at print size; its "
+                           "outline stays sharp and the outside stays transparent.")
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: palette(mid);")
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(head)
+        layout.addLayout(form)
+        layout.addWidget(self.restyle_button)
+        layout.addWidget(self.hint)
+        layout.addStretch(1)
+        desk.gallery.list.currentItemChanged.connect(self._gallery_pick)
+
+    # -- settings -------------------------------------------------------------------------
+    def settings(self) -> FillSettings:
+        ink = self.ink
+        return FillSettings(mode=self.mode.currentData(), scale=self.scale.value() / 100,
+                            rotation=float(self.rotation.value()), seed=self.seed.value(),
+                            ink=None if ink == QColor("#000000") else (ink.red(), ink.green(), ink.blue()))
+
+    def _choose_ink(self) -> None:
+        color = QColorDialog.getColor(self.ink, self, "Pattern colour")
+        if color.isValid():
+            self.ink = color
+            self._update_ink_icon()
+
+    def _update_ink_icon(self) -> None:
+        pixmap = QPixmap(14, 14)
+        pixmap.fill(self.ink)
+        self.ink_button.setIcon(QIcon(pixmap))
+
+    def _gallery_pick(self, item, _previous=None) -> None:
+        if item is not None:
+            self.set_pattern(item.data(Qt.UserRole))
+
+    def set_pattern(self, path: str) -> None:
+        self.pattern_path = path
+        self.pattern_name.setText(pattern_label(path))
+        self.pattern_icon.setPixmap(QPixmap(path))
+
+    # -- filling --------------------------------------------------------------------------
+    def fill_at_drop(self, path: str, x: float, y: float) -> None:
+        self.set_pattern(path)
+        self._run(FillRequest(path, x, y))
+
+    def restyle(self) -> None:
+        if self.last is None:
+            return
+        request, _ = self.last
+        if self.pattern_path:
+            request = FillRequest(self.pattern_path, request.x, request.y, request.use_offered)
+        self._run(request, replace=True)
+
+    def _run(self, request: FillRequest, replace: bool = False) -> None:
+        try:
+            pattern = read_image(request.pattern_path, max_pixels=PATTERN_MAX_PIXELS)
+        except ImportFailed as exc:
+            self.desk.show_error("Cannot use this pattern", str(exc))
+            return
+        if self.job is not None and not self.job.done:
+            self.job.cancel()
+        from artdesk.ui.main_window import snapshot
+
+        settings = self.settings()
+        self.job = self.desk.run_job("Zentangle fill", fill_job, snapshot(self.desk.document), pattern,
+                                     request, settings,
+                                     on_result=lambda r: self._done(r, request, settings, replace))
+
+    def _done(self, result, request: FillRequest, settings: FillSettings, replace: bool) -> None:
+        if isinstance(result, ShapeNotFound):
+            self._explain(result, request)
+            return
+        name = f"Zentangle {pattern_label(request.pattern_path)}"
+        metadata = {"generation": {"engine": "zentangle", "model": settings.mode,
+                                   "pattern": Path(request.pattern_path).name, "shape": result.source,
+                                   "drop": [round(request.x, 2), round(request.y, 2)],
+                                   **settings.as_metadata()}}
+        old_id = self.last[1] if (replace and self.last) else None
+        desk = self.desk
+        desk.begin_macro("Restyle" if old_id else f"Fill with {pattern_label(request.pattern_path)}")
+        if old_id and any(l.id == old_id for l in desk.document.layers):
+            index = desk.document.index_of(old_id)
+            desk.push(cmds.RemoveLayer(old_id))
+        else:
+            index = self._below_the_doodle()
+        layer = desk.add_raster_layer(result.pixels, name, metadata, rect=result.rect, resample="smooth",
+                                      index=index)
+        desk.end_macro()
+        self.last = (request, layer.id)
+        self.restyle_button.setEnabled(True)
+        desk.statusBar().showMessage(f"{result.message} {' '.join(result.notes)}".strip(), 6000)
+
+    def _below_the_doodle(self) -> int | None:
+        """The fill goes under the lowest drawn vector layer, so the outline stays on top, sharp."""
+        for i, layer in enumerate(self.desk.document.layers):
+            if isinstance(layer, VectorLayer) and layer.visible and layer.strokes:
+                return i
+        return None
+
+    def _explain(self, missing: ShapeNotFound, request: FillRequest) -> None:
+        result = missing.result
+        if result.status == "open" and result.offered is not None and not request.use_offered:
+            answer = self.ask_use_outline(result.message)
+            if answer:
+                self._run(FillRequest(request.pattern_path, request.x, request.y, True))
+            return
+        self.desk.show_warning("Nothing to fill here", result.message)
+
+    def ask_use_outline(self, message: str) -> bool:
+        return QMessageBox.question(self, "The doodle is open",
+                                    f"{message}\n\nFill the outline around the doodle instead?",
+                                    QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes) == QMessageBox.Yes

@@ -1,0 +1,136 @@
+"""Dragging a pattern from the gallery onto shapes in the real window."""
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from artdesk.cli import main
+from artdesk.document import commands as cmds
+from artdesk.document.model import RasterLayer, Stroke
+from artdesk.ui.canvas import PATTERN_MIME
+
+
+def add_ellipse(window, closed=True):
+    t = np.linspace(0, 2 * np.pi if closed else 1.2 * np.pi, 90)
+    stroke = Stroke.from_xy(np.column_stack([450 + 250 * np.cos(t), 540 + 300 * np.sin(t)]), "#000000", 8)
+    window.push(cmds.AddStroke(window.document.layers[0].id, stroke))
+
+
+def drop_pattern(window, qtbot, doc_x, doc_y, index=0):
+    """Drop the gallery's pattern item (as its own drag would) onto the canvas at a document point."""
+    gallery = window.gallery.list
+    mime = gallery.mimeData([gallery.item(index)])
+    canvas = window.canvas
+    pos = canvas.transform().map(QPointF(doc_x, doc_y))
+    enter = QDragEnterEvent(pos.toPoint(), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    assert QApplication.sendEvent(canvas, enter) and enter.isAccepted()
+    QApplication.sendEvent(canvas, QDragMoveEvent(pos.toPoint(), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
+    assert QApplication.sendEvent(canvas, QDropEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
+    tab = window.panel.tabs["Zentangle"]
+    if tab.job is not None:
+        qtbot.waitUntil(lambda: tab.job.done, timeout=60000)
+    qtbot.wait(50)
+    return tab
+
+
+def fills(window):
+    return [l for l in window.document.layers if isinstance(l, RasterLayer)]
+
+
+def test_drop_on_a_closed_doodle_fills_it_under_the_outline(window, qtbot, tmp_path):
+    add_ellipse(window)
+    tab = drop_pattern(window, qtbot, 450, 540)
+    (fill,) = fills(window)
+    assert window.document.layers.index(fill) == 0  # under the doodle: the outline stays on top
+    assert window.panel.currentWidget() is tab
+    gen = fill.metadata["generation"]
+    assert gen["engine"] == "zentangle" and gen["shape"] == "region" and gen["seed"] == 0
+    x, y, w, h = fill.rect
+    assert abs(x - 200) < 6 and abs(w - 500) < 12 and abs(h - 600) < 12
+    assert fill.pixels.shape[1] > 2000  # made at print resolution
+    alpha = fill.pixels[..., 3]
+    assert alpha[0, 0] == 0 and alpha[-1, -1] == 0  # corners of the bbox are outside the ellipse
+    cy, cx = alpha.shape[0] // 2, alpha.shape[1] // 2
+    assert alpha[cy, cx] == 255
+    window.undo_stack.undo()
+    assert fills(window) == []
+    window.undo_stack.redo()
+    out = tmp_path / "shirt.png"
+    job = window.export_to(str(out), "png:tshirt")
+    qtbot.waitUntil(lambda: job.done, timeout=30000)
+    with Image.open(out) as im:
+        px = np.asarray(im)
+    assert px[2700, 2250, 3] == 255 and px[100, 100, 3] == 0 and px[2700, 700, 3] == 0
+
+
+def test_restyle_replaces_the_fill_in_one_step(window, qtbot):
+    add_ellipse(window)
+    tab = drop_pattern(window, qtbot, 450, 540)
+    first = fills(window)[0]
+    tab.seed.setValue(5)
+    tab.scale.setValue(200)
+    tab.restyle()
+    qtbot.waitUntil(lambda: tab.job.done, timeout=60000)
+    qtbot.wait(50)
+    (second,) = fills(window)
+    assert second is not first and second.metadata["generation"]["seed"] == 5
+    assert second.metadata["generation"]["scale"] == 2.0
+    assert not np.array_equal(first.pixels, second.pixels)
+    window.undo_stack.undo()
+    assert fills(window) == [first]
+
+
+def test_drop_on_empty_canvas_says_what_to_do(window, qtbot):
+    drop_pattern(window, qtbot, 450, 540)
+    assert fills(window) == []
+    assert window.last_message[0] == "Nothing to fill here"
+    assert "draw" in window.last_message[1].lower()
+
+
+def test_open_doodle_offers_its_outline(window, qtbot):
+    add_ellipse(window, closed=False)
+    tab = window.panel.tabs["Zentangle"]
+    asked = []
+    tab.ask_use_outline = lambda message: asked.append(message) or True
+    drop_pattern(window, qtbot, 450, 560)
+    if tab.job is not None:
+        qtbot.waitUntil(lambda: tab.job.done, timeout=60000)
+        qtbot.wait(50)
+    assert len(asked) == 1 and "not closed" in asked[0]
+    (fill,) = fills(window)
+    assert fill.metadata["generation"]["shape"] == "offered"
+
+
+def test_silhouette_layer_is_a_target(window, qtbot, shared_data):
+    shapes = sorted((shared_data / "shapes" / "kfahn22_cc0").glob("*.png"))
+    window.import_files([str(shapes[0])])
+    layer = fills(window)[0]
+    mask = layer.pixels[..., 3] > 0 if (layer.pixels[..., 3] < 128).any() else layer.pixels[..., :3].mean(2) < 128
+    ys, xs = np.nonzero(mask)
+    i = len(ys) // 2
+    x0, y0, w, h = layer.rect
+    doc_x = x0 + (xs[i] + 0.5) * w / layer.pixels.shape[1]
+    doc_y = y0 + (ys[i] + 0.5) * h / layer.pixels.shape[0]
+    drop_pattern(window, qtbot, doc_x, doc_y)
+    filled = fills(window)
+    assert len(filled) == 2
+    assert filled[-1].metadata["generation"]["shape"] == "silhouette"
+
+
+def test_cli_zentangle(tmp_path, shared_data):
+    shape = sorted((shared_data / "shapes" / "openclipart_pd").glob("*.png"))[3]
+    out = tmp_path / "z.png"
+    assert main(["zentangle", "--shape", str(shape), "--pattern", "florz", "--out", str(out),
+                 "--size", "600x720", "--seed", "2"]) == 0
+    with Image.open(out) as im:
+        assert im.size == (600, 720) and im.mode == "RGBA"
+        px = np.asarray(im)
+        assert "zentangle" in im.text["artdesk:generation"]
+    assert px[0, 0, 3] == 0 and (px[..., 3] == 255).sum() > 1000
+    assert set(np.unique(px[..., 3])) <= {0, 255}
+    (tmp_path / "blank.png").write_bytes(b"")
+    assert main(["zentangle", "--shape", str(tmp_path / "blank.png"), "--pattern", "florz",
+                 "--out", str(tmp_path / "x.png")]) == 2
