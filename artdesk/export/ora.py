@@ -31,7 +31,7 @@ def _single_layer_doc(doc: Document, layer) -> Document:
 
 def export_ora(doc: Document, path: str | os.PathLike, scale: float = 1.0) -> None:
     width, height = max(1, round(doc.width * scale)), max(1, round(doc.height * scale))
-    stack = [f'<?xml version="1.0" encoding="UTF-8"?>',
+    stack = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<image version="0.0.5" w="{width}" h="{height}" xres="72" yres="72">', "<stack>"]
     with atomic_file(path) as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(zipfile.ZipInfo("mimetype"), "image/openraster", compress_type=zipfile.ZIP_STORED)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 
-import numpy as np
 
 from artdesk.document.model import Document, RasterLayer, VectorLayer
 from artdesk.engines.progress import Job, Progress

@@ -15,7 +15,7 @@ from artdesk.document.model import Document
 
 
 def svg_text(doc: Document) -> str:
-    out = [f'<?xml version="1.0" encoding="UTF-8"?>',
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
            f'<svg xmlns="http://www.w3.org/2000/svg" width="{doc.width}" height="{doc.height}" '
            f'viewBox="0 0 {doc.width} {doc.height}">',
            f"<!-- ArtDesk {__version__} -->"]

@@ -25,6 +25,7 @@ from artdesk.document.model import RasterLayer
 from artdesk.engines import bauhaus
 from artdesk.engines.progress import Job, Progress
 from artdesk.export.render import numpy_to_qimage
+from artdesk.ui.widgets import ComboBox, SpinBox
 
 log = logging.getLogger("artdesk.bauhaus_tab")
 
@@ -206,35 +207,6 @@ class PaletteStrip(QWidget):
         w = self.width() / len(self.colors)
         for i, color in enumerate(self.colors):
             painter.fillRect(int(i * w), 0, int((i + 1) * w) - int(i * w), self.height(), color)
-
-
-class SpinBox(QSpinBox):
-    """A spin box that leaves the mouse wheel to the scroll area unless it has the focus, so
-    scrolling the panel never changes a setting by accident."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setFocusPolicy(Qt.StrongFocus)
-
-    def wheelEvent(self, event) -> None:
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
-
-
-class ComboBox(QComboBox):
-    """A combo box that, like SpinBox, only takes the wheel when it has the focus."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setFocusPolicy(Qt.StrongFocus)
-
-    def wheelEvent(self, event) -> None:
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
 
 
 def _button(text: str, tip: str, slot) -> QPushButton:

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QBrush, QColor, QImage, QPainter, QPen, QPointingDevice, QTransform)
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPointingDevice, QTransform
 from PySide6.QtWidgets import QWidget
 
 from artdesk.document.model import Document, Stroke

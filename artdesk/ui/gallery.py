@@ -11,7 +11,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QDrag, QIcon, QPixmap
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QListView, QListWidget, QListWidgetItem,
                                QPushButton, QVBoxLayout, QWidget)
