@@ -1,0 +1,188 @@
+"""Portraits: faces in the manner of pre-modern Japanese paintings, from the project's KaoKore GAN.
+
+The generator (models/portrait/kaokore_gan.onnx, opened through the manifest) maps a latent
+z ~ N(0, I) of `zdim` numbers to an RGB face in [-1, 1] (NCHW float32). Everything here is numpy,
+onnxruntime and Pillow:
+
+- `latents(seeds, zdim)`: one z per seed, from np.random.default_rng(seed), so a seed always means
+  the same face, alone or in a batch;
+- `paint_portraits(seeds, variation)`: a job returning opaque RGBA uint8 HxWx4 images;
+  `variation` is the truncation trick: z is scaled toward the mean latent 0 (1 = the full range
+  the GAN learned, 0 = the average face, values in between = safer, less varied faces);
+- `slerp` / `walk`: a spherical path between two seeds' latents, frames for an animated GIF
+  (`save_gif`);
+- `upscale` (smooth = Lanczos, crisp = nearest, blocks) and `sign` (the GAN objective as a small
+  signature in a corner) for prints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from artdesk.engines.progress import Job, Progress
+
+MODEL_ID = "portrait/kaokore_gan"
+SIGNATURE = "min_G max_D E_x[log D(x)] + E_z[log(1 - D(G(z)))]"
+BATCH = 9  # portraits per ONNX run; a Paint grid is one run
+MAX_VARIATION = 2.0
+UPSCALE_MODES = {"smooth": Image.LANCZOS, "crisp": Image.NEAREST}
+
+
+def open_generator(session=None):
+    """The generator's onnxruntime session (from the manifest unless one is given)."""
+    if session is not None:
+        return session
+    from artdesk.runtime.models import open_session
+
+    return open_session(MODEL_ID)
+
+
+def latent_size(session) -> int:
+    return int(session.get_inputs()[0].shape[1])
+
+
+def latents(seeds: Iterable[int], zdim: int) -> np.ndarray:
+    """float32 [len(seeds), zdim]: row i is N(0, I) drawn from np.random.default_rng(seeds[i])."""
+    rows = [np.random.default_rng(int(s)).standard_normal(zdim) for s in seeds]
+    return np.asarray(rows, dtype=np.float32).reshape(len(rows), zdim)
+
+
+def truncate(z: np.ndarray, variation: float) -> np.ndarray:
+    """The truncation trick toward the mean latent (0 for a Gaussian z)."""
+    if not 0.0 <= variation <= MAX_VARIATION:
+        raise ValueError(f"Variation must be between 0 and {MAX_VARIATION:g} (1 is the model's full range).")
+    return (np.asarray(z, dtype=np.float32) * np.float32(variation)).astype(np.float32)
+
+
+def to_rgba(rgb: np.ndarray) -> list[np.ndarray]:
+    """Generator output (float [N, 3, H, W] in [-1, 1]) -> opaque RGBA uint8 HxWx4 images."""
+    u8 = np.clip(np.rint((rgb + 1.0) * 127.5), 0, 255).astype(np.uint8).transpose(0, 2, 3, 1)
+    alpha = np.full(u8.shape[:3] + (1,), 255, np.uint8)
+    return list(np.ascontiguousarray(np.concatenate([u8, alpha], axis=3)))
+
+
+def render(z: np.ndarray, session=None) -> list[np.ndarray]:
+    """Run the generator on latents z [N, zdim] (one ONNX call) -> RGBA images."""
+    session = open_generator(session)
+    name = session.get_inputs()[0].name
+    (rgb,) = session.run(None, {name: np.ascontiguousarray(z, dtype=np.float32)})
+    return to_rgba(rgb)
+
+
+def _render_job(z: np.ndarray, session, what: str) -> Job:
+    images: list[np.ndarray] = []
+    yield Progress(0.0, f"Painting {what}")
+    for i in range(0, len(z), BATCH):
+        images += render(z[i:i + BATCH], session)
+        yield Progress(len(images) / len(z), f"Painted {len(images)} of {len(z)} {what}",
+                       preview=images[-1])
+    return images
+
+
+def paint_portraits(seeds: Sequence[int], variation: float = 1.0, session=None) -> Job:
+    """A job: one portrait per seed (e.g. 9 consecutive seeds for the Paint grid); returns a list
+    of opaque RGBA uint8 HxWx4 arrays in the order of `seeds`."""
+    seeds = list(seeds)
+    if not seeds:
+        return []
+    session = open_generator(session)
+    z = truncate(latents(seeds, latent_size(session)), variation)
+    return (yield from _render_job(z, session, "portraits"))
+
+
+def slerp(z0: np.ndarray, z1: np.ndarray, t) -> np.ndarray:
+    """Spherical interpolation from z0 (t=0) to z1 (t=1); t a number or an array of them (then
+    the result has one row per t). Falls back to a straight line for (anti)parallel latents."""
+    z0 = np.asarray(z0, dtype=np.float64)
+    z1 = np.asarray(z1, dtype=np.float64)
+    ts = np.atleast_1d(np.asarray(t, dtype=np.float64))[:, None]
+    n0, n1 = np.linalg.norm(z0), np.linalg.norm(z1)
+    cos = np.dot(z0, z1) / max(n0 * n1, 1e-12)
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if np.sin(omega) < 1e-6:
+        out = (1 - ts) * z0 + ts * z1
+    else:
+        out = (np.sin((1 - ts) * omega) * z0 + np.sin(ts * omega) * z1) / np.sin(omega)
+    out = out.astype(np.float32)
+    return out[0] if np.ndim(t) == 0 else out
+
+
+def walk_latents(seed_a: int, seed_b: int, frames: int, zdim: int, variation: float = 1.0) -> np.ndarray:
+    if frames < 2:
+        raise ValueError("A walk needs at least 2 frames.")
+    z = latents([seed_a, seed_b], zdim)
+    return truncate(slerp(z[0], z[1], np.linspace(0.0, 1.0, frames)), variation)
+
+
+def walk(seed_a: int, seed_b: int, frames: int = 24, variation: float = 1.0, session=None) -> Job:
+    """A job: `frames` portraits on the spherical path from seed_a's face to seed_b's; the first
+    and last frames are exactly those seeds' portraits (same variation)."""
+    session = open_generator(session)
+    z = walk_latents(seed_a, seed_b, frames, latent_size(session), variation)
+    return (yield from _render_job(z, session, "frames"))
+
+
+def save_gif(frames: Sequence[np.ndarray], path, ms: int = 80, loop: int = 0) -> Path:
+    """An animated GIF of the frames (RGB or RGBA uint8, alpha dropped), `ms` per frame, looping
+    forever by default. Pillow merges identical consecutive frames (their durations add up)."""
+    if not frames:
+        raise ValueError("No frames to save.")
+    images = [Image.fromarray(np.ascontiguousarray(f[..., :3])) for f in frames]
+    path = Path(path)
+    images[0].save(path, format="GIF", save_all=True, append_images=images[1:], duration=int(ms),
+                   loop=int(loop), optimize=False, disposal=1)
+    return path
+
+
+def upscale(image: np.ndarray, size, mode: str = "smooth") -> np.ndarray:
+    """Resize for print: `size` is the new width = height (int) or (width, height); mode "smooth"
+    (Lanczos) or "crisp" (nearest neighbour: every pixel becomes a sharp block). Keeps the
+    channels (RGB or RGBA) and dtype uint8."""
+    if mode not in UPSCALE_MODES:
+        raise ValueError(f"Unknown upscale mode {mode!r}: use 'smooth' or 'crisp'.")
+    w, h = (int(size), int(size)) if np.isscalar(size) else (int(size[0]), int(size[1]))
+    if w < 1 or h < 1:
+        raise ValueError("The print size must be at least 1 pixel.")
+    img = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8))
+    return np.asarray(img.resize((w, h), UPSCALE_MODES[mode]))
+
+
+def _font(size: int):
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1: the fixed bitmap font
+        return ImageFont.load_default()
+
+
+def sign(image: np.ndarray, text: str = SIGNATURE, corner: str = "bottom-right",
+         width_fraction: float = 0.45) -> np.ndarray:
+    """A copy of the image with `text` (by default the GAN objective) written small in a corner,
+    in dark or light ink to suit that corner. Only a box in that corner changes. Pillow's default
+    font: no font files needed."""
+    arr = np.ascontiguousarray(image, dtype=np.uint8)
+    h, w = arr.shape[:2]
+    margin = max(1, round(min(w, h) * 0.02))
+    size = 64
+    font = _font(size)
+    while size > 4:  # largest size whose text fits in width_fraction of the image
+        font = _font(size)
+        if ImageDraw.Draw(Image.new("L", (1, 1))).textlength(text, font=font) <= w * width_fraction:
+            break
+        size = max(4, int(size * 0.9) if size > 10 else size - 1)
+    img = Image.fromarray(arr)
+    draw = ImageDraw.Draw(img)
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    tw, th = right - left, bottom - top
+    x = margin if "left" in corner else w - margin - tw
+    y = margin if "top" in corner else h - margin - th
+    box = arr[max(0, y):y + th, max(0, x):x + tw, :3]
+    light = box.size == 0 or box.mean() > 110
+    ink = (40, 30, 25) if light else (240, 232, 215)
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        ink = ink + (255,)
+    draw.text((x - left, y - top), text, fill=ink, font=font)
+    return np.asarray(img)

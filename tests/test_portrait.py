@@ -1,0 +1,142 @@
+"""The Portraits engine with the shipped KaoKore GAN (models/portrait/kaokore_gan.onnx)."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from artdesk.engines import portrait
+from artdesk.engines.progress import Progress, run_to_end
+from artdesk.runtime import models as runtime_models
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "models" / "portrait" / "kaokore_gan.onnx"
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    """The shipped generator opened through a manifest, from a private copy: the training script
+    may rewrite models/portrait while the tests run."""
+    if not SHIPPED.is_file():
+        pytest.skip("models/portrait/kaokore_gan.onnx is not there yet: run "
+                    "`python -m artdesk.training.portrait_gan` to train and export it")
+    folder = tmp_path_factory.mktemp("models")
+    (folder / "portrait").mkdir()
+    onnx_copy = folder / "portrait" / "kaokore_gan.onnx"
+    shutil.copyfile(SHIPPED, onnx_copy)
+    entry = {"id": portrait.MODEL_ID, "file": "portrait/kaokore_gan.onnx",
+             "sha256": runtime_models.file_sha256(onnx_copy), "task": "portrait", "licence": "CC BY-SA 4.0",
+             "inputs": [], "training": {}}
+    (folder / "manifest.json").write_text(json.dumps({"format": 1, "models": [entry]}))
+    return runtime_models.open_session(portrait.MODEL_ID, directory=folder)
+
+
+def paint(seeds, session, variation=1.0):
+    return run_to_end(portrait.paint_portraits(seeds, variation, session=session))
+
+
+def test_same_seed_same_portrait_alone_or_in_a_batch(session):
+    a = paint([7], session)[0]
+    b = paint([7], session)[0]
+    grid = paint(range(3, 12), session)
+    assert np.array_equal(a, b)
+    assert np.array_equal(a, grid[4])  # seed 7 is the 5th of 3..11
+    assert a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] == 4 and a.shape[0] == a.shape[1] >= 32
+    assert (a[..., 3] == 255).all()
+
+
+def test_different_seeds_differ_and_jobs_report_progress(session):
+    job = portrait.paint_portraits([1, 2], session=session)
+    seen = []
+    images = run_to_end(job, seen.append)
+    assert all(isinstance(p, Progress) for p in seen) and seen[-1].fraction == 1.0
+    assert np.abs(images[0].astype(int) - images[1].astype(int)).mean() > 2
+
+
+def test_variation_zero_is_the_mean_face(session):
+    a, b = paint([1, 99], session, variation=0.0)
+    assert np.array_equal(a, b)
+    with pytest.raises(ValueError):
+        paint([1], session, variation=-0.5)
+
+
+def test_latents_are_deterministic_per_seed():
+    z = portrait.latents([7, 42], 128)
+    assert z.shape == (2, 128) and z.dtype == np.float32
+    assert np.array_equal(z[1], portrait.latents([42], 128)[0])
+    assert np.array_equal(z[0], np.random.default_rng(7).standard_normal(128).astype(np.float32))
+
+
+def test_slerp_endpoints_and_norm():
+    z0, z1 = portrait.latents([1, 2], 128)
+    assert np.allclose(portrait.slerp(z0, z1, 0.0), z0, atol=1e-6)
+    assert np.allclose(portrait.slerp(z0, z1, 1.0), z1, atol=1e-6)
+    path = portrait.slerp(z0, z1, np.linspace(0, 1, 11))
+    norms = np.linalg.norm(path, axis=1)
+    lo, hi = sorted([np.linalg.norm(z0), np.linalg.norm(z1)])
+    # nearly orthogonal Gaussian latents: the path keeps about their length (a straight line
+    # would sag to ~0.71 of it in the middle)
+    assert norms.min() > 0.95 * lo and norms.max() < 1.05 * hi
+    assert np.allclose(portrait.slerp(z0, 2 * z0, 0.5), 1.5 * z0, atol=1e-5)  # parallel: a line
+
+
+def test_walk_frames_and_gif(session, tmp_path):
+    frames = run_to_end(portrait.walk(7, 42, frames=6, variation=0.8, session=session))
+    assert len(frames) == 6
+    ends = paint([7, 42], session, variation=0.8)
+    assert np.array_equal(frames[0], ends[0]) and np.array_equal(frames[-1], ends[1])
+    path = portrait.save_gif(frames, tmp_path / "walk.gif", ms=50)
+    with Image.open(path) as gif:
+        assert gif.n_frames == 6
+        assert gif.size == frames[0].shape[1::-1]
+
+
+def test_upscale_smooth_and_crisp(session):
+    face = paint([3], session)[0]
+    h = face.shape[0]
+    crisp = portrait.upscale(face, h * 4, "crisp")
+    smooth = portrait.upscale(face, (h * 4, h * 5), "smooth")
+    assert crisp.shape == (h * 4, h * 4, 4) and smooth.shape == (h * 5, h * 4, 4)
+    assert np.array_equal(crisp[::4, ::4], face)
+    blocks = crisp.reshape(h, 4, h, 4, 4)
+    assert (blocks == blocks[:, :1, :, :1]).all()  # every source pixel is a 4x4 block
+    assert not np.array_equal(smooth[::5, ::4], face)  # smooth blends
+    with pytest.raises(ValueError):
+        portrait.upscale(face, 100, "blurry")
+
+
+def test_signature_changes_only_a_corner(session):
+    face = portrait.upscale(paint([5], session)[0], 512, "smooth")
+    signed = portrait.sign(face)
+    assert signed.shape == face.shape and signed.dtype == np.uint8
+    changed = np.argwhere((signed != face).any(axis=2))
+    assert len(changed) > 50
+    assert changed[:, 0].min() > 512 * 0.8 and changed[:, 1].min() > 512 * 0.4  # bottom right
+    assert np.array_equal(portrait.sign(face), signed)
+    top_left = np.argwhere((portrait.sign(face, corner="top-left") != face).any(axis=2))
+    assert top_left[:, 0].max() < 512 * 0.2 and top_left[:, 1].max() < 512 * 0.6
+
+
+def test_torch_and_onnx_generators_agree(tmp_path):
+    torch = pytest.importorskip("torch", reason="torch (the `train` extra) is not installed")
+    pytest.importorskip("onnx", reason="onnx is needed by torch's exporter")
+    from artdesk.training import portrait_gan
+
+    torch.manual_seed(0)
+    g = portrait_gan.Generator(zdim=16, ngf=8, resolution=32)
+    portrait_gan.standing_stats(g, batches=2, batch=16)
+    path = tmp_path / "tiny.onnx"
+    portrait_gan.export_onnx(g, path)
+    session = runtime_models.open_onnx_file(path, "CPUExecutionProvider")
+    z = portrait.latents([1, 2, 3], 16)
+    with torch.no_grad():
+        expected = g(torch.from_numpy(z)).numpy()
+    (got,) = session.run(None, {"z": z})
+    assert got.shape == (3, 3, 32, 32)
+    assert np.abs(got - expected).max() < 1e-4
+    images = np.stack(run_to_end(portrait.paint_portraits([1, 2, 3], session=session)))
+    from_torch = np.stack(portrait.to_rgba(expected))
+    assert np.abs(images.astype(int) - from_torch.astype(int)).max() <= 1
