@@ -134,7 +134,8 @@ def open_session(model_id: str, directory: Path | None = None):
     """An onnxruntime InferenceSession for a manifest model, cached, checked, on the right provider."""
     entries = load_manifest(directory)
     if model_id not in entries:
-        raise ModelError(f"No model called '{model_id}' is installed.")
+        raise ModelError(f"No model called '{model_id}' is installed. Reinstall ArtDesk, or train it "
+                         f"with the project's scripts (see the model cards in models/).")
     entry = entries[model_id]
     verify(entry)
     provider = active_provider()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSlider, QSpinBox
 
 
 class _WheelOnlyWithFocus:
@@ -30,4 +30,8 @@ class DoubleSpinBox(_WheelOnlyWithFocus, QDoubleSpinBox):
 
 
 class ComboBox(_WheelOnlyWithFocus, QComboBox):
+    pass
+
+
+class Slider(_WheelOnlyWithFocus, QSlider):
     pass
