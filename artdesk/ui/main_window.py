@@ -190,6 +190,9 @@ class MainWindow(QMainWindow):
             file_menu.addAction(a[key])
         file_menu.addSeparator()
         file_menu.addAction(a["import"])
+        for tab in self.panel.tabs.values():  # engines may add their own imports (a doodle model)
+            for action in getattr(tab, "file_actions", list)():
+                file_menu.addAction(action)
         file_menu.addAction(a["export"])
         self.file_menu = file_menu
         file_menu.addSeparator()

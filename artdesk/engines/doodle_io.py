@@ -1,0 +1,197 @@
+"""Between the canvas and sketch-rnn: user strokes <-> stroke-3 in a model's data units, and the
+models a user can pick (the project's own, from the manifest, plus imported Magenta files).
+
+A `Frame` maps document units to model units: model = (doc - origin) * factor, with the factor
+chosen so the drawing spans what the model saw in training (doodle.frame_scale)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from artdesk.engines.doodle import (OnnxDoodleModel, continue_doodle, encode_doodles, frame_scale,
+                                    load_doodle_model, morph_doodles, redraw_doodle, sample_doodles)
+from artdesk.engines.progress import Progress
+from artdesk.engines.sketch_format import lines_to_stroke3, rdp, stroke3_to_lines
+
+CANDIDATES = 9
+MORPH_STEPS = 10
+MIN_EXTENT = 2.0  # document units: anything smaller is a dot, not a doodle
+MAX_INPUT_POINTS = 5000
+
+
+class DoodleInputError(ValueError):
+    """The drawing cannot be read by the model; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    origin: tuple[float, float]
+    factor: float
+
+    def to_doc(self, lines: Sequence[np.ndarray]) -> list[np.ndarray]:
+        ox, oy = self.origin
+        return [np.asarray(line, np.float64) / self.factor + (ox, oy) for line in lines]
+
+
+def doodle_from_lines(lines: Sequence[np.ndarray], model, room: int = 40) -> tuple[np.ndarray, Frame, list[str]]:
+    """User polylines (document units, (N, 2+) arrays) -> (stroke-3 in model units, Frame, notes).
+
+    Simplified with RDP at epsilon 2 in the model's frame, as the training data was; a long
+    scribble is simplified further until it leaves `room` steps for the model to draw."""
+    lines = [np.asarray(l, np.float64)[:, :2] for l in lines if len(l)]
+    total = sum(len(l) for l in lines)
+    if total == 0:
+        raise DoodleInputError("The canvas is empty: draw a doodle first (or pick a category and press Random).")
+    if total > MAX_INPUT_POINTS * 4:
+        raise DoodleInputError(f"This drawing has {total} points; the doodle models read at most "
+                               f"{MAX_INPUT_POINTS * 4}. Draw on a new layer, or clear some strokes.")
+    allxy = np.concatenate(lines)
+    extent = float((allxy.max(axis=0) - allxy.min(axis=0)).max())
+    if extent < MIN_EXTENT:
+        raise DoodleInputError("The doodle is a single dot: draw a few lines for the model to read.")
+    factor = frame_scale(model, extent)
+    origin = tuple(float(v) for v in lines[0][0])
+    scaled = [(line - origin) * factor for line in lines]
+    notes = []
+    limit = max(16, model.max_seq_len - room)
+    eps = 2.0
+    simple = [rdp(line, eps) for line in scaled]
+    while sum(len(l) for l in simple) > limit and eps < 64:
+        eps *= 1.5
+        simple = [rdp(line, eps) for line in scaled]
+    if sum(len(l) for l in simple) > limit:
+        keep, count = [], 0
+        for line in reversed(simple):  # the most recent strokes matter most for continuing
+            if count + len(line) > limit:
+                break
+            keep.insert(0, line)
+            count += len(line)
+        simple = keep or [simple[-1][-limit:]]
+        notes.append("Only the latest strokes were read: the drawing is longer than the model can take.")
+    elif eps > 2.0:
+        notes.append("The drawing was simplified to fit the model.")
+    s3 = lines_to_stroke3(simple)
+    if len(s3) < 2:
+        raise DoodleInputError("The doodle is too small for the model to read: draw a few longer lines.")
+    return s3.astype(np.float32), Frame(origin, factor), notes
+
+
+def continuation_lines(prefix: np.ndarray, new: np.ndarray, frame: Frame) -> list[np.ndarray]:
+    """A sampled ending (stroke-3 after `prefix`) as document polylines."""
+    last = np.asarray(prefix, np.float64)[:, :2].sum(axis=0)
+    return [l for l in frame.to_doc(stroke3_to_lines(new, start=last)) if len(l) >= 1]
+
+
+def placed_lines(drawing: np.ndarray, center: tuple[float, float], extent: float) -> list[np.ndarray]:
+    """A whole sampled drawing (stroke-3) as document polylines centred on `center`, its longer
+    side `extent` document units."""
+    lines = [l for l in stroke3_to_lines(drawing) if len(l)]
+    if not lines:
+        return []
+    allxy = np.concatenate(lines)
+    lo, hi = allxy.min(axis=0), allxy.max(axis=0)
+    size = float((hi - lo).max()) or 1.0
+    k = extent / size
+    mid = (lo + hi) / 2
+    return [(l - mid) * k + center for l in lines]
+
+
+# -- which models ---------------------------------------------------------------------------
+def shipped_categories() -> list[str]:
+    """Categories the project trained and ships (both halves listed in models/manifest.json)."""
+    from artdesk.runtime.models import ModelError, load_manifest
+
+    try:
+        ids = set(load_manifest())
+    except ModelError:
+        return []
+    cats = {i.split("/", 1)[1].rsplit(".", 1)[0] for i in ids if i.startswith("doodle/") and i.endswith(".decoder")}
+    return sorted(c for c in cats if f"doodle/{c}.encoder" in ids)
+
+
+def open_shipped(category: str) -> OnnxDoodleModel:
+    """One of the project's models, opened through the runtime (sha256 checked, provider chosen)."""
+    from artdesk.paths import models_dir
+    from artdesk.runtime.models import ModelError, open_session
+
+    meta_path = models_dir() / "doodle" / f"{category}.json"
+    try:
+        meta = json.loads(meta_path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"The doodle model '{category}' is missing its description ({meta_path.name}); "
+                         "reinstall ArtDesk.") from exc
+    return OnnxDoodleModel(meta, open_session(f"doodle/{category}.decoder"),
+                           open_session(f"doodle/{category}.encoder"))
+
+
+def open_model(key: str):
+    """`key` is a shipped category or the path of an imported Magenta/ArtDesk model file."""
+    if "/" in key or key.endswith(".json"):
+        return load_doodle_model(Path(key))
+    return open_shipped(key)
+
+
+# -- the actions ------------------------------------------------------------------------
+@dataclass
+class Request:
+    """What the user asked for, kept so "Again" can ask once more with a new seed."""
+
+    action: str  # continue | redraw | morph | mix | random
+    model: str
+    seed: int
+    temperature: float
+    mix_with: str | None = None
+    lines: list = field(default_factory=list)  # the source doodle (document polylines)
+    target_lines: list = field(default_factory=list)  # morph: the other doodle (empty: a sample)
+    layer_id: str | None = None
+
+
+@dataclass
+class Outcome:
+    request: Request
+    candidates: list  # stroke-3 arrays in model units
+    prefix: np.ndarray | None = None
+    frame: object = None
+    notes: list = field(default_factory=list)
+
+
+def doodle_job(request: Request):
+    """Worker job: open the model(s), read the doodle, sample the candidates -> Outcome."""
+    yield Progress(0.0, "Opening the model")
+    model = open_model(request.model)
+    n = MORPH_STEPS if request.action == "morph" else CANDIDATES
+    args = dict(seed=request.seed, temperature=request.temperature)
+    if request.action == "random":
+        return Outcome(request, (yield from sample_doodles(model, n, **args)))
+    s3, frame, notes = doodle_from_lines(request.lines, model)
+    if request.action == "continue":
+        found = yield from continue_doodle(model, s3, n, **args)
+        return Outcome(request, found, s3, frame, notes)
+    if not model.has_encoder:
+        raise DoodleInputError(f"The '{model.name}' model only draws from scratch (it has no encoder): "
+                               "use Continue or Random with it.")
+    if request.action == "redraw":
+        return Outcome(request, (yield from redraw_doodle(model, s3, n, **args)), s3, frame, notes)
+    if request.action == "mix":
+        painter = open_model(request.mix_with)
+        if painter.z_size != model.z_size:
+            raise DoodleInputError(f"'{model.name}' and '{painter.name}' speak different latent languages "
+                                   f"(z of {model.z_size} vs {painter.z_size}); pick two ArtDesk models.")
+        mu, _ = encode_doodles(model, [s3])
+        found = yield from sample_doodles(painter, n, z=np.repeat(mu, n, axis=0), **args)
+        return Outcome(request, found, s3, frame, notes)
+    if request.action == "morph":
+        if request.target_lines:
+            other, _, _ = doodle_from_lines(request.target_lines, model)
+        else:
+            other = (yield from sample_doodles(model, 1, seed=request.seed + 1, temperature=0.3))[0]
+            if len(other) < 2:
+                raise DoodleInputError("The model's sample came out empty; press Again for another.")
+        found = yield from morph_doodles(model, s3, other, n, seed=request.seed, temperature=min(0.1, request.temperature))
+        return Outcome(request, found, s3, frame, notes)
+    raise ValueError(f"unknown doodle action {request.action}")

@@ -1,0 +1,795 @@
+"""sketch-rnn VAE (Ha & Eck 2017) in torch: model, data, training loop, ONNX export.
+
+Encoder: bidirectional LSTM (two one-way LSTMs) over stroke-5 -> mu, presig -> z. Decoder: LSTM over
+[stroke-5, z] from the state tanh(W z + b) = (c, h), output a 20-component bivariate Gaussian
+mixture for (dx, dy) plus 3 pen-state logits, laid out as Magenta's sketch-rnn-js files
+([pen 3, pi 20, mu_x 20, mu_y 20, log sigma_x 20, log sigma_y 20, corr 20]) so one numpy
+sampler serves both. Loss: reconstruction (Magenta's convention: summed per drawing, divided
+by N_max) + w_KL * eta_step * max(KL, tolerance), eta annealed 1 - (1 - eta_min) R^step.
+Batches are bucketed by length and padded to their own longest drawing, not to N_max.
+Augmentation: random x/y scale and dropped mid-stroke points.
+
+The ONNX files are built with onnx.helper from the trained weights (no exporter needed):
+- encoder: strokes (B, T, 5) normalised stroke-5 + lengths (B,) int32 -> mu, presig (B, Z)
+- decoder: one step. x (B, 5), z (B, Z), h, c (B, H), start (bool) -> params (B, 123), h_out,
+  c_out; when `start` is true the state comes from z and the h, c inputs are ignored.
+
+Run (one process, one thread; resumable — run the same command again to go on):
+    python -m artdesk.training.sketch_rnn --plan sheep:28 bird:10 ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from artdesk.engines.sketch_format import (load_quickdraw_stroke3, load_stroke3_npz, scale_factor_of,
+                                           to_stroke5)
+from artdesk.engines.sketch_rnn_js import N_MIXTURE, N_OUT
+from artdesk.paths import models_dir, shared_data_dir
+
+M = N_MIXTURE
+REPO = Path(__file__).resolve().parents[2]
+CHECKPOINTS = REPO / "checkpoints" / "doodle"
+
+SHEEP_LICENCE = ("CC BY-NC 4.0 (trained on Aaron Koblin's Sheep Market drawings, aaron_sheep.npz prepared by "
+                 "D. Ha; non-commercial use only)")
+TEACHER_LICENCE = ("Apache-2.0 (trained on drawings sampled from Magenta's sketch-rnn {cat}.gen.json, Apache-2.0, "
+                   "itself trained on Google's Quick, Draw! data, CC BY 4.0)")
+
+
+@dataclass
+class HParams:
+    enc_units: int = 128
+    dec_units: int = 256
+    z_size: int = 64
+    max_seq_len: int = 250
+    batch_size: int = 100
+    lr: float = 1e-3
+    lr_decay: float = 0.9999
+    min_lr: float = 1e-5
+    grad_clip: float = 1.0
+    kl_weight: float = 0.5
+    kl_weight_start: float = 0.01
+    kl_decay_rate: float = 0.9995
+    kl_tolerance: float = 0.2
+    random_scale: float = 0.15
+    drop_point_prob: float = 0.10
+    output_dropout: float = 0.0
+
+
+# --- model ---------------------------------------------------------------------------------------
+
+class SketchRNN(nn.Module):
+    def __init__(self, hp: HParams):
+        super().__init__()
+        self.hp = hp
+        # two one-way LSTMs rather than a packed bidirectional one: packing makes the backward pass
+        # of variable-length batches ~10x slower on CPU; the reverse one reads each drawing reversed
+        self.encoder_fw = nn.LSTM(5, hp.enc_units, batch_first=True)
+        self.encoder_bw = nn.LSTM(5, hp.enc_units, batch_first=True)
+        self.fc_mu = nn.Linear(2 * hp.enc_units, hp.z_size)
+        self.fc_presig = nn.Linear(2 * hp.enc_units, hp.z_size)
+        self.fc_init = nn.Linear(hp.z_size, 2 * hp.dec_units)
+        self.decoder = nn.LSTM(5 + hp.z_size, hp.dec_units, batch_first=True)
+        self.fc_out = nn.Linear(hp.dec_units, N_OUT)
+        self.dropout = nn.Dropout(hp.output_dropout)
+        with torch.no_grad():  # forget-gate bias 1 as TF's LSTM; small initial presig
+            for lstm in (self.encoder_fw, self.encoder_bw, self.decoder):
+                for name, p in lstm.named_parameters():
+                    if name.startswith("bias_ih"):
+                        n = p.shape[0] // 4
+                        p.zero_()
+                        p[n:2 * n] = 1.0
+                    elif name.startswith("bias_hh"):
+                        p.zero_()
+                    elif name.startswith("weight_hh"):
+                        for k in range(4):
+                            nn.init.orthogonal_(p[k * p.shape[1]:(k + 1) * p.shape[1]])
+
+    def encode(self, strokes: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        b, t, _ = strokes.shape
+        lengths = lengths.to(torch.long)
+        last = (lengths - 1).clamp(min=0)
+        steps = torch.arange(t)[None, :]
+        rev_index = (last[:, None] - steps).clamp(min=0)  # reversed within each drawing's length
+        reverse = torch.gather(strokes, 1, rev_index[:, :, None].expand(-1, -1, 5))
+        rows = torch.arange(b)
+        out_fw, _ = self.encoder_fw(strokes)
+        out_bw, _ = self.encoder_bw(reverse)
+        hidden = torch.cat([out_fw[rows, last], out_bw[rows, last]], dim=1)
+        return self.fc_mu(hidden), self.fc_presig(hidden)
+
+    def initial_state(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        state = torch.tanh(self.fc_init(z))
+        c, h = state.split(self.hp.dec_units, dim=1)
+        return h.contiguous(), c.contiguous()
+
+    def decode(self, inputs: torch.Tensor, z: torch.Tensor, state=None):
+        """inputs (B, T, 5) -> params (B, T, 123), final (h, c)."""
+        if state is None:
+            state = self.initial_state(z)
+        h, c = state
+        zs = z[:, None, :].expand(-1, inputs.shape[1], -1)
+        out, (h, c) = self.decoder(torch.cat([inputs, zs], dim=2), (h[None], c[None]))
+        return self.fc_out(self.dropout(out)), (h[0], c[0])
+
+    def step(self, x: torch.Tensor, z: torch.Tensor, h: torch.Tensor, c: torch.Tensor):
+        """One decoder step, the reference for the ONNX decoder: (B, 5) -> params (B, 123), h, c."""
+        params, (h, c) = self.decode(x[:, None, :], z, (h, c))
+        return params[:, 0], h, c
+
+    def forward(self, batch5: torch.Tensor, lengths: torch.Tensor, sample_z: bool = True):
+        """batch5 (B, T+2, 5): start token, points, >= 1 end row. Returns params, mu, presig."""
+        mu, presig = self.encode(batch5[:, 1:], lengths)
+        z = mu
+        if sample_z:
+            z = mu + torch.exp(0.5 * presig) * torch.randn_like(mu)
+        params, _ = self.decode(batch5[:, :-1], z)
+        return params, mu, presig
+
+
+def mixture_losses(params: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-position NLL of (dx, dy) under the mixture and pen cross-entropy, shapes (B, T)."""
+    pen_logits = params[..., :3]
+    pi, mx, my, lsx, lsy, rho = params[..., 3:].split(M, dim=-1)
+    rho = torch.tanh(rho).clamp(-0.9999, 0.9999)
+    dx, dy = target[..., 0:1], target[..., 1:2]
+    zx, zy = (dx - mx) * torch.exp(-lsx), (dy - my) * torch.exp(-lsy)
+    one_r2 = 1.0 - rho * rho
+    log_n = (-(zx * zx + zy * zy - 2 * rho * zx * zy) / (2 * one_r2)
+             - (math.log(2 * math.pi) + lsx + lsy + 0.5 * torch.log(one_r2)))
+    offset_nll = -torch.logsumexp(F.log_softmax(pi, dim=-1) + log_n, dim=-1)
+    pen_ce = -(F.log_softmax(pen_logits, dim=-1) * target[..., 2:5]).sum(-1)
+    return offset_nll, pen_ce
+
+
+def losses(model: SketchRNN, batch5: torch.Tensor, lengths: torch.Tensor, training: bool = True):
+    """(reconstruction, KL) in Magenta's convention. Training: pen loss on every position (the
+    end and padding too); eval: offsets and pens of the drawn points only."""
+    params, mu, presig = model(batch5, lengths, sample_z=training)
+    target = batch5[:, 1:]
+    offset_nll, pen_ce = mixture_losses(params, target)
+    drawn = 1.0 - target[..., 4]
+    nmax = model.hp.max_seq_len
+    b = batch5.shape[0]
+    if training:
+        recon = ((offset_nll * drawn).sum() + pen_ce.sum()) / (b * nmax)
+    else:
+        recon = ((offset_nll + pen_ce) * drawn).sum() / (b * nmax)
+    kl = -0.5 * torch.mean(1 + presig - mu ** 2 - torch.exp(presig))
+    return recon, kl
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+def drop_points(strokes: np.ndarray, prob: float, rng: np.random.Generator) -> np.ndarray:
+    """Drop mid-stroke points at random (not the first three of a stroke), keeping the shape:
+    the next kept point absorbs the dropped offset (Magenta's augment_strokes)."""
+    if prob <= 0 or len(strokes) < 4:
+        return strokes
+    pen = strokes[:, 2] > 0.5
+    starts = np.concatenate([[True], pen[:-1]])  # first point of each stroke
+    idx = np.arange(len(strokes))
+    stroke_start = np.maximum.accumulate(np.where(starts, idx, 0))
+    droppable = (~pen) & ((idx - stroke_start) > 2)
+    droppable[-1] = False
+    keep = ~(droppable & (rng.random(len(strokes)) < prob))
+    xy = np.cumsum(strokes[:, :2], axis=0)[keep]
+    out = strokes[keep].copy()
+    out[1:, :2] = np.diff(xy, axis=0)
+    out[0, :2] = xy[0]
+    return out
+
+
+class StrokeData:
+    """Normalised drawings with bucketed batches (a batch is padded to its own longest drawing)."""
+
+    def __init__(self, drawings: Sequence[np.ndarray], scale_factor: float, max_seq_len: int):
+        self.scale_factor = scale_factor
+        self.max_seq_len = max_seq_len
+        self.drawings = []
+        for d in drawings:
+            d = np.asarray(d, np.float32)
+            if 2 <= len(d) <= max_seq_len:
+                d = d.copy()
+                d[:, :2] /= scale_factor
+                self.drawings.append(d)
+        self.lengths = np.array([len(d) for d in self.drawings])
+
+    def __len__(self) -> int:
+        return len(self.drawings)
+
+    def epoch_batches(self, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+        jitter = rng.uniform(0, 8, len(self.lengths))  # vary bucket membership between epochs
+        order = np.argsort(self.lengths + jitter, kind="stable")
+        batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        batches = [b for b in batches if len(b) == batch_size] or batches
+        rng.shuffle(batches)
+        return batches
+
+    def make_batch(self, rows: np.ndarray, hp: HParams | None = None, rng: np.random.Generator | None = None):
+        drawings = [self.drawings[i] for i in rows]
+        if hp is not None and rng is not None:
+            aug = []
+            for d in drawings:
+                d = drop_points(d, hp.drop_point_prob, rng)
+                s = 1.0 + rng.uniform(-hp.random_scale, hp.random_scale, 2).astype(np.float32)
+                d = d.copy()
+                d[:, :2] *= s
+                aug.append(d)
+            drawings = aug
+        lengths = np.array([len(d) for d in drawings])
+        t = int(lengths.max())
+        batch = np.zeros((len(drawings), t + 2, 5), np.float32)
+        batch[:, 0, 2] = 1.0  # start token (0, 0, 1, 0, 0)
+        for i, d in enumerate(drawings):
+            batch[i, 1:] = to_stroke5(d, t)
+        return torch.from_numpy(batch), torch.from_numpy(lengths)
+
+
+def evaluate(model: SketchRNN, data: StrokeData, batch_size: int = 100) -> dict:
+    """Held-out reconstruction (z = mu) and KL, averaged over drawings."""
+    model.eval()
+    recon_sum = kl_sum = 0.0
+    n = 0
+    with torch.no_grad():
+        order = np.argsort(data.lengths)
+        for i in range(0, len(order), batch_size):
+            rows = order[i:i + batch_size]
+            batch, lengths = data.make_batch(rows)
+            r, k = losses(model, batch, lengths, training=False)
+            recon_sum += float(r) * len(rows)
+            kl_sum += float(k) * len(rows)
+            n += len(rows)
+    model.train()
+    return {"recon": recon_sum / max(n, 1), "kl": kl_sum / max(n, 1), "drawings": n}
+
+
+# --- ONNX ----------------------------------------------------------------------------------------
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy().astype(np.float32)
+
+
+def decoder_onnx(model: SketchRNN):
+    """One decoder step as an ONNX graph (opset 17)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    hp = model.hp
+    H, Z = hp.dec_units, hp.z_size
+    w = torch.cat([model.decoder.weight_ih_l0, model.decoder.weight_hh_l0], dim=1).T  # (5+Z+H, 4H), i f g o
+    b = model.decoder.bias_ih_l0 + model.decoder.bias_hh_l0
+    inits = [
+        numpy_helper.from_array(_np(w), "W"),
+        numpy_helper.from_array(_np(b), "B"),
+        numpy_helper.from_array(_np(model.fc_out.weight.T), "Wout"),
+        numpy_helper.from_array(_np(model.fc_out.bias), "Bout"),
+        numpy_helper.from_array(_np(model.fc_init.weight.T), "Winit"),
+        numpy_helper.from_array(_np(model.fc_init.bias), "Binit"),
+        numpy_helper.from_array(np.array([H, H], np.int64), "split_hh"),
+        numpy_helper.from_array(np.array([H] * 4, np.int64), "split_4h"),
+    ]
+    fv = lambda name, shape: helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+    then_graph = helper.make_graph([
+        helper.make_node("MatMul", ["z", "Winit"], ["init_mm"]),
+        helper.make_node("Add", ["init_mm", "Binit"], ["init_pre"]),
+        helper.make_node("Tanh", ["init_pre"], ["init_state"]),
+        helper.make_node("Split", ["init_state", "split_hh"], ["c_start", "h_start"], axis=1),
+    ], "from_z", [], [fv("h_start", ["batch", H]), fv("c_start", ["batch", H])])
+    else_graph = helper.make_graph([
+        helper.make_node("Identity", ["h"], ["h_keep"]),
+        helper.make_node("Identity", ["c"], ["c_keep"]),
+    ], "carry", [], [fv("h_keep", ["batch", H]), fv("c_keep", ["batch", H])])
+    nodes = [
+        helper.make_node("If", ["start"], ["h0", "c0"], then_branch=then_graph, else_branch=else_graph),
+        helper.make_node("Concat", ["x", "z", "h0"], ["xin"], axis=1),
+        helper.make_node("MatMul", ["xin", "W"], ["gates_mm"]),
+        helper.make_node("Add", ["gates_mm", "B"], ["gates"]),
+        helper.make_node("Split", ["gates", "split_4h"], ["gi", "gf", "gg", "go"], axis=1),
+        helper.make_node("Sigmoid", ["gi"], ["si"]),
+        helper.make_node("Sigmoid", ["gf"], ["sf"]),
+        helper.make_node("Tanh", ["gg"], ["tg"]),
+        helper.make_node("Sigmoid", ["go"], ["so"]),
+        helper.make_node("Mul", ["sf", "c0"], ["fc"]),
+        helper.make_node("Mul", ["si", "tg"], ["ig"]),
+        helper.make_node("Add", ["fc", "ig"], ["c_out"]),
+        helper.make_node("Tanh", ["c_out"], ["tc"]),
+        helper.make_node("Mul", ["so", "tc"], ["h_out"]),
+        helper.make_node("MatMul", ["h_out", "Wout"], ["out_mm"]),
+        helper.make_node("Add", ["out_mm", "Bout"], ["params"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "sketch_rnn_decoder_step",
+        [fv("x", ["batch", 5]), fv("z", ["batch", Z]), fv("h", ["batch", H]), fv("c", ["batch", H]),
+         helper.make_tensor_value_info("start", TensorProto.BOOL, [])],
+        [fv("params", ["batch", N_OUT]), fv("h_out", ["batch", H]), fv("c_out", ["batch", H])],
+        inits)
+    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="artdesk")
+    onnx_model.ir_version = 8
+    onnx.checker.check_model(onnx_model)
+    return onnx_model
+
+
+def encoder_onnx(model: SketchRNN):
+    """The bidirectional encoder as an ONNX LSTM (gates reordered i f g o -> i o f c)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    hp = model.hp
+    E, Z = hp.enc_units, hp.z_size
+
+    def reorder(t: torch.Tensor) -> torch.Tensor:
+        i, f, g, o = t.split(E, dim=0)
+        return torch.cat([i, o, f, g], dim=0)
+
+    fw, bw = model.encoder_fw, model.encoder_bw
+    W = torch.stack([reorder(fw.weight_ih_l0), reorder(bw.weight_ih_l0)])
+    R = torch.stack([reorder(fw.weight_hh_l0), reorder(bw.weight_hh_l0)])
+    B = torch.stack([torch.cat([reorder(fw.bias_ih_l0), reorder(fw.bias_hh_l0)]),
+                     torch.cat([reorder(bw.bias_ih_l0), reorder(bw.bias_hh_l0)])])
+    inits = [
+        numpy_helper.from_array(_np(W), "W"), numpy_helper.from_array(_np(R), "R"),
+        numpy_helper.from_array(_np(B), "B"),
+        numpy_helper.from_array(_np(model.fc_mu.weight.T), "Wmu"),
+        numpy_helper.from_array(_np(model.fc_mu.bias), "Bmu"),
+        numpy_helper.from_array(_np(model.fc_presig.weight.T), "Wsig"),
+        numpy_helper.from_array(_np(model.fc_presig.bias), "Bsig"),
+        numpy_helper.from_array(np.array([0, -1], np.int64), "flat_shape"),
+    ]
+    nodes = [
+        helper.make_node("Transpose", ["strokes"], ["seq"], perm=[1, 0, 2]),
+        helper.make_node("LSTM", ["seq", "W", "R", "B", "lengths"], ["Y", "Y_h"], hidden_size=E,
+                         direction="bidirectional"),
+        helper.make_node("Transpose", ["Y_h"], ["h_bd"], perm=[1, 0, 2]),
+        helper.make_node("Reshape", ["h_bd", "flat_shape"], ["hidden"]),
+        helper.make_node("MatMul", ["hidden", "Wmu"], ["mu_mm"]),
+        helper.make_node("Add", ["mu_mm", "Bmu"], ["mu"]),
+        helper.make_node("MatMul", ["hidden", "Wsig"], ["sig_mm"]),
+        helper.make_node("Add", ["sig_mm", "Bsig"], ["presig"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "sketch_rnn_encoder",
+        [helper.make_tensor_value_info("strokes", TensorProto.FLOAT, ["batch", "time", 5]),
+         helper.make_tensor_value_info("lengths", TensorProto.INT32, ["batch"])],
+        [helper.make_tensor_value_info("mu", TensorProto.FLOAT, ["batch", Z]),
+         helper.make_tensor_value_info("presig", TensorProto.FLOAT, ["batch", Z])],
+        inits)
+    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="artdesk")
+    onnx_model.ir_version = 8
+    onnx.checker.check_model(onnx_model)
+    return onnx_model
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def export_model(model: SketchRNN, category: str, scale_factor: float, training: dict,
+                 out_dir: Path | None = None, licence: str = "", manifest: bool = True) -> dict:
+    """Write <category>.encoder.onnx, .decoder.onnx and .json into models/doodle; return the meta."""
+    out_dir = Path(out_dir or models_dir() / "doodle")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {"encoder": f"{category}.encoder.onnx", "decoder": f"{category}.decoder.onnx"}
+    _atomic_write_bytes(out_dir / files["encoder"], encoder_onnx(model).SerializeToString())
+    _atomic_write_bytes(out_dir / files["decoder"], decoder_onnx(model).SerializeToString())
+    meta = {
+        "format": 1, "category": category, "kind": "sketch-rnn-vae", "scale_factor": scale_factor,
+        "max_seq_len": model.hp.max_seq_len, "start_token": [0, 0, 1, 0, 0], "n_mixture": M,
+        "params_layout": "pen3, pi20, mu_x20, mu_y20, log_sigma_x20, log_sigma_y20, corr20",
+        "hparams": dataclasses.asdict(model.hp), "files": files, "licence": licence, "training": training,
+    }
+    _atomic_write_bytes(out_dir / f"{category}.json", json.dumps(meta, indent=1).encode())
+    if manifest:  # models/manifest.json for models/doodle
+        write_manifest_entries(doodle_manifest_entries(category, meta, out_dir), out_dir.parent / "manifest.json")
+    write_model_card(out_dir)
+    return meta
+
+
+# --- manifest and model card ---------------------------------------------------------------------
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def doodle_manifest_entries(category: str, meta: dict, out_dir: Path) -> list[dict]:
+    z, h = meta["hparams"]["z_size"], meta["hparams"]["dec_units"]
+    training = {k: meta["training"].get(k) for k in ("data", "steps", "seconds", "seed", "held_out", "updated")}
+    training["script"] = "python -m artdesk.training.sketch_rnn"
+    rel = lambda name: f"{out_dir.name}/{name}"  # relative to the manifest's folder
+    return [
+        {"id": f"doodle/{category}.encoder", "file": rel(meta["files"]["encoder"]),
+         "sha256": sha256_of(out_dir / meta["files"]["encoder"]), "task": "doodle", "licence": meta["licence"],
+         "inputs": [{"name": "strokes", "shape": ["batch", "time", 5], "dtype": "float32"},
+                    {"name": "lengths", "shape": ["batch"], "dtype": "int32"}],
+         "outputs": [{"name": "mu", "shape": ["batch", z]}, {"name": "presig", "shape": ["batch", z]}],
+         "meta": rel(f"{category}.json"), "training": training},
+        {"id": f"doodle/{category}.decoder", "file": rel(meta["files"]["decoder"]),
+         "sha256": sha256_of(out_dir / meta["files"]["decoder"]), "task": "doodle", "licence": meta["licence"],
+         "inputs": [{"name": "x", "shape": ["batch", 5], "dtype": "float32"},
+                    {"name": "z", "shape": ["batch", z], "dtype": "float32"},
+                    {"name": "h", "shape": ["batch", h], "dtype": "float32"},
+                    {"name": "c", "shape": ["batch", h], "dtype": "float32"},
+                    {"name": "start", "shape": [], "dtype": "bool"}],
+         "outputs": [{"name": "params", "shape": ["batch", N_OUT]}, {"name": "h_out", "shape": ["batch", h]},
+                     {"name": "c_out", "shape": ["batch", h]}],
+         "meta": rel(f"{category}.json"), "training": training},
+    ]
+
+
+def write_manifest_entries(entries: list[dict], manifest_path: Path | None = None) -> None:
+    """Insert or replace entries (by id) in models/manifest.json, keeping every other entry."""
+    path = Path(manifest_path or models_dir() / "manifest.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # the same advisory lock as the other trainers (portrait_gan) so no one's entries are lost
+    with open(path.parent / ".manifest.lock", "a") as lock:
+        try:
+            import fcntl
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except ImportError:  # Windows: no concurrent trainers expected
+            pass
+        data = {"format": 1, "models": []}
+        if path.exists():
+            data = json.loads(path.read_text(encoding="utf-8"))
+        by_id = {e["id"]: e for e in entries}
+        models = [by_id.pop(m["id"]) if m.get("id") in by_id else m for m in data.get("models", [])]
+        models.extend(by_id.values())
+        data["models"] = models
+        _atomic_write_bytes(path, (json.dumps(data, indent=1) + "\n").encode())
+
+
+def write_model_card(out_dir: Path) -> None:
+    """models/doodle/MODEL_CARD.md from every <category>.json there."""
+    metas = []
+    for p in sorted(out_dir.glob("*.json")):
+        try:
+            meta = json.loads(p.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            continue
+        if isinstance(meta, dict) and meta.get("kind") == "sketch-rnn-vae":
+            metas.append(meta)
+    lines = [
+        "# Doodle models (sketch-rnn VAE)", "",
+        "sketch-rnn (Ha & Eck 2017, *A Neural Representation of Sketch Drawings*) trained by "
+        "`python -m artdesk.training.sketch_rnn` on 1 CPU thread. Bidirectional LSTM encoder, latent z, "
+        "LSTM decoder with a 20-component bivariate Gaussian mixture and 3 pen states; KL annealing with "
+        "tolerance; gradient clipping; augmentation by random x/y scale and dropped points; batches "
+        "bucketed by length. Exported as ONNX: the encoder and one decoder step.", "",
+        "Losses are Magenta's: reconstruction = negative log-likelihood of the drawn points (offsets "
+        "in units of the scale factor, and pen states) summed per drawing and divided by N_max "
+        "(= max_seq_len); KL is the mean per latent dimension. Held-out reconstruction uses z = mu. "
+        "`teacher` is the Google decoder-only model's loss on the same drawings (no z), same N_max, "
+        "same scale factor; `nll/pt` is the loss per drawn point.", "",
+    ]
+    for meta in metas:
+        tr, hp = meta["training"], meta["hparams"]
+        lines += [f"## {meta['category']}", "",
+                  f"- data: {tr.get('data')}",
+                  f"- licence: {meta['licence']}",
+                  f"- size: encoder {hp['enc_units']}+{hp['enc_units']}, decoder {hp['dec_units']}, z {hp['z_size']}, "
+                  f"max_seq_len {meta['max_seq_len']}, scale factor {meta['scale_factor']:.3f}, "
+                  f"batch {hp['batch_size']}, KL weight {hp['kl_weight']} (tolerance {hp['kl_tolerance']})",
+                  f"- training: {tr.get('steps')} steps, {tr.get('seconds', 0) / 60:.1f} min, seed {tr.get('seed')}, "
+                  f"{'finished' if tr.get('finished') else 'in progress'} (updated {tr.get('updated')})",
+                  f"- last train batch: recon {tr.get('train_recon', float('nan')):.3f}, KL {tr.get('train_kl', float('nan')):.3f}"]
+        for name, res in (tr.get("held_out") or {}).items():
+            extra = ""
+            if "teacher_recon" in res:
+                extra = f"; teacher {res['teacher_recon']:.3f} (nll/pt {res['teacher_nll_per_point']:.3f})"
+            per_point = f" (nll/pt {res['nll_per_point']:.3f})" if "nll_per_point" in res else ""
+            lines.append(f"- held-out {name} ({res['drawings']} drawings): recon {res['recon']:.3f}{per_point}, "
+                         f"KL {res['kl']:.3f}{extra}")
+        lines.append("")
+    _atomic_write_bytes(out_dir / "MODEL_CARD.md", "\n".join(lines).encode())
+
+
+# --- training ------------------------------------------------------------------------------------
+
+def default_hparams(category: str) -> HParams:
+    """Sized for minutes of 1-thread CPU: sheep (real data, ~100 epochs) gets output dropout
+    against overfitting; teacher categories get a faster KL schedule for their shorter runs."""
+    if category == "sheep":
+        return HParams(output_dropout=0.1, kl_decay_rate=0.9995)
+    return HParams(kl_decay_rate=0.999)
+
+
+@dataclass
+class CategoryData:
+    category: str
+    train: StrokeData
+    valid: StrokeData
+    test: StrokeData
+    real: list  # real Quick, Draw! drawings for evaluation (stroke-3, same frame as train)
+    description: str
+    licence: str
+    teacher: object | None = None
+
+
+def load_category(category: str, log: Callable[[str], None] = print, n_teacher: int = 20000) -> CategoryData:
+    sketch = shared_data_dir() / "sketch"
+    if category == "sheep":
+        splits = load_stroke3_npz(sketch / "aaron_sheep.npz")
+        max_len = max(len(d) for k in splits for d in splits[k])
+        scale = scale_factor_of(splits["train"])
+        real = load_quickdraw_stroke3(sketch / "quickdraw_real" / "sheep.ndjson", size=255)
+        desc = (f"aaron_sheep.npz: {len(splits['train'])} human sheep drawings for training, "
+                f"{len(splits['valid'])} valid, {len(splits['test'])} test (held out)")
+        return CategoryData(category, StrokeData(splits["train"], scale, max_len), StrokeData(splits["valid"], scale, max_len),
+                            StrokeData(splits["test"], scale, max_len), real, desc, SHEEP_LICENCE)
+    from artdesk.training.teacher_data import load_teacher_dataset, make_teacher_dataset, teacher_path
+    from artdesk.engines.sketch_rnn_js import load_sketch_rnn_js
+
+    path = make_teacher_dataset(category, CHECKPOINTS / "data" / f"{category}.npz", n_train=n_teacher, log=log)
+    splits, scale, max_len = load_teacher_dataset(path)
+    real_path = sketch / "quickdraw_real" / f"{category.replace('_', ' ')}.ndjson"
+    real = load_quickdraw_stroke3(real_path, size=None) if real_path.exists() else []
+    real = [d for d in real if len(d) <= max_len]
+    desc = (f"{len(splits['train'])} drawings sampled from Magenta's {category}.gen.json at temperatures "
+            f"0.25-0.9 (artdesk.training.teacher_data), {len(splits['valid'])} valid + {len(splits['test'])} test "
+            f"sampled drawings held out; {len(real)} real Quick, Draw! drawings (quickdraw_real, raw canvas pixels, "
+            f"RDP 2) for evaluation only")
+    return CategoryData(category, StrokeData(splits["train"], scale, max_len), StrokeData(splits["valid"], scale, max_len),
+                        StrokeData(splits["test"], scale, max_len), real, desc,
+                        TEACHER_LICENCE.format(cat=category), load_sketch_rnn_js(teacher_path(category)))
+
+
+def held_out_metrics(model: SketchRNN, data: CategoryData, final: bool) -> dict:
+    res = {"valid": evaluate(model, data.valid)}
+    if final:
+        res["test"] = evaluate(model, data.test)
+    if data.real:
+        real = StrokeData(data.real, data.train.scale_factor, data.train.max_seq_len)
+        r = evaluate(model, real)
+        points = int(real.lengths.sum())
+        r["nll_per_point"] = r["recon"] * model.hp.max_seq_len * len(real) / max(points, 1)
+        if data.teacher is not None:
+            from artdesk.engines.doodle import reconstruction_loss
+            t = reconstruction_loss(data.teacher, real.drawings_in_units(), nmax=model.hp.max_seq_len)
+            r["teacher_recon"], r["teacher_nll_per_point"] = t["recon"], t["nll_per_point"]
+        res["quickdraw_real"] = r
+    return res
+
+
+def _drawings_in_units(self: StrokeData) -> list[np.ndarray]:
+    out = []
+    for d in self.drawings:
+        d = d.copy()
+        d[:, :2] *= self.scale_factor
+        out.append(d)
+    return out
+
+
+StrokeData.drawings_in_units = _drawings_in_units  # type: ignore[attr-defined]
+
+
+def train_category(category: str, minutes: float, hp: HParams | None = None, seed: int = 1,
+                   ckpt_every_s: float = 300.0, log: Callable[[str], None] = print,
+                   out_dir: Path | None = None, ckpt_dir: Path = CHECKPOINTS) -> dict:
+    """Train (or resume) one category for a total of `minutes` of wall time; export at checkpoints."""
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_path = ckpt_dir / f"{category}.pt"
+    state = torch.load(ckpt_path, weights_only=False) if ckpt_path.exists() else None
+    if state is not None and state.get("finished") and state.get("minutes", 0) >= minutes:
+        log(f"{category}: finished earlier ({state['step']} steps), skipping")
+        return state["training"]
+    data = load_category(category, log)
+    if state is not None:
+        hp = HParams(**state["hparams"])
+    else:
+        hp = dataclasses.replace(hp or default_hparams(category), max_seq_len=data.train.max_seq_len)
+    torch.manual_seed(seed)
+    model = SketchRNN(hp)
+    opt = torch.optim.Adam(model.parameters(), lr=hp.lr)
+    step, elapsed = 0, 0.0
+    history: list = []
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        step, elapsed, history = state["step"], state["elapsed"], state.get("history", [])
+        log(f"{category}: resumed at step {step} ({elapsed / 60:.1f} min done)")
+    rng = np.random.default_rng(seed * 7919 + step)
+    log(f"{category}: {len(data.train)} train drawings, scale factor {data.train.scale_factor:.3f}, "
+        f"max_seq_len {hp.max_seq_len}, mean length {data.train.lengths.mean():.1f}, budget {minutes} min")
+    budget = minutes * 60.0
+    t_last_ckpt = time.time()
+    t_start = time.time() - elapsed
+    recon_avg = kl_avg = float("nan")
+    batches: list = []
+    model.train()
+
+    def save(finished: bool) -> dict:
+        nonlocal t_last_ckpt
+        metrics = held_out_metrics(model, data, final=finished)
+        training = {
+            "data": data.description, "steps": step, "seconds": round(time.time() - t_start, 1), "seed": seed,
+            "train_recon": recon_avg, "train_kl": kl_avg, "held_out": metrics, "finished": finished,
+            "updated": time.strftime("%Y-%m-%d %H:%M:%S"), "threads": torch.get_num_threads(),
+        }
+        history.append({"step": step, "seconds": training["seconds"], "train_recon": recon_avg, "train_kl": kl_avg,
+                        "valid": metrics["valid"]})
+        tmp = ckpt_path.with_suffix(".tmp")
+        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "hparams": dataclasses.asdict(hp),
+                    "step": step, "elapsed": time.time() - t_start, "history": history, "finished": finished,
+                    "minutes": minutes, "training": training, "scale_factor": data.train.scale_factor}, tmp)
+        tmp.replace(ckpt_path)
+        model.eval()
+        export_model(model, category, data.train.scale_factor, training, out_dir, data.licence)
+        model.train()
+        v = metrics["valid"]
+        extra = ""
+        if "quickdraw_real" in metrics:
+            q = metrics["quickdraw_real"]
+            extra = f" | real recon {q['recon']:.3f}" + (f" teacher {q['teacher_recon']:.3f}" if "teacher_recon" in q else "")
+        log(f"{category}: checkpoint step {step}, {training['seconds'] / 60:.1f} min | valid recon {v['recon']:.3f} "
+            f"KL {v['kl']:.3f}{extra}")
+        t_last_ckpt = time.time()
+        return training
+
+    t_window, n_window = time.time(), 0
+    while time.time() - t_start < budget:
+        if not batches:
+            batches = data.train.epoch_batches(hp.batch_size, rng)
+        rows = batches.pop()
+        batch, lengths = data.train.make_batch(rows, hp, rng)
+        lr = max(hp.min_lr, hp.lr * hp.lr_decay ** step)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        eta = 1.0 - (1.0 - hp.kl_weight_start) * hp.kl_decay_rate ** step
+        recon, kl = losses(model, batch, lengths, training=True)
+        loss = recon + hp.kl_weight * eta * torch.clamp(kl, min=hp.kl_tolerance)
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), hp.grad_clip)
+        opt.step()
+        step += 1
+        n_window += 1
+        r, k = recon.item(), kl.item()
+        recon_avg = r if math.isnan(recon_avg) else 0.98 * recon_avg + 0.02 * r
+        kl_avg = k if math.isnan(kl_avg) else 0.98 * kl_avg + 0.02 * k
+        if step % 50 == 0:
+            dt = (time.time() - t_window) / n_window
+            log(f"{category}: step {step} recon {recon_avg:.3f} KL {kl_avg:.3f} eta {eta:.2f} lr {lr:.2e} "
+                f"{dt:.3f} s/step (len {int(lengths.max())})")
+            t_window, n_window = time.time(), 0
+        if time.time() - t_last_ckpt > ckpt_every_s:
+            save(False)
+    return save(True)
+
+
+def parse_plan(items: Sequence[str]) -> list[tuple[str, float]]:
+    plan = []
+    for item in items:
+        cat, _, minutes = item.partition(":")
+        plan.append((cat, float(minutes or 10)))
+    return plan
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--plan", nargs="+", default=["sheep:28"], help="category:minutes, trained in order")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--ckpt-every", type=float, default=300.0, help="seconds between checkpoints/exports")
+    parser.add_argument("--log", default=str(CHECKPOINTS / "train.log"))
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
+    Path(args.log).parent.mkdir(parents=True, exist_ok=True)
+    log_file = open(args.log, "a", buffering=1, encoding="utf-8")
+
+    def log(msg: str) -> None:
+        line = f"{time.strftime('%H:%M:%S')} {msg}"
+        print(line, flush=True)
+        log_file.write(line + "\n")
+
+    log(f"plan {args.plan} threads {args.threads} pid {os.getpid()}")
+    for category, minutes in parse_plan(args.plan):
+        try:
+            train_category(category, minutes, seed=args.seed, ckpt_every_s=args.ckpt_every, log=log)
+        except Exception as exc:  # one failed category must not stop the others
+            import traceback
+            log(f"{category}: FAILED {exc!r}\n{traceback.format_exc()}")
+    log("plan done")
+
+
+if __name__ == "__main__":
+    main()
+
+
+# --- for benchmarks and other tools --------------------------------------------------------------
+
+def load_trained(category: str, ckpt_dir: Path = CHECKPOINTS) -> tuple[SketchRNN, dict]:
+    """The torch model of a checkpoint (eval mode) and the checkpoint's training record."""
+    state = torch.load(Path(ckpt_dir) / f"{category}.pt", weights_only=False, map_location="cpu")
+    model = SketchRNN(HParams(**state["hparams"]))
+    model.load_state_dict(state["model"])
+    model.eval()
+    return model, {"scale_factor": state["scale_factor"], "step": state["step"], **state.get("training", {})}
+
+
+class TorchDoodleModel:
+    """A torch SketchRNN behind the engines' step interface, so artdesk.engines.doodle can sample
+    it step by step exactly as it samples the ONNX export (for `artdesk bench doodle`)."""
+
+    start_token = np.array([0, 0, 1, 0, 0], dtype=np.float32)
+
+    def __init__(self, model: SketchRNN, scale_factor: float, name: str = "torch"):
+        self.model = model.eval()
+        self.name = name
+        self.scale_factor = float(scale_factor)
+        self.max_seq_len = model.hp.max_seq_len
+        self.z_size = model.hp.z_size
+        self.num_units = model.hp.dec_units
+        self.has_encoder = True
+
+    @torch.no_grad()
+    def start_state(self, batch: int, z: np.ndarray | None = None):
+        z = np.zeros((batch, self.z_size), np.float32) if z is None else z
+        return self.model.initial_state(torch.from_numpy(np.asarray(z, np.float32).reshape(batch, -1)))
+
+    @torch.no_grad()
+    def step(self, x: np.ndarray, state, z: np.ndarray | None = None):
+        h, c = (s if isinstance(s, torch.Tensor) else torch.from_numpy(s) for s in state)
+        z = np.zeros((len(x), self.z_size), np.float32) if z is None else z
+        params, h, c = self.model.step(torch.from_numpy(np.asarray(x, np.float32)),
+                                       torch.from_numpy(np.asarray(z, np.float32)), h, c)
+        return params.numpy(), (h, c)
+
+    @torch.no_grad()
+    def encode(self, strokes5: np.ndarray, lengths: np.ndarray):
+        mu, presig = self.model.encode(torch.from_numpy(np.asarray(strokes5, np.float32)),
+                                       torch.from_numpy(np.asarray(lengths, np.int64)))
+        return mu.numpy(), presig.numpy()
+
+
+def to_sketch_rnn_js(model: SketchRNN, category: str, scale_factor: float) -> list:
+    """Our VAE as a Magenta sketch-rnn-js `.vae.json` structure [info, dims, blobs] (int16 weights,
+    gates i g f o, forget bias 1 taken out of the stored bias), for use in sketch-rnn-js demos."""
+    import base64
+
+    def gates_igfo(t: torch.Tensor, n: int, bias: bool = False) -> np.ndarray:
+        i, f, g, o = t.split(n, dim=0)
+        if bias:
+            f = f - 1.0
+        return _np(torch.cat([i, g, f, o], dim=0))
+
+    def lstm(lstm_mod: nn.LSTM) -> list[np.ndarray]:
+        n = lstm_mod.hidden_size
+        wx = gates_igfo(lstm_mod.weight_ih_l0, n).T
+        wh = gates_igfo(lstm_mod.weight_hh_l0, n).T
+        b = gates_igfo(lstm_mod.bias_ih_l0 + lstm_mod.bias_hh_l0, n, bias=True)
+        return [wx, wh, b]
+
+    blobs = (lstm(model.encoder_fw) + lstm(model.encoder_bw)
+             + [_np(model.fc_mu.weight.T), _np(model.fc_mu.bias), _np(model.fc_presig.weight.T), _np(model.fc_presig.bias),
+                _np(model.fc_init.weight.T), _np(model.fc_init.bias), _np(model.fc_out.weight.T), _np(model.fc_out.bias)]
+             + lstm(model.decoder))
+    info = {"mode": 0, "version": 6, "name": category, "scale_factor": float(scale_factor),
+            "max_seq_len": model.hp.max_seq_len}
+    dims = [list(b.shape) for b in blobs]
+    strings = []
+    for b in blobs:
+        q = np.clip(np.round(b * 32767.0 / 10.0), -32767, 32767).astype("<i2")
+        strings.append(base64.b64encode(q.tobytes()).decode("ascii"))
+    return [info, dims, strings]

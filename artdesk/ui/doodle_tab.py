@@ -1,0 +1,392 @@
+"""The Doodle tab: sketch-rnn continues, redraws, morphs and mixes the doodle on the canvas.
+
+Every action samples several candidates at once on a worker (the ONNX decoder step is batched),
+shows them live in a grid, and places the one the user clicks as one undo step.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPainterPath, QPen, QShortcut
+from PySide6.QtWidgets import (QFileDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
+                               QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
+
+from artdesk.document import commands as cmds
+from artdesk.document.model import Stroke, VectorLayer
+from artdesk.engines.doodle_io import (CANDIDATES, MORPH_STEPS, Outcome, Request, continuation_lines,
+                                       doodle_job, placed_lines, shipped_categories)
+from artdesk.engines.progress import Progress
+from artdesk.engines.sketch_rnn_js import load_sketch_rnn_js
+from artdesk.paths import user_data_dir
+from artdesk.ui.widgets import ComboBox, Slider, SpinBox
+
+log = logging.getLogger("artdesk.doodle_tab")
+
+DEFAULT_TEMPERATURE = 0.25
+
+
+def user_models_dir() -> Path:
+    path = user_data_dir() / "doodle_models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def available_models() -> list[tuple[str, str]]:
+    """(label, key) for every model the user can pick: ours first, then imported files."""
+    found = [(c.replace("_", " "), c) for c in shipped_categories()]
+    for path in sorted(user_models_dir().glob("*.json")):
+        found.append((f"{path.name.split('.')[0].replace('_', ' ')} (imported)", str(path)))
+    return found
+
+
+class CandidateCell(QWidget):
+    clicked = Signal()
+
+    def __init__(self):
+        super().__init__()
+        self.setMinimumSize(64, 64)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setCursor(Qt.PointingHandCursor)
+        self.old: list[np.ndarray] = []
+        self.new: list[np.ndarray] = []
+        self.label = ""
+
+    def show_lines(self, old, new, label: str = "") -> None:
+        self.old, self.new, self.label = old, new, label
+        self.update()
+
+    def heightForWidth(self, w: int) -> int:
+        return w
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.LeftButton and self.new:
+            self.clicked.emit()
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        p.fillRect(self.rect(), QColor("#ffffff"))
+        p.setPen(QColor("#c8c8cc"))
+        p.drawRect(self.rect().adjusted(0, 0, -1, -1))
+        pts = [l for l in self.old + self.new if len(l)]
+        if pts:
+            allxy = np.concatenate(pts)
+            lo, hi = allxy.min(axis=0), allxy.max(axis=0)
+            size = float((hi - lo).max()) or 1.0
+            k = (min(self.width(), self.height()) - 12) / size
+            off = np.array([self.width(), self.height()]) / 2 - (lo + hi) / 2 * k
+            for lines, color in ((self.old, QColor("#9a9aa2")), (self.new, QColor("#1d1d1f"))):
+                p.setPen(QPen(color, 1.6, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
+                for line in lines:
+                    xy = line * k + off
+                    path = QPainterPath(QPointF(*xy[0]))
+                    for x, y in xy[1:]:
+                        path.lineTo(x, y)
+                    p.drawPath(path)
+        if self.label:
+            p.setPen(QColor("#606068"))
+            p.drawText(QRectF(4, 2, self.width() - 8, 16), Qt.AlignLeft, self.label)
+        p.end()
+
+
+class CandidateGrid(QWidget):
+    chosen = Signal(int)
+
+    def __init__(self):
+        super().__init__()
+        self.layout_ = QGridLayout(self)
+        self.layout_.setSpacing(4)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.cells: list[CandidateCell] = []
+        self.set_count(CANDIDATES)
+
+    def set_count(self, n: int) -> None:
+        if n == len(self.cells):
+            return
+        for cell in self.cells:
+            cell.setParent(None)
+        self.cells = []
+        cols = 3 if n == 9 else 5
+        for i in range(n):
+            cell = CandidateCell()
+            cell.clicked.connect(lambda i=i: self.chosen.emit(i))
+            self.layout_.addWidget(cell, i // cols, i % cols)
+            self.cells.append(cell)
+
+    def clear(self) -> None:
+        for cell in self.cells:
+            cell.show_lines([], [])
+
+
+class DoodleTab(QWidget):
+    def __init__(self, desk):
+        super().__init__()
+        self.desk = desk
+        self.job = None
+        self.last_request: Request | None = None
+        self.outcome: Outcome | None = None
+
+        self.model_combo = ComboBox()
+        self.model_combo.setToolTip("The category the model draws")
+        self.mix_combo = ComboBox()
+        self.mix_combo.setToolTip("Mix: read your doodle with the first model, draw it with this one")
+        self.morph_combo = ComboBox()
+        self.morph_combo.setToolTip("Morph from the canvas doodle to this one")
+        self.temperature = Slider(Qt.Horizontal)
+        self.temperature.setRange(5, 100)
+        self.temperature.setValue(round(DEFAULT_TEMPERATURE * 100))
+        self.temperature.setToolTip("Low: careful and typical. High: wild and surprising.")
+        self.temp_label = QLabel()
+        self.temperature.valueChanged.connect(self._show_temperature)
+        self._show_temperature()
+        self.seed = SpinBox()
+        self.seed.setRange(0, 2_000_000_000)
+        self.seed.setValue(1)
+        temp_row = QHBoxLayout()
+        temp_row.addWidget(self.temperature, 1)
+        temp_row.addWidget(self.temp_label)
+        new_seed = QPushButton("New")
+        new_seed.clicked.connect(lambda: self.seed.setValue(random.randrange(1, 1_000_000)))
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(new_seed)
+
+        form = QFormLayout()
+        form.addRow("Model", self.model_combo)
+        form.addRow("Temperature", temp_row)
+        form.addRow("Seed", seed_row)
+        form.addRow("Mix with", self.mix_combo)
+        form.addRow("Morph to", self.morph_combo)
+
+        self.buttons = {}
+        actions = QGridLayout()
+        for i, (key, text, tip) in enumerate((
+            ("continue", "Continue", "Nine possible endings of your doodle"),
+            ("redraw", "Redraw", "Your doodle, drawn again in the model's own style"),
+            ("morph", "Morph", "Ten in-betweens from your doodle to another"),
+            ("mix", "Mix", "Read your doodle as one category, draw it as another (crats!)"),
+            ("random", "Random", "Nine new doodles of the category"),
+            ("again", "Again", "Ask again with a new seed (Ctrl+Return)"),
+        )):
+            b = QPushButton(text)
+            b.setToolTip(tip)
+            b.clicked.connect(lambda _=False, k=key: self.again() if k == "again" else self.start(k))
+            actions.addWidget(b, i // 3, i % 3)
+            self.buttons[key] = b
+        self.buttons["again"].setEnabled(False)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.again, context=Qt.WidgetWithChildrenShortcut)
+
+        self.grid = CandidateGrid()
+        self.grid.chosen.connect(self.apply)
+        self.hint = QLabel("Draw on the canvas, then press Continue. Click a candidate to place it.")
+        self.hint.setWordWrap(True)
+
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
+        layout.addLayout(form)
+        layout.addLayout(actions)
+        layout.addWidget(self.grid, 1)
+        layout.addWidget(self.hint)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+        self.import_action = QAction("Import doodle &model…", self)
+        self.import_action.setStatusTip("Add a sketch-rnn model Magenta published (.gen.json / .vae.json)")
+        self.import_action.triggered.connect(self.import_model_dialog)
+        self.reload_models()
+        desk.documentReplaced.connect(lambda doc: self._refresh_morph_targets())
+        desk.undo_stack.indexChanged.connect(lambda _: self._refresh_morph_targets())
+        self._refresh_morph_targets()
+
+    def file_actions(self) -> list[QAction]:
+        return [self.import_action]
+
+    def _show_temperature(self) -> None:
+        self.temp_label.setText(f"{self.temperature.value() / 100:.2f}")
+
+    # -- models ---------------------------------------------------------------------------
+    def reload_models(self, select: str | None = None) -> None:
+        models = available_models()
+        for combo in (self.model_combo, self.mix_combo):
+            current = select if combo is self.model_combo and select else combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            for label, key in models:
+                combo.addItem(label, key)
+            index = combo.findData(current)
+            if index < 0:
+                index = max(0, combo.findData("sheep"))  # the 7,400 real human sheep: our best model
+            combo.setCurrentIndex(index)
+            combo.blockSignals(False)
+        if self.mix_combo.count() > 1 and self.mix_combo.currentIndex() == self.model_combo.currentIndex():
+            self.mix_combo.setCurrentIndex(1)
+        has = bool(models)
+        for b in self.buttons.values():
+            b.setEnabled(has and (b is not self.buttons["again"] or self.last_request is not None))
+        if not has:
+            self.hint.setText("No doodle models are installed. Use File > Import doodle model to add one.")
+
+    def import_model_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import doodle model", "",
+                                              "sketch-rnn models (*.gen.json *.vae.json *.json)")
+        if path:
+            self.import_model(path)
+
+    def import_model(self, path: str) -> bool:
+        """Check a Magenta sketch-rnn-js file and keep a copy among the user's models."""
+        try:
+            load_sketch_rnn_js(path)
+        except (ValueError, OSError) as exc:
+            self.desk.show_error("Cannot import this doodle model", str(exc))
+            return False
+        target = user_models_dir() / Path(path).name
+        shutil.copyfile(path, target)
+        self.reload_models(select=str(target))
+        self.desk.statusBar().showMessage(f"Added the doodle model {Path(path).name}", 5000)
+        return True
+
+    def _refresh_morph_targets(self) -> None:
+        current = self.morph_combo.currentData()
+        self.morph_combo.blockSignals(True)
+        self.morph_combo.clear()
+        self.morph_combo.addItem("A new doodle by the model", None)
+        for layer in self.desk.document.vector_layers():
+            if layer.strokes:
+                self.morph_combo.addItem(f"Layer: {layer.name}", layer.id)
+        self.morph_combo.setCurrentIndex(max(0, self.morph_combo.findData(current)))
+        self.morph_combo.blockSignals(False)
+
+    # -- running --------------------------------------------------------------------------
+    def _source(self) -> tuple[list, str | None]:
+        """The doodle to read: the active vector layer's visible strokes, else all of them."""
+        doc = self.desk.document
+        layer = self.desk.active_layer()
+        if isinstance(layer, VectorLayer) and layer.visible and layer.strokes:
+            return [s.points[:, :2] for s in layer.strokes], layer.id
+        strokes = doc.all_strokes()
+        owner = next((l.id for l in doc.vector_layers() if l.visible and l.strokes), None)
+        return [s.points[:, :2] for s in strokes], owner
+
+    def start(self, action: str) -> None:
+        if self.model_combo.count() == 0:
+            self.desk.show_warning("No doodle model", "Import a doodle model first (File > Import doodle model).")
+            return
+        lines, layer_id = ([], None) if action == "random" else self._source()
+        target = []
+        if action == "morph" and self.morph_combo.currentData():
+            try:
+                other = self.desk.document.layer(self.morph_combo.currentData())
+                target = [s.points[:, :2] for s in other.strokes]
+            except KeyError:
+                self._refresh_morph_targets()
+        request = Request(action, self.model_combo.currentData(), self.seed.value(),
+                          self.temperature.value() / 100, self.mix_combo.currentData(), lines, target, layer_id)
+        self.run(request)
+
+    def again(self) -> None:
+        if self.last_request is None:
+            return
+        self.seed.setValue(self.seed.value() + 1)
+        request = self.last_request
+        request.seed = self.seed.value()
+        request.temperature = self.temperature.value() / 100
+        self.run(request)
+
+    def run(self, request: Request) -> None:
+        if self.job is not None and not self.job.done:
+            self.job.cancel()
+        self.last_request = request
+        self.buttons["again"].setEnabled(True)
+        self.outcome = None
+        self.grid.set_count(MORPH_STEPS if request.action == "morph" else CANDIDATES)
+        self.grid.clear()
+        self.hint.setText(f"{request.action.capitalize()}: drawing…")
+        job = self.desk.run_job(f"Doodle: {request.action}", doodle_job, request,
+                                on_progress=lambda p: self._preview(job, p),
+                                on_result=lambda outcome: self._done(job, outcome),
+                                on_error=lambda message, tb: self.hint.setText(message))
+        self.job = job
+
+    def _preview(self, job, progress: Progress) -> None:
+        if job is not self.job or not isinstance(progress.preview, list):
+            return
+        for cell, drawing in zip(self.grid.cells, progress.preview):
+            cell.show_lines([], [l for l in _lines(drawing) if len(l)])
+
+    def _done(self, job, outcome: Outcome) -> None:
+        if job is not self.job:
+            return
+        self.outcome = outcome
+        request = outcome.request
+        prefix_lines = _lines(outcome.prefix) if request.action == "continue" and outcome.prefix is not None else []
+        for i, (cell, drawing) in enumerate(zip(self.grid.cells, outcome.candidates)):
+            new = _lines(drawing, start=outcome.prefix[:, :2].sum(axis=0) if prefix_lines else (0, 0))
+            label = f"{i + 1}" if request.action != "morph" else f"{i / (len(outcome.candidates) - 1):.0%}"
+            cell.show_lines(prefix_lines, new, label)
+        notes = " ".join(outcome.notes)
+        self.hint.setText(f"{notes} Click a candidate to place it on the canvas.".strip())
+
+    def apply(self, index: int) -> None:
+        """Place candidate `index` on the canvas as one undo step."""
+        outcome = self.outcome
+        if outcome is None or index >= len(outcome.candidates):
+            return
+        request, drawing = outcome.request, outcome.candidates[index]
+        desk, doc = self.desk, self.desk.document
+        color, width = desk.canvas.brush_color.name(), float(desk.canvas.brush_size)
+        generation = {"engine": "doodle", "model": Path(request.model).name, "action": request.action,
+                      "seed": request.seed, "temperature": request.temperature, "candidate": index}
+        if request.mix_with and request.action == "mix":
+            generation["mix_with"] = Path(request.mix_with).name
+        if request.action == "continue":
+            lines = continuation_lines(outcome.prefix, drawing, outcome.frame)
+            layer_id = request.layer_id
+            if layer_id is None or not any(l.id == layer_id for l in doc.layers):
+                layer_id = None
+            strokes = [Stroke.from_xy(l, color, width) for l in lines if len(l)]
+            if not strokes:
+                desk.statusBar().showMessage("That ending adds nothing; pick another.", 4000)
+                return
+            desk.begin_macro("Continue doodle")
+            if layer_id is None:
+                layer_id = desk.ensure_vector_layer()
+            desk.push(cmds.AddStrokes(layer_id, strokes, text="Continue doodle"))
+            desk.end_macro()
+            return
+        if request.lines:
+            allxy = np.concatenate([np.asarray(l)[:, :2] for l in request.lines])
+            lo, hi = allxy.min(axis=0), allxy.max(axis=0)
+            center, extent = tuple((lo + hi) / 2), float((hi - lo).max())
+        else:
+            center, extent = (doc.width / 2, doc.height / 2), 0.6 * min(doc.width, doc.height)
+        lines = placed_lines(drawing, center, extent)
+        strokes = [Stroke.from_xy(l, color, width) for l in lines if len(l)]
+        if not strokes:
+            desk.statusBar().showMessage("That candidate is empty; pick another.", 4000)
+            return
+        name = {"redraw": "Redrawn", "morph": "Morph", "mix": "Mix", "random": "Doodle"}[request.action]
+        layer = VectorLayer(name=doc.unique_layer_name(f"{name} {Path(request.model).name.split('.')[0]}"),
+                            strokes=strokes, metadata={"generation": generation})
+        desk.add_layer(layer, text=f"Place {request.action} doodle")
+
+
+def _lines(drawing, start=(0, 0)) -> list[np.ndarray]:
+    from artdesk.engines.sketch_format import stroke3_to_lines
+
+    if drawing is None or len(drawing) == 0:
+        return []
+    return [l for l in stroke3_to_lines(drawing, start=start) if len(l)]

@@ -1,0 +1,139 @@
+"""The Doodle tab on the real window, with the project's shipped sketch-rnn models."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from artdesk.document.model import VectorLayer
+from artdesk.engines.doodle_io import DoodleInputError, doodle_from_lines, open_model, shipped_categories
+from artdesk.runtime import models as runtime
+
+pytestmark = pytest.mark.skipif(not shipped_categories(), reason="no doodle model has been trained yet")
+
+
+@pytest.fixture
+def tab(window):
+    runtime.clear_cache()
+    tab = window.panel.tabs["Doodle"]
+    window.panel.setCurrentWidget(tab)
+    return tab
+
+
+def run(tab, qtbot, action):
+    tab.start(action)
+    qtbot.waitUntil(lambda: tab.job.done, timeout=60000)
+    qtbot.wait(30)
+
+
+def half_sheep(window, shared_data, index=7):
+    from artdesk.document.imports import npz_drawing_layer
+
+    layer = npz_drawing_layer(shared_data / "sketch" / "aaron_sheep.npz", window.document, index)
+    layer.strokes = layer.strokes[: max(1, len(layer.strokes) // 2)]
+    window.add_layer(layer)
+    return layer
+
+
+def strokes_of(window):
+    return sum(len(l.strokes) for l in window.document.vector_layers())
+
+
+def test_continue_offers_nine_endings_and_places_one_as_one_step(window, tab, qtbot, shared_data):
+    layer = half_sheep(window, shared_data)
+    before = len(layer.strokes)
+    assert tab.model_combo.currentData() == "sheep"
+    run(tab, qtbot, "continue")
+    assert tab.job.outcome == "result" and len(tab.outcome.candidates) == 9
+    assert sum(bool(c.new) for c in tab.grid.cells) >= 7 and all(c.old for c in tab.grid.cells)
+    first = [np.array(c) for c in tab.outcome.candidates]
+    tab.apply(0)
+    assert len(layer.strokes) > before
+    new_pts = np.concatenate([s.points[:, :2] for s in layer.strokes[before:]])
+    old_pts = np.concatenate([s.points[:, :2] for s in layer.strokes[:before]])
+    # the ending is drawn at the doodle's scale and place, not somewhere else on the page
+    assert np.linalg.norm(new_pts.mean(0) - old_pts.mean(0)) < 1.5 * np.ptp(old_pts, axis=0).max()
+    window.undo_stack.undo()
+    assert len(layer.strokes) == before
+    run(tab, qtbot, "continue")  # same seed, same endings
+    assert all(np.array_equal(a, b) for a, b in zip(first, tab.outcome.candidates))
+    tab.again()
+    qtbot.waitUntil(lambda: tab.job.done, timeout=60000)
+    qtbot.wait(30)
+    assert tab.seed.value() == 2
+    assert not all(np.array_equal(a, b) for a, b in zip(first, tab.outcome.candidates))
+
+
+def test_redraw_random_mix_and_morph_place_new_layers(window, tab, qtbot, shared_data):
+    half_sheep(window, shared_data)
+    for action, count in (("redraw", 9), ("random", 9), ("morph", 10)):
+        run(tab, qtbot, action)
+        assert tab.job.outcome == "result", (action, window.last_message)
+        assert len(tab.outcome.candidates) == count and len(tab.grid.cells) == count
+        layers = len(window.document.layers)
+        index = next(i for i, c in enumerate(tab.outcome.candidates) if len(c) > 2)
+        tab.apply(index)
+        assert len(window.document.layers) == layers + 1
+        placed = window.document.layers[-1]
+        assert isinstance(placed, VectorLayer) and placed.metadata["generation"]["action"] == action
+    if tab.mix_combo.count() > 1:
+        tab.mix_combo.setCurrentIndex(tab.mix_combo.findData(next(c for c in shipped_categories() if c != "sheep")))
+        run(tab, qtbot, "mix")
+        assert tab.job.outcome == "result" and len(tab.outcome.candidates) == 9
+
+
+def test_bad_doodles_get_a_sentence_and_leave_the_drawing(window, tab, qtbot):
+    from artdesk.document import commands as cmds
+    from artdesk.document.model import Stroke
+
+    run(tab, qtbot, "continue")  # empty canvas
+    assert tab.job.outcome == "error" and "empty" in window.last_message[1]
+    window.push(cmds.AddStroke(window.document.layers[0].id, Stroke.from_xy([(100, 100)])))
+    run(tab, qtbot, "redraw")  # a single dot
+    assert tab.job.outcome == "error" and "dot" in window.last_message[1]
+    rng = np.random.default_rng(0)
+    scribble = np.cumsum(rng.normal(0, 3, (5000, 2)), axis=0) + 450
+    window.push(cmds.AddStroke(window.document.layers[0].id, Stroke.from_xy(scribble)))
+    run(tab, qtbot, "continue")  # a 5,000-point scribble is simplified, not refused
+    assert tab.job.outcome == "result"
+    assert strokes_of(window) == 2
+
+
+def test_doodle_input_limits():
+    model = open_model("sheep")
+    with pytest.raises(DoodleInputError, match="empty"):
+        doodle_from_lines([], model)
+    scribble = np.cumsum(np.random.default_rng(1).normal(0, 4, (4000, 2)), axis=0)
+    s3, frame, notes = doodle_from_lines([scribble], model)
+    assert len(s3) <= model.max_seq_len - 40 and notes
+    with pytest.raises(DoodleInputError, match="dot"):
+        doodle_from_lines([np.array([[5.0, 5.0], [5.5, 5.2]])], model)
+
+
+def test_import_a_magenta_model_and_refuse_a_foreign_file(window, tab, shared_data, tmp_path):
+    src = shared_data / "sketch" / "google_gen" / "lobster.gen.json"
+    assert tab.import_model(str(src))
+    assert "lobster (imported)" in [tab.model_combo.itemText(i) for i in range(tab.model_combo.count())]
+    bad = tmp_path / "cat.gen.json"
+    bad.write_text('{"not": "a model"}')
+    assert not tab.import_model(str(bad))
+    assert window.last_message[0] == "Cannot import this doodle model"
+    assert tab.import_action in window.file_menu.actions()
+
+
+def test_cli_doodle_sheets(tmp_path, shared_data, capsys):
+    from xml.etree import ElementTree as ET
+
+    from artdesk.cli import main
+
+    sheep = shared_data / "sketch" / "aaron_sheep.npz"
+    assert main(["doodle", "continue", "--input", str(sheep), "--index", "3", "--out", str(tmp_path / "c.svg")]) == 0
+    paths = ET.parse(tmp_path / "c.svg").getroot().findall(".//{http://www.w3.org/2000/svg}path")
+    assert len(paths) > 9
+    assert main(["doodle", "random", "--seed", "4", "--out", str(tmp_path / "r.png")]) == 0
+    assert main(["doodle", "morph", "--input", str(sheep), "--to", str(sheep), "--to-index", "5",
+                 "--out", str(tmp_path / "m.png")]) == 0
+    assert main(["doodle", "redraw", "--out", str(tmp_path / "x.png")]) == 2
+    assert "--input" in capsys.readouterr().err
+    (tmp_path / "junk.gen.json").write_text("[1, 2]")
+    assert main(["doodle", "random", "--model", str(tmp_path / "junk.gen.json"), "--out", str(tmp_path / "j.png")]) == 2
