@@ -108,3 +108,74 @@ def run(args) -> int:
         export_png(doc, out, "screen")
     print(f"wrote {out} ({len(outcome.candidates)} {args.action} candidates, seed {args.seed})")
     return 0
+
+
+def _ms(fn, repeats: int = 3) -> float:
+    import time
+
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best * 1000
+
+
+def bench() -> list[str]:
+    """Sampling speed (ONNX Runtime vs the PyTorch model step by step) and held-out losses."""
+    import os
+
+    from artdesk.engines.doodle import reconstruction_loss, sample_doodles
+    from artdesk.engines.doodle_io import open_shipped, shipped_categories
+    from artdesk.engines.progress import run_to_end
+    from artdesk.engines.sketch_format import load_quickdraw_stroke3
+    from artdesk.engines.sketch_rnn_js import load_sketch_rnn_js
+    from artdesk.paths import shared_data_dir
+
+    cats = shipped_categories()
+    if not cats:
+        return ["no doodle model is installed (train one: python -m artdesk.training.sketch_rnn)"]
+    cat = "sheep" if "sheep" in cats else cats[0]
+    threads = max(1, min(4, os.cpu_count() or 2))
+    model = open_shipped(cat)
+
+    def ending(m, n):
+        return lambda: run_to_end(sample_doodles(m, n, seed=0, max_steps=250, stop_at_end=False))
+
+    ending(model, 9)()  # warm up
+    onnx1, onnx9 = _ms(ending(model, 1)), _ms(ending(model, 9))
+    lines = [f"{cat}: one 250-step ending {onnx1:.0f} ms, 9 endings batched {onnx9:.0f} ms "
+             f"(ONNX Runtime, {threads} threads; 9 cost {onnx9 / onnx1:.1f}x one)"]
+    try:
+        import torch
+
+        from artdesk.training.sketch_rnn import TorchDoodleModel, model_from_onnx
+
+        torch.set_num_threads(threads)
+        net, scale = model_from_onnx(cat)
+        baseline = TorchDoodleModel(net, scale, cat)
+        ending(baseline, 9)()
+        t1, t9 = _ms(ending(baseline, 1)), _ms(ending(baseline, 9))
+        lines.append(f"{cat}: PyTorch step by step (same weights, {threads} threads): one {t1:.0f} ms, "
+                     f"9 batched {t9:.0f} ms -> ONNX Runtime is {t1 / onnx1:.1f}x / {t9 / onnx9:.1f}x faster")
+    except ImportError:
+        lines.append("PyTorch baseline: install the `train` extra (torch, onnx) to measure it")
+    sketch = shared_data_dir() / "sketch"
+    for c in cats:
+        ours = open_shipped(c)
+        real_path = sketch / "quickdraw_real" / f"{c.replace('_', ' ')}.ndjson"
+        teacher_path = sketch / "google_gen" / f"{c}.gen.json"
+        if not real_path.exists():
+            lines.append(f"{c}: no real Quick, Draw! drawings beside the project to evaluate on")
+            continue
+        real = load_quickdraw_stroke3(real_path, size=255 if c == "sheep" else None)
+        real = [d for d in real if len(d) <= ours.max_seq_len]
+        mine = reconstruction_loss(ours, real, nmax=ours.max_seq_len)
+        text = f"{c}: held-out recon on {len(real)} real drawings: ours {mine['recon']:.3f} (KL {mine['kl']:.3f})"
+        if teacher_path.exists():
+            teacher = reconstruction_loss(load_sketch_rnn_js(teacher_path), real, nmax=ours.max_seq_len)
+            text += f", Google teacher decoder {teacher['recon']:.3f}"
+            if c == "sheep":
+                text += " (different drawing frame: not like-for-like)"
+        lines.append(text)
+    return lines

@@ -793,3 +793,46 @@ def to_sketch_rnn_js(model: SketchRNN, category: str, scale_factor: float) -> li
         q = np.clip(np.round(b * 32767.0 / 10.0), -32767, 32767).astype("<i2")
         strings.append(base64.b64encode(q.tobytes()).decode("ascii"))
     return [info, dims, strings]
+
+
+def model_from_onnx(category: str, directory: Path | None = None) -> tuple[SketchRNN, float]:
+    """Rebuild the torch model from the shipped ONNX pair (models/doodle/<category>.*), so a fresh
+    checkout can resume training or measure the PyTorch baseline without the training checkpoint.
+    The LSTM biases come back summed into bias_ih (bias_hh = 0): the same function."""
+    from onnx import load, numpy_helper
+
+    from artdesk.paths import models_dir
+
+    directory = Path(directory or models_dir() / "doodle")
+    meta = json.loads((directory / f"{category}.json").read_text("utf-8"))
+    fields = {f.name for f in dataclasses.fields(HParams)}
+    hp = HParams(**{k: v for k, v in meta["hparams"].items() if k in fields})
+    model = SketchRNN(hp)
+
+    def weights(part: str) -> dict[str, torch.Tensor]:
+        graph = load(str(directory / meta["files"][part])).graph
+        return {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in graph.initializer}
+
+    dec, enc = weights("decoder"), weights("encoder")
+    E, nx = hp.enc_units, 5 + hp.z_size
+
+    def unorder(t: torch.Tensor) -> torch.Tensor:  # ONNX i o f c -> torch i f g o
+        i, o, f, g = t.split(E, dim=0)
+        return torch.cat([i, f, g, o], dim=0)
+
+    state = {
+        "decoder.weight_ih_l0": dec["W"][:nx].T, "decoder.weight_hh_l0": dec["W"][nx:].T,
+        "decoder.bias_ih_l0": dec["B"], "decoder.bias_hh_l0": torch.zeros_like(dec["B"]),
+        "fc_out.weight": dec["Wout"].T, "fc_out.bias": dec["Bout"],
+        "fc_init.weight": dec["Winit"].T, "fc_init.bias": dec["Binit"],
+        "fc_mu.weight": enc["Wmu"].T, "fc_mu.bias": enc["Bmu"],
+        "fc_presig.weight": enc["Wsig"].T, "fc_presig.bias": enc["Bsig"],
+    }
+    for d, name in enumerate(("encoder_fw", "encoder_bw")):
+        state[f"{name}.weight_ih_l0"] = unorder(enc["W"][d])
+        state[f"{name}.weight_hh_l0"] = unorder(enc["R"][d])
+        state[f"{name}.bias_ih_l0"] = unorder(enc["B"][d][:4 * E])
+        state[f"{name}.bias_hh_l0"] = unorder(enc["B"][d][4 * E:])
+    model.load_state_dict({k: v.contiguous() for k, v in state.items()})
+    model.eval()
+    return model, float(meta["scale_factor"])
