@@ -5,24 +5,29 @@ PYTHON ?= python3
 TORCH ?= torch==2.13.0
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+APP := $(VENV)/.app-installed
+DEV := $(VENV)/.test-installed
 
-.PHONY: run test bench train clean
+.PHONY: run test bench clean
 
-$(STAMP): pyproject.toml
+$(APP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(APP)
+
+$(DEV): $(APP)
 	$(BIN)/pip install --quiet -e ".[test]"
 	$(if $(TORCH),$(BIN)/pip install --quiet "$(TORCH)" || echo "torch is not available: training tests will be skipped")
-	touch $(STAMP)
+	touch $(DEV)
 
-run: $(STAMP)
+run: $(APP)
 	$(BIN)/artdesk
 
-test: $(STAMP)
+test: $(DEV)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
-bench: $(STAMP)
+bench: $(DEV)
 	QT_QPA_PLATFORM=offscreen $(BIN)/artdesk bench all
 
 clean:
