@@ -93,9 +93,12 @@ def bench_stall() -> list[str]:
     ensure_gui_app()
     lines = []
     tmp = tempfile.mkdtemp()
+    from artdesk.engines import bauhaus
+
     jobs = {
         "pure-Python CPU job (2 s)": (_busy_python, (2.0,)),
         "T-shirt export job": (export_document, (sample_drawing(), os.path.join(tmp, "b.png"), "png:tshirt")),
+        "Bauhaus 2048x2048 painting job": (bauhaus.paint, (bauhaus.load_builtin_chain("kandinsky_2d_o5"), 2048, 2048)),
     }
     for label, (fn, args) in jobs.items():
         runner = JobRunner()
