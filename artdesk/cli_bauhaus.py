@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -167,18 +166,3 @@ def _count_numpy(indices_list, chain) -> list:
 def _table_dict(table) -> dict:
     ctx = np.repeat(table.ctx, table.lengths)
     return dict(zip(zip(ctx.tolist(), table.sym.tolist()), table.cnt.tolist()))
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="artdesk")
-    add_parser(parser.add_subparsers())
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except (OSError, ValueError) as exc:
-        print(f"artdesk: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

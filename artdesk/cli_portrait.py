@@ -263,18 +263,3 @@ def bench(repeats: int = 30) -> list[str]:
         if before is not None:
             torch.set_num_threads(before)
     return lines
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="artdesk")
-    add_parser(parser.add_subparsers())
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except (OSError, ValueError) as exc:
-        print(f"artdesk: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

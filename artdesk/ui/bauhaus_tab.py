@@ -17,15 +17,14 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPixmap, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QFormLayout,
                                QFrame, QGroupBox, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QPushButton, QScrollArea, QSizePolicy, QSpinBox,
-                               QVBoxLayout, QWidget)
+                               QListWidgetItem, QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 from artdesk.document.imports import IMAGE_SUFFIXES, ImportFailed, read_image
 from artdesk.document.model import RasterLayer
 from artdesk.engines import bauhaus
 from artdesk.engines.progress import Job, Progress
 from artdesk.export.render import numpy_to_qimage
-from artdesk.ui.widgets import ComboBox, SpinBox
+from artdesk.ui.widgets import ComboBox, button, spin_box
 
 log = logging.getLogger("artdesk.bauhaus_tab")
 
@@ -209,27 +208,6 @@ class PaletteStrip(QWidget):
             painter.fillRect(int(i * w), 0, int((i + 1) * w) - int(i * w), self.height(), color)
 
 
-def _button(text: str, tip: str, slot) -> QPushButton:
-    """A push button that may shrink below the style's usual 80 px (the dock is narrow)."""
-    button = QPushButton(text)
-    button.setToolTip(tip)
-    button.setMinimumWidth(button.fontMetrics().horizontalAdvance(text) + 16)
-    button.clicked.connect(slot)
-    return button
-
-
-def _spin(lo: int, hi: int, value: int, tip: str, suffix: str = "", step: int = 1) -> QSpinBox:
-    box = SpinBox()
-    box.setRange(lo, hi)
-    box.setValue(value)
-    box.setSingleStep(step)
-    box.setSuffix(suffix)
-    box.setToolTip(tip)
-    box.setAccelerated(True)
-    box.setMinimumWidth(56)
-    return box
-
-
 # -- the tab -------------------------------------------------------------------------------------
 class BauhausTab(QWidget):
     """Chain choice, painting settings, live preview, and "learn from my pictures"."""
@@ -267,24 +245,24 @@ class BauhausTab(QWidget):
         self.chain_info.setStyleSheet("color: palette(placeholder-text);")
         self.palette_strip = PaletteStrip()
 
-        self.order = _spin(1, bauhaus.MAX_ORDER, 3,
+        self.order = spin_box(1, bauhaus.MAX_ORDER, 3,
                            "How many neighbouring pixels choose the next colour. Painting uses up "
                            "to the chain's own order; learning counts up to this order.")
         self.order.valueChanged.connect(self._update_chain_info)
-        self.width_box = _spin(16, MAX_SIDE, DEFAULT_SIZE[0], "Width of the painting in pixels",
+        self.width_box = spin_box(16, MAX_SIDE, DEFAULT_SIZE[0], "Width of the painting in pixels",
                                step=64)
-        self.height_box = _spin(16, MAX_SIDE, DEFAULT_SIZE[1], "Height of the painting in pixels",
+        self.height_box = spin_box(16, MAX_SIDE, DEFAULT_SIZE[1], "Height of the painting in pixels",
                                 step=64)
         size_row = QHBoxLayout()
         size_row.setSpacing(2)
         size_row.addWidget(self.width_box, 1)
         size_row.addWidget(QLabel("×"))
         size_row.addWidget(self.height_box, 1)
-        self.block = _spin(1, 64, DEFAULT_BLOCK, "Paint blocks of k x k pixels for a poster look "
+        self.block = spin_box(1, 64, DEFAULT_BLOCK, "Paint blocks of k x k pixels for a poster look "
                            "(1: every pixel its own colour)", suffix=" px")
-        self.seed = _spin(0, 2_147_483_647, DEFAULT_SEED,
+        self.seed = spin_box(0, 2_147_483_647, DEFAULT_SEED,
                           "The same seed and settings paint the same picture again")
-        self.new_seed_button = _button("New", "Pick a new random seed", self.new_seed)
+        self.new_seed_button = button("New", "Pick a new random seed", self.new_seed)
         seed_row = QHBoxLayout()
         seed_row.setSpacing(4)
         seed_row.addWidget(self.seed, 1)
@@ -302,7 +280,7 @@ class BauhausTab(QWidget):
         form.addRow("Seed", seed_row)
         column.addLayout(form)
 
-        self.paint_button = _button("Paint again", "Paint a new picture as a layer (Ctrl+Return)",
+        self.paint_button = button("Paint again", "Paint a new picture as a layer (Ctrl+Return)",
                                     self.paint)
         column.addWidget(self.paint_button)
         self.preview = PreviewLabel()
@@ -336,9 +314,9 @@ class BauhausTab(QWidget):
         layout.addWidget(self.image_list)
         row = QHBoxLayout()
         row.setSpacing(4)
-        self.add_button = _button("Add…", "Pick PNG or JPEG pictures to learn from",
+        self.add_button = button("Add…", "Pick PNG or JPEG pictures to learn from",
                                   self._choose_images)
-        self.remove_button = _button("Remove", "Take the selected pictures off the list",
+        self.remove_button = button("Remove", "Take the selected pictures off the list",
                                      self.remove_selected)
         row.addWidget(self.add_button)
         row.addWidget(self.remove_button)
@@ -349,7 +327,7 @@ class BauhausTab(QWidget):
         self.use_layers.toggled.connect(self._update_buttons)
         layout.addWidget(self.use_layers)
 
-        self.palette_size = _spin(4, bauhaus.MAX_PALETTE, 12,
+        self.palette_size = spin_box(4, bauhaus.MAX_PALETTE, 12,
                                   "How many colours the pictures are reduced to", suffix=" colours")
         self.context = ComboBox()
         self.context.addItem("Scan line", "scanline")
@@ -365,12 +343,12 @@ class BauhausTab(QWidget):
 
         row = QHBoxLayout()
         row.setSpacing(4)
-        self.learn_button = _button("Learning…", "Learn a chain of the chosen order from these "
+        self.learn_button = button("Learning…", "Learn a chain of the chosen order from these "
                                     "pictures; it then appears under Chain as \"My pictures\"",
                                     self.learn)
-        self.save_button = _button("Save…", "Save the selected learned chain to a file",
+        self.save_button = button("Save…", "Save the selected learned chain to a file",
                                    self.save_chain_dialog)
-        self.open_button = _button("Open…", "Open a chain saved before", self.open_chain_dialog)
+        self.open_button = button("Open…", "Open a chain saved before", self.open_chain_dialog)
         row.addWidget(self.learn_button, 1)
         row.addWidget(self.save_button)
         row.addWidget(self.open_button)

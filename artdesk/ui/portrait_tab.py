@@ -15,16 +15,15 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QKeySequence, QPainter, QPixmap, QShortcut
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QFrame, QGridLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QListView, QListWidget,
-                               QListWidgetItem, QMenu, QPushButton, QScrollArea, QSizePolicy,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QFrame, QGridLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QMenu,
+                               QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 from artdesk.engines import portrait
 from artdesk.engines.progress import Job, Progress
 from artdesk.export.render import numpy_to_qimage
 from artdesk.runtime.models import ModelError
-from artdesk.ui.widgets import ComboBox, Slider, SpinBox
+from artdesk.ui.widgets import ComboBox, Slider, button, spin_box
 
 log = logging.getLogger("artdesk.portrait_tab")
 
@@ -209,25 +208,6 @@ class PortraitGrid(QWidget):
         self.setFixedHeight(3 * side + 8)
 
 
-def _button(text: str, tip: str, slot) -> QPushButton:
-    button = QPushButton(text)
-    button.setToolTip(tip)
-    button.setMinimumWidth(button.fontMetrics().horizontalAdvance(text) + 16)
-    button.clicked.connect(slot)
-    return button
-
-
-def _spin(lo: int, hi: int, value: int, tip: str, suffix: str = "") -> SpinBox:
-    box = SpinBox()
-    box.setRange(lo, hi)
-    box.setValue(value)
-    box.setSuffix(suffix)
-    box.setToolTip(tip)
-    box.setAccelerated(True)
-    box.setMinimumWidth(56)
-    return box
-
-
 # -- the tab -------------------------------------------------------------------------------------
 class PortraitTab(QWidget):
     """Seed, variation, print filter; the Paint grid; the walk strip and its GIF."""
@@ -257,10 +237,10 @@ class PortraitTab(QWidget):
         column.setContentsMargins(6, 6, 6, 6)
         column.setSpacing(6)
 
-        self.seed = _spin(0, 2_147_483_647 - GRID, DEFAULT_SEED,
+        self.seed = spin_box(0, 2_147_483_647 - GRID, DEFAULT_SEED,
                           "The first of the grid's nine seeds; a seed always paints the same face")
-        self.new_seed_button = _button("New", "Paint nine faces from a new random seed", self.new_seed)
-        self.next_button = _button("Next 9", "Paint the next nine seeds", self.next_nine)
+        self.new_seed_button = button("New", "Paint nine faces from a new random seed", self.new_seed)
+        self.next_button = button("Next 9", "Paint the next nine seeds", self.next_nine)
         seed_row = QHBoxLayout()
         seed_row.setSpacing(4)
         seed_row.addWidget(self.seed, 1)
@@ -306,7 +286,7 @@ class PortraitTab(QWidget):
         form.addRow("Print", print_row)
         column.addLayout(form)
 
-        self.paint_button = _button("Paint", "Paint nine faces from the seed on (Ctrl+Return)",
+        self.paint_button = button("Paint", "Paint nine faces from the seed on (Ctrl+Return)",
                                     self.paint)
         column.addWidget(self.paint_button)
         self.grid = PortraitGrid()
@@ -343,8 +323,8 @@ class PortraitTab(QWidget):
         layout = QVBoxLayout(box)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)
-        self.walk_from = _spin(0, 2_147_483_647, DEFAULT_SEED, "The seed of the face the walk starts at")
-        self.walk_to = _spin(0, 2_147_483_647, DEFAULT_SEED + 1, "The seed of the face the walk ends at")
+        self.walk_from = spin_box(0, 2_147_483_647, DEFAULT_SEED, "The seed of the face the walk starts at")
+        self.walk_to = spin_box(0, 2_147_483_647, DEFAULT_SEED + 1, "The seed of the face the walk ends at")
         self.walk_from.valueChanged.connect(self._update_badges)
         self.walk_to.valueChanged.connect(self._update_badges)
         ends = QHBoxLayout()
@@ -352,15 +332,15 @@ class PortraitTab(QWidget):
         ends.addWidget(self.walk_from, 1)
         ends.addWidget(QLabel("→"))
         ends.addWidget(self.walk_to, 1)
-        self.frames_box = _spin(2, 240, DEFAULT_FRAMES, "Faces on the way, both ends included",
+        self.frames_box = spin_box(2, 240, DEFAULT_FRAMES, "Faces on the way, both ends included",
                                 " frames")
-        self.ms_box = _spin(20, 2000, DEFAULT_MS, "How long each frame shows in the GIF", " ms")
+        self.ms_box = spin_box(20, 2000, DEFAULT_MS, "How long each frame shows in the GIF", " ms")
         self.ms_box.setSingleStep(10)
         timing = QHBoxLayout()
         timing.setSpacing(4)
         timing.addWidget(self.frames_box, 1)
         timing.addWidget(self.ms_box, 1)
-        self.gif_size = _spin(64, 1024, DEFAULT_GIF_SIZE, "Width and height of the GIF's frames "
+        self.gif_size = spin_box(64, 1024, DEFAULT_GIF_SIZE, "Width and height of the GIF's frames "
                               "(enlarged with the Print filter)", " px")
         self.gif_size.setSingleStep(64)
         form = QFormLayout()
@@ -373,9 +353,9 @@ class PortraitTab(QWidget):
 
         row = QHBoxLayout()
         row.setSpacing(4)
-        self.walk_button = _button("Walk", "Paint the faces on the way from one seed to the other",
+        self.walk_button = button("Walk", "Paint the faces on the way from one seed to the other",
                                    self.walk)
-        self.gif_button = _button("Save GIF…", "Save the walk as a looping animated GIF",
+        self.gif_button = button("Save GIF…", "Save the walk as a looping animated GIF",
                                   self.save_gif_dialog)
         row.addWidget(self.walk_button, 1)
         row.addWidget(self.gif_button, 1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSlider, QSpinBox
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QPushButton, QSlider, QSpinBox
 
 
 class _WheelOnlyWithFocus:
@@ -35,3 +35,24 @@ class ComboBox(_WheelOnlyWithFocus, QComboBox):
 
 class Slider(_WheelOnlyWithFocus, QSlider):
     pass
+
+
+def button(text: str, tip: str, slot) -> QPushButton:
+    """A push button that may shrink below the style's usual 80 px (the docks are narrow)."""
+    b = QPushButton(text)
+    b.setToolTip(tip)
+    b.setMinimumWidth(b.fontMetrics().horizontalAdvance(text) + 16)
+    b.clicked.connect(slot)
+    return b
+
+
+def spin_box(lo: int, hi: int, value: int, tip: str, suffix: str = "", step: int = 1) -> SpinBox:
+    box = SpinBox()
+    box.setRange(lo, hi)
+    box.setValue(value)
+    box.setSingleStep(step)
+    box.setSuffix(suffix)
+    box.setToolTip(tip)
+    box.setAccelerated(True)
+    box.setMinimumWidth(56)
+    return box
