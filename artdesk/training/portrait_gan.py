@@ -25,13 +25,10 @@ import argparse
 import copy
 import csv
 import datetime as dt
-import fcntl
-import hashlib
 import io
 import json
 import math
 import platform
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -44,6 +41,7 @@ from PIL import Image
 
 from artdesk.atomic import atomic_file
 from artdesk.paths import models_dir, shared_data_dir
+from artdesk.training.manifest import sha256_of, write_manifest_entries
 
 MODEL_ID = "portrait/kaokore_gan"
 LICENCE = "CC BY-SA 4.0 (weights, shared alike; trained on KaoKore)"
@@ -303,34 +301,6 @@ def export_onnx(g: Generator, path: Path) -> None:
         fh.write(buf.getvalue())
 
 
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def write_manifest_entry(entry: dict, manifest_path: Path) -> None:
-    """Insert or replace one entry (by id) in models/manifest.json, keeping every other entry.
-    Read-modify-write under an advisory lock so that other trainers' entries are not lost."""
-    key = hashlib.sha256(str(manifest_path.resolve()).encode()).hexdigest()[:16]
-    lock_path = Path(tempfile.gettempdir()) / f"artdesk-manifest-{key}.lock"  # outside the repository
-    with open(lock_path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            data = {"format": 1, "models": []}
-            if manifest_path.exists():
-                data = json.loads(manifest_path.read_text(encoding="utf-8"))
-            models = data.setdefault("models", [])
-            for i, m in enumerate(models):
-                if m.get("id") == entry["id"]:
-                    models[i] = entry
-                    break
-            else:
-                models.append(entry)
-            with atomic_file(manifest_path) as fh:
-                fh.write((json.dumps(data, indent=1) + "\n").encode())
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def model_card(meta: dict, history: list[dict]) -> str:
     tr, hp = meta["training"], meta["hparams"]
     lines = [
@@ -353,7 +323,7 @@ def model_card(meta: dict, history: list[dict]) -> str:
         f"- generator: DCGAN (Radford et al. 2015): z ~ N(0, I) of {meta['zdim']} dims -> 4x4 -> "
         f"transposed 4x4 convolutions with batch norm and ReLU, doubling to {meta['resolution']} px, tanh; "
         f"width {hp['ngf']} at the last hidden layer; {tr['g_params']:,} parameters.",
-        f"- discriminator: DCGAN with "
+        "- discriminator: DCGAN with "
         + ("spectral norm on every layer (Miyato et al. 2018)" if hp.get("d_norm", "sn") == "sn" else "batch norm")
         + f", LeakyReLU 0.2, width {hp['ndf']} at the first layer; "
         + ("hinge loss." if hp.get("loss", "hinge") == "hinge" else "non-saturating GAN loss."),
@@ -512,7 +482,7 @@ def checkpoint(t: Trainer, faces: dict, feat_net: RandomFeatures, real_feats: np
              "meta": "portrait/kaokore_gan.json", "card": "portrait/MODEL_CARD.md",
              "training": {k_: training[k_] for k_ in ("data", "steps", "batch", "wall_s", "seed",
                                                       "kid_x1000", "kid_floor_x1000", "finished")}}
-    write_manifest_entry(entry, out_dir.parent / "manifest.json")
+    write_manifest_entries([entry], out_dir.parent / "manifest.json")
     log(f"checkpoint step {t.step} wall {t.wall_s / 60:.1f} min KID x1000 {k * 1000:.3f} (+- {k_std * 1000:.3f}) "
         f"floor {kid_floor * 1000:.3f}; exported {onnx_path.stat().st_size / 1e6:.1f} MB in "
         f"{time.perf_counter() - started:.1f} s")

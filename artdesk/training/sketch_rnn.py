@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import math
 import os
-import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -40,6 +38,7 @@ import torch.nn.functional as F
 from artdesk.engines.sketch_format import (load_quickdraw_stroke3, load_stroke3_npz, scale_factor_of,
                                            to_stroke5)
 from artdesk.engines.sketch_rnn_js import N_MIXTURE, N_OUT
+from artdesk.training.manifest import atomic_write_bytes, sha256_of, write_manifest_entries  # noqa: F401
 from artdesk.paths import models_dir, shared_data_dir
 
 M = N_MIXTURE
@@ -376,27 +375,21 @@ def encoder_onnx(model: SketchRNN):
     return onnx_model
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
 def export_model(model: SketchRNN, category: str, scale_factor: float, training: dict,
                  out_dir: Path | None = None, licence: str = "", manifest: bool = True) -> dict:
     """Write <category>.encoder.onnx, .decoder.onnx and .json into models/doodle; return the meta."""
     out_dir = Path(out_dir or models_dir() / "doodle")
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {"encoder": f"{category}.encoder.onnx", "decoder": f"{category}.decoder.onnx"}
-    _atomic_write_bytes(out_dir / files["encoder"], encoder_onnx(model).SerializeToString())
-    _atomic_write_bytes(out_dir / files["decoder"], decoder_onnx(model).SerializeToString())
+    atomic_write_bytes(out_dir / files["encoder"], encoder_onnx(model).SerializeToString())
+    atomic_write_bytes(out_dir / files["decoder"], decoder_onnx(model).SerializeToString())
     meta = {
         "format": 1, "category": category, "kind": "sketch-rnn-vae", "scale_factor": scale_factor,
         "max_seq_len": model.hp.max_seq_len, "start_token": [0, 0, 1, 0, 0], "n_mixture": M,
         "params_layout": "pen3, pi20, mu_x20, mu_y20, log_sigma_x20, log_sigma_y20, corr20",
         "hparams": dataclasses.asdict(model.hp), "files": files, "licence": licence, "training": training,
     }
-    _atomic_write_bytes(out_dir / f"{category}.json", json.dumps(meta, indent=1).encode())
+    atomic_write_bytes(out_dir / f"{category}.json", json.dumps(meta, indent=1).encode())
     if manifest:  # models/manifest.json for models/doodle
         write_manifest_entries(doodle_manifest_entries(category, meta, out_dir), out_dir.parent / "manifest.json")
     write_model_card(out_dir)
@@ -404,14 +397,6 @@ def export_model(model: SketchRNN, category: str, scale_factor: float, training:
 
 
 # --- manifest and model card ---------------------------------------------------------------------
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 def doodle_manifest_entries(category: str, meta: dict, out_dir: Path) -> list[dict]:
     z, h = meta["hparams"]["z_size"], meta["hparams"]["dec_units"]
@@ -436,27 +421,6 @@ def doodle_manifest_entries(category: str, meta: dict, out_dir: Path) -> list[di
                      {"name": "c_out", "shape": ["batch", h]}],
          "meta": rel(f"{category}.json"), "training": training},
     ]
-
-
-def write_manifest_entries(entries: list[dict], manifest_path: Path | None = None) -> None:
-    """Insert or replace entries (by id) in models/manifest.json, keeping every other entry."""
-    path = Path(manifest_path or models_dir() / "manifest.json")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # the same advisory lock as the other trainers (portrait_gan) so no one's entries are lost
-    with open(path.parent / ".manifest.lock", "a") as lock:
-        try:
-            import fcntl
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        except ImportError:  # Windows: no concurrent trainers expected
-            pass
-        data = {"format": 1, "models": []}
-        if path.exists():
-            data = json.loads(path.read_text(encoding="utf-8"))
-        by_id = {e["id"]: e for e in entries}
-        models = [by_id.pop(m["id"]) if m.get("id") in by_id else m for m in data.get("models", [])]
-        models.extend(by_id.values())
-        data["models"] = models
-        _atomic_write_bytes(path, (json.dumps(data, indent=1) + "\n").encode())
 
 
 def write_model_card(out_dir: Path) -> None:
@@ -501,7 +465,7 @@ def write_model_card(out_dir: Path) -> None:
             lines.append(f"- held-out {name} ({res['drawings']} drawings): recon {res['recon']:.3f}{per_point}, "
                          f"KL {res['kl']:.3f}{extra}")
         lines.append("")
-    _atomic_write_bytes(out_dir / "MODEL_CARD.md", "\n".join(lines).encode())
+    atomic_write_bytes(out_dir / "MODEL_CARD.md", "\n".join(lines).encode())
 
 
 # --- training ------------------------------------------------------------------------------------
