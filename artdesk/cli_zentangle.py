@@ -21,7 +21,9 @@ def add_parser(sub) -> None:
     p.add_argument("--pattern", required=True, help="pattern image, or the name of a built-in tangle")
     p.add_argument("--out", required=True, help="output PNG (transparent outside the shape)")
     p.add_argument("--size", default="4500x5400", help="output size WxH (default: T-shirt 4500x5400)")
-    p.add_argument("--mode", default="tile", choices=["tile"], help="fill mode")
+    p.add_argument("--mode", default="tile", choices=["tile", "neural"],
+                   help="tile: repeat the pattern; neural: style transfer (needs the trained model)")
+    p.add_argument("--strength", type=float, default=1.0, help="neural: 0 = the shape, 1 = all pattern")
     p.add_argument("--scale", type=float, default=1.0, help="pattern size (1.0 = default)")
     p.add_argument("--rotation", type=float, default=0.0, help="pattern rotation in degrees")
     p.add_argument("--seed", type=int, default=0)
@@ -48,6 +50,7 @@ def run(args) -> int:
     from artdesk.engines.progress import run_to_end
     from artdesk.engines.zentangle import FillSettings, ShapeNotFound, fill_silhouette
     from artdesk.export.png import png_bytes
+    from artdesk.runtime.models import ModelError
 
     size = _size(args.size)
     try:
@@ -56,10 +59,10 @@ def run(args) -> int:
     except ImportFailed as exc:
         print(f"artdesk zentangle: {exc}", file=sys.stderr)
         return 2
-    settings = FillSettings(args.mode, args.scale, args.rotation, args.seed)
+    settings = FillSettings(args.mode, args.scale, args.rotation, args.seed, strength=args.strength)
     try:
         page = run_to_end(fill_silhouette(shape, pattern, size, settings))
-    except ShapeNotFound as exc:
+    except (ShapeNotFound, ModelError) as exc:
         print(f"artdesk zentangle: {exc}", file=sys.stderr)
         return 2
     settings_text = json.dumps([{"engine": "zentangle", "pattern": args.pattern, **settings.as_metadata()}])
@@ -94,5 +97,6 @@ def bench() -> list[str]:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         label = "512x512" if side == 512 else "4500x5400 (tiled)"
         lines.append(f"tile fill {label}: {dt * 1000:.0f} ms, process peak {peak:.0f} MB")
-    lines.append("neural fill: the style-transfer model is not trained yet (no baseline comparison)")
-    return lines
+    from artdesk.bench_neural import bench_neural
+
+    return lines + bench_neural()

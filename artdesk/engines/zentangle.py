@@ -6,8 +6,8 @@ and return the filled pixels cropped to the shape with where they go on the page
 (artdesk.export.targets turns a Document into those arrays). The outside
 stays fully transparent and the doodle's strokes stay on top, sharp, as their own layer.
 
-Fill modes: "tile" repeats the pattern (scale, rotation, seed). A neural style-transfer mode
-plugs in through the same tile function interface (see artdesk.engines.tiling).
+Fill modes: "tile" repeats the pattern (scale, rotation, seed); "neural" transfers the pattern's
+style into the shape with AdaIN (artdesk.engines.neural_fill), tile by tile at print size.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import numpy as np
 
 from artdesk.engines.progress import Job, Progress
 from artdesk.engines.shapes import ShapeResult, TargetLayer, find_target, mask_bbox, silhouette_mask
-from artdesk.engines.tiling import fill_shape_with_pattern
+from artdesk.engines.neural_fill import FILL_MODES, fill_for_mode
 
 PRINT_SIZE = (4500, 5400)
-MODES = ("tile",)
+MODES = FILL_MODES
 
 
 class ShapeNotFound(Exception):
@@ -40,9 +40,12 @@ class FillSettings:
     seed: int = 0
     ink: tuple[int, int, int] | None = None
     paper: tuple[int, int, int] | None = None
+    strength: float = 1.0  # neural mode: 0 = the shape's own look, 1 = fully the pattern's style
 
     def as_metadata(self) -> dict:
         data = {"mode": self.mode, "scale": self.scale, "rotation": self.rotation, "seed": self.seed}
+        if self.mode == "neural":
+            data["strength"] = self.strength
         if self.ink is not None:
             data["ink"] = list(self.ink)
         if self.paper is not None:
@@ -84,9 +87,9 @@ def fill_at(ink_alpha: np.ndarray | None, targets: list[TargetLayer], x: float, 
     y0, x0, y1, x1 = bbox
     crop = np.ascontiguousarray(mask[y0:y1, x0:x1])
     del mask
-    job = fill_shape_with_pattern(pattern, crop, scale=settings.scale * pixels_per_unit / 5.0,
-                                  rotation=settings.rotation, seed=settings.seed,
-                                  ink=settings.ink, paper=settings.paper)
+    job = fill_for_mode(settings.mode, pattern, crop, strength=settings.strength,
+                        scale=settings.scale * pixels_per_unit / 5.0, rotation=settings.rotation,
+                        seed=settings.seed, ink=settings.ink, paper=settings.paper)
     pixels = yield from _scaled_progress(job, 0.15, 1.0, "Filling")
     k = pixels_per_unit
     rect = (x0 / k, y0 / k, (x1 - x0) / k, (y1 - y0) / k)
@@ -118,7 +121,7 @@ def fill_silhouette(shape_rgba: np.ndarray, pattern: np.ndarray, size: tuple[int
     mask[oy:oy + nh, ox:ox + nw] = np.where(big >= 128, 255, 0).astype(np.uint8)
     if not mask.any():
         raise ShapeNotFound(ShapeResult("empty", "The shape image has no shape in it (it is blank)."))
-    job = fill_shape_with_pattern(pattern, mask, scale=settings.scale * size[0] / PRINT_SIZE[0],
-                                  rotation=settings.rotation, seed=settings.seed,
-                                  ink=settings.ink, paper=settings.paper)
+    job = fill_for_mode(settings.mode, pattern, mask, strength=settings.strength,
+                        scale=settings.scale * size[0] / PRINT_SIZE[0], rotation=settings.rotation,
+                        seed=settings.seed, ink=settings.ink, paper=settings.paper)
     return (yield from job)

@@ -17,11 +17,22 @@ from PySide6.QtWidgets import (QColorDialog, QComboBox, QFormLayout, QHBoxLayout
 from artdesk.document import commands as cmds
 from artdesk.document.imports import ImportFailed, read_image
 from artdesk.document.model import VectorLayer
+from artdesk.engines.neural_fill import DECODER_ID
 from artdesk.engines.zentangle import FillSettings, ShapeNotFound, fill_at
 from artdesk.export.targets import document_targets
 from artdesk.ui.gallery import pattern_label
 
 PATTERN_MAX_PIXELS = 4096 * 4096
+
+
+def neural_installed() -> bool:
+    """The neural fill is offered once its trained model is installed (models/manifest.json)."""
+    from artdesk.runtime.models import ModelError, load_manifest
+
+    try:
+        return DECODER_ID in load_manifest()
+    except ModelError:
+        return False
 
 
 @dataclass
@@ -63,7 +74,16 @@ class ZentangleTab(QWidget):
 
         self.mode = QComboBox()
         self.mode.addItem("Tile — repeat the pattern", "tile")
+        if neural_installed():
+            self.mode.addItem("Neural — style transfer", "neural")
         self.mode.setToolTip("How the shape is filled")
+        self.strength = QSlider(Qt.Horizontal)
+        self.strength.setRange(0, 100)
+        self.strength.setValue(100)
+        self.strength.setToolTip("Neural fill: 0 keeps the shape's own look, 100 is all pattern")
+        self.mode.currentIndexChanged.connect(
+            lambda: self.strength.setEnabled(self.mode.currentData() == "neural"))
+        self.strength.setEnabled(False)
         self.scale = QSlider(Qt.Horizontal)
         self.scale.setRange(25, 400)
         self.scale.setValue(100)
@@ -90,6 +110,7 @@ class ZentangleTab(QWidget):
 
         form = QFormLayout()
         form.addRow("Mode", self.mode)
+        form.addRow("Strength", self.strength)
         form.addRow("Scale", scale_row)
         form.addRow("Rotation", self.rotation)
         form.addRow("Seed", seed_row)
@@ -119,7 +140,8 @@ class ZentangleTab(QWidget):
         ink = self.ink
         return FillSettings(mode=self.mode.currentData(), scale=self.scale.value() / 100,
                             rotation=float(self.rotation.value()), seed=self.seed.value(),
-                            ink=None if ink == QColor("#000000") else (ink.red(), ink.green(), ink.blue()))
+                            ink=None if ink == QColor("#000000") else (ink.red(), ink.green(), ink.blue()),
+                            strength=self.strength.value() / 100)
 
     def _choose_ink(self) -> None:
         color = QColorDialog.getColor(self.ink, self, "Pattern colour")

