@@ -42,7 +42,6 @@ class CanvasView(QWidget):
         self.eraser_radius = 10.0
         self.zoom = 1.0
         self.offset = QPointF(0, 0)  # widget position of the document origin
-        self.overlay_strokes: list[Stroke] = []  # e.g. a generation preview, drawn on top
         self._fitted = False
         self._points: list[list[float]] | None = None
         self._erasing: list[Stroke] | None = None
@@ -149,8 +148,6 @@ class CanvasView(QWidget):
                 paint_stroke(painter, stroke, QColor(255, 80, 80, 160))
         if self._points and len(self._points) >= 1:
             paint_stroke(painter, self._current_stroke())
-        for stroke in self.overlay_strokes:
-            paint_stroke(painter, stroke)
         painter.end()
 
     # -- drawing input --------------------------------------------------------------------

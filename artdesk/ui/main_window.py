@@ -289,12 +289,8 @@ class MainWindow(QMainWindow):
         self.canvas.set_document(doc)
         self.layers.set_document(doc)
         self._active_layer_changed(self.layers.active_id)
-        if dirty:
-            self.undo_stack.resetClean()
-            self._force_dirty = True
-        else:
-            self._force_dirty = False
-            self.undo_stack.setClean()
+        self._force_dirty = dirty  # a recovered or imported drawing has never been saved
+        self.undo_stack.setClean()
         self._autosaved_index = -1
         self._update_title()
         self.documentReplaced.emit(doc)
