@@ -21,12 +21,7 @@ def ellipse_mask(w: int, h: int) -> np.ndarray:
     return inside.astype(np.uint8) * 255
 
 
-def _peak_rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+from artdesk.bench import _peak_rss_mb  # noqa: E402  (one reader of the peak resident size)
 
 
 def _print_child(queue) -> None:

@@ -14,17 +14,17 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QKeySequence, QPainter, QPixmap, QShortcut
+from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QFormLayout,
                                QFrame, QGroupBox, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
+                               QListWidgetItem, QSizePolicy, QVBoxLayout, QWidget)
 
 from artdesk.document.imports import IMAGE_SUFFIXES, ImportFailed, read_image
 from artdesk.document.model import RasterLayer
 from artdesk.engines import bauhaus
 from artdesk.engines.progress import Job, Progress
 from artdesk.export.render import numpy_to_qimage
-from artdesk.ui.widgets import ComboBox, button, spin_box
+from artdesk.ui.widgets import ComboBox, fill_with_scroll_area, run_shortcut, button, spin_box
 
 log = logging.getLogger("artdesk.bauhaus_tab")
 
@@ -289,19 +289,8 @@ class BauhausTab(QWidget):
         column.addWidget(self._build_learn_box())
         column.addStretch(1)
 
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
-
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(self.paint)
+        fill_with_scroll_area(self, content)
+        run_shortcut(self, self.paint)
 
     def _build_learn_box(self) -> QGroupBox:
         box = QGroupBox("Learn from my pictures")

@@ -14,16 +14,16 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QKeySequence, QPainter, QPixmap, QShortcut
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QFrame, QGridLayout, QGroupBox,
                                QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QMenu,
-                               QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
+                               QSizePolicy, QVBoxLayout, QWidget)
 
 from artdesk.engines import portrait
 from artdesk.engines.progress import Job, Progress
 from artdesk.export.render import numpy_to_qimage
 from artdesk.runtime.models import ModelError
-from artdesk.ui.widgets import ComboBox, Slider, button, spin_box
+from artdesk.ui.widgets import ComboBox, fill_with_scroll_area, run_shortcut, Slider, button, spin_box
 
 log = logging.getLogger("artdesk.portrait_tab")
 
@@ -303,19 +303,8 @@ class PortraitTab(QWidget):
         column.addWidget(self._build_walk_box())
         column.addStretch(1)
 
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
-
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(self.paint)
+        fill_with_scroll_area(self, content)
+        run_shortcut(self, self.paint)
         self._variation_changed(self.variation.value())
 
     def _build_walk_box(self) -> QGroupBox:

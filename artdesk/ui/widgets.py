@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QPushButton, QSlider, QSpinBox
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFrame, QPushButton, QScrollArea, QSlider,
+                               QSpinBox, QVBoxLayout, QWidget)
 
 
 class _WheelOnlyWithFocus:
@@ -56,3 +58,23 @@ def spin_box(lo: int, hi: int, value: int, tip: str, suffix: str = "", step: int
     box.setAccelerated(True)
     box.setMinimumWidth(56)
     return box
+
+
+def fill_with_scroll_area(tab: QWidget, content: QWidget) -> None:
+    """Put a tab's content in a frameless vertical scroll area (the docks are narrow and short)."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    scroll.setWidget(content)
+    outer = QVBoxLayout(tab)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(scroll)
+
+
+def run_shortcut(tab: QWidget, slot) -> None:
+    """Ctrl+Return (and the keypad's Enter) runs the tab's main action while it has the focus."""
+    for keys in ("Ctrl+Return", "Ctrl+Enter"):
+        shortcut = QShortcut(QKeySequence(keys), tab)
+        shortcut.setContext(Qt.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(slot)
