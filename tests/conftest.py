@@ -52,3 +52,27 @@ def window(qtbot, tmp_path):
     qtbot.waitExposed(win)
     win.ask_save_changes = lambda: pytest.fail("unexpected 'save changes?' prompt")
     yield win
+
+
+@pytest.fixture(scope="session")
+def portrait_models(tmp_path_factory):
+    """A private copy of the shipped portrait generator with its own manifest (a training run may
+    rewrite models/portrait, and its checksum, while the tests run). Returns the folder."""
+    import json
+    import shutil
+
+    from artdesk.engines import portrait
+    from artdesk.runtime.models import file_sha256
+
+    shipped = ROOT / "models" / "portrait" / "kaokore_gan.onnx"
+    if not shipped.is_file():
+        pytest.skip("models/portrait/kaokore_gan.onnx is not there yet: run "
+                    "`python -m artdesk.training.portrait_gan` to train and export it")
+    folder = tmp_path_factory.mktemp("models")
+    (folder / "portrait").mkdir()
+    onnx_copy = folder / "portrait" / "kaokore_gan.onnx"
+    shutil.copyfile(shipped, onnx_copy)
+    entry = {"id": portrait.MODEL_ID, "file": "portrait/kaokore_gan.onnx", "sha256": file_sha256(onnx_copy),
+             "task": "portrait", "licence": "CC BY-SA 4.0", "inputs": [], "training": {}}
+    (folder / "manifest.json").write_text(json.dumps({"format": 1, "models": [entry]}))
+    return folder

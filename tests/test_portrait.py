@@ -1,7 +1,5 @@
 """The Portraits engine with the shipped KaoKore GAN (models/portrait/kaokore_gan.onnx)."""
 
-import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,25 +11,11 @@ from artdesk.engines.progress import Progress, run_to_end
 from artdesk.runtime import models as runtime_models
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = ROOT / "models" / "portrait" / "kaokore_gan.onnx"
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory):
-    """The shipped generator opened through a manifest, from a private copy: the training script
-    may rewrite models/portrait while the tests run."""
-    if not SHIPPED.is_file():
-        pytest.skip("models/portrait/kaokore_gan.onnx is not there yet: run "
-                    "`python -m artdesk.training.portrait_gan` to train and export it")
-    folder = tmp_path_factory.mktemp("models")
-    (folder / "portrait").mkdir()
-    onnx_copy = folder / "portrait" / "kaokore_gan.onnx"
-    shutil.copyfile(SHIPPED, onnx_copy)
-    entry = {"id": portrait.MODEL_ID, "file": "portrait/kaokore_gan.onnx",
-             "sha256": runtime_models.file_sha256(onnx_copy), "task": "portrait", "licence": "CC BY-SA 4.0",
-             "inputs": [], "training": {}}
-    (folder / "manifest.json").write_text(json.dumps({"format": 1, "models": [entry]}))
-    return runtime_models.open_session(portrait.MODEL_ID, directory=folder)
+def session(portrait_models):
+    return runtime_models.open_session(portrait.MODEL_ID, directory=portrait_models)
 
 
 def paint(seeds, session, variation=1.0):

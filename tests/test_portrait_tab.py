@@ -1,7 +1,6 @@
 """The Portraits tab and `artdesk portrait`, driven through the real widgets in the real main window."""
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,32 +17,13 @@ from artdesk.runtime import models as runtime_models
 from artdesk.ui import portrait_tab as pt
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = ROOT / "models" / "portrait" / "kaokore_gan.onnx"
-
-
-@pytest.fixture(scope="module")
-def model_copy(tmp_path_factory):
-    """A private copy of the generator with its own manifest: the training rewrites the shipped
-    one (and its checksum) every few minutes."""
-    if not SHIPPED.is_file():
-        pytest.skip("models/portrait/kaokore_gan.onnx is not there yet: run "
-                    "`python -m artdesk.training.portrait_gan`")
-    folder = tmp_path_factory.mktemp("models")
-    (folder / "portrait").mkdir()
-    onnx_copy = folder / "portrait" / "kaokore_gan.onnx"
-    shutil.copyfile(SHIPPED, onnx_copy)
-    entry = {"id": portrait.MODEL_ID, "file": "portrait/kaokore_gan.onnx",
-             "sha256": runtime_models.file_sha256(onnx_copy), "task": "portrait",
-             "licence": "CC BY-SA 4.0", "inputs": [], "training": {}}
-    (folder / "manifest.json").write_text(json.dumps({"format": 1, "models": [entry]}))
-    return folder
 
 
 @pytest.fixture
-def models(model_copy, monkeypatch):
-    monkeypatch.setenv("ARTDESK_MODELS", str(model_copy))
+def models(portrait_models, monkeypatch):
+    monkeypatch.setenv("ARTDESK_MODELS", str(portrait_models))
     runtime_models.clear_cache()
-    yield model_copy
+    yield portrait_models
     runtime_models.clear_cache()
 
 

@@ -24,7 +24,7 @@ from artdesk.document.model import RasterLayer
 from artdesk.engines import bauhaus
 from artdesk.engines.progress import Job, Progress
 from artdesk.export.render import numpy_to_qimage
-from artdesk.ui.widgets import ComboBox, fill_with_scroll_area, run_shortcut, button, spin_box
+from artdesk.ui.widgets import ComboBox, paint_placeholder, fill_with_scroll_area, run_shortcut, button, spin_box
 
 log = logging.getLogger("artdesk.bauhaus_tab")
 
@@ -144,10 +144,7 @@ class ImageList(QListWidget):
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
         if self.count() == 0:
-            painter = QPainter(self.viewport())
-            painter.setPen(self.palette().placeholderText().color())
-            painter.drawText(self.viewport().rect().adjusted(6, 4, -6, -4),
-                             Qt.AlignCenter | Qt.TextWordWrap, "Drop a few pictures here")
+            paint_placeholder(self, "Drop a few pictures here")
 
 
 class PreviewLabel(QLabel):

@@ -20,6 +20,7 @@ from artdesk.document.imports import IMAGE_SUFFIXES, ImportFailed, read_image
 from artdesk.export.render import numpy_to_qimage
 from artdesk.paths import resources_dir, user_data_dir
 from artdesk.ui.canvas import PATTERN_MIME
+from artdesk.ui.widgets import paint_placeholder
 
 log = logging.getLogger("artdesk.gallery")
 THUMB = 72
@@ -57,14 +58,8 @@ class PatternList(QListWidget):
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
         if self.count() == 0:
-            from PySide6.QtGui import QPainter
-
-            painter = QPainter(self.viewport())
-            painter.setPen(self.palette().placeholderText().color())
-            painter.drawText(self.viewport().rect().adjusted(12, 12, -12, -12), Qt.AlignCenter | Qt.TextWordWrap,
-                             "No patterns yet.\nDrop images here or use “Add image…”, "
+            paint_placeholder(self, "No patterns yet.\nDrop images here or use “Add image…”, "
                              "then drag a pattern onto the canvas.")
-            painter.end()
 
     def startDrag(self, actions) -> None:
         item = self.currentItem()

@@ -23,7 +23,7 @@ from artdesk.engines import portrait
 from artdesk.engines.progress import Job, Progress
 from artdesk.export.render import numpy_to_qimage
 from artdesk.runtime.models import ModelError
-from artdesk.ui.widgets import ComboBox, fill_with_scroll_area, run_shortcut, Slider, button, spin_box
+from artdesk.ui.widgets import ComboBox, paint_placeholder, fill_with_scroll_area, run_shortcut, Slider, button, spin_box
 
 log = logging.getLogger("artdesk.portrait_tab")
 
@@ -182,10 +182,7 @@ class FrameStrip(QListWidget):
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
         if self.count() == 0:
-            painter = QPainter(self.viewport())
-            painter.setPen(self.palette().placeholderText().color())
-            painter.drawText(self.viewport().rect().adjusted(6, 2, -6, -2),
-                             Qt.AlignCenter | Qt.TextWordWrap, "The walk's frames appear here")
+            paint_placeholder(self, "The walk's frames appear here")
 
 
 class PortraitGrid(QWidget):

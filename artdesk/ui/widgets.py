@@ -78,3 +78,13 @@ def run_shortcut(tab: QWidget, slot) -> None:
         shortcut = QShortcut(QKeySequence(keys), tab)
         shortcut.setContext(Qt.WidgetWithChildrenShortcut)
         shortcut.activated.connect(slot)
+
+
+def paint_placeholder(view, text: str) -> None:
+    """Say what an empty list view is for, in the placeholder colour, centred in its viewport."""
+    from PySide6.QtGui import QPainter
+
+    painter = QPainter(view.viewport())
+    painter.setPen(view.palette().placeholderText().color())
+    painter.drawText(view.viewport().rect().adjusted(8, 4, -8, -4), Qt.AlignCenter | Qt.TextWordWrap, text)
+    painter.end()
