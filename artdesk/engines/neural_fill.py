@@ -351,31 +351,95 @@ def neural_tile_fn(pattern_rgb: np.ndarray, scale: float = 1.0, strength: float 
     return fill
 
 
+DETAILS = {"fast": 1 / 3, "standard": 0.5, "full": 1.0}  # work resolution / print resolution
+
+
 def fill_shape_neural(pattern: np.ndarray, mask: np.ndarray, scale: float = 1.0, rotation: float = 0.0,
                       seed: int = 0, tile: int = 512, overlap: int = 64, strength: float = 1.0,
                       content: str = "auto", image: np.ndarray | None = None,
-                      models: AdaInModels | None = None, **colours) -> Job:
+                      models: AdaInModels | None = None, detail: float | str = 1.0, **colours) -> Job:
     """Job: the shape `mask` filled with the pattern's style ("Neural" mode). Returns RGBA.
     Called like tiling.fill_shape_with_pattern (same leading arguments, ink=/paper=), plus
-    strength, content and the canvas `image` (RGB under the shape, for content="canvas"/"auto")."""
-    fn = neural_tile_fn(pattern, scale=scale, strength=strength, seed=seed, content=content,
+    strength, content and the canvas `image` (RGB under the shape, for content="canvas"/"auto").
+
+    detail: the network paints at this fraction of the mask's resolution ("fast" 1/3,
+    "standard" 1/2, "full" 1, or a number in (0, 1]); the colour is then enlarged (bicubic)
+    while the alpha stays the full-resolution mask, so the outline is as sharp as at "full".
+    The pattern keeps its size on the page (scale is multiplied by detail), but the network
+    sees its strokes thinner, so "full" draws finer texture than "fast". Costs about detail²."""
+    from PIL import Image
+
+    k = DETAILS.get(detail, None) if isinstance(detail, str) else float(detail)
+    if k is None or not 0.0 < k <= 1.0:
+        raise ValueError(f"detail must be one of {', '.join(DETAILS)} or a number in (0, 1], not {detail!r}")
+    mask = np.asarray(mask)
+    alpha = np.where(mask, np.uint8(255), np.uint8(0)) if mask.dtype == bool else mask.astype(np.uint8)
+    h, w = alpha.shape
+    sh, sw = max(1, round(h * k)), max(1, round(w * k))
+    if k >= 1.0 or (sh, sw) == (h, w):
+        fn = neural_tile_fn(pattern, scale=scale, strength=strength, seed=seed, content=content,
+                            rotation=rotation, models=models, **colours)
+        return (yield from tiled_apply(fn, image, alpha, tile=tile, overlap=overlap))
+    small_mask = np.asarray(Image.fromarray(alpha).resize((sw, sh), Image.BOX))
+    small_image = None
+    if image is not None:
+        small_image = np.asarray(Image.fromarray(np.ascontiguousarray(np.asarray(image)[..., :3]))
+                                 .resize((sw, sh), Image.BOX))
+    fn = neural_tile_fn(pattern, scale=scale * k, strength=strength, seed=seed, content=content,
                         rotation=rotation, models=models, **colours)
-    return (yield from tiled_apply(fn, image, mask, tile=tile, overlap=overlap))
+    small = yield from tiled_apply(fn, small_image, small_mask, tile=tile, overlap=overlap)
+    # Enlarge the colour only. Outside the small mask the colour is 0 (black); spread the inside
+    # colour outward first, or the bicubic would pull a dark fringe into the full-size edge.
+    rgb = _bleed(small[..., :3], small[..., 3] > 0, steps=3)
+    del small
+    result = np.zeros((h, w, 4), np.uint8)
+    result[..., :3] = np.asarray(Image.fromarray(rgb).resize((w, h), Image.BICUBIC))
+    result[..., 3] = alpha
+    result[alpha == 0, :3] = 0
+    return result
+
+
+def _bleed(rgb: np.ndarray, inside: np.ndarray, steps: int) -> np.ndarray:
+    """Copy the colour at the edge of `inside` outward by `steps` pixels (mean of the inside
+    4-neighbours), so resampling near the edge sees the shape's own colours."""
+    rgb = rgb.astype(np.float32)
+    have = inside.copy()
+    for _ in range(steps):
+        total = np.zeros_like(rgb)
+        count = np.zeros(have.shape, np.float32)
+        for dy, dx in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            src = np.roll(np.roll(have, dy, 0), dx, 1)
+            val = np.roll(np.roll(rgb, dy, 0), dx, 1)
+            if dy == 1:
+                src[0] = False
+            elif dy == -1:
+                src[-1] = False
+            if dx == 1:
+                src[:, 0] = False
+            elif dx == -1:
+                src[:, -1] = False
+            total += val * src[..., None]
+            count += src
+        new = ~have & (count > 0)
+        rgb[new] = total[new] / count[new][:, None]
+        have |= new
+    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
 
 
 FILL_MODES = ("tile", "neural")
 
 
-def fill_for_mode(mode: str, pattern: np.ndarray, mask: np.ndarray, strength: float = 1.0, **kwargs) -> Job:
+def fill_for_mode(mode: str, pattern: np.ndarray, mask: np.ndarray, strength: float = 1.0,
+                  detail: float | str = 1.0, **kwargs) -> Job:
     """The Job for a zentangle FillSettings.mode: "tile" -> tiling.fill_shape_with_pattern,
-    "neural" -> fill_shape_neural (which also takes `strength`). Same keyword arguments
-    otherwise (scale, rotation, seed, tile, overlap, ink, paper)."""
+    "neural" -> fill_shape_neural (which also takes `strength` and `detail`). Same keyword
+    arguments otherwise (scale, rotation, seed, tile, overlap, ink, paper)."""
     from artdesk.engines.tiling import fill_shape_with_pattern
 
     if mode == "tile":
         return fill_shape_with_pattern(pattern, mask, **kwargs)
     if mode == "neural":
-        return fill_shape_neural(pattern, mask, strength=strength, **kwargs)
+        return fill_shape_neural(pattern, mask, strength=strength, detail=detail, **kwargs)
     raise ValueError(f"Unknown fill mode {mode!r}; use one of {', '.join(FILL_MODES)}.")
 
 

@@ -41,11 +41,13 @@ class FillSettings:
     ink: tuple[int, int, int] | None = None
     paper: tuple[int, int, int] | None = None
     strength: float = 1.0  # neural mode: 0 = the shape's own look, 1 = fully the pattern's style
+    detail: str = "standard"  # neural mode: the network's work resolution (neural_fill.DETAILS)
 
     def as_metadata(self) -> dict:
         data = {"mode": self.mode, "scale": self.scale, "rotation": self.rotation, "seed": self.seed}
         if self.mode == "neural":
             data["strength"] = self.strength
+            data["detail"] = self.detail
         if self.ink is not None:
             data["ink"] = list(self.ink)
         if self.paper is not None:
@@ -87,7 +89,7 @@ def fill_at(ink_alpha: np.ndarray | None, targets: list[TargetLayer], x: float, 
     y0, x0, y1, x1 = bbox
     crop = np.ascontiguousarray(mask[y0:y1, x0:x1])
     del mask
-    job = fill_for_mode(settings.mode, pattern, crop, strength=settings.strength,
+    job = fill_for_mode(settings.mode, pattern, crop, strength=settings.strength, detail=settings.detail,
                         scale=settings.scale * pixels_per_unit / 5.0, rotation=settings.rotation,
                         seed=settings.seed, ink=settings.ink, paper=settings.paper)
     pixels = yield from _scaled_progress(job, 0.15, 1.0, "Filling")
@@ -121,7 +123,7 @@ def fill_silhouette(shape_rgba: np.ndarray, pattern: np.ndarray, size: tuple[int
     mask[oy:oy + nh, ox:ox + nw] = np.where(big >= 128, 255, 0).astype(np.uint8)
     if not mask.any():
         raise ShapeNotFound(ShapeResult("empty", "The shape image has no shape in it (it is blank)."))
-    job = fill_for_mode(settings.mode, pattern, mask, strength=settings.strength,
+    job = fill_for_mode(settings.mode, pattern, mask, strength=settings.strength, detail=settings.detail,
                         scale=settings.scale * size[0] / PRINT_SIZE[0], rotation=settings.rotation,
                         seed=settings.seed, ink=settings.ink, paper=settings.paper)
     return (yield from job)

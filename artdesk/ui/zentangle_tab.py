@@ -11,8 +11,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QKeySequence, QPixmap, QShortcut
-from PySide6.QtWidgets import (QColorDialog, QComboBox, QFormLayout, QHBoxLayout, QLabel,
-                               QMessageBox, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QColorDialog, QFormLayout, QHBoxLayout, QLabel, QMessageBox,
+                               QPushButton, QVBoxLayout, QWidget)
 
 from artdesk.document import commands as cmds
 from artdesk.document.imports import ImportFailed, read_image
@@ -21,6 +21,7 @@ from artdesk.engines.neural_fill import DECODER_ID
 from artdesk.engines.zentangle import FillSettings, ShapeNotFound, fill_at
 from artdesk.export.targets import document_targets
 from artdesk.ui.gallery import pattern_label
+from artdesk.ui.widgets import ComboBox, Slider, SpinBox
 
 PATTERN_MAX_PIXELS = 4096 * 4096
 
@@ -72,19 +73,27 @@ class ZentangleTab(QWidget):
         head.addWidget(self.pattern_icon)
         head.addWidget(self.pattern_name, 1)
 
-        self.mode = QComboBox()
+        self.mode = ComboBox()
         self.mode.addItem("Tile — repeat the pattern", "tile")
         if neural_installed():
             self.mode.addItem("Neural — style transfer", "neural")
         self.mode.setToolTip("How the shape is filled")
-        self.strength = QSlider(Qt.Horizontal)
+        self.strength = Slider(Qt.Horizontal)
         self.strength.setRange(0, 100)
         self.strength.setValue(100)
         self.strength.setToolTip("Neural fill: 0 keeps the shape's own look, 100 is all pattern")
-        self.mode.currentIndexChanged.connect(
-            lambda: self.strength.setEnabled(self.mode.currentData() == "neural"))
+        self.detail = ComboBox()
+        self.detail.addItem("Fast (paints at 100 dpi)", "fast")
+        self.detail.addItem("Standard (150 dpi)", "standard")
+        self.detail.addItem("Full (300 dpi, slowest)", "full")
+        self.detail.setCurrentIndex(1)
+        self.detail.setToolTip("Neural fill: the resolution the network paints at. The outline is "
+                               "sharp at every setting; Full draws the finest texture and takes "
+                               "about four times as long as Standard.")
+        self.mode.currentIndexChanged.connect(self._mode_changed)
         self.strength.setEnabled(False)
-        self.scale = QSlider(Qt.Horizontal)
+        self.detail.setEnabled(False)
+        self.scale = Slider(Qt.Horizontal)
         self.scale.setRange(25, 400)
         self.scale.setValue(100)
         self.scale_label = QLabel("100%")
@@ -92,10 +101,10 @@ class ZentangleTab(QWidget):
         scale_row = QHBoxLayout()
         scale_row.addWidget(self.scale, 1)
         scale_row.addWidget(self.scale_label)
-        self.rotation = QSpinBox()
+        self.rotation = SpinBox()
         self.rotation.setRange(0, 359)
         self.rotation.setSuffix("°")
-        self.seed = QSpinBox()
+        self.seed = SpinBox()
         self.seed.setRange(0, 2_000_000_000)
         self.seed.setToolTip("Moves the pattern within the shape; the same seed gives the same fill")
         new_seed = QPushButton("New")
@@ -111,6 +120,7 @@ class ZentangleTab(QWidget):
         form = QFormLayout()
         form.addRow("Mode", self.mode)
         form.addRow("Strength", self.strength)
+        form.addRow("Detail", self.detail)
         form.addRow("Scale", scale_row)
         form.addRow("Rotation", self.rotation)
         form.addRow("Seed", seed_row)
@@ -141,7 +151,12 @@ class ZentangleTab(QWidget):
         return FillSettings(mode=self.mode.currentData(), scale=self.scale.value() / 100,
                             rotation=float(self.rotation.value()), seed=self.seed.value(),
                             ink=None if ink == QColor("#000000") else (ink.red(), ink.green(), ink.blue()),
-                            strength=self.strength.value() / 100)
+                            strength=self.strength.value() / 100, detail=self.detail.currentData())
+
+    def _mode_changed(self) -> None:
+        neural = self.mode.currentData() == "neural"
+        self.strength.setEnabled(neural)
+        self.detail.setEnabled(neural)
 
     def _choose_ink(self) -> None:
         color = QColorDialog.getColor(self.ink, self, "Pattern colour")
