@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 APP := $(VENV)/.app-installed
 DEV := $(VENV)/.test-installed
 
-.PHONY: run test bench clean
+.PHONY: run test bench bundle icons samples screenshots desktop clean
 
 $(APP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,5 +31,24 @@ test: $(DEV)
 bench: $(DEV)
 	QT_QPA_PLATFORM=offscreen $(BIN)/artdesk bench all
 
+# The one-folder app dist/ArtDesk/ (PyInstaller, packaging/artdesk.spec), built in its own venv
+# (build/venv-bundle: the app's runtime dependencies only, never torch), then smoke-tested headless.
+bundle:
+	PYTHON=$(PYTHON) bash packaging/build_bundle.sh
+
+# Remake what packaging/ draws: the icons, the sample documents, the README screenshots (Xvfb).
+icons: $(APP)
+	$(BIN)/python packaging/make_icons.py
+
+samples: $(APP)
+	$(BIN)/python packaging/make_samples.py
+
+screenshots: $(APP)
+	$(BIN)/python packaging/screenshots.py
+
+# Menu entry, MIME type and icons for `artdesk` on PATH, under ~/.local/share.
+desktop:
+	bash packaging/install_desktop.sh
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

@@ -31,12 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     gui = sub.add_parser("gui", help="open the main window (the default)")
-    gui.add_argument("file", nargs="?", help="a .artdesk project or an image to open")
+    gui.add_argument("file", nargs="?", help="a .artdesk project or an image to open "
+                     "(`artdesk FILE` does the same: the desktop entry runs `artdesk %%f`)")
     gui.set_defaults(func=_cmd_gui)
 
-    from artdesk import cli_desk
+    from artdesk import cli_desk, selftest
 
     cli_desk.add_parsers(sub)
+    selftest.add_parser(sub)
     for _, module in _engine_modules():
         module.add_parser(sub)
     return parser

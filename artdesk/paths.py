@@ -19,12 +19,22 @@ def _shipped_dir(name: str) -> Path:
     candidates = [
         _PACKAGE_DIR.parent / name,  # a checkout or an editable install
         Path(sys.prefix) / "share" / "artdesk" / name,  # pip install . (data-files)
-        Path(getattr(sys, "_MEIPASS", _PACKAGE_DIR)) / name,  # a PyInstaller bundle
     ]
+    bundle = frozen_bundle_dir()
+    if bundle is not None:  # a PyInstaller bundle: its own copy first, never the build machine's
+        candidates.insert(0, bundle / name)
     for path in candidates:
         if path.is_dir():
             return path
     return candidates[0]
+
+
+def frozen_bundle_dir() -> Path | None:
+    """The folder a PyInstaller bundle unpacked its data into (sys._MEIPASS), or None when
+    ArtDesk runs from Python as usual."""
+    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
+        return Path(sys._MEIPASS)
+    return None
 
 
 def models_dir() -> Path:

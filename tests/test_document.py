@@ -6,7 +6,6 @@ import struct
 import subprocess
 import sys
 import textwrap
-import time
 import zipfile
 import zlib
 
@@ -15,7 +14,7 @@ import pytest
 from PIL import Image
 
 from artdesk.document import commands as cmds
-from artdesk.document.model import Document, RasterLayer, Stroke, VectorLayer
+from artdesk.document.model import Document, RasterLayer, Stroke
 from artdesk.document.project import ProjectFileError, load_project, save_project
 
 

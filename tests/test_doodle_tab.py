@@ -1,6 +1,5 @@
 """The Doodle tab on the real window, with the project's shipped sketch-rnn models."""
 
-import shutil
 
 import numpy as np
 import pytest

@@ -1,6 +1,5 @@
 import io
 import json
-import pickle
 import zipfile
 import xml.etree.ElementTree as ET
 

@@ -1,6 +1,5 @@
 import time
 
-import pytest
 
 from artdesk.engines.progress import Progress
 from artdesk.ui.jobs import JobRunner

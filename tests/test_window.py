@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QEventPoint, QInputDevice, QPointingDevice, QTabletEvent
+from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from artdesk.document.model import RasterLayer, VectorLayer
-from artdesk.document.project import load_project, save_project
+from artdesk.document.project import load_project
 from artdesk.engines.progress import Progress
 
 

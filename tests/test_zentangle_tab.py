@@ -3,14 +3,13 @@
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from artdesk.cli import main
 from artdesk.document import commands as cmds
 from artdesk.document.model import RasterLayer, Stroke
-from artdesk.ui.canvas import PATTERN_MIME
 
 
 def add_ellipse(window, closed=True):

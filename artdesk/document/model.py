@@ -85,6 +85,12 @@ class Layer:
 
     kind = "layer"
 
+    @property
+    def is_guide(self) -> bool:
+        """A guide (e.g. the welcome text) shows on screen but is never printed, exported or
+        filled: metadata {"guide": true}."""
+        return bool(self.metadata.get("guide"))
+
     def is_empty(self) -> bool:
         raise NotImplementedError
 
@@ -185,4 +191,5 @@ class Document:
         raise AssertionError("unreachable")
 
     def is_empty(self) -> bool:
-        return all(layer.is_empty() for layer in self.layers)
+        """Nothing that would print: guide layers do not count."""
+        return all(layer.is_empty() or layer.is_guide for layer in self.layers)

@@ -36,6 +36,8 @@ def export_ora(doc: Document, path: str | os.PathLike, scale: float = 1.0) -> No
     with atomic_file(path) as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(zipfile.ZipInfo("mimetype"), "image/openraster", compress_type=zipfile.ZIP_STORED)
         for i, layer in reversed(list(enumerate(doc.layers))):  # stack.xml lists the top layer first
+            if layer.is_guide:
+                continue  # not part of the picture
             src = f"data/layer{i:03d}.png"
             pixels = render_document(_single_layer_doc(doc, layer), width, height)
             zf.writestr(src, _png(pixels), compress_type=zipfile.ZIP_STORED)

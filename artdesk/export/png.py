@@ -115,7 +115,7 @@ def export_png(doc: Document, path: str | os.PathLike, preset: str = "tshirt", d
         report.warnings.append("The picture is empty: the PNG is fully transparent.")
     scale = min(width / doc.width, height / doc.height)
     upscaled = [layer.name for layer in doc.layers if isinstance(layer, RasterLayer) and layer.visible
-                and layer.resample == "smooth" and layer.pixels.shape[1] * 2 < layer.rect[2] * scale]
+                and not layer.is_guide and layer.resample == "smooth" and layer.pixels.shape[1] * 2 < layer.rect[2] * scale]
     if upscaled:
         report.warnings.append("Raster layers upscaled more than 2x (may look soft): " + ", ".join(upscaled))
     return report

@@ -94,13 +94,16 @@ def paint_layer(painter: QPainter, layer: Layer, raster_cache: dict | None = Non
 
 
 def paint_document(painter: QPainter, doc: Document, device_size: tuple[int, int],
-                   raster_cache: dict | None = None, skip: set[str] | None = None) -> None:
+                   raster_cache: dict | None = None, skip: set[str] | None = None,
+                   guides: bool = True) -> None:
     """Draw every visible layer, bottom first. The painter's transform maps document units to the
     device; `device_size` is the device's pixel size, for the offscreen buffer of a layer whose
-    opacity is below 1. `skip` names layer ids to leave out."""
+    opacity is below 1. `skip` names layer ids to leave out; guides=False leaves out guide
+    layers (everything that prints or exports)."""
     painter.setRenderHint(QPainter.Antialiasing, True)
     for layer in doc.layers:
-        if not layer.visible or layer.opacity <= 0 or (skip and layer.id in skip):
+        if not layer.visible or layer.opacity <= 0 or (skip and layer.id in skip) or \
+                (not guides and layer.is_guide):
             continue
         if layer.opacity >= 1.0:
             paint_layer(painter, layer, raster_cache)
@@ -149,13 +152,14 @@ def unpremultiply(pixels: np.ndarray, rows: int = 256) -> np.ndarray:
 def render_rgba(doc: Document, width: int, height: int, scale_x: float, scale_y: float,
                 dx: float = 0.0, dy: float = 0.0, skip: set[str] | None = None) -> np.ndarray:
     """Render the document onto a transparent width x height page: document point (x, y) lands
-    at (dx + x * scale_x, dy + y * scale_y). Returns straight-alpha RGBA uint8."""
+    at (dx + x * scale_x, dy + y * scale_y). Returns straight-alpha RGBA uint8. This is the
+    print/export renderer: guide layers are left out (the canvas draws them)."""
     ensure_gui_app()
     image, pixels = blank_image(width, height)
     painter = QPainter(image)
     painter.translate(dx, dy)
     painter.scale(scale_x, scale_y)
-    paint_document(painter, doc, (width, height), skip=skip)
+    paint_document(painter, doc, (width, height), skip=skip, guides=False)
     painter.end()
     del image
     return unpremultiply(pixels)

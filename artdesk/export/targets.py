@@ -32,8 +32,8 @@ def page_scale(doc: Document, size: tuple[int, int] = PRINT_SIZE) -> tuple[int, 
 def document_targets(doc: Document, size: tuple[int, int] = PRINT_SIZE) -> Job:
     """Job -> (ink alpha or None, [TargetLayer topmost first], pixels per unit)."""
     width, height, scale = page_scale(doc, size)
-    vectors = [l for l in doc.layers if isinstance(l, VectorLayer) and l.visible and l.strokes]
-    rasters = [l for l in reversed(doc.layers) if isinstance(l, RasterLayer) and l.visible]
+    vectors = [l for l in doc.layers if isinstance(l, VectorLayer) and l.visible and l.strokes and not l.is_guide]
+    rasters = [l for l in reversed(doc.layers) if isinstance(l, RasterLayer) and l.visible and not l.is_guide]
     yield Progress(0.0, "Looking at the drawing")
     ink = render_rgba(_only(doc, vectors), width, height, scale, scale)[..., 3].copy() if vectors else None
     targets = []

@@ -20,7 +20,7 @@ def svg_text(doc: Document) -> str:
            f'viewBox="0 0 {doc.width} {doc.height}">',
            f"<!-- ArtDesk {__version__} -->"]
     for layer in doc.vector_layers():
-        if not layer.visible:
+        if not layer.visible or layer.is_guide:
             continue
         out.append(f'<g id={quoteattr(layer.id)} inkscape:label={quoteattr(layer.name)} '
                    f'opacity="{layer.opacity:.3f}" fill="none" stroke-linecap="round" '

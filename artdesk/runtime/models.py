@@ -67,8 +67,15 @@ def available_providers() -> list[str]:
 
 
 def _cuda_works(ort) -> bool:
-    """Open a one-node model on CUDA with logging silenced; True only if CUDA was really used."""
+    """Open a one-node model on CUDA with logging silenced; True only if CUDA was really used.
+
+    onnxruntime-gpu lists CUDA whenever its provider library is there, even without a GPU or
+    without the CUDA/cuDNN libraries it needs; asked for it, it logs an error on its default
+    logger and falls back to the CPU, which this notices (session.get_providers())."""
+    quiet = hasattr(ort, "set_default_logger_severity")
     try:
+        if quiet:
+            ort.set_default_logger_severity(4)  # fatal only: the failed CUDA load is expected here
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
         sess = ort.InferenceSession(str(resources_dir() / "probe_identity.onnx"), opts,
@@ -76,6 +83,9 @@ def _cuda_works(ort) -> bool:
         return "CUDAExecutionProvider" in sess.get_providers()
     except Exception:  # any failure means: no usable GPU
         return False
+    finally:
+        if quiet:
+            ort.set_default_logger_severity(2)  # onnxruntime's own default (warnings)
 
 
 def active_provider() -> str:
@@ -89,6 +99,35 @@ def provider_description() -> str:
     if _force_cpu and "CUDAExecutionProvider" in available_providers():
         text += " (forced; a GPU is available)"
     return text
+
+
+ORT_DISTRIBUTIONS = ("onnxruntime", "onnxruntime-gpu")
+
+
+def onnxruntime_packages() -> list[tuple[str, str]]:
+    """The onnxruntime wheels installed, as (name, version): `onnxruntime` (CPU) and/or
+    `onnxruntime-gpu`. Both put their files in the same `onnxruntime` folder, so only one of them
+    should be installed (see package_conflict)."""
+    from importlib import metadata
+
+    found = []
+    for name in ORT_DISTRIBUTIONS:
+        try:
+            found.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def package_conflict() -> str:
+    """Words for people when both onnxruntime wheels are installed (`pip install artdesk[gpu]`
+    does that: pip cannot swap a dependency for an extra), else ''."""
+    names = {name for name, _ in onnxruntime_packages()}
+    if set(ORT_DISTRIBUTIONS) <= names:
+        return ("both onnxruntime and onnxruntime-gpu are installed and overwrite each other's files; "
+                "for the GPU run `pip uninstall -y onnxruntime` then "
+                "`pip install --force-reinstall --no-deps onnxruntime-gpu`.")
+    return ""
 
 
 def load_manifest(directory: Path | None = None) -> dict[str, ModelEntry]:

@@ -595,6 +595,11 @@ def main(argv=None) -> int:
             raise SystemExit(f"No checkpoint to resume from at {last}.")
         t.load(torch.load(last, map_location="cpu", weights_only=False))
         log(f"resumed at step {t.step} ({t.seconds / 60:.1f} min trained)")
+        if not args.export_only and t.opt.param_groups[0]["lr"] != args.lr:
+            log(f"learning rate {t.opt.param_groups[0]['lr']:g} -> {args.lr:g}")
+            for group in t.opt.param_groups:
+                group["lr"] = args.lr
+            t.args.lr = args.lr
     pools = Pools(args.data, args.size, seed=args.seed + t.step)  # a resumed run draws new crops
     pairs = fixed_pairs(args.size)
 

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from artdesk.atomic import atomic_file
 from artdesk.paths import models_dir
-from artdesk.runtime.models import file_sha256 as sha256_of  # noqa: F401  (re-exported for trainers)
+from artdesk.runtime.models import file_sha256 as sha256_of
+
+__all__ = ["atomic_write_bytes", "sha256_of", "write_manifest_entries"]  # sha256_of: re-exported for trainers
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -36,24 +36,55 @@ def install_excepthook(window) -> None:
     sys.excepthook = hook
 
 
-def run_app(path: str | None = None) -> int:
+def app_icon():
+    """The app icon from the hicolor PNGs in resources/icons (every size there), falling back to
+    the desktop theme's icon of the same name."""
     from PySide6.QtGui import QIcon
+
+    from artdesk import APP_ID
+    from artdesk.paths import resources_dir
+
+    icon = QIcon()
+    for path in sorted((resources_dir() / "icons" / "hicolor").glob(f"*/apps/{APP_ID}.png")):
+        icon.addFile(str(path))
+    return icon if not icon.isNull() else QIcon.fromTheme(APP_ID)
+
+
+def open_startup_document(window, path: str | None = None, ask_recovery=None) -> str:
+    """What the window shows first: a crash-recovery copy (if the user takes it), else the file
+    asked for, else on the very first run the welcome canvas, else a blank page. Returns which
+    one: "recovered", "file", "welcome" or "blank"."""
+    from artdesk.ui.main_window import offer_recovery
+    from artdesk.ui.welcome import first_run
+
+    if offer_recovery(window, ask_recovery):
+        return "recovered"
+    if path:
+        window.open_path(path)
+        return "file"
+    if first_run(window):
+        return "welcome"
+    return "blank"
+
+
+def run_app(path: str | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
-    from artdesk.paths import resources_dir
-    from artdesk.ui.main_window import MainWindow, offer_recovery
+    from artdesk import APP_ID
+    from artdesk.runtime.models import package_conflict
+    from artdesk.ui.main_window import MainWindow
 
     setup_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("ArtDesk")
     app.setOrganizationName("ArtDesk")
-    icon = resources_dir() / "icons" / "artdesk-256.png"
-    if icon.exists():
-        app.setWindowIcon(QIcon(str(icon)))
+    app.setDesktopFileName(APP_ID)  # Wayland and the taskbar match the window to the .desktop file
+    app.setWindowIcon(app_icon())
     window = MainWindow()
     install_excepthook(window)
     window.show()
     log.info("ArtDesk started")
-    if not offer_recovery(window) and path:
-        window.open_path(path)
+    if package_conflict():
+        log.warning("onnxruntime: %s", package_conflict())
+    open_startup_document(window, path)
     return app.exec()

@@ -23,6 +23,8 @@ from artdesk.export.ora import export_ora
 from artdesk.export.vector import export_ndjson, export_svg
 from artdesk.paths import recovery_dir, user_log_dir
 from artdesk.runtime import models as runtime
+from artdesk.ui import welcome
+from artdesk.ui.app import app_icon
 from artdesk.ui.canvas import CanvasView
 from artdesk.ui.gallery import StyleGallery
 from artdesk.ui.jobs import JobRunner
@@ -126,6 +128,7 @@ class MainWindow(QMainWindow):
         self.autosave_timer.setInterval(AUTOSAVE_MS)
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
+        self.setWindowIcon(app_icon())
         self.resize(1280, 860)
 
     # -- construction ---------------------------------------------------------------------
@@ -186,8 +189,14 @@ class MainWindow(QMainWindow):
                                    "Add a PNG/JPEG image or a Quick, Draw!/sketch-rnn drawing as a layer")
         a["export"] = self._action("&Export…", self.export_dialog, QKeySequence("Ctrl+E"))
         a["quit"] = self._action("&Quit", self.close, QKeySequence.Quit)
-        for key in ("new", "open", "save", "save_as"):
-            file_menu.addAction(a[key])
+        file_menu.addAction(a["new"])
+        file_menu.addAction(a["open"])
+        self.samples_menu = file_menu.addMenu("Open sa&mple")
+        for name, label in welcome.SAMPLES:
+            a[f"sample_{name}"] = self._action(label, lambda _=False, n=name: welcome.open_sample(self, n))
+            self.samples_menu.addAction(a[f"sample_{name}"])
+        file_menu.addAction(a["save"])
+        file_menu.addAction(a["save_as"])
         file_menu.addSeparator()
         file_menu.addAction(a["import"])
         for tab in self.panel.tabs.values():  # engines may add their own imports (a doodle model)
@@ -231,8 +240,11 @@ class MainWindow(QMainWindow):
             view.addAction(dock.toggleViewAction())
 
         help_menu = mb.addMenu("&Help")
+        a["welcome"] = self._action("&Welcome guide", lambda: welcome.show_welcome(self),
+                                    tip="Open the welcome canvas with the four-step guide again")
         a["log"] = self._action("Show &log", self.show_log)
         a["about"] = self._action("&About ArtDesk", self.about)
+        help_menu.addAction(a["welcome"])
         help_menu.addAction(a["log"])
         help_menu.addAction(a["about"])
 
@@ -308,7 +320,7 @@ class MainWindow(QMainWindow):
         self.undo_stack.endMacro()
 
     def _update_title(self, *args) -> None:
-        name = self.path.name if self.path else "Untitled"
+        name = self.path.name if self.path else self.document.metadata.get("title") or "Untitled"
         self.setWindowTitle(f"{name}[*] — ArtDesk")
         self.setWindowModified(self.is_dirty())
 
@@ -627,12 +639,19 @@ class MainWindow(QMainWindow):
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
             self.show_warning("Log file", f"The log is at {path}")
 
+    def about_text(self) -> str:
+        packages = ", ".join(f"{name} {version}" for name, version in runtime.onnxruntime_packages())
+        text = (f"<b>ArtDesk {__version__}</b><br>Doodles, zentangles, portraits and Bauhaus "
+                f"pixels, drawn with models trained by the project.<br><br>"
+                f"Models run on: <b>{runtime.provider_description()}</b>"
+                f"{f' ({packages})' if packages else ''}<br>")
+        warning = runtime.package_conflict()
+        if warning:
+            text += f"<br><b>Note:</b> {warning}<br>"
+        return text + f"<br>Log: {user_log_dir() / 'artdesk.log'}"
+
     def about(self) -> None:
-        QMessageBox.about(self, "About ArtDesk",
-                          f"<b>ArtDesk {__version__}</b><br>Doodles, zentangles, portraits and Bauhaus "
-                          f"pixels, drawn with models trained by the project.<br><br>"
-                          f"Models run on: <b>{runtime.provider_description()}</b><br>"
-                          f"Log: {user_log_dir() / 'artdesk.log'}")
+        QMessageBox.about(self, "About ArtDesk", self.about_text())
 
     # -- autosave and recovery ------------------------------------------------------------
     def autosave(self) -> bool:

@@ -1,0 +1,185 @@
+"""Screenshots of the real app for the README and the AppStream metainfo.
+
+    python packaging/screenshots.py          # writes resources/screenshots/*.png
+
+Starts an Xvfb display (1280x800), runs ArtDesk on it (the real main window on Qt's xcb
+platform, with user folders and settings of its own), opens the welcome canvas and each sample
+document, lets each engine's tab show what it does (nine random sheep, nine portraits, the
+Bauhaus picture painted again in the preview), and grabs
+the X screen itself for each: desk.png, doodle.png, zentangle.png, portrait.png, bauhaus.png.
+PNGs over 300 KB are quantised to 256 colours. Needs Xvfb (Debian: apt-get install xvfb).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "resources" / "screenshots"
+SIZE = (1280, 800)
+MAX_BYTES = 300 * 1024
+# (file, sample document, Generate tab or None)
+SHOTS = [
+    ("desk", "welcome", None),
+    ("doodle", "doodle", "Doodle"),
+    ("zentangle", "zentangle", "Zentangle"),
+    ("portrait", "portrait", "Portraits"),
+    ("bauhaus", "bauhaus", "Bauhaus"),
+]
+
+
+# -- outside: the X server ---------------------------------------------------------------------
+def start_xvfb() -> tuple[subprocess.Popen, str]:
+    if not shutil.which("Xvfb"):
+        raise SystemExit("screenshots: Xvfb is not installed (Debian: apt-get install xvfb)")
+    read, write = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", f"{SIZE[0]}x{SIZE[1]}x24",
+                             "-nolisten", "tcp", "-noreset"], pass_fds=(write,),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    number = b""
+    deadline = time.monotonic() + 20
+    while not number.endswith(b"\n") and time.monotonic() < deadline:
+        chunk = os.read(read, 16)
+        if not chunk:
+            break
+        number += chunk
+    os.close(read)
+    if not number.strip():
+        proc.kill()
+        raise SystemExit("screenshots: Xvfb did not start")
+    return proc, f":{number.decode().strip()}"
+
+
+def shrink(path: Path) -> None:
+    """Quantise a screenshot to 256 colours when the plain PNG is large."""
+    from PIL import Image
+
+    if path.stat().st_size <= MAX_BYTES:
+        return
+    with Image.open(path) as im:
+        small = im.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    small.save(path, optimize=True)
+
+
+def outside(out: Path) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    xvfb, display = start_xvfb()
+    try:
+        with tempfile.TemporaryDirectory(prefix="artdesk-shots-") as tmp:
+            env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", XDG_CONFIG_HOME=f"{tmp}/config",
+                       ARTDESK_USER_DATA=f"{tmp}/userdata", ARTDESK_USER_LOG=f"{tmp}/logs",
+                       PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+            env.pop("WAYLAND_DISPLAY", None)
+            done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--inside", "--out", str(out)],
+                                  env=env, timeout=600)
+            if done.returncode:
+                return done.returncode
+    finally:
+        xvfb.terminate()
+        xvfb.wait(10)
+    for name, _, _ in SHOTS:
+        path = out / f"{name}.png"
+        shrink(path)
+        print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: {path.stat().st_size / 1024:.0f} KB")
+    return 0
+
+
+# -- inside: the app on the X display ----------------------------------------------------------
+def wait(app, seconds: float, until=None) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if until is not None and until():
+            return
+        time.sleep(0.02)
+
+
+def show_engine(window, tab_name: str, app) -> None:
+    """Let the tab show its engine at work, without touching the sample document."""
+    tab = window.panel.tabs[tab_name]
+    if tab_name == "Doodle":
+        index = tab.model_combo.findData("sheep")
+        if index >= 0:
+            tab.model_combo.setCurrentIndex(index)
+        tab.temperature.setValue(20)
+        tab.seed.setValue(2)
+        tab.start("random")
+    elif tab_name == "Portraits":
+        tab.paint()
+    elif tab_name == "Bauhaus":
+        # paint the sample's picture again, live, with its own settings; the preview keeps it and
+        # undo takes the duplicate layer off the sample
+        gen = window.document.layers[0].metadata["generation"]
+        tab.model_combo.setCurrentIndex(max(0, tab.model_combo.findData(gen["model"])))
+        tab.order.setValue(gen["order"])
+        tab.width_box.setValue(gen["size"][0])
+        tab.height_box.setValue(gen["size"][1])
+        tab.block.setValue(gen["block"])
+        tab.seed.setValue(gen["seed"])
+        before = window.undo_stack.index()
+        tab.paint()
+        wait(app, 120, until=lambda: not window.jobs.running)
+        while window.undo_stack.index() > before:
+            window.undo_stack.undo()
+        window.undo_stack.clear()
+    wait(app, 120, until=lambda: not window.jobs.running)
+
+
+def inside(out: Path) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from artdesk import APP_ID
+    from artdesk.ui.app import app_icon
+    from artdesk.ui.main_window import MainWindow
+    from artdesk.ui.welcome import open_sample
+
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("ArtDesk")
+    app.setOrganizationName("ArtDesk")
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
+    window = MainWindow()
+    window.setGeometry(0, 0, *SIZE)  # no window manager on Xvfb: the window is the screen
+    window.show()
+    wait(app, 1.0)
+    for name, sample, tab_name in SHOTS:
+        window.undo_stack.setClean()
+        window._force_dirty = False
+        if not open_sample(window, sample):
+            print(f"screenshots: cannot open the sample {sample}", file=sys.stderr)
+            return 1
+        window.panel.setCurrentWidget(window.panel.tabs[tab_name or "Doodle"])
+        if tab_name:
+            show_engine(window, tab_name, app)
+        window.canvas.fit_to_window()
+        window.statusBar().clearMessage()
+        wait(app, 0.8)
+        pixmap = app.primaryScreen().grabWindow(0)  # the X screen as it is, not a widget render
+        path = out / f"{name}.png"
+        if not pixmap.save(str(path), "PNG"):
+            print(f"screenshots: cannot write {path}", file=sys.stderr)
+            return 1
+    window.undo_stack.setClean()
+    window._force_dirty = False
+    window.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    return inside(args.out) if args.inside else outside(args.out)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
