@@ -123,7 +123,7 @@ def test_strength_zero_is_the_content_reconstruction(models):
     mask = circle_mask(64, 80, 28)
     fn = nf.neural_tile_fn(draw("static", 64), strength=0.0, seed=5, content="shape", models=models)
     got = fn(np.full((64, 80, 3), 255, np.uint8), mask, (0, 0))
-    content = nf.shape_content(mask, 5, (0, 0), period=32.0)
+    content = nf.shape_content(mask, 5, (0, 0), period=32.0, outside=nf.SHAPE_OUTSIDE, bands=nf.SHAPE_BANDS)
     want = np.clip(np.rint(models.decode(models.encode(content))), 0, 255).astype(np.uint8)
     assert np.array_equal(got, want)
 
@@ -222,3 +222,21 @@ def test_training_never_sees_the_held_out_files_or_tangle_variants(shared_data):
         assert held.content[kind] and not set(train.content[kind]) & set(held.content[kind])
     assert held.style_files and not set(train.style_files) & set(held.style_files)
     assert not set(train.tangle_seeds) & set(held.tangle_seeds)
+
+
+def test_tone_curve_moves_one_distribution_onto_another():
+    rng = np.random.default_rng(0)
+    ref = rng.normal(128, 20, (5000, 3)).clip(0, 255)
+    target = np.concatenate([np.full((3000, 3), 20.0), np.full((2000, 3), 235.0)])  # ink on paper
+    lut = nf.tone_curve(ref, target)
+    mapped = nf.apply_tone_curve(np.rint(ref).astype(np.uint8), lut)
+    dark = (mapped[:, 0] < 128).mean()
+    assert abs(dark - 0.6) < 0.03 and set(np.unique(mapped[:, 0])) <= {20, 235}
+
+
+def test_grey_patterns_come_out_in_the_users_ink_on_paper(models):
+    mask = circle_mask(96, 96, 40)
+    fn = nf.neural_tile_fn(draw("printemps", 64), seed=2, content="shape", ink=(200, 0, 0), models=models)
+    rgb = fn(np.full((96, 96, 3), 255, np.uint8), mask, (0, 0))[mask > 0].astype(int)
+    assert (np.abs(rgb[:, 0] - (200 + 55 * (rgb[:, 1] / 255))) <= 2).all()  # on the ink-paper line
+    assert (np.abs(rgb[:, 1] - rgb[:, 2]) <= 1).all() and rgb[:, 1].std() > 20  # and not flat

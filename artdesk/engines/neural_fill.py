@@ -223,21 +223,31 @@ def outline_bands(mask: np.ndarray, pen: int, aura: int) -> tuple[np.ndarray, np
 
 
 def shape_content(mask: np.ndarray, seed: int = 0, origin: tuple[int, int] = (0, 0),
-                  period: float = 96.0) -> np.ndarray:
+                  period: float = 96.0, outside: str = "white", bands: bool = True) -> np.ndarray:
     """A flat shape as content: grey interior with slow variation at `period` pixels, a dark
-    outline and an aura ring, white outside. RGB uint8 (H, W, 3)."""
+    outline and an aura ring; outside "white" (paper) or "interior" (the interior's grey goes
+    on, so the network does not pull paper-white in across the edge); bands=False leaves out the
+    outline and aura. The defaults are what the decoder is trained on. RGB uint8 (H, W, 3)."""
     inside = np.asarray(mask) >= 128
     pen = max(2, round(period / 24))
     outline, ring = outline_bands(mask, pen, max(3 * pen, round(period / 3)))
     grey = 128.0 + 28.0 * _smooth_noise(inside.shape, origin, period, seed)
-    grey = np.where(ring, 70.0, grey)
-    grey = np.where(outline, 30.0, grey)
-    grey = np.where(inside, grey, 255.0)
+    if bands:
+        grey = np.where(ring, 70.0, grey)
+        grey = np.where(outline, 30.0, grey)
+    if outside == "white":
+        grey = np.where(inside, grey, 255.0)
     g = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
     return np.repeat(g[..., None], 3, axis=2)
 
 
 REFERENCE_SIDE = 384
+# The "shape" content the fill feeds the network (see shape_content): the interior's grey runs on
+# past the edge and there are no outline bands, so the texture reaches the edge evenly (the
+# doodle's own stroke is the outline, drawn on top); with white outside and bands, a decoder
+# trained for a short time painted a pale rim along every edge.
+SHAPE_OUTSIDE = "interior"
+SHAPE_BANDS = False
 _SHAPE_STATS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # reference stats of "shape" content
 
 
@@ -278,9 +288,31 @@ def prepare_pattern(pattern: np.ndarray, rotation: float = 0.0, ink: tuple[int, 
     return src
 
 
+def tone_curve(reference: np.ndarray, target: np.ndarray, levels: int = 256) -> np.ndarray:
+    """Per-channel histogram matching as a fixed lookup table: (3, 256) uint8 mapping the
+    values of `reference` (N, 3) onto the distribution of `target` (M, 3), both 0..255."""
+    q = np.linspace(0.0, 1.0, levels)
+    lut = np.empty((3, 256), np.uint8)
+    x = np.arange(256, dtype=np.float64)
+    for c in range(3):
+        src = np.quantile(np.asarray(reference[:, c], np.float64), q)
+        dst = np.quantile(np.asarray(target[:, c], np.float64), q)
+        src = np.maximum.accumulate(src + np.arange(levels) * 1e-6)  # strictly increasing for interp
+        lut[c] = np.clip(np.rint(np.interp(x, src, dst)), 0, 255).astype(np.uint8)
+    return lut
+
+
+def apply_tone_curve(rgb: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    out = np.empty_like(rgb)
+    for c in range(3):
+        out[..., c] = lut[c][rgb[..., c]]
+    return out
+
+
 def neural_tile_fn(pattern_rgb: np.ndarray, scale: float = 1.0, strength: float = 1.0, seed: int = 0,
                    content: str = "auto", rotation: float = 0.0, ink: tuple[int, int, int] | None = None,
                    paper: tuple[int, int, int] | None = None, global_content_stats: bool = True,
+                   match_tones: bool = True,
                    models: AdaInModels | None = None, directory: Path | None = None) -> TileFn:
     """A tile function for tiling.tiled_apply: the pattern's texture painted into the tile's mask.
 
@@ -291,6 +323,12 @@ def neural_tile_fn(pattern_rgb: np.ndarray, scale: float = 1.0, strength: float 
     rotation, ink, paper: as the "Tile" fill, applied to the pattern before it is encoded.
     global_content_stats: for the synthetic contents ("shape", "pattern") use content stats
     measured once on a reference disc instead of per tile (seamless; see content_stats below).
+    match_tones: map the network's colours onto the pattern's own distribution (per-channel
+    histogram matching, as in Gatys et al. 2017's colour control) with one fixed curve measured
+    on the reference disc, so every tile gets the same curve (no seams). An ink-on-paper tangle
+    then comes out as ink on paper instead of the soft greys a decoder trained for a short
+    time paints; the result is blended with the unmatched one by `strength`. A grey pattern is
+    matched on luminance and painted in `ink` on `paper`.
     """
     if not 0.0 <= strength <= 1.0:
         raise ValueError("The strength must be between 0 and 1.")
@@ -315,7 +353,7 @@ def neural_tile_fn(pattern_rgb: np.ndarray, scale: float = 1.0, strength: float 
             c[outline] = 30.0
             c[np.asarray(tile_mask) < 128] = 255.0
             return c
-        return shape_content(tile_mask, seed, origin, period)
+        return shape_content(tile_mask, seed, origin, period, outside=SHAPE_OUTSIDE, bands=SHAPE_BANDS)
 
     def content_stats(mode):
         """Synthetic content has known statistics: take them once from a reference disc, so
@@ -333,6 +371,47 @@ def neural_tile_fn(pattern_rgb: np.ndarray, scale: float = 1.0, strength: float 
                     _SHAPE_STATS[key] = reference[mode]
         return reference[mode]
 
+    # A grey pattern (ink on paper, as every built-in tangle) is matched on luminance only and
+    # painted back in the user's ink and paper: per-channel matching would turn the decoder's
+    # small colour noise into coloured fringes.
+    grey = bool(np.abs(np.diff(_pattern_rgb(pattern_rgb), axis=2)).mean() < 2.0)
+    ink_rgb = np.asarray(ink if ink is not None else (0, 0, 0), np.float32)
+    paper_rgb = np.asarray(paper if paper is not None else (255, 255, 255), np.float32)
+    luma = np.asarray([0.299, 0.587, 0.114], np.float32)
+    curves: dict[str, np.ndarray] = {}
+
+    def curve(mode):
+        """The tone curve for this content mode, from the decoded reference disc (once):
+        (3, 256) per channel, or (1, 256) on luminance for a grey pattern."""
+        ref_mode = "shape" if mode == "canvas" else mode
+        if ref_mode not in curves:
+            disc = _disc(REFERENCE_SIDE)
+            feat = models.encode(_pad_to(make_content(ref_mode, None, disc, (0, 0)), f))
+            weight = feature_weight(_pad_to(disc, f, "edge"), f)
+            feat = adain_features(feat, s_mean, s_std, weight, strength,
+                                  content_stats=content_stats(ref_mode) if global_content_stats else None)
+            ref = np.clip(np.rint(models.decode(feat)[:REFERENCE_SIDE, :REFERENCE_SIDE]), 0, 255)[disc >= 128]
+            pixels = _pattern_rgb(pattern_rgb).reshape(-1, 3) if grey else src.reshape(-1, 3)
+            pixels = pixels[:: max(1, len(pixels) // 500_000)]
+            if grey:
+                ref_l, pat_l = ref @ luma, pixels @ luma
+                curves[ref_mode] = tone_curve(np.repeat(ref_l[:, None], 3, 1), np.repeat(pat_l[:, None], 3, 1))[:1]
+            else:
+                curves[ref_mode] = tone_curve(ref, pixels)
+        return curves[ref_mode]
+
+    def match(out: np.ndarray, mode) -> np.ndarray:
+        lut = curve(mode)
+        if grey:
+            lum = np.clip(np.rint(out.astype(np.float32) @ luma), 0, 255).astype(np.uint8)
+            t = lut[0][lum].astype(np.float32)[..., None] / 255.0
+            matched = ink_rgb * (1.0 - t) + paper_rgb * t
+        else:
+            matched = apply_tone_curve(out, lut).astype(np.float32)
+        if strength < 1.0:
+            matched = strength * matched + (1.0 - strength) * out.astype(np.float32)
+        return np.clip(np.rint(matched), 0, 255).astype(np.uint8)
+
     def fill(tile_rgb: np.ndarray, tile_mask: np.ndarray, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
         th, tw = tile_mask.shape
         mode = content
@@ -343,8 +422,10 @@ def neural_tile_fn(pattern_rgb: np.ndarray, scale: float = 1.0, strength: float 
         if strength > 0:
             stats = None if mode == "canvas" or not global_content_stats else content_stats(mode)
             feat = adain_features(feat, s_mean, s_std, weight, strength, content_stats=stats)
-        out = models.decode(feat)[:th, :tw]
-        return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+        out = np.clip(np.rint(models.decode(feat)[:th, :tw]), 0, 255).astype(np.uint8)
+        if match_tones and strength > 0:
+            out = match(out, mode)
+        return out
 
     fill.wants_origin = True  # type: ignore[attr-defined]
     fill.style_mean, fill.style_std = s_mean, s_std  # type: ignore[attr-defined]
