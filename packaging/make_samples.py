@@ -216,10 +216,10 @@ def star_lines(cx: float, cy: float, r: float, points: int = 5) -> np.ndarray:
     return np.vstack([xy, xy[1:2]])
 
 
-ZENTANGLE_SHAPES = [  # (shape name, polyline, drop point, pattern file, fill scale)
-    ("heart", lambda: heart_lines(450, 400, 600), (450, 420), "hollibaugh", 1.0),
-    ("circle", lambda: circle_lines(250, 860, 150), (250, 860), "printemps", 0.8),
-    ("star", lambda: star_lines(660, 860, 175), (660, 870), "crescent_moon", 0.7),
+ZENTANGLE_SHAPES = [  # (shape name, polyline, drop point, pattern file, fill scale, mode)
+    ("heart", lambda: heart_lines(450, 400, 600), (450, 420), "hollibaugh", 1.0, "tile"),
+    ("circle", lambda: circle_lines(250, 860, 150), (250, 860), "printemps", 0.8, "neural"),
+    ("star", lambda: star_lines(660, 860, 175), (660, 870), "crescent_moon", 0.7, "tile"),
 ]
 
 
@@ -228,23 +228,26 @@ def make_zentangle() -> Document:
     from artdesk.engines.zentangle import FillSettings, fill_at
     from artdesk.export.targets import document_targets
     from artdesk.paths import resources_dir
+    from artdesk.ui.zentangle_tab import neural_installed
 
     doc = Document()
     doc.metadata = {"title": "Sample: Zentangle", "sample": "zentangle"}
-    outline = VectorLayer(name="Shapes", strokes=[Stroke.from_xy(fn(), INK, 7) for _, fn, _, _, _ in ZENTANGLE_SHAPES])
+    outline = VectorLayer(name="Shapes", strokes=[Stroke.from_xy(shape[1](), INK, 7) for shape in ZENTANGLE_SHAPES])
     doc.layers.append(outline)
     page = (doc.width * 5 // 2, doc.height * 5 // 2)  # fills at half print size: sharp, small files
-    for shape, _, (x, y), pattern_name, scale in ZENTANGLE_SHAPES:
+    neural = neural_installed()
+    for shape, _, (x, y), pattern_name, scale, mode in ZENTANGLE_SHAPES:
         pattern_path = resources_dir() / "patterns" / f"{pattern_name}.png"
         pattern = read_image(pattern_path)
-        settings = FillSettings(mode="tile", scale=scale, seed=1)
+        mode = mode if neural else "tile"  # the neural fill once its model is installed
+        settings = FillSettings(mode=mode, scale=scale, seed=1, detail="full")
 
         def job():
             ink, targets, k = yield from document_targets(doc, page)
             return (yield from fill_at(ink, targets, x * k, y * k, pattern, settings, k))
 
         result = run_to_end(job())
-        generation = {"engine": "zentangle", "model": "tile", "pattern": pattern_path.name,
+        generation = {"engine": "zentangle", "model": mode, "pattern": pattern_path.name,
                       "shape": result.source, "drop": [x, y], **settings.as_metadata()}
         layer = RasterLayer(name=doc.unique_layer_name(f"Zentangle {pattern_name.replace('_', ' ').title()}"),
                             pixels=result.pixels, rect=result.rect, resample="smooth",

@@ -136,3 +136,25 @@ def test_cli_doodle_sheets(tmp_path, shared_data, capsys):
     assert "--input" in capsys.readouterr().err
     (tmp_path / "junk.gen.json").write_text("[1, 2]")
     assert main(["doodle", "random", "--model", str(tmp_path / "junk.gen.json"), "--out", str(tmp_path / "j.png")]) == 2
+
+
+def test_continue_as_i_draw_waits_for_the_pen_to_rest(window, tab, qtbot):
+    from artdesk.document.model import Stroke
+
+    assert not tab.live.isChecked()
+    t = np.linspace(0, 2 * np.pi, 40)
+    stroke = Stroke.from_xy(np.column_stack([450 + 120 * np.cos(t), 500 + 80 * np.sin(t)]), "#000000", 6)
+    window.canvas.strokeFinished.emit(stroke)  # off: drawing alone asks the model nothing
+    qtbot.wait(LIVE_WAIT)
+    assert tab.job is None and strokes_of(window) == 1
+    tab.live.setChecked(True)
+    assert window.settings.value("doodle/continue_as_i_draw") in (True, "true")
+    for dy in (0, 30):  # two quick strokes: one continuation, after the second
+        window.canvas.strokeFinished.emit(Stroke.from_xy(np.array([[560, 420 + dy], [620, 400 + dy]]), "#000000", 6))
+        qtbot.wait(100)
+    qtbot.waitUntil(lambda: tab.job is not None and tab.job.done, timeout=60000)
+    assert tab.last_request.action == "continue" and len(tab.last_request.lines) == 3
+    assert strokes_of(window) == 3  # the endings are offered, not placed
+
+
+LIVE_WAIT = 700

