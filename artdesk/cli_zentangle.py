@@ -26,6 +26,8 @@ def add_parser(sub) -> None:
     p.add_argument("--strength", type=float, default=1.0, help="neural: 0 = the shape, 1 = all pattern")
     p.add_argument("--detail", default="standard", choices=["fast", "standard", "full"],
                    help="neural: the network paints at 1/3, 1/2 or full size (the outline is always sharp)")
+    p.add_argument("--content", default="pattern", choices=["pattern", "shape"],
+                   help="neural: redraw the repeated pattern, or grow a free texture in the plain shape")
     p.add_argument("--scale", type=float, default=1.0, help="pattern size (1.0 = default)")
     p.add_argument("--rotation", type=float, default=0.0, help="pattern rotation in degrees")
     p.add_argument("--seed", type=int, default=0)
@@ -62,7 +64,7 @@ def run(args) -> int:
         print(f"artdesk zentangle: {exc}", file=sys.stderr)
         return 2
     settings = FillSettings(args.mode, args.scale, args.rotation, args.seed, strength=args.strength,
-                            detail=args.detail)
+                            detail=args.detail, content=args.content)
     try:
         page = run_to_end(fill_silhouette(shape, pattern, size, settings))
     except (ShapeNotFound, ModelError) as exc:

@@ -184,6 +184,7 @@ def test_neural_mode_fills_with_its_settings_and_cancels_cleanly(neural_models, 
     (fill,) = fills(window)
     gen = fill.metadata["generation"]
     assert gen["model"] == "neural" and gen["detail"] == "fast" and gen["strength"] == 0.7
+    assert gen["content"] == "pattern" and tab.content.isEnabled()
     alpha = fill.pixels[..., 3]
     assert fill.pixels.shape[1] > 2000 and alpha[0, 0] == 0 and alpha[alpha.shape[0] // 2, alpha.shape[1] // 2] == 255
     # a restyle cancelled mid-way leaves the document as it was
@@ -196,3 +197,16 @@ def test_neural_mode_fills_with_its_settings_and_cancels_cleanly(neural_models, 
     qtbot.wait(50)
     assert fills(window) == [fill]
     assert [len(l.strokes) for l in window.document.layers if hasattr(l, "strokes")] == strokes
+
+
+def test_cli_neural_fill(neural_models, tmp_path, shared_data):
+    out = tmp_path / "cat.png"
+    shape = shared_data / "shapes" / "openclipart_pd" / "animals_mammals_dolphin_01.png"
+    assert main(["zentangle", "--shape", str(shape), "--pattern", "printemps", "--mode", "neural",
+                 "--content", "shape", "--detail", "fast", "--size", "300x360", "--out", str(out)]) == 0
+    with Image.open(out) as im:
+        assert im.size == (300, 360) and im.mode == "RGBA"
+        settings = im.info.get("artdesk:generation", "")
+        alpha = np.asarray(im)[..., 3]
+    assert '"content": "shape"' in settings and '"detail": "fast"' in settings
+    assert alpha[0, 0] == 0 and (alpha == 255).mean() > 0.05

@@ -511,16 +511,16 @@ FILL_MODES = ("tile", "neural")
 
 
 def fill_for_mode(mode: str, pattern: np.ndarray, mask: np.ndarray, strength: float = 1.0,
-                  detail: float | str = 1.0, **kwargs) -> Job:
+                  detail: float | str = 1.0, content: str = "auto", **kwargs) -> Job:
     """The Job for a zentangle FillSettings.mode: "tile" -> tiling.fill_shape_with_pattern,
-    "neural" -> fill_shape_neural (which also takes `strength` and `detail`). Same keyword
-    arguments otherwise (scale, rotation, seed, tile, overlap, ink, paper)."""
+    "neural" -> fill_shape_neural (which also takes `strength`, `detail` and `content`). Same
+    keyword arguments otherwise (scale, rotation, seed, tile, overlap, ink, paper)."""
     from artdesk.engines.tiling import fill_shape_with_pattern
 
     if mode == "tile":
         return fill_shape_with_pattern(pattern, mask, **kwargs)
     if mode == "neural":
-        return fill_shape_neural(pattern, mask, strength=strength, detail=detail, **kwargs)
+        return fill_shape_neural(pattern, mask, strength=strength, detail=detail, content=content, **kwargs)
     raise ValueError(f"Unknown fill mode {mode!r}; use one of {', '.join(FILL_MODES)}.")
 
 

@@ -7,7 +7,9 @@ and return the filled pixels cropped to the shape with where they go on the page
 stays fully transparent and the doodle's strokes stay on top, sharp, as their own layer.
 
 Fill modes: "tile" repeats the pattern (scale, rotation, seed); "neural" transfers the pattern's
-style into the shape with AdaIN (artdesk.engines.neural_fill), tile by tile at print size.
+style into the shape with AdaIN (artdesk.engines.neural_fill), tile by tile at print size,
+starting from the repeated pattern ("pattern": the network redraws the repeat in its own hand)
+or from the plain shape ("shape": a free texture in the pattern's strokes).
 """
 
 from __future__ import annotations
@@ -42,12 +44,14 @@ class FillSettings:
     paper: tuple[int, int, int] | None = None
     strength: float = 1.0  # neural mode: 0 = the shape's own look, 1 = fully the pattern's style
     detail: str = "standard"  # neural mode: the network's work resolution (neural_fill.DETAILS)
+    content: str = "pattern"  # neural mode: what the network redraws: "pattern" (the repeat) or "shape"
 
     def as_metadata(self) -> dict:
         data = {"mode": self.mode, "scale": self.scale, "rotation": self.rotation, "seed": self.seed}
         if self.mode == "neural":
             data["strength"] = self.strength
             data["detail"] = self.detail
+            data["content"] = self.content
         if self.ink is not None:
             data["ink"] = list(self.ink)
         if self.paper is not None:
@@ -90,6 +94,7 @@ def fill_at(ink_alpha: np.ndarray | None, targets: list[TargetLayer], x: float, 
     crop = np.ascontiguousarray(mask[y0:y1, x0:x1])
     del mask
     job = fill_for_mode(settings.mode, pattern, crop, strength=settings.strength, detail=settings.detail,
+                        content=settings.content,
                         scale=settings.scale * pixels_per_unit / 5.0, rotation=settings.rotation,
                         seed=settings.seed, ink=settings.ink, paper=settings.paper)
     pixels = yield from _scaled_progress(job, 0.15, 1.0, "Filling")
@@ -124,6 +129,7 @@ def fill_silhouette(shape_rgba: np.ndarray, pattern: np.ndarray, size: tuple[int
     if not mask.any():
         raise ShapeNotFound(ShapeResult("empty", "The shape image has no shape in it (it is blank)."))
     job = fill_for_mode(settings.mode, pattern, mask, strength=settings.strength, detail=settings.detail,
+                        content=settings.content,
                         scale=settings.scale * size[0] / PRINT_SIZE[0], rotation=settings.rotation,
                         seed=settings.seed, ink=settings.ink, paper=settings.paper)
     return (yield from job)

@@ -90,9 +90,14 @@ class ZentangleTab(QWidget):
         self.detail.setToolTip("Neural fill: the resolution the network paints at. The outline is "
                                "sharp at every setting; Full draws the finest texture and takes "
                                "about four times as long as Standard.")
+        self.content = ComboBox()
+        self.content.addItem("The pattern, redrawn", "pattern")
+        self.content.addItem("The plain shape, free texture", "shape")
+        self.content.setToolTip("Neural fill: the network redraws the repeated pattern in its own hand, "
+                                "or grows a free texture in the pattern's strokes from the plain shape")
         self.mode.currentIndexChanged.connect(self._mode_changed)
-        self.strength.setEnabled(False)
-        self.detail.setEnabled(False)
+        for w in (self.strength, self.detail, self.content):
+            w.setEnabled(False)
         self.scale = Slider(Qt.Horizontal)
         self.scale.setRange(25, 400)
         self.scale.setValue(100)
@@ -120,6 +125,7 @@ class ZentangleTab(QWidget):
         form = QFormLayout()
         form.addRow("Mode", self.mode)
         form.addRow("Strength", self.strength)
+        form.addRow("Start from", self.content)
         form.addRow("Detail", self.detail)
         form.addRow("Scale", scale_row)
         form.addRow("Rotation", self.rotation)
@@ -151,12 +157,13 @@ class ZentangleTab(QWidget):
         return FillSettings(mode=self.mode.currentData(), scale=self.scale.value() / 100,
                             rotation=float(self.rotation.value()), seed=self.seed.value(),
                             ink=None if ink == QColor("#000000") else (ink.red(), ink.green(), ink.blue()),
-                            strength=self.strength.value() / 100, detail=self.detail.currentData())
+                            strength=self.strength.value() / 100, detail=self.detail.currentData(),
+                            content=self.content.currentData())
 
     def _mode_changed(self) -> None:
         neural = self.mode.currentData() == "neural"
-        self.strength.setEnabled(neural)
-        self.detail.setEnabled(neural)
+        for w in (self.strength, self.detail, self.content):
+            w.setEnabled(neural)
 
     def _choose_ink(self) -> None:
         color = QColorDialog.getColor(self.ink, self, "Pattern colour")
