@@ -217,8 +217,8 @@ def star_lines(cx: float, cy: float, r: float, points: int = 5) -> np.ndarray:
 
 
 ZENTANGLE_SHAPES = [  # (shape name, polyline, drop point, pattern file, fill scale, mode)
-    ("heart", lambda: heart_lines(450, 400, 600), (450, 420), "hollibaugh", 1.0, "tile"),
-    ("circle", lambda: circle_lines(250, 860, 150), (250, 860), "printemps", 0.8, "neural"),
+    ("heart", lambda: heart_lines(450, 400, 600), (450, 420), "hollibaugh", 1.0, "neural"),
+    ("circle", lambda: circle_lines(250, 860, 150), (250, 860), "printemps", 0.8, "tile"),
     ("star", lambda: star_lines(660, 860, 175), (660, 870), "crescent_moon", 0.7, "tile"),
 ]
 
