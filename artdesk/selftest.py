@@ -148,16 +148,18 @@ ENGINE_CHECKS = [("models", _check_models), ("doodle", _check_doodle), ("zentang
 
 
 # -- the window ------------------------------------------------------------------------------------
-def _wait_for(predicate: Callable[[], bool], seconds: float) -> bool:
+def wait_for(predicate: Callable[[], bool] | None, seconds: float) -> bool:
+    """Process Qt events until `predicate()` is true or `seconds` pass (None: the whole time).
+    Returns whether the predicate came true."""
     from PySide6.QtWidgets import QApplication
 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         QApplication.processEvents()
-        if predicate():
+        if predicate is not None and predicate():
             return True
         time.sleep(0.01)
-    return predicate()
+    return predicate is None or predicate()
 
 
 def _window_checks(checks: Checks, tmp: Path, target: Path) -> None:
@@ -176,7 +178,7 @@ def _window_checks(checks: Checks, tmp: Path, target: Path) -> None:
             win = MainWindow(QSettings(str(tmp / "settings.ini"), QSettings.IniFormat))
             win.resize(1000, 760)
             win.show()
-            _wait_for(lambda: win.isVisible(), 5)
+            wait_for(lambda: win.isVisible(), 5)
             state["window"] = win
             return f"{app.platformName()} platform, tabs: {', '.join(win.panel.tabs)}"
 
@@ -203,7 +205,7 @@ def _window_checks(checks: Checks, tmp: Path, target: Path) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             win.last_export = None
             win.export_to(str(target), "png:tshirt")
-            if not _wait_for(lambda: win.last_export is not None or (not win.jobs.running and target.exists()), 120):
+            if not wait_for(lambda: win.last_export is not None or (not win.jobs.running and target.exists()), 120):
                 raise RuntimeError("the export did not finish in 120 s")
             return check_tshirt_png(target)
 

@@ -93,17 +93,10 @@ def outside(out: Path) -> int:
 
 
 # -- inside: the app on the X display ----------------------------------------------------------
-def wait(app, seconds: float, until=None) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        app.processEvents()
-        if until is not None and until():
-            return
-        time.sleep(0.02)
-
-
-def show_engine(window, tab_name: str, app) -> None:
+def show_engine(window, tab_name: str) -> None:
     """Let the tab show its engine at work, without touching the sample document."""
+    from artdesk.selftest import wait_for
+
     tab = window.panel.tabs[tab_name]
     if tab_name == "Doodle":
         index = tab.model_combo.findData("sheep")
@@ -126,17 +119,18 @@ def show_engine(window, tab_name: str, app) -> None:
         tab.seed.setValue(gen["seed"])
         before = window.undo_stack.index()
         tab.paint()
-        wait(app, 120, until=lambda: not window.jobs.running)
+        wait_for(lambda: not window.jobs.running, 120)
         while window.undo_stack.index() > before:
             window.undo_stack.undo()
         window.undo_stack.clear()
-    wait(app, 120, until=lambda: not window.jobs.running)
+    wait_for(lambda: not window.jobs.running, 120)
 
 
 def inside(out: Path) -> int:
     from PySide6.QtWidgets import QApplication
 
     from artdesk import APP_ID
+    from artdesk.selftest import wait_for
     from artdesk.ui.app import app_icon
     from artdesk.ui.main_window import MainWindow
     from artdesk.ui.welcome import open_sample
@@ -149,7 +143,7 @@ def inside(out: Path) -> int:
     window = MainWindow()
     window.setGeometry(0, 0, *SIZE)  # no window manager on Xvfb: the window is the screen
     window.show()
-    wait(app, 1.0)
+    wait_for(None, 1.0)
     for name, sample, tab_name in SHOTS:
         window.undo_stack.setClean()
         window._force_dirty = False
@@ -158,10 +152,10 @@ def inside(out: Path) -> int:
             return 1
         window.panel.setCurrentWidget(window.panel.tabs[tab_name or "Doodle"])
         if tab_name:
-            show_engine(window, tab_name, app)
+            show_engine(window, tab_name)
         window.canvas.fit_to_window()
         window.statusBar().clearMessage()
-        wait(app, 0.8)
+        wait_for(None, 0.8)
         pixmap = app.primaryScreen().grabWindow(0)  # the X screen as it is, not a widget render
         path = out / f"{name}.png"
         if not pixmap.save(str(path), "PNG"):

@@ -43,7 +43,7 @@ import numpy as np
 
 from artdesk.engines.progress import Job
 from artdesk.engines.shapes import dilate
-from artdesk.engines.tiling import TileFn, _pattern_rgb, pattern_fill, tiled_apply
+from artdesk.engines.tiling import TileFn, _pattern_rgb, mask_alpha, pattern_fill, tiled_apply
 
 ENCODER_ID = "zentangle/adain_encoder"
 DECODER_ID = "zentangle/adain_decoder"
@@ -289,12 +289,13 @@ def prepare_pattern(pattern: np.ndarray, rotation: float = 0.0, ink: tuple[int, 
 
 
 def tone_curve(reference: np.ndarray, target: np.ndarray, levels: int = 256) -> np.ndarray:
-    """Per-channel histogram matching as a fixed lookup table: (3, 256) uint8 mapping the
-    values of `reference` (N, 3) onto the distribution of `target` (M, 3), both 0..255."""
+    """Per-channel histogram matching as a fixed lookup table: (C, 256) uint8 mapping the
+    values of `reference` (N, C) onto the distribution of `target` (M, C), both 0..255."""
+    channels = reference.shape[1]
     q = np.linspace(0.0, 1.0, levels)
-    lut = np.empty((3, 256), np.uint8)
+    lut = np.empty((channels, 256), np.uint8)
     x = np.arange(256, dtype=np.float64)
-    for c in range(3):
+    for c in range(channels):
         src = np.quantile(np.asarray(reference[:, c], np.float64), q)
         dst = np.quantile(np.asarray(target[:, c], np.float64), q)
         src = np.maximum.accumulate(src + np.arange(levels) * 1e-6)  # strictly increasing for interp
@@ -335,13 +336,15 @@ def neural_tile_fn(pattern_rgb: np.ndarray, scale: float = 1.0, strength: float 
     if content not in CONTENT_MODES:
         raise ValueError(f"Unknown content mode {content!r}; use one of {', '.join(CONTENT_MODES)}.")
     models = models or AdaInModels.open(directory)
-    src = prepare_pattern(pattern_rgb, rotation, ink, paper)
+    base = _pattern_rgb(pattern_rgb)
+    src = prepare_pattern(base, rotation, ink, paper)
     s_mean, s_std = style_stats(models, src, scale)
     f = models.factor
     period = float(max(32.0, min(src.shape[:2]) * scale / 4))
     tiler = pattern_fill(src, scale=scale, seed=seed) if content == "pattern" else None
 
     reference: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    discs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def make_content(mode, tile_rgb, tile_mask, origin):
         if mode == "canvas":
@@ -355,6 +358,15 @@ def neural_tile_fn(pattern_rgb: np.ndarray, scale: float = 1.0, strength: float 
             return c
         return shape_content(tile_mask, seed, origin, period, outside=SHAPE_OUTSIDE, bands=SHAPE_BANDS)
 
+    def disc_features(mode):
+        """The reference disc as `mode` content: (disc mask, its features, the mask at feature
+        resolution), encoded once per fill for the content stats and the tone curve."""
+        if mode not in discs:
+            disc = _disc(REFERENCE_SIDE)
+            feat = models.encode(_pad_to(make_content(mode, None, disc, (0, 0)), f))
+            discs[mode] = disc, feat, feature_weight(_pad_to(disc, f, "edge"), f)
+        return discs[mode]
+
     def content_stats(mode):
         """Synthetic content has known statistics: take them once from a reference disc, so
         every tile gets the same per-channel affine map (no tile-to-tile drift where a tile
@@ -364,9 +376,8 @@ def neural_tile_fn(pattern_rgb: np.ndarray, scale: float = 1.0, strength: float 
             if mode == "shape" and key in _SHAPE_STATS:
                 reference[mode] = _SHAPE_STATS[key]
             else:
-                disc = _disc(REFERENCE_SIDE)
-                feat = models.encode(_pad_to(make_content(mode, None, disc, (0, 0)), f))
-                reference[mode] = masked_mean_std(feat, feature_weight(_pad_to(disc, f, "edge"), f))
+                _, feat, weight = disc_features(mode)
+                reference[mode] = masked_mean_std(feat, weight)
                 if mode == "shape":
                     _SHAPE_STATS[key] = reference[mode]
         return reference[mode]
@@ -374,7 +385,7 @@ def neural_tile_fn(pattern_rgb: np.ndarray, scale: float = 1.0, strength: float 
     # A grey pattern (ink on paper, as every built-in tangle) is matched on luminance only and
     # painted back in the user's ink and paper: per-channel matching would turn the decoder's
     # small colour noise into coloured fringes.
-    grey = bool(np.abs(np.diff(_pattern_rgb(pattern_rgb), axis=2)).mean() < 2.0)
+    grey = bool(np.abs(np.diff(base, axis=2)).mean() < 2.0)
     ink_rgb = np.asarray(ink if ink is not None else (0, 0, 0), np.float32)
     paper_rgb = np.asarray(paper if paper is not None else (255, 255, 255), np.float32)
     luma = np.asarray([0.299, 0.587, 0.114], np.float32)
@@ -385,17 +396,15 @@ def neural_tile_fn(pattern_rgb: np.ndarray, scale: float = 1.0, strength: float 
         (3, 256) per channel, or (1, 256) on luminance for a grey pattern."""
         ref_mode = "shape" if mode == "canvas" else mode
         if ref_mode not in curves:
-            disc = _disc(REFERENCE_SIDE)
-            feat = models.encode(_pad_to(make_content(ref_mode, None, disc, (0, 0)), f))
-            weight = feature_weight(_pad_to(disc, f, "edge"), f)
+            disc, feat, weight = disc_features(ref_mode)
             feat = adain_features(feat, s_mean, s_std, weight, strength,
                                   content_stats=content_stats(ref_mode) if global_content_stats else None)
             ref = np.clip(np.rint(models.decode(feat)[:REFERENCE_SIDE, :REFERENCE_SIDE]), 0, 255)[disc >= 128]
-            pixels = _pattern_rgb(pattern_rgb).reshape(-1, 3) if grey else src.reshape(-1, 3)
+            pixels = (base if grey else src).reshape(-1, 3)
             pixels = pixels[:: max(1, len(pixels) // 500_000)]
             if grey:
                 ref_l, pat_l = ref @ luma, pixels @ luma
-                curves[ref_mode] = tone_curve(np.repeat(ref_l[:, None], 3, 1), np.repeat(pat_l[:, None], 3, 1))[:1]
+                curves[ref_mode] = tone_curve(ref_l[:, None], pat_l[:, None])
             else:
                 curves[ref_mode] = tone_curve(ref, pixels)
         return curves[ref_mode]
@@ -453,8 +462,7 @@ def fill_shape_neural(pattern: np.ndarray, mask: np.ndarray, scale: float = 1.0,
     k = DETAILS.get(detail, None) if isinstance(detail, str) else float(detail)
     if k is None or not 0.0 < k <= 1.0:
         raise ValueError(f"detail must be one of {', '.join(DETAILS)} or a number in (0, 1], not {detail!r}")
-    mask = np.asarray(mask)
-    alpha = np.where(mask, np.uint8(255), np.uint8(0)) if mask.dtype == bool else mask.astype(np.uint8)
+    alpha = mask_alpha(mask)
     h, w = alpha.shape
     sh, sw = max(1, round(h * k)), max(1, round(w * k))
     if k >= 1.0 or (sh, sw) == (h, w):
@@ -485,22 +493,14 @@ def _bleed(rgb: np.ndarray, inside: np.ndarray, steps: int) -> np.ndarray:
     4-neighbours), so resampling near the edge sees the shape's own colours."""
     rgb = rgb.astype(np.float32)
     have = inside.copy()
+    h, w = have.shape
+    neighbours = [(slice(0, h), slice(1, w + 1)), (slice(2, h + 2), slice(1, w + 1)),
+                  (slice(1, h + 1), slice(0, w)), (slice(1, h + 1), slice(2, w + 2))]  # up, down, left, right
     for _ in range(steps):
-        total = np.zeros_like(rgb)
-        count = np.zeros(have.shape, np.float32)
-        for dy, dx in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-            src = np.roll(np.roll(have, dy, 0), dx, 1)
-            val = np.roll(np.roll(rgb, dy, 0), dx, 1)
-            if dy == 1:
-                src[0] = False
-            elif dy == -1:
-                src[-1] = False
-            if dx == 1:
-                src[:, 0] = False
-            elif dx == -1:
-                src[:, -1] = False
-            total += val * src[..., None]
-            count += src
+        known = np.pad(have, 1)  # the border is padded with "nothing known"
+        values = np.pad(rgb * have[..., None], ((1, 1), (1, 1), (0, 0)))
+        total = sum(values[sl] for sl in neighbours)
+        count = sum(known[sl].astype(np.float32) for sl in neighbours)
         new = ~have & (count > 0)
         rgb[new] = total[new] / count[new][:, None]
         have |= new

@@ -53,6 +53,12 @@ def _ramp(length: int, overlap: int, fade_start: bool, fade_end: bool) -> np.nda
     return w
 
 
+def mask_alpha(mask: np.ndarray) -> np.ndarray:
+    """A mask as uint8 alpha: bool -> 0/255, anything else cast (0..255, soft edges kept)."""
+    mask = np.asarray(mask)
+    return np.where(mask, np.uint8(255), np.uint8(0)) if mask.dtype == bool else mask.astype(np.uint8)
+
+
 def tiled_apply(fn: TileFn, image: np.ndarray | None, mask: np.ndarray, tile: int = 512,
                 overlap: int = 64) -> Job:
     """Run `fn` over the mask's bounding box in overlapping tiles; return RGBA uint8 (H, W, 4)
@@ -63,8 +69,7 @@ def tiled_apply(fn: TileFn, image: np.ndarray | None, mask: np.ndarray, tile: in
     """
     if tile <= overlap * 2:
         raise ValueError(f"tile ({tile}) must be more than twice the overlap ({overlap})")
-    mask = np.asarray(mask)
-    alpha = np.where(mask, np.uint8(255), np.uint8(0)) if mask.dtype == bool else mask.astype(np.uint8)
+    alpha = mask_alpha(mask)
     h, w = alpha.shape
     if image is not None and image.shape[:2] != (h, w):
         raise ValueError(f"image {image.shape[:2]} and mask {(h, w)} differ in size")
@@ -129,8 +134,7 @@ def _flush(result: np.ndarray, acc: np.ndarray, wsum: np.ndarray, y: int, x0: in
 
 def run_untiled(fn: TileFn, image: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
     """`fn` over the whole bounding box in one go (the reference the tiles must match)."""
-    alpha = np.asarray(mask).astype(np.uint8) if np.asarray(mask).dtype != bool else \
-        np.where(mask, np.uint8(255), np.uint8(0))
+    alpha = mask_alpha(mask)
     h, w = alpha.shape
     result = np.zeros((h, w, 4), np.uint8)
     box = mask_bbox(alpha)

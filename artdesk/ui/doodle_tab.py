@@ -293,6 +293,7 @@ class DoodleTab(QWidget):
     def _live_continue(self) -> None:
         if self.live.isChecked() and self.model_combo.count() and self._source()[0]:
             self.start("continue")
+
     def _source(self) -> tuple[list, str | None]:
         """The doodle to read: the active vector layer's visible strokes, else all of them."""
         doc = self.desk.document
