@@ -224,6 +224,19 @@ def test_training_never_sees_the_held_out_files_or_tangle_variants(shared_data):
     assert not set(train.tangle_seeds) & set(held.tangle_seeds)
 
 
+def test_content_mix_option_steers_what_training_draws(shared_data):
+    assert adain.parse_mix("shape:0.4,tangle:0.6") == [("shape", 0.4), ("tangle", 0.6)]
+    assert adain.mix_text(adain.parse_mix(adain.mix_text(adain.DEFAULT_CONTENT_MIX))) == \
+        adain.mix_text(adain.DEFAULT_CONTENT_MIX)
+    for bad in ("cats:1", "shape:-1", "", "shape:0"):
+        with pytest.raises(ValueError):
+            adain.parse_mix(bad)
+    only_tangles = adain.Pools(shared_data, 32, seed=0, content_mix=[("tangle", 1.0)], tangle_share=1.0)
+    for _ in range(3):  # tangles are grey: the three channels are equal, in content and style
+        c, s = only_tangles.content_image(), only_tangles.style_image()
+        assert (c[..., 0] == c[..., 2]).all() and (s[..., 0] == s[..., 2]).all()
+
+
 def test_tone_curve_moves_one_distribution_onto_another():
     rng = np.random.default_rng(0)
     ref = rng.normal(128, 20, (5000, 3)).clip(0, 255)

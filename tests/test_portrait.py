@@ -124,3 +124,19 @@ def test_torch_and_onnx_generators_agree(tmp_path):
     images = np.stack(run_to_end(portrait.paint_portraits([1, 2, 3], session=session)))
     from_torch = np.stack(portrait.to_rgba(expected))
     assert np.abs(images.astype(int) - from_torch.astype(int)).max() <= 1
+
+
+def test_diffaugment_policy_parts():
+    torch = pytest.importorskip("torch", reason="torch (the `train` extra) is not installed")
+    from artdesk.training import portrait_gan
+
+    assert portrait_gan.parse_policy("color,translation") == ("color", "translation")
+    assert portrait_gan.parse_policy("none") == ()
+    with pytest.raises(ValueError):
+        portrait_gan.parse_policy("color,rotate")
+    x = torch.rand(4, 3, 16, 16) * 2 - 1
+    assert torch.equal(portrait_gan.diff_augment(x, ()), x)
+    cut = portrait_gan.diff_augment(x, ("cutout",))
+    assert ((cut == 0).all(dim=1).flatten(1).sum(1) >= 16).all()  # a hole of up to 8x8 (cut by the border)
+    moved = portrait_gan.diff_augment(x, ("translation",))
+    assert moved.shape == x.shape

@@ -220,12 +220,39 @@ def in_split(path: Path, split: str) -> bool:
     return held if split == "held_out" else not held
 
 
+# how often each kind of content is drawn, and the share of built-in tangles among the styles
+DEFAULT_CONTENT_MIX = [("portrait", 0.25), ("painting", 0.25), ("shape", 0.3), ("tangle", 0.2)]
+DEFAULT_TANGLE_SHARE = 0.4
+
+
+def parse_mix(text: str) -> list[tuple[str, float]]:
+    """'shape:0.4,tangle:0.4,painting:0.1,portrait:0.1' -> [(kind, weight)], checked."""
+    out = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        kind, _, w = part.partition(":")
+        if kind not in ("portrait", "painting", "shape", "tangle"):
+            raise ValueError(f"unknown content kind {kind!r}: use portrait, painting, shape, tangle")
+        weight = float(w or 1.0)
+        if weight < 0:
+            raise ValueError(f"negative weight for {kind}")
+        out.append((kind, weight))
+    if not out or sum(w for _, w in out) <= 0:
+        raise ValueError("the content mix needs at least one kind with a positive weight")
+    return out
+
+
+def mix_text(mix: list[tuple[str, float]]) -> str:
+    return ",".join(f"{k}:{w:g}" for k, w in mix)
+
+
 class Pools:
     """Content and style images, drawn at random with random scale and a random square crop.
     split "train" or "held_out": disjoint files (in_split) and disjoint tangle variants."""
 
-    def __init__(self, data: Path, size: int, seed: int, split: str = "train"):
+    def __init__(self, data: Path, size: int, seed: int, split: str = "train",
+                 content_mix: list[tuple[str, float]] | None = None, tangle_share: float = DEFAULT_TANGLE_SHARE):
         self.size = size
+        self.tangle_share = tangle_share
         self.rng = np.random.default_rng(seed)
         pick = lambda files: [f for f in files if in_split(f, split)]
         self.content = {
@@ -243,7 +270,7 @@ class Pools:
         if missing or not self.style_files:
             raise SystemExit(f"Training data not found under {data} (missing: {missing or ['styles']}).")
         # how often each kind is drawn (content) — shapes and tangles are what the fill sees
-        self.content_mix = [("portrait", 0.25), ("painting", 0.25), ("shape", 0.3), ("tangle", 0.2)]
+        self.content_mix = list(content_mix or DEFAULT_CONTENT_MIX)
 
     def _crop(self, img: Image.Image, min_scale: float, max_scale: float) -> np.ndarray:
         s = self.size
@@ -301,8 +328,8 @@ class Pools:
         img = _rgb(Image.open(path))
         return self._crop(img, 0.6, 2.5 if kind == "portrait" else 1.5)
 
-    def style_image(self, tangle_share: float = 0.4) -> np.ndarray:
-        if self.rng.random() < tangle_share:
+    def style_image(self, tangle_share: float | None = None) -> np.ndarray:
+        if self.rng.random() < (self.tangle_share if tangle_share is None else tangle_share):
             return self._tangle()
         path = self.style_files[int(self.rng.integers(len(self.style_files)))]
         img = _rgb(Image.open(path))
@@ -328,6 +355,7 @@ class Trainer:
         self.step = 0
         self.seconds = 0.0
         self.history: list[dict] = []
+        self.phases: list[dict] = []  # from which step which data mix and learning rate were used
         self.saved_args: dict = {}  # the arguments of the run that wrote the loaded checkpoint
 
     def losses(self, content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -357,7 +385,7 @@ class Trainer:
 
     def state(self) -> dict:
         return {"decoder": self.decoder.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
-                "seconds": self.seconds, "history": self.history, "layer": self.layer,
+                "seconds": self.seconds, "history": self.history, "layer": self.layer, "phases": self.phases,
                 "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(self.args).items()},
                 "torch_rng": torch.get_rng_state()}
 
@@ -367,6 +395,7 @@ class Trainer:
         self.decoder.load_state_dict(st["decoder"])
         self.opt.load_state_dict(st["opt"])
         self.step, self.seconds, self.history = st["step"], st["seconds"], st.get("history", [])
+        self.phases = list(st.get("phases") or [])
         self.saved_args = dict(st.get("args") or {})
         if "torch_rng" in st:
             torch.set_rng_state(st["torch_rng"])
@@ -521,6 +550,10 @@ def model_card(meta: dict) -> str:
     if last:
         lines.append(f"- last logged train losses (mean over the log window): content {last['content']:.3f}, "
                      f"style {last['style']:.3f}")
+    if len(tr.get("phases") or []) > 1:
+        lines.append("- phases (training content mix, share of built-in tangles among the styles, learning rate): "
+                     + "; ".join(f"from step {ph['from_step']}: {ph['content_mix']}, tangles {ph['tangle_share']:g}, "
+                                 f"lr {ph['lr']:g}" for ph in tr["phases"]))
     held = tr.get("held_out")
     if held:
         lines.append(f"- held-out losses ({held['pairs']} fixed content/style pairs, seed 98765, from the one file "
@@ -574,6 +607,11 @@ def parse_args(argv=None):
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--style-weight", type=float, default=10.0)
+    p.add_argument("--content-mix", default=mix_text(DEFAULT_CONTENT_MIX),
+                   help="training content kinds and weights, e.g. shape:0.4,tangle:0.4,painting:0.1,portrait:0.1 "
+                        "(the held-out figure always uses the default mix)")
+    p.add_argument("--tangle-share", type=float, default=DEFAULT_TANGLE_SHARE,
+                   help="share of built-in tangles among the training styles (the rest: styles/**)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--log-every", type=int, default=20)
     return p.parse_args(argv)
@@ -616,13 +654,22 @@ def main(argv=None) -> int:
             for group in t.opt.param_groups:
                 group["lr"] = args.lr
             t.args.lr = args.lr
-    pools = Pools(args.data, args.size, seed=args.seed + t.step)  # a resumed run draws new crops
+    mix = parse_mix(args.content_mix)
+    # a resumed run draws new crops
+    pools = Pools(args.data, args.size, seed=args.seed + t.step, content_mix=mix, tangle_share=args.tangle_share)
+    phase = {"content_mix": mix_text(mix), "tangle_share": args.tangle_share, "lr": args.lr}
+    if not args.export_only and (not t.phases or {k: t.phases[-1].get(k) for k in phase} != phase):
+        if not t.phases and t.step > 0:  # a checkpoint from before phases were kept: the defaults
+            t.phases.append({"from_step": 0, "content_mix": mix_text(DEFAULT_CONTENT_MIX),
+                             "tangle_share": DEFAULT_TANGLE_SHARE, "lr": t.saved_args.get("lr", args.lr)})
+        t.phases.append({"from_step": t.step, **phase})
+        log(f"phase from step {t.step}: content {phase['content_mix']}, tangle share {args.tangle_share}, lr {args.lr:g}")
     pairs = fixed_pairs(args.size)
 
     def training_info(finished: bool) -> dict:
         return {"data": DATA_TEXT, "steps": t.step, "seconds": round(t.seconds, 1), "seed": args.seed,
                 "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"), "finished": finished,
-                "history": t.history[-50:], "held_out": held_out(t, args.size)}
+                "history": t.history[-50:], "phases": t.phases, "held_out": held_out(t, args.size)}
 
     if not args.export_only:
         end = _deadline(args)

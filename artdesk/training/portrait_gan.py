@@ -87,16 +87,37 @@ def to_float(batch_u8: torch.Tensor) -> torch.Tensor:
 
 # --- DiffAugment (Zhao et al. 2020, policy color,translation,cutout) ---------------------------
 
-def diff_augment(x: torch.Tensor) -> torch.Tensor:
+AUGMENT_POLICIES = ("color", "translation", "cutout")
+
+
+def parse_policy(text: str) -> tuple[str, ...]:
+    """'color,translation,cutout' (any subset) or 'none' -> the parts, checked."""
+    parts = tuple(p for p in (s.strip() for s in text.split(",")) if p and p != "none")
+    bad = [p for p in parts if p not in AUGMENT_POLICIES]
+    if bad:
+        raise ValueError(f"unknown DiffAugment part(s) {', '.join(bad)}; use {', '.join(AUGMENT_POLICIES)} or none")
+    return parts
+
+
+def diff_augment(x: torch.Tensor, policy: tuple[str, ...] = AUGMENT_POLICIES) -> torch.Tensor:
     n = x.shape[0]
     dev = x.device
-    # colour: brightness, saturation, contrast
-    x = x + (torch.rand(n, 1, 1, 1, device=dev) - 0.5)
-    mean = x.mean(dim=1, keepdim=True)
-    x = (x - mean) * (torch.rand(n, 1, 1, 1, device=dev) * 2) + mean
-    mean = x.mean(dim=[1, 2, 3], keepdim=True)
-    x = (x - mean) * (torch.rand(n, 1, 1, 1, device=dev) + 0.5) + mean
-    # translation by up to 1/8 of the image, zero padded
+    if "color" in policy:  # brightness, saturation, contrast
+        x = x + (torch.rand(n, 1, 1, 1, device=dev) - 0.5)
+        mean = x.mean(dim=1, keepdim=True)
+        x = (x - mean) * (torch.rand(n, 1, 1, 1, device=dev) * 2) + mean
+        mean = x.mean(dim=[1, 2, 3], keepdim=True)
+        x = (x - mean) * (torch.rand(n, 1, 1, 1, device=dev) + 0.5) + mean
+    if "translation" in policy:
+        x = _translate(x)
+    if "cutout" in policy:
+        x = _cutout(x)
+    return x
+
+
+def _translate(x: torch.Tensor) -> torch.Tensor:
+    """Translation by up to 1/8 of the image, zero padded."""
+    n, dev = x.shape[0], x.device
     h, w = x.shape[2], x.shape[3]
     sx, sy = int(h * 0.125 + 0.5), int(w * 0.125 + 0.5)
     tx = torch.randint(-sx, sx + 1, (n, 1, 1), device=dev)
@@ -106,8 +127,13 @@ def diff_augment(x: torch.Tensor) -> torch.Tensor:
     gx = torch.clamp(gx + tx + 1, 0, h + 1)
     gy = torch.clamp(gy + ty + 1, 0, w + 1)
     padded = F.pad(x, [1, 1, 1, 1, 0, 0, 0, 0])
-    x = padded.permute(0, 2, 3, 1).contiguous()[gb, gx, gy].permute(0, 3, 1, 2)
-    # cutout of a half-size square
+    return padded.permute(0, 2, 3, 1).contiguous()[gb, gx, gy].permute(0, 3, 1, 2)
+
+
+def _cutout(x: torch.Tensor) -> torch.Tensor:
+    """Cutout of a half-size square."""
+    n, dev = x.shape[0], x.device
+    h, w = x.shape[2], x.shape[3]
     ch, cw = int(h * 0.5 + 0.5), int(w * 0.5 + 0.5)
     ox = torch.randint(0, h + (1 - ch % 2), (n, 1, 1), device=dev)
     oy = torch.randint(0, w + (1 - cw % 2), (n, 1, 1), device=dev)
@@ -327,8 +353,9 @@ def model_card(meta: dict, history: list[dict]) -> str:
         + ("spectral norm on every layer (Miyato et al. 2018)" if hp.get("d_norm", "sn") == "sn" else "batch norm")
         + f", LeakyReLU 0.2, width {hp['ndf']} at the first layer; "
         + ("hinge loss." if hp.get("loss", "hinge") == "hinge" else "non-saturating GAN loss."),
-        "- DiffAugment (Zhao et al. 2020) colour + translation + cutout on every image the "
-        "discriminator sees, real and generated (for a small data set).",
+        "- DiffAugment (Zhao et al. 2020) "
+        + " + ".join(parse_policy(hp.get("augment", "color,translation,cutout")) or ("no parts",))
+        + " on every image the discriminator sees, real and generated (for a small data set).",
         f"- Adam lr {hp['lr_g']} (G) / {hp['lr_d']} (D), betas {tuple(hp['betas'])}, batch {hp['batch']}; "
         f"exponential moving average of G's weights (decay {hp['ema']}), batch-norm statistics "
         "re-estimated for the EMA weights; the EMA generator is the exported one.",
@@ -372,6 +399,7 @@ class Trainer:
         betas = tuple(args.betas)
         self.opt_g = torch.optim.Adam(self.g.parameters(), args.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.d.parameters(), args.lr_d, betas=betas)
+        self.policy = parse_policy(args.augment)
         self.step = 0
         self.wall_s = 0.0
         self.history: list[dict] = []
@@ -399,8 +427,8 @@ class Trainer:
         z = torch.randn(real.shape[0], a.zdim)
         with torch.no_grad():
             fake = self.g(z)
-        d_real = self.d(diff_augment(real))
-        d_fake = self.d(diff_augment(fake))
+        d_real = self.d(diff_augment(real, self.policy))
+        d_fake = self.d(diff_augment(fake, self.policy))
         if a.loss == "hinge":
             loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
         else:  # the non-saturating GAN loss (Goodfellow et al. 2014, DCGAN)
@@ -410,7 +438,7 @@ class Trainer:
         self.opt_d.step()
 
         z = torch.randn(real.shape[0], a.zdim)
-        d_gen = self.d(diff_augment(self.g(z)))
+        d_gen = self.d(diff_augment(self.g(z), self.policy))
         loss_g = -d_gen.mean() if a.loss == "hinge" else F.softplus(-d_gen).mean()
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -463,7 +491,7 @@ def checkpoint(t: Trainer, faces: dict, feat_net: RandomFeatures, real_feats: np
         "finished": dt.datetime.now().isoformat(timespec="seconds"),
     }
     hparams = {k_: getattr(a, k_) for k_ in ("zdim", "ngf", "ndf", "resolution", "batch", "lr_g", "lr_d",
-                                              "betas", "ema", "ema_start", "ckpt_minutes", "d_norm", "loss")}
+                                              "betas", "ema", "ema_start", "ckpt_minutes", "d_norm", "loss", "augment")}
     meta = {"kind": "dcgan", "id": MODEL_ID, "zdim": a.zdim, "resolution": a.resolution,
             "input": {"name": "z", "dtype": "float32", "shape": ["batch", a.zdim], "distribution": "N(0, I)"},
             "output": {"name": "rgb", "dtype": "float32", "shape": ["batch", 3, a.resolution, a.resolution],
@@ -524,6 +552,8 @@ def parse_args(argv=None):
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--d-norm", choices=["sn", "bn"], default="sn")
     p.add_argument("--loss", choices=["hinge", "ns"], default="hinge")
+    p.add_argument("--augment", default="color,translation,cutout",
+                   help="DiffAugment parts applied to everything D sees: any of color,translation,cutout, or none")
     p.add_argument("--lr-g", type=float, default=1e-4)
     p.add_argument("--lr-d", type=float, default=4e-4)
     p.add_argument("--betas", type=float, nargs=2, default=[0.0, 0.9])
@@ -574,7 +604,7 @@ def main(argv=None) -> int:
         st = torch.load(ckpt_dir / "last.pt", weights_only=False)
         saved = st["args"]  # the architecture and optimiser of the run being continued
         for key in ("zdim", "ngf", "ndf", "resolution", "batch", "lr_g", "lr_d", "betas", "ema", "ema_start",
-                    "d_norm", "loss", "seed"):
+                    "d_norm", "loss", "seed", "augment"):
             if key in saved:
                 setattr(args, key, saved[key])
     t = Trainer(args)
