@@ -195,6 +195,21 @@ def test_the_guide_shows_on_screen_but_never_prints(tmp_path):
 
 
 # -- first run, samples menu, About -----------------------------------------------------------------
+def test_settings_live_in_the_user_data_folder_when_it_is_set(tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+
+    from artdesk.ui.main_window import default_settings
+
+    monkeypatch.setenv("ARTDESK_USER_DATA", str(tmp_path / "profile"))
+    settings = default_settings()
+    settings.setValue("first_run_done", True)
+    settings.sync()
+    assert Path(settings.fileName()) == tmp_path / "profile" / "settings.ini"
+    assert (tmp_path / "profile" / "settings.ini").is_file()
+    again = QSettings(str(tmp_path / "profile" / "settings.ini"), QSettings.IniFormat)
+    assert again.value("first_run_done") in (True, "true")
+
+
 def test_first_run_shows_the_welcome_canvas_once(window):
     from artdesk.ui import welcome
 

@@ -21,7 +21,7 @@ from artdesk.document.project import EXTENSION, ProjectFileError, load_project, 
 from artdesk.export import png as png_export
 from artdesk.export.ora import export_ora
 from artdesk.export.vector import export_ndjson, export_svg
-from artdesk.paths import recovery_dir, user_log_dir
+from artdesk.paths import recovery_dir, user_data_dir, user_log_dir
 from artdesk.runtime import models as runtime
 from artdesk.ui import welcome
 from artdesk.ui.app import app_icon
@@ -97,13 +97,22 @@ class ExportDialog(QDialog):
         self.dtg.setEnabled(str(self.format.currentData()).startswith("png:"))
 
 
+def default_settings() -> QSettings:
+    """The app's settings: the platform's usual place, or settings.ini in ARTDESK_USER_DATA when that
+    is set, so a separate profile (a test run, a second user data folder) also has its own settings,
+    first-run flag included."""
+    if os.environ.get("ARTDESK_USER_DATA"):
+        return QSettings(str(user_data_dir() / "settings.ini"), QSettings.IniFormat)
+    return QSettings("ArtDesk", "ArtDesk")
+
+
 class MainWindow(QMainWindow):
     documentReplaced = Signal(object)
     jobFailed = Signal(str)
 
     def __init__(self, settings: QSettings | None = None):
         super().__init__()
-        self.settings = settings or QSettings("ArtDesk", "ArtDesk")
+        self.settings = settings or default_settings()
         runtime.set_force_cpu(self._setting_bool("force_cpu", False))
         self.document: Document = Document.blank()
         self.path: Path | None = None
