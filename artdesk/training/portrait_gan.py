@@ -367,7 +367,12 @@ def model_card(meta: dict, history: list[dict]) -> str:
         f"- steps: {tr['steps']:,} (batches of {hp['batch']}; {tr['steps'] * hp['batch'] / tr['train_images']:.1f} epochs)",
         f"- training wall time: {tr['wall_s'] / 60:.1f} min ({tr['s_per_step']:.3f} s per step)",
         f"- checkpoints: every {hp['ckpt_minutes']} min; sample grids in checkpoints/portrait/samples/ "
-        "(not committed)", "",
+        "(not committed)",
+        *(["- why this set-up: the first shipped run (spectral norm + hinge loss, DiffAugment with cutout, "
+        "width 48, Adam 1e-4/4e-4) stalled at KID x1000 1.18 after 8,758 steps (168 min) with faces that "
+        "never got features. Plain DCGAN (batch-norm discriminator, non-saturating loss, Adam 2e-4 with "
+        "beta1 0.5, width 64) with colour + translation DiffAugment passed it at step ~3,900 on the same "
+        "data and figure, and its faces have outlines and hair in place."] if hp.get("d_norm") == "bn" else []), "",
         "## Quality figure", "",
         "KID (kernel inception distance's estimator: unbiased MMD^2, cubic polynomial kernel, 20 subsets "
         "of 500) between the held-out real faces and 1,000 generated faces (fixed seed), in the feature "
