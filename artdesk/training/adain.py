@@ -223,6 +223,7 @@ def in_split(path: Path, split: str) -> bool:
 # how often each kind of content is drawn, and the share of built-in tangles among the styles
 DEFAULT_CONTENT_MIX = [("portrait", 0.25), ("painting", 0.25), ("shape", 0.3), ("tangle", 0.2)]
 DEFAULT_TANGLE_SHARE = 0.4
+CONTENT_KINDS = tuple(kind for kind, _ in DEFAULT_CONTENT_MIX)
 
 
 def parse_mix(text: str) -> list[tuple[str, float]]:
@@ -230,8 +231,8 @@ def parse_mix(text: str) -> list[tuple[str, float]]:
     out = []
     for part in filter(None, (p.strip() for p in text.split(","))):
         kind, _, w = part.partition(":")
-        if kind not in ("portrait", "painting", "shape", "tangle"):
-            raise ValueError(f"unknown content kind {kind!r}: use portrait, painting, shape, tangle")
+        if kind not in CONTENT_KINDS:
+            raise ValueError(f"unknown content kind {kind!r}: use {', '.join(CONTENT_KINDS)}")
         weight = float(w or 1.0)
         if weight < 0:
             raise ValueError(f"negative weight for {kind}")

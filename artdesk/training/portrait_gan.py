@@ -88,6 +88,7 @@ def to_float(batch_u8: torch.Tensor) -> torch.Tensor:
 # --- DiffAugment (Zhao et al. 2020, policy color,translation,cutout) ---------------------------
 
 AUGMENT_POLICIES = ("color", "translation", "cutout")
+DEFAULT_AUGMENT = ",".join(AUGMENT_POLICIES)  # runs saved before --augment existed used all three
 
 
 def parse_policy(text: str) -> tuple[str, ...]:
@@ -354,7 +355,7 @@ def model_card(meta: dict, history: list[dict]) -> str:
         + f", LeakyReLU 0.2, width {hp['ndf']} at the first layer; "
         + ("hinge loss." if hp.get("loss", "hinge") == "hinge" else "non-saturating GAN loss."),
         "- DiffAugment (Zhao et al. 2020) "
-        + " + ".join(parse_policy(hp.get("augment", "color,translation,cutout")) or ("no parts",))
+        + " + ".join(parse_policy(hp.get("augment", DEFAULT_AUGMENT)) or ("no parts",))
         + " on every image the discriminator sees, real and generated (for a small data set).",
         f"- Adam lr {hp['lr_g']} (G) / {hp['lr_d']} (D), betas {tuple(hp['betas'])}, batch {hp['batch']}; "
         f"exponential moving average of G's weights (decay {hp['ema']}), batch-norm statistics "
@@ -557,7 +558,7 @@ def parse_args(argv=None):
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--d-norm", choices=["sn", "bn"], default="sn")
     p.add_argument("--loss", choices=["hinge", "ns"], default="hinge")
-    p.add_argument("--augment", default="color,translation,cutout",
+    p.add_argument("--augment", default=DEFAULT_AUGMENT,
                    help="DiffAugment parts applied to everything D sees: any of color,translation,cutout, or none")
     p.add_argument("--lr-g", type=float, default=1e-4)
     p.add_argument("--lr-d", type=float, default=4e-4)

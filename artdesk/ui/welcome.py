@@ -4,7 +4,8 @@ per engine (resources/samples/*.artdesk, made by packaging/make_samples.py).
 Samples open as new, untitled documents, so Save never writes into the installed resources.
 The first run is remembered in the window's QSettings ("first_run_done"; in ARTDESK_USER_DATA
 when that is set); the window itself never looks at it: the app's start-up
-(artdesk.ui.app.open_startup_document) decides, after crash recovery and after a file asked for on the command line.
+(artdesk.ui.app.open_startup_document) decides, after crash recovery and after a file asked for
+on the command line.
 """
 
 from __future__ import annotations
