@@ -26,6 +26,8 @@ def add_parser(sub) -> None:
     p.add_argument("--to-index", type=int, default=0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--temperature", type=float, default=0.25)
+    p.add_argument("--pick", action="store_true",
+                   help="random/continue: draw 3x as many and keep the 9 the doodle recogniser is surest about")
     p.add_argument("--out", required=True, help="sheet of candidates: .svg or .png")
     p.set_defaults(func=run)
 
@@ -96,7 +98,8 @@ def run(args) -> int:
         target = _read_lines(args.to, args.to_index) if args.to else []
         if args.action == "mix" and not args.mix_with:
             raise DoodleInputError("mix needs --mix-with CATEGORY (the model that draws).")
-        request = Request(args.action, args.model, args.seed, args.temperature, args.mix_with, lines, target)
+        request = Request(args.action, args.model, args.seed, args.temperature, args.mix_with, lines, target,
+                          pick=args.pick)
         outcome = run_to_end(doodle_job(request))
     except (DoodleInputError, ModelError, ImportFailed, ProjectFileError, ValueError, OSError) as exc:
         print(f"artdesk doodle: {exc}", file=sys.stderr)
@@ -107,6 +110,10 @@ def run(args) -> int:
     else:
         export_png(doc, out, "screen")
     print(f"wrote {out} ({len(outcome.candidates)} {args.action} candidates, seed {args.seed})")
+    if outcome.guesses:
+        print("the recogniser sees: " + ", ".join(f"{i + 1} {g.label()}" for i, g in enumerate(outcome.guesses)))
+    for note in outcome.notes:
+        print(note)
     return 0
 
 
@@ -178,4 +185,48 @@ def bench() -> list[str]:
             if c == "sheep":
                 text += " (different drawing frame: not like-for-like)"
         lines.append(text)
+    lines += recognition_lines(cats)
     return lines
+
+
+RECOGNITION_SAMPLES = 45
+
+
+def recognition_lines(cats: list[str], n: int = RECOGNITION_SAMPLES, temperature: float = 0.25) -> list[str]:
+    """How often the doodle recogniser names each model's Random doodles as its category (top-1):
+    ours as drawn, ours with "Pick the clearest" (PICK_FROM x as many drawn, the clearest n kept),
+    and Google's teacher decoder for the same category, all at one temperature and seed."""
+    from artdesk.engines.doodle import sample_doodles
+    from artdesk.engines.doodle_io import PICK_FROM, WHOLE_MIN_POINTS, open_recogniser, open_shipped
+    from artdesk.engines.progress import run_to_end
+    from artdesk.engines.recognise import category_name, pick_clearest
+    from artdesk.engines.sketch_rnn_js import load_sketch_rnn_js
+    from artdesk.paths import shared_data_dir
+
+    recogniser, why = open_recogniser()
+    if recogniser is None:
+        return [f"recognition: {why}"]
+    out = [f"recognised as their category by the doodle recogniser (top-1 of {len(recogniser.classes)}), "
+           f"{n} Random doodles each at temperature {temperature}, seed 0:"]
+
+    def rate(model, key, pick: bool) -> str:
+        drawn = run_to_end(sample_doodles(model, n * (PICK_FROM if pick else 1), seed=0, temperature=temperature,
+                                          min_points=WHOLE_MIN_POINTS, yield_every=10**9))
+        if pick:  # as the tab does: each group of PICK_FROM x 9 gives its 9 clearest
+            group = 9 * PICK_FROM
+            drawn = [drawn[j + i] for j in range(0, len(drawn), group)
+                     for i in pick_clearest(recogniser, drawn[j:j + group], key, 9)[0]]
+        names = [g.category for g in recogniser.guesses(drawn)]
+        return f"{sum(name == category_name(key) for name in names)}/{len(names)}"
+
+    for c in cats:
+        if not recogniser.knows(c):
+            out.append(f"  {c}: not a Quick, Draw! category the recogniser knows")
+            continue
+        model = open_shipped(c)
+        text = f"  {c}: ours {rate(model, c, False)}, ours picked {rate(model, c, True)}"
+        teacher_path = shared_data_dir() / "sketch" / "google_gen" / f"{c}.gen.json"
+        if teacher_path.exists():
+            text += f", Google teacher {rate(load_sketch_rnn_js(teacher_path), c, False)}"
+        out.append(text)
+    return out

@@ -18,7 +18,7 @@ def _size(text: str) -> tuple[int, int]:
 def add_parser(sub) -> None:
     p = sub.add_parser("zentangle", help="fill a shape (silhouette image) with a pattern")
     p.add_argument("--shape", required=True, help="silhouette image: its alpha, or its dark pixels")
-    p.add_argument("--pattern", required=True, help="pattern image, or the name of a built-in tangle")
+    p.add_argument("--pattern", required=True, help="pattern image, or the name of a built-in tangle (e.g. Hollibaugh, \"Crescent Moon\")")
     p.add_argument("--out", required=True, help="output PNG (transparent outside the shape)")
     p.add_argument("--size", default="4500x5400", help="output size WxH (default: T-shirt 4500x5400)")
     p.add_argument("--mode", default="tile", choices=["tile", "neural"],
@@ -37,11 +37,15 @@ def add_parser(sub) -> None:
 def _pattern(name: str):
     from pathlib import Path
 
-    from artdesk.document.imports import read_image
-    from artdesk.engines.tangles import TANGLES, draw
+    from artdesk.document.imports import ImportFailed, read_image
+    from artdesk.engines.tangles import TANGLES, draw, find
 
-    if not Path(name).exists() and name in TANGLES:
-        return draw(name)
+    if not Path(name).exists():
+        key = find(name)
+        if key is not None:
+            return draw(key)
+        titles = ", ".join(t.display_name for t in TANGLES.values())
+        raise ImportFailed(f"'{name}' is neither an image file nor a built-in tangle ({titles}).")
     return read_image(name, max_pixels=4096 * 4096)
 
 

@@ -158,3 +158,19 @@ def test_continue_as_i_draw_waits_for_the_pen_to_rest(window, tab, qtbot):
 
 
 LIVE_WAIT = 700
+
+
+def test_pick_the_clearest_is_remembered_and_the_cells_say_what_they_show(window, tab, qtbot):
+    from artdesk.engines.doodle_io import open_recogniser
+
+    assert tab.pick.isChecked()  # on by default: Random and Continue keep the clearest 9 of 27
+    run(tab, qtbot, "random")
+    assert tab.job.outcome == "result" and tab.last_request.pick
+    if open_recogniser()[0] is not None:
+        assert len(tab.outcome.guesses) == 9
+        assert all(c.label.startswith(f"{i + 1}  ") and c.label.endswith("%") for i, c in enumerate(tab.grid.cells))
+    tab.pick.setChecked(False)
+    assert window.settings.value("doodle/pick_clearest") in (False, "false")
+    tab.again()
+    qtbot.waitUntil(lambda: tab.outcome is not None, timeout=60000)
+    assert not tab.last_request.pick and len(tab.outcome.candidates) == 9

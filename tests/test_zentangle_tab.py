@@ -135,6 +135,24 @@ def test_cli_zentangle(tmp_path, shared_data):
                  "--out", str(tmp_path / "x.png")]) == 2
 
 
+def test_cli_zentangle_knows_the_gallery_names(tmp_path, shared_data, capsys):
+    """The gallery's titles work as --pattern, any case; an unknown name lists the tangles."""
+    from artdesk.engines import tangles
+
+    assert tangles.find("Crescent Moon") == tangles.find("crescent-moon") == "crescent_moon"
+    assert tangles.find("'NZEPPEL") == "nzeppel" and tangles.find("Hollybaugh") is None
+    shape = sorted((shared_data / "shapes" / "openclipart_pd").glob("*.png"))[3]
+    out = tmp_path / "z.png"
+    assert main(["zentangle", "--shape", str(shape), "--pattern", "Crescent Moon", "--out", str(out),
+                 "--size", "300x360"]) == 0
+    assert out.exists()
+    assert main(["zentangle", "--shape", str(shape), "--pattern", "Hollybaugh", "--out",
+                 str(tmp_path / "y.png"), "--size", "300x360"]) == 2
+    err = capsys.readouterr().err
+    assert "'Hollybaugh' is neither an image file nor a built-in tangle" in err and "Hollibaugh" in err
+    assert not (tmp_path / "y.png").exists()
+
+
 @pytest.fixture
 def neural_models(tmp_path, monkeypatch):
     """The shipped models plus an AdaIN export (real VGG encoder, random decoder: this checks the

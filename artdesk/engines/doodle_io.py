@@ -19,6 +19,7 @@ from artdesk.engines.progress import Progress
 from artdesk.engines.sketch_format import lines_to_stroke3, rdp, stroke3_to_lines
 
 CANDIDATES = 9
+PICK_FROM = 3  # "Pick the clearest": draw this many candidates for each cell of the grid
 MORPH_STEPS = 10
 MIN_EXTENT = 2.0  # document units: anything smaller is a dot, not a doodle
 MAX_INPUT_POINTS = 5000
@@ -149,6 +150,7 @@ class Request:
     lines: list = field(default_factory=list)  # the source doodle (document polylines)
     target_lines: list = field(default_factory=list)  # morph: the other doodle (empty: a sample)
     layer_id: str | None = None
+    pick: bool = False  # Random/Continue: draw PICK_FROM x as many, keep the ones recognised best
 
 
 @dataclass
@@ -158,9 +160,44 @@ class Outcome:
     prefix: np.ndarray | None = None
     frame: object = None
     notes: list = field(default_factory=list)
+    guesses: list = field(default_factory=list)  # what the recogniser sees in each candidate (Guess)
 
 
 WHOLE_MIN_POINTS = 10
+
+
+def open_recogniser():
+    """The shipped doodle recogniser, or None (with the reason) when it cannot be opened: the
+    doodles then come unpicked and unlabelled, nothing else changes."""
+    from artdesk.engines.recognise import Recogniser
+    from artdesk.runtime.models import ModelError
+
+    try:
+        return Recogniser.open(), ""
+    except ModelError as exc:
+        return None, str(exc)
+
+
+def recognised(outcome: Outcome, n: int, picking: bool) -> Outcome:
+    """Label the candidates with what the recogniser sees and, when `picking`, keep the n it
+    rates most like the model's category (best first); a missing recogniser keeps the first n."""
+    from artdesk.engines.recognise import pick_clearest
+
+    recogniser, why = open_recogniser()
+    if recogniser is None:
+        outcome.candidates = outcome.candidates[:n]
+        if picking:
+            outcome.notes.append(f"Not picked: {why}")
+        return outcome
+    prefix = outcome.prefix if outcome.request.action == "continue" else None
+    whole = [c if prefix is None or not len(c) else np.concatenate([prefix, c]) for c in outcome.candidates]
+    key = outcome.request.model if picking else None
+    if picking and not recogniser.knows(key):
+        outcome.notes.append("The recogniser does not know this category, so the first nine are shown.")
+    order, guesses = pick_clearest(recogniser, whole, key, n)
+    outcome.candidates = [outcome.candidates[i] for i in order]
+    outcome.guesses = guesses
+    return outcome
 
 
 def doodle_job(request: Request):
@@ -168,22 +205,25 @@ def doodle_job(request: Request):
     yield Progress(0.0, "Opening the model")
     model = open_model(request.model)
     n = MORPH_STEPS if request.action == "morph" else CANDIDATES
+    picking = request.pick and request.action in ("random", "continue")
+    drawn = n * PICK_FROM if picking else n
     args = dict(seed=request.seed, temperature=request.temperature)
     if request.action != "continue":
         # a whole drawing of a few points is an empty cell in the grid: read an early "end" as
         # "pen down" until the drawing has WHOLE_MIN_POINTS points
         args["min_points"] = WHOLE_MIN_POINTS
     if request.action == "random":
-        return Outcome(request, (yield from sample_doodles(model, n, **args)))
+        return recognised(Outcome(request, (yield from sample_doodles(model, drawn, **args))), n, picking)
     s3, frame, notes = doodle_from_lines(request.lines, model)
     if request.action == "continue":
-        found = yield from continue_doodle(model, s3, n, **args)
-        return Outcome(request, found, s3, frame, notes)
+        found = yield from continue_doodle(model, s3, drawn, **args)
+        return recognised(Outcome(request, found, s3, frame, notes), n, picking)
     if not model.has_encoder:
         raise DoodleInputError(f"The '{model.name}' model only draws from scratch (it has no encoder): "
                                "use Continue or Random with it.")
     if request.action == "redraw":
-        return Outcome(request, (yield from redraw_doodle(model, s3, n, **args)), s3, frame, notes)
+        found = yield from redraw_doodle(model, s3, n, **args)
+        return recognised(Outcome(request, found, s3, frame, notes), n, False)
     if request.action == "mix":
         painter = open_model(request.mix_with)
         if painter.z_size != model.z_size:
@@ -191,7 +231,7 @@ def doodle_job(request: Request):
                                    f"(z of {model.z_size} vs {painter.z_size}); pick two ArtDesk models.")
         mu, _ = encode_doodles(model, [s3])
         found = yield from sample_doodles(painter, n, z=np.repeat(mu, n, axis=0), **args)
-        return Outcome(request, found, s3, frame, notes)
+        return recognised(Outcome(request, found, s3, frame, notes), n, False)
     if request.action == "morph":
         if request.target_lines:
             other, _, _ = doodle_from_lines(request.target_lines, model)

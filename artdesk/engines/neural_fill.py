@@ -509,17 +509,26 @@ def _bleed(rgb: np.ndarray, inside: np.ndarray, steps: int) -> np.ndarray:
 
 FILL_MODES = ("tile", "neural")
 
+# At the same Scale, the Neural fill draws the pattern this many times larger than the Tile fill.
+# The encoder sees the page through relu3_1 (4x smaller, ~40 px receptive field): at the tile
+# size a motif of a built-in tangle spans only a few feature cells and comes back as texture
+# (Printemps's spirals as noise, Hollibaugh's bands as scraps); at twice the size the bands,
+# the Crescent Moon's moons and the Knightsbridge grid are redrawn as motifs.
+NEURAL_SCALE = 2.0
+
 
 def fill_for_mode(mode: str, pattern: np.ndarray, mask: np.ndarray, strength: float = 1.0,
                   detail: float | str = 1.0, content: str = "auto", **kwargs) -> Job:
     """The Job for a zentangle FillSettings.mode: "tile" -> tiling.fill_shape_with_pattern,
     "neural" -> fill_shape_neural (which also takes `strength`, `detail` and `content`). Same
-    keyword arguments otherwise (scale, rotation, seed, tile, overlap, ink, paper)."""
+    keyword arguments otherwise (scale, rotation, seed, tile, overlap, ink, paper); the
+    neural fill's pattern is NEURAL_SCALE times larger at the same `scale`."""
     from artdesk.engines.tiling import fill_shape_with_pattern
 
     if mode == "tile":
         return fill_shape_with_pattern(pattern, mask, **kwargs)
     if mode == "neural":
+        kwargs["scale"] = kwargs.get("scale", 1.0) * NEURAL_SCALE
         return fill_shape_neural(pattern, mask, strength=strength, detail=detail, content=content, **kwargs)
     raise ValueError(f"Unknown fill mode {mode!r}; use one of {', '.join(FILL_MODES)}.")
 

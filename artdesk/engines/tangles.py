@@ -446,6 +446,20 @@ TANGLES: dict[str, Tangle] = {
 }
 
 
+def find(name: str) -> str | None:
+    """The key of the built-in tangle called `name`: its key or its gallery title, any case,
+    spaces, hyphens and apostrophes ignored ("Crescent Moon", "crescent-moon", "nzeppel").
+    None when there is no such tangle."""
+    def norm(text: str) -> str:
+        return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+    wanted = norm(name)
+    for tangle in TANGLES.values():
+        if wanted in (norm(tangle.key), norm(tangle.display_name)):
+            return tangle.key
+    return None
+
+
 def draw(key: str, size: int = 512, seed: int = 0) -> np.ndarray:
     """Draw the tangle `key` as an L uint8 image (black ink on white)."""
     try:

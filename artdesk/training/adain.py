@@ -536,7 +536,8 @@ def model_card(meta: dict) -> str:
             "the steps in the same hours, and at use a 512 px tile takes about half the time "
             "(print-size fills are ~100 tiles). relu3_1 sees ~24 px of the image per feature, so it "
             "transfers the pattern's strokes and hatching rather than its large motifs; the pattern "
-            "scale slider sets how big the strokes are.")
+            "scale slider sets how big the strokes are, and the app draws the pattern twice as large "
+            "in Neural mode as in Tile mode (neural_fill.NEURAL_SCALE), where whole motifs come back.")
     lines += [
         "- at use (artdesk.engines.neural_fill): AdaIN in numpy with the content statistics taken "
         "inside the shape only; a fixed tone curve per fill (histogram matching of the decoded "

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout,
 
 from artdesk.document import commands as cmds
 from artdesk.document.model import Stroke, VectorLayer
-from artdesk.engines.doodle_io import (CANDIDATES, MORPH_STEPS, Outcome, Request, continuation_lines,
+from artdesk.engines.doodle_io import (CANDIDATES, MORPH_STEPS, PICK_FROM, Outcome, Request, continuation_lines,
                                        doodle_job, placed_lines, shipped_categories)
 from artdesk.engines.progress import Progress
 from artdesk.engines.sketch_rnn_js import load_sketch_rnn_js
@@ -31,6 +31,7 @@ log = logging.getLogger("artdesk.doodle_tab")
 DEFAULT_TEMPERATURE = 0.25
 LIVE_DELAY_MS = 450  # "Continue as I draw": wait this long after a stroke (the next may follow)
 LIVE_KEY = "doodle/continue_as_i_draw"
+PICK_KEY = "doodle/pick_clearest"
 
 
 def user_models_dir() -> Path:
@@ -191,6 +192,12 @@ class DoodleTab(QWidget):
         self.live.setToolTip("After each stroke you draw, offer nine endings (Continue) by itself")
         self.live.setChecked(desk.settings.value(LIVE_KEY, False) in (True, "true", "1", 1))
         self.live.toggled.connect(lambda on: desk.settings.setValue(LIVE_KEY, on))
+        self.pick = QCheckBox(f"Pick the clearest {CANDIDATES} of {CANDIDATES * PICK_FROM}")
+        self.pick.setToolTip(f"Random and Continue draw {CANDIDATES * PICK_FROM} candidates and keep the "
+                             f"{CANDIDATES} the doodle recogniser is surest are the model's category. Every "
+                             "cell says what the recogniser sees in it")
+        self.pick.setChecked(desk.settings.value(PICK_KEY, True) in (True, "true", "1", 1))
+        self.pick.toggled.connect(lambda on: desk.settings.setValue(PICK_KEY, on))
         self._live_timer = QTimer(self)
         self._live_timer.setSingleShot(True)
         self._live_timer.setInterval(LIVE_DELAY_MS)
@@ -207,6 +214,7 @@ class DoodleTab(QWidget):
         layout.addLayout(form)
         layout.addLayout(actions)
         layout.addWidget(self.live)
+        layout.addWidget(self.pick)
         layout.addWidget(self.grid, 1)
         layout.addWidget(self.hint)
         scroll = QScrollArea()
@@ -317,7 +325,8 @@ class DoodleTab(QWidget):
             except KeyError:
                 self._refresh_morph_targets()
         request = Request(action, self.model_combo.currentData(), self.seed.value(),
-                          self.temperature.value() / 100, self.mix_combo.currentData(), lines, target, layer_id)
+                          self.temperature.value() / 100, self.mix_combo.currentData(), lines, target, layer_id,
+                          pick=self.pick.isChecked())
         self.run(request)
 
     def again(self) -> None:
@@ -327,6 +336,7 @@ class DoodleTab(QWidget):
         request = self.last_request
         request.seed = self.seed.value()
         request.temperature = self.temperature.value() / 100
+        request.pick = self.pick.isChecked()
         self.run(request)
 
     def run(self, request: Request) -> None:
@@ -337,7 +347,11 @@ class DoodleTab(QWidget):
         self.outcome = None
         self.grid.set_count(MORPH_STEPS if request.action == "morph" else CANDIDATES)
         self.grid.clear()
-        self.hint.setText(f"{request.action.capitalize()}: drawing…")
+        if request.pick and request.action in ("random", "continue"):
+            self.hint.setText(f"{request.action.capitalize()}: drawing {CANDIDATES * PICK_FROM}, keeping the "
+                              f"{CANDIDATES} clearest…")
+        else:
+            self.hint.setText(f"{request.action.capitalize()}: drawing…")
         job = self.desk.run_job(f"Doodle: {request.action}", doodle_job, request,
                                 on_progress=lambda p: self._preview(job, p),
                                 on_result=lambda outcome: self._done(job, outcome),
@@ -359,6 +373,8 @@ class DoodleTab(QWidget):
         for i, (cell, drawing) in enumerate(zip(self.grid.cells, outcome.candidates)):
             new = _lines(drawing, start=outcome.prefix[:, :2].sum(axis=0) if prefix_lines else (0, 0))
             label = f"{i + 1}" if request.action != "morph" else f"{i / (len(outcome.candidates) - 1):.0%}"
+            if i < len(outcome.guesses):
+                label += f"  {outcome.guesses[i].label()}"
             cell.show_lines(prefix_lines, new, label)
         notes = " ".join(outcome.notes)
         self.hint.setText(f"{notes} Click a candidate to place it on the canvas.".strip())

@@ -101,6 +101,8 @@ class ZentangleTab(QWidget):
         self.scale = Slider(Qt.Horizontal)
         self.scale.setRange(25, 400)
         self.scale.setValue(100)
+        self.scale.setToolTip("The pattern's size on the page. In Neural mode the same value draws it twice as "
+                              "large as in Tile mode: the network needs room to redraw a motif")
         self.scale_label = QLabel("100%")
         self.scale.valueChanged.connect(lambda v: self.scale_label.setText(f"{v}%"))
         scale_row = QHBoxLayout()
