@@ -194,39 +194,32 @@ RECOGNITION_SAMPLES = 45
 
 def recognition_lines(cats: list[str], n: int = RECOGNITION_SAMPLES, temperature: float = 0.25) -> list[str]:
     """How often the doodle recogniser names each model's Random doodles as its category (top-1):
-    ours as drawn, ours with "Pick the clearest" (PICK_FROM x as many drawn, the clearest n kept),
-    and Google's teacher decoder for the same category, all at one temperature and seed."""
-    from artdesk.engines.doodle import sample_doodles
-    from artdesk.engines.doodle_io import PICK_FROM, WHOLE_MIN_POINTS, open_recogniser, open_shipped
+    ours as drawn, ours with "Pick the clearest", and Google's teacher decoder for the same
+    category, all at one temperature and the same seeds, through the tab's own doodle_job."""
+    from artdesk.engines.doodle_io import CANDIDATES, Request, doodle_job, open_recogniser
     from artdesk.engines.progress import run_to_end
-    from artdesk.engines.recognise import category_name, pick_clearest
-    from artdesk.engines.sketch_rnn_js import load_sketch_rnn_js
+    from artdesk.engines.recognise import category_name
     from artdesk.paths import shared_data_dir
 
     recogniser, why = open_recogniser()
     if recogniser is None:
         return [f"recognition: {why}"]
+    seeds = range(-(-n // CANDIDATES))  # one grid of CANDIDATES per seed
     out = [f"recognised as their category by the doodle recogniser (top-1 of {len(recogniser.classes)}), "
-           f"{n} Random doodles each at temperature {temperature}, seed 0:"]
+           f"{len(seeds) * CANDIDATES} Random doodles each at temperature {temperature}, seeds 0-{seeds[-1]}:"]
 
-    def rate(model, key, pick: bool) -> str:
-        drawn = run_to_end(sample_doodles(model, n * (PICK_FROM if pick else 1), seed=0, temperature=temperature,
-                                          min_points=WHOLE_MIN_POINTS, yield_every=10**9))
-        if pick:  # as the tab does: each group of PICK_FROM x 9 gives its 9 clearest
-            group = 9 * PICK_FROM
-            drawn = [drawn[j + i] for j in range(0, len(drawn), group)
-                     for i in pick_clearest(recogniser, drawn[j:j + group], key, 9)[0]]
-        names = [g.category for g in recogniser.guesses(drawn)]
+    def rate(model: str, key: str, pick: bool) -> str:
+        names = [g.category for seed in seeds
+                 for g in run_to_end(doodle_job(Request("random", model, seed, temperature, pick=pick))).guesses]
         return f"{sum(name == category_name(key) for name in names)}/{len(names)}"
 
     for c in cats:
         if not recogniser.knows(c):
             out.append(f"  {c}: not a Quick, Draw! category the recogniser knows")
             continue
-        model = open_shipped(c)
-        text = f"  {c}: ours {rate(model, c, False)}, ours picked {rate(model, c, True)}"
+        text = f"  {c}: ours {rate(c, c, False)}, ours picked {rate(c, c, True)}"
         teacher_path = shared_data_dir() / "sketch" / "google_gen" / f"{c}.gen.json"
         if teacher_path.exists():
-            text += f", Google teacher {rate(load_sketch_rnn_js(teacher_path), c, False)}"
+            text += f", Google teacher {rate(str(teacher_path), c, False)}"
         out.append(text)
     return out

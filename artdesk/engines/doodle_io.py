@@ -20,6 +20,7 @@ from artdesk.engines.sketch_format import lines_to_stroke3, rdp, stroke3_to_line
 
 CANDIDATES = 9
 PICK_FROM = 3  # "Pick the clearest": draw this many candidates for each cell of the grid
+PICKING_ACTIONS = ("random", "continue")  # the actions that draw the model's category and can pick
 MORPH_STEPS = 10
 MIN_EXTENT = 2.0  # document units: anything smaller is a dot, not a doodle
 MAX_INPUT_POINTS = 5000
@@ -152,6 +153,11 @@ class Request:
     layer_id: str | None = None
     pick: bool = False  # Random/Continue: draw PICK_FROM x as many, keep the ones recognised best
 
+    @property
+    def picking(self) -> bool:
+        """Whether this request draws PICK_FROM x as many candidates and keeps the clearest."""
+        return self.pick and self.action in PICKING_ACTIONS
+
 
 @dataclass
 class Outcome:
@@ -205,7 +211,7 @@ def doodle_job(request: Request):
     yield Progress(0.0, "Opening the model")
     model = open_model(request.model)
     n = MORPH_STEPS if request.action == "morph" else CANDIDATES
-    picking = request.pick and request.action in ("random", "continue")
+    picking = request.picking
     drawn = n * PICK_FROM if picking else n
     args = dict(seed=request.seed, temperature=request.temperature)
     if request.action != "continue":

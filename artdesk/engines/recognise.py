@@ -24,7 +24,7 @@ from .sketch_format import stroke3_to_lines
 
 SIDE = 28
 MODEL_ID = "doodle/recogniser"
-LINE = 1.6  # ink width in pixels of the 28 px square (tuned on real Quick, Draw! drawings, see the card)
+LINE = 1.6  # ink width in pixels of the 28 px square; the shipped model's json names the width chosen on real drawings
 SUPERSAMPLE = 8
 
 

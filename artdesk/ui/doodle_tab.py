@@ -347,7 +347,7 @@ class DoodleTab(QWidget):
         self.outcome = None
         self.grid.set_count(MORPH_STEPS if request.action == "morph" else CANDIDATES)
         self.grid.clear()
-        if request.pick and request.action in ("random", "continue"):
+        if request.picking:
             self.hint.setText(f"{request.action.capitalize()}: drawing {CANDIDATES * PICK_FROM}, keeping the "
                               f"{CANDIDATES} clearest…")
         else:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QColorDialog, QFormLayout, QHBoxLayout, QLabel, Q
 from artdesk.document import commands as cmds
 from artdesk.document.imports import ImportFailed, read_image
 from artdesk.document.model import VectorLayer
-from artdesk.engines.neural_fill import DECODER_ID
+from artdesk.engines.neural_fill import DECODER_ID, NEURAL_SCALE
 from artdesk.engines.zentangle import FillSettings, ShapeNotFound, fill_at
 from artdesk.export.targets import document_targets
 from artdesk.ui.gallery import pattern_label
@@ -101,8 +101,8 @@ class ZentangleTab(QWidget):
         self.scale = Slider(Qt.Horizontal)
         self.scale.setRange(25, 400)
         self.scale.setValue(100)
-        self.scale.setToolTip("The pattern's size on the page. In Neural mode the same value draws it twice as "
-                              "large as in Tile mode: the network needs room to redraw a motif")
+        self.scale.setToolTip(f"The pattern's size on the page. In Neural mode the same value draws it "
+                              f"{NEURAL_SCALE:g}x as large as in Tile mode: the network needs room to redraw a motif")
         self.scale_label = QLabel("100%")
         self.scale.valueChanged.connect(lambda v: self.scale_label.setText(f"{v}%"))
         scale_row = QHBoxLayout()
