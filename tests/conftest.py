@@ -38,6 +38,8 @@ def window(qtbot, tmp_path):
     from artdesk.ui.main_window import MainWindow
 
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    # drops fill by tiling, which is instant; the app's default (Neural) is tested where it is picked
+    settings.setValue("zentangle/mode", "tile")
     win = MainWindow(settings)
 
     def forget_changes(w):

@@ -174,3 +174,17 @@ def test_pick_the_clearest_is_remembered_and_the_cells_say_what_they_show(window
     tab.again()
     qtbot.waitUntil(lambda: tab.outcome is not None, timeout=60000)
     assert not tab.last_request.pick and len(tab.outcome.candidates) == 9
+
+
+def test_the_category_is_remembered_and_a_new_document_clears_the_candidates(window, tab, qtbot):
+    from artdesk.ui.doodle_tab import DoodleTab
+
+    index = tab.model_combo.findData("rabbit")
+    assert index >= 0
+    tab.model_combo.setCurrentIndex(index)
+    assert window.settings.value("doodle/model") == "rabbit"
+    assert DoodleTab(window).model_combo.currentData() == "rabbit"  # as the next session opens it
+    run(tab, qtbot, "random")
+    assert any(c.new for c in tab.grid.cells) and tab.outcome is not None
+    window.set_document(type(window.document).blank(), None)
+    assert tab.outcome is None and not any(c.new or c.label for c in tab.grid.cells)

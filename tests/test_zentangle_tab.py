@@ -215,6 +215,17 @@ def test_neural_mode_fills_with_its_settings_and_cancels_cleanly(neural_models, 
     qtbot.wait(50)
     assert fills(window) == [fill]
     assert [len(l.strokes) for l in window.document.layers if hasattr(l, "strokes")] == strokes
+    assert window.settings.value("zentangle/mode") == "neural"  # remembered for the next session
+
+
+def test_neural_is_the_first_choice_when_its_model_is_there(neural_models, window):
+    from artdesk.ui.zentangle_tab import MODE_KEY, ZentangleTab
+
+    window.settings.remove(MODE_KEY)  # a first start
+    tab = ZentangleTab(window)
+    assert tab.mode.currentData() == "neural" and tab.detail.isEnabled()
+    tab.mode.setCurrentIndex(tab.mode.findData("tile"))
+    assert not tab.detail.isEnabled() and ZentangleTab(window).mode.currentData() == "tile"
 
 
 def test_cli_neural_fill(neural_models, tmp_path, shared_data):

@@ -32,6 +32,7 @@ DEFAULT_TEMPERATURE = 0.25
 LIVE_DELAY_MS = 450  # "Continue as I draw": wait this long after a stroke (the next may follow)
 LIVE_KEY = "doodle/continue_as_i_draw"
 PICK_KEY = "doodle/pick_clearest"
+MODEL_KEY = "doodle/model"
 
 
 def user_models_dir() -> Path:
@@ -53,7 +54,8 @@ class CandidateCell(QWidget):
 
     def __init__(self):
         super().__init__()
-        self.setMinimumSize(64, 64)
+        # small enough that Morph's 5 columns fit the dock's default width without a sideways scroll bar
+        self.setMinimumSize(44, 44)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setCursor(Qt.PointingHandCursor)
         self.old: list[np.ndarray] = []
@@ -62,6 +64,7 @@ class CandidateCell(QWidget):
 
     def show_lines(self, old, new, label: str = "") -> None:
         self.old, self.new, self.label = old, new, label
+        self.setToolTip(label)
         self.update()
 
     def heightForWidth(self, w: int) -> int:
@@ -97,7 +100,13 @@ class CandidateCell(QWidget):
                     p.drawPath(path)
         if self.label:
             p.setPen(QColor("#606068"))
-            p.drawText(QRectF(4, 2, self.width() - 8, 16), Qt.AlignLeft, self.label)
+            # narrow cells: "4  brace… 27%" shortens the category, keeps the percentage (full text in the tooltip)
+            fm, room = p.fontMetrics(), self.width() - 8
+            text = self.label
+            if fm.horizontalAdvance(text) > room and " " in text:
+                head, tail = text.rsplit(" ", 1)
+                text = fm.elidedText(head, Qt.ElideRight, room - fm.horizontalAdvance(" " + tail)) + " " + tail
+            p.drawText(QRectF(4, 2, self.width() - 8, 16), Qt.AlignLeft, text)
         p.end()
 
 
@@ -229,8 +238,16 @@ class DoodleTab(QWidget):
         self.import_action.setStatusTip("Add a sketch-rnn model Magenta published (.gen.json / .vae.json)")
         self.import_action.triggered.connect(self.import_model_dialog)
         self.reload_models()
-        desk.documentReplaced.connect(lambda doc: self._refresh_morph_targets())
+        desk.documentReplaced.connect(lambda doc: self._document_replaced())
+        self.model_combo.currentIndexChanged.connect(
+            lambda _: desk.settings.setValue(MODEL_KEY, self.model_combo.currentData()))
         desk.undo_stack.indexChanged.connect(lambda _: self._refresh_morph_targets())
+        self._refresh_morph_targets()
+
+    def _document_replaced(self) -> None:
+        """A new or opened document: the candidates drawn for the old one go."""
+        self.outcome = None
+        self.grid.clear()
         self._refresh_morph_targets()
 
     def file_actions(self) -> list[QAction]:
@@ -244,6 +261,8 @@ class DoodleTab(QWidget):
         models = available_models()
         for combo in (self.model_combo, self.mix_combo):
             current = select if combo is self.model_combo and select else combo.currentData()
+            if current is None and combo is self.model_combo:
+                current = self.desk.settings.value(MODEL_KEY)  # the category chosen last session
             combo.blockSignals(True)
             combo.clear()
             for label, key in models:

@@ -24,6 +24,7 @@ from artdesk.ui.gallery import pattern_label
 from artdesk.ui.widgets import ComboBox, Slider, SpinBox
 
 PATTERN_MAX_PIXELS = 4096 * 4096
+MODE_KEY = "zentangle/mode"  # the fill mode chosen last session; Neural (style transfer) when none
 
 
 def neural_installed() -> bool:
@@ -95,9 +96,10 @@ class ZentangleTab(QWidget):
         self.content.addItem("The plain shape, free texture", "shape")
         self.content.setToolTip("Neural fill: the network redraws the repeated pattern in its own hand, "
                                 "or grows a free texture in the pattern's strokes from the plain shape")
+        self.mode.setCurrentIndex(max(0, self.mode.findData(desk.settings.value(MODE_KEY, "neural"))))
         self.mode.currentIndexChanged.connect(self._mode_changed)
-        for w in (self.strength, self.detail, self.content):
-            w.setEnabled(False)
+        self.mode.currentIndexChanged.connect(lambda _: desk.settings.setValue(MODE_KEY, self.mode.currentData()))
+        self._mode_changed()
         self.scale = Slider(Qt.Horizontal)
         self.scale.setRange(25, 400)
         self.scale.setValue(100)
