@@ -176,7 +176,7 @@ def test_pick_the_clearest_is_remembered_and_the_cells_say_what_they_show(window
     assert not tab.last_request.pick and len(tab.outcome.candidates) == 9
 
 
-def test_the_category_is_remembered_and_a_new_document_clears_the_candidates(window, tab, qtbot):
+def test_the_category_is_remembered_number_keys_place_and_a_new_document_clears(window, tab, qtbot):
     from artdesk.ui.doodle_tab import DoodleTab
 
     index = tab.model_combo.findData("rabbit")
@@ -186,5 +186,10 @@ def test_the_category_is_remembered_and_a_new_document_clears_the_candidates(win
     assert DoodleTab(window).model_combo.currentData() == "rabbit"  # as the next session opens it
     run(tab, qtbot, "random")
     assert any(c.new for c in tab.grid.cells) and tab.outcome is not None
+    layers = len(window.document.layers)
+    tab.model_combo.setFocus()
+    qtbot.keyClick(tab.model_combo, "2")  # a number key places that candidate
+    assert len(window.document.layers) == layers + 1
+    assert window.document.layers[-1].metadata["generation"]["candidate"] == 1
     window.set_document(type(window.document).blank(), None)
     assert tab.outcome is None and not any(c.new or c.label for c in tab.grid.cells)

@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPainterPath, QPen, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
-                               QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
+                               QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
 from artdesk.document import commands as cmds
 from artdesk.document.model import Stroke, VectorLayer
@@ -24,7 +24,7 @@ from artdesk.engines.doodle_io import (CANDIDATES, MORPH_STEPS, PICK_FROM, Outco
 from artdesk.engines.progress import Progress
 from artdesk.engines.sketch_rnn_js import load_sketch_rnn_js
 from artdesk.paths import user_data_dir
-from artdesk.ui.widgets import ComboBox, Slider, SpinBox
+from artdesk.ui.widgets import ComboBox, Slider, SpinBox, fill_with_scroll_area, run_shortcut
 
 log = logging.getLogger("artdesk.doodle_tab")
 
@@ -195,7 +195,9 @@ class DoodleTab(QWidget):
             actions.addWidget(b, i // 3, i % 3)
             self.buttons[key] = b
         self.buttons["again"].setEnabled(False)
-        QShortcut(QKeySequence("Ctrl+Return"), self, self.again, context=Qt.WidgetWithChildrenShortcut)
+        run_shortcut(self, self.again)
+        for n in range(1, CANDIDATES + 1):  # 1..9 place that candidate, as a click does
+            QShortcut(QKeySequence(str(n)), self, lambda n=n: self.apply(n - 1), context=Qt.WidgetWithChildrenShortcut)
 
         self.live = QCheckBox("Continue as I draw")
         self.live.setToolTip("After each stroke you draw, offer nine endings (Continue) by itself")
@@ -226,13 +228,7 @@ class DoodleTab(QWidget):
         layout.addWidget(self.pick)
         layout.addWidget(self.grid, 1)
         layout.addWidget(self.hint)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.NoFrame)
-        scroll.setWidget(inner)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        fill_with_scroll_area(self, inner)
 
         self.import_action = QAction("Import doodle &model…", self)
         self.import_action.setStatusTip("Add a sketch-rnn model Magenta published (.gen.json / .vae.json)")
@@ -396,7 +392,7 @@ class DoodleTab(QWidget):
                 label += f"  {outcome.guesses[i].label()}"
             cell.show_lines(prefix_lines, new, label)
         notes = " ".join(outcome.notes)
-        self.hint.setText(f"{notes} Click a candidate to place it on the canvas.".strip())
+        self.hint.setText(f"{notes} Click a candidate, or press its number, to place it on the canvas.".strip())
 
     def apply(self, index: int) -> None:
         """Place candidate `index` on the canvas as one undo step."""

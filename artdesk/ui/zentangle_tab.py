@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QIcon, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QColorDialog, QFormLayout, QHBoxLayout, QLabel, QMessageBox,
                                QPushButton, QVBoxLayout, QWidget)
 
@@ -21,7 +21,7 @@ from artdesk.engines.neural_fill import DECODER_ID, NEURAL_SCALE
 from artdesk.engines.zentangle import FillSettings, ShapeNotFound, fill_at
 from artdesk.export.targets import document_targets
 from artdesk.ui.gallery import pattern_label
-from artdesk.ui.widgets import ComboBox, Slider, SpinBox
+from artdesk.ui.widgets import ComboBox, Slider, SpinBox, run_shortcut
 
 PATTERN_MAX_PIXELS = 4096 * 4096
 MODE_KEY = "zentangle/mode"  # the fill mode chosen last session; Neural (style transfer) when none
@@ -140,7 +140,7 @@ class ZentangleTab(QWidget):
         self.restyle_button.setToolTip("Fill the last shape again with these settings (Ctrl+Return)")
         self.restyle_button.setEnabled(False)
         self.restyle_button.clicked.connect(self.restyle)
-        QShortcut(QKeySequence("Ctrl+Return"), self, self.restyle, context=Qt.WidgetWithChildrenShortcut)
+        run_shortcut(self, self.restyle)
         self.hint = QLabel("Drag a pattern from the gallery onto a closed shape of your doodle, an "
                            "imported silhouette or a layer. The shape fills at print size; its "
                            "outline stays sharp and the outside stays transparent.")
