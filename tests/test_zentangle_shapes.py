@@ -314,3 +314,20 @@ def test_mask_bbox():
     m[2:5, 3:9] = True
     assert shapes.mask_bbox(m) == (2, 3, 5, 9)
     assert shapes.mask_bbox(np.zeros((3, 3))) is None
+
+
+def test_an_enlarged_silhouette_has_a_round_edge_not_its_pixels_stairs():
+    yy, xx = np.mgrid[:32, :32]
+    rgba = np.zeros((32, 32, 4), np.uint8)
+    rgba[(xx - 15.5) ** 2 + (yy - 15.5) ** 2 <= 12 ** 2] = (0, 0, 0, 255)
+    big = np.asarray(Image.fromarray(rgba, "RGBA").resize((640, 640), Image.BICUBIC))  # 20x, as on the page
+
+    def edge_radii(mask):
+        edge = (mask & ~np.roll(mask, 1, 0)) | (mask & ~np.roll(mask, 1, 1))
+        ey, ex = np.nonzero(edge)
+        return np.hypot(ex + 0.5 - 320, ey + 0.5 - 320)
+
+    stairs = edge_radii(silhouette_mask(big) > 0)
+    round_ = edge_radii(silhouette_mask(big, magnification=20) > 0)
+    assert np.ptp(stairs) > 12  # a 12 px disc's pixel steps, 20x
+    assert np.ptp(round_) < 9 and abs(np.median(round_) - 240) < 6  # a circle, the same size

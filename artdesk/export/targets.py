@@ -41,5 +41,6 @@ def document_targets(doc: Document, size: tuple[int, int] = PRINT_SIZE) -> Job:
         yield Progress((i + 1) / (len(rasters) + 1), f"Looking at layer {layer.name}")
         rgba = render_rgba(_only(doc, [layer]), width, height, scale, scale)
         kind = "silhouette" if layer.metadata.get("source") else "raster"
-        targets.append(TargetLayer(rgba, kind, layer.name))
+        grow = layer.rect[2] * scale / max(1, layer.pixels.shape[1]) if layer.resample == "smooth" else 1.0
+        targets.append(TargetLayer(rgba, kind, layer.name, grow))
     return ink, targets, scale
