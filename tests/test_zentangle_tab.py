@@ -103,8 +103,10 @@ def test_open_doodle_offers_its_outline(window, qtbot):
     assert fill.metadata["generation"]["shape"] == "offered"
 
 
-def test_silhouette_layer_is_a_target(window, qtbot, shared_data):
-    shapes = sorted((shared_data / "shapes" / "kfahn22_cc0").glob("*.png"))
+@pytest.mark.parametrize("folder,name", [("kfahn22_cc0", None),  # a shape with its own alpha
+                                         ("openclipart_pd", "animals_mammals_dolphin_01.png")])  # black on white
+def test_silhouette_layer_is_a_target(window, qtbot, shared_data, folder, name):
+    shapes = sorted((shared_data / "shapes" / folder).glob(name or "*.png"))
     window.import_files([str(shapes[0])])
     layer = fills(window)[0]
     mask = layer.pixels[..., 3] > 0 if (layer.pixels[..., 3] < 128).any() else layer.pixels[..., :3].mean(2) < 128
@@ -117,6 +119,15 @@ def test_silhouette_layer_is_a_target(window, qtbot, shared_data):
     filled = fills(window)
     assert len(filled) == 2
     assert filled[-1].metadata["generation"]["shape"] == "silhouette"
+    # the fill covers the silhouette's shape, not the whole image it came in
+    fill = filled[-1]
+
+    def area(pixels_mask, rect, shape):
+        return pixels_mask.sum() * rect[2] * rect[3] / (shape[0] * shape[1])
+
+    shape_area = area(mask, layer.rect, mask.shape)
+    fill_area = area(fill.pixels[..., 3] > 0, fill.rect, fill.pixels.shape[:2])
+    assert 0.7 < fill_area / shape_area < 1.5, (fill_area, shape_area)  # the whole image: 3.4x, 13x
 
 
 def test_cli_zentangle(tmp_path, shared_data):

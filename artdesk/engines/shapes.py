@@ -5,7 +5,8 @@ Plain numpy on plain arrays (no Qt, no scipy), so the drop logic is testable hea
 - `region_at(ink_alpha, x, y)`: the closed region of a rendered doodle around a point (a flood
   fill over runs of free pixels), grown under the inner half of its outline so the fill meets the
   ink without a gap. Refuses with a message when there is nothing to fill.
-- `silhouette_mask(rgba)`: an imported silhouette's shape (its alpha, or its dark pixels).
+- `silhouette_mask(rgba)`: an imported silhouette's shape (its alpha, or its dark pixels);
+  `page_silhouette_mask` the same for one drawn on the page.
 - `layer_mask(rgba)`: the whole raster layer (its alpha).
 - `find_target(...)`: the one call the window makes on a drop.
 
@@ -387,7 +388,7 @@ def has_transparency(rgba: np.ndarray) -> bool:
     return rgba.ndim == 3 and rgba.shape[2] == 4 and bool((rgba[..., 3] < 128).any())
 
 
-EDGE_SMOOTH = 1.2  # blur, in the silhouette's own pixels, before the threshold of an enlarged one
+EDGE_SMOOTH = 1.0  # blur, in the silhouette's own pixels, before the threshold of an enlarged one
 
 
 def _smooth(channel: np.ndarray, magnification: float) -> np.ndarray:
@@ -410,12 +411,34 @@ def silhouette_mask(rgba: np.ndarray, magnification: float = 1.0) -> np.ndarray:
     img = np.asarray(rgba)
     if has_transparency(img):
         return np.where(_smooth(img[..., 3], magnification) >= 128, np.uint8(255), np.uint8(0))
-    gray = _smooth(_gray(img), magnification)
+    gray = _gray(img)
     t = otsu_threshold(gray)
-    dark = gray <= t
+    smooth = _smooth(gray, magnification)
+    if smooth is not gray:  # blurred edges: cut half-way between the two tones, which keeps the area
+        low, high = gray[gray <= t], gray[gray > t]
+        if low.size and high.size:
+            t = (float(low.mean()) + float(high.mean())) / 2
+    dark = smooth <= t
     border = np.concatenate([dark[0], dark[-1], dark[:, 0], dark[:, -1]])
     shape = ~dark if border.mean() > 0.5 else dark
     return _as_uint8(shape)
+
+
+def page_silhouette_mask(page: np.ndarray, magnification: float = 1.0, opaque: bool = False) -> np.ndarray:
+    """`silhouette_mask` of a silhouette layer drawn on the transparent page. An `opaque` image
+    (a dark shape on white, no alpha of its own) gets transparent surroundings on the page, so
+    its shape is found from its grey inside the layer's own area, not from the page's alpha."""
+    img = np.asarray(page)
+    if not opaque:
+        return silhouette_mask(img, magnification)
+    out = np.zeros(img.shape[:2], np.uint8)
+    box = mask_bbox(img[..., 3] > 0)
+    if box is None:
+        return out
+    y0, x0, y1, x1 = box
+    crop = img[y0:y1, x0:x1]
+    out[y0:y1, x0:x1] = np.where(crop[..., 3] > 0, silhouette_mask(crop[..., :3], magnification), 0)
+    return out
 
 
 def layer_mask(rgba: np.ndarray) -> np.ndarray:
@@ -438,6 +461,7 @@ class TargetLayer:
     kind: str = "raster"
     name: str = ""
     magnification: float = 1.0  # page pixels per pixel of the layer's own image (smooth resampling)
+    opaque: bool = False  # a silhouette without alpha of its own: its shape is its dark (or light) pixels
 
 
 def find_target(ink_alpha: np.ndarray | None, x: float, y: float,
@@ -458,7 +482,10 @@ def find_target(ink_alpha: np.ndarray | None, x: float, y: float,
         img = np.asarray(layer.rgba)
         if not (0 <= yi < img.shape[0] and 0 <= xi < img.shape[1]):
             continue
-        mask = silhouette_mask(img, layer.magnification) if layer.kind == "silhouette" else layer_mask(img)
+        if layer.kind == "silhouette":
+            mask = page_silhouette_mask(img, layer.magnification, layer.opaque)
+        else:
+            mask = layer_mask(img)
         if mask[yi, xi]:
             name = f" “{layer.name}”" if layer.name else ""
             return _result_ok(mask > 0, layer.kind if layer.kind == "silhouette" else "layer",

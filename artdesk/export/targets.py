@@ -8,7 +8,7 @@ import copy
 
 from artdesk.document.model import Document, RasterLayer, VectorLayer
 from artdesk.engines.progress import Job, Progress
-from artdesk.engines.shapes import TargetLayer
+from artdesk.engines.shapes import TargetLayer, has_transparency
 from artdesk.export.render import render_rgba
 
 PRINT_SIZE = (4500, 5400)
@@ -42,5 +42,5 @@ def document_targets(doc: Document, size: tuple[int, int] = PRINT_SIZE) -> Job:
         rgba = render_rgba(_only(doc, [layer]), width, height, scale, scale)
         kind = "silhouette" if layer.metadata.get("source") else "raster"
         grow = layer.rect[2] * scale / max(1, layer.pixels.shape[1]) if layer.resample == "smooth" else 1.0
-        targets.append(TargetLayer(rgba, kind, layer.name, grow))
+        targets.append(TargetLayer(rgba, kind, layer.name, grow, opaque=not has_transparency(layer.pixels)))
     return ink, targets, scale
