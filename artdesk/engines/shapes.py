@@ -56,6 +56,8 @@ class ShapeResult:
     source: str = "region"  # "region" | "silhouette" | "layer"
     bbox: tuple[int, int, int, int] | None = None  # y0, x0, y1, x1 (exclusive) of mask
     notes: list[str] = field(default_factory=list)
+    # an opaque silhouette's layer (its own paper would print around the fill): its id
+    backdrop_layer: str = ""
 
     @property
     def ok(self) -> bool:
@@ -462,6 +464,7 @@ class TargetLayer:
     name: str = ""
     magnification: float = 1.0  # page pixels per pixel of the layer's own image (smooth resampling)
     opaque: bool = False  # a silhouette without alpha of its own: its shape is its dark (or light) pixels
+    layer_id: str = ""
 
 
 def find_target(ink_alpha: np.ndarray | None, x: float, y: float,
@@ -488,8 +491,11 @@ def find_target(ink_alpha: np.ndarray | None, x: float, y: float,
             mask = layer_mask(img)
         if mask[yi, xi]:
             name = f" “{layer.name}”" if layer.name else ""
-            return _result_ok(mask > 0, layer.kind if layer.kind == "silhouette" else "layer",
-                              f"Fills the layer{name}.")
+            found = _result_ok(mask > 0, layer.kind if layer.kind == "silhouette" else "layer",
+                               f"Fills the layer{name}.")
+            if layer.kind == "silhouette" and layer.opaque:
+                found.backdrop_layer = layer.layer_id
+            return found
     if result is not None and result.status in ("open", "on_ink"):
         return result
     doodle_empty = result is None or result.status == "empty"

@@ -66,6 +66,7 @@ class FillResult:
     source: str  # "region" | "silhouette" | "layer" | "offered"
     message: str = ""
     notes: list = field(default_factory=list)
+    backdrop_layer: str = ""  # see ShapeResult.backdrop_layer
 
 
 def fill_at(ink_alpha: np.ndarray | None, targets: list[TargetLayer], x: float, y: float,
@@ -100,7 +101,7 @@ def fill_at(ink_alpha: np.ndarray | None, targets: list[TargetLayer], x: float, 
     pixels = yield from _scaled_progress(job, 0.15, 1.0, "Filling")
     k = pixels_per_unit
     rect = (x0 / k, y0 / k, (x1 - x0) / k, (y1 - y0) / k)
-    return FillResult(pixels, rect, source, message, list(result.notes or []))
+    return FillResult(pixels, rect, source, message, list(result.notes or []), result.backdrop_layer)
 
 
 def _scaled_progress(job: Job, lo: float, hi: float, label: str) -> Job:

@@ -236,10 +236,16 @@ class ZentangleTab(QWidget):
             index = self._below_the_doodle()
         layer = desk.add_raster_layer(result.pixels, name, metadata, rect=result.rect, resample="smooth",
                                       index=index)
+        notes = list(result.notes)
+        backdrop = next((l for l in desk.document.layers if l.id == result.backdrop_layer), None)
+        if backdrop is not None and backdrop.visible:
+            # a black-on-white silhouette: its white square would print around the filled shape
+            desk.push(cmds.SetLayerProperty(backdrop.id, "visible", False))
+            notes.append(f"Hid “{backdrop.name}” so its background does not print; tick it under Layers to show it.")
         desk.end_macro()
         self.last = (request, layer.id)
         self.restyle_button.setEnabled(True)
-        desk.statusBar().showMessage(f"{result.message} {' '.join(result.notes)}".strip(), 6000)
+        desk.statusBar().showMessage(f"{result.message} {' '.join(notes)}".strip(), 8000)
 
     def _below_the_doodle(self) -> int | None:
         """The fill goes under the lowest drawn vector layer, so the outline stays on top, sharp."""
