@@ -154,6 +154,17 @@ def test_continue_a_begun_drawing_returns_only_new_points():
     assert sum(len(e) > 0 for e in endings) >= 7
 
 
+@needs_data
+def test_shared_noise_draws_the_same_doodle_for_the_same_code():
+    """A morph's candidates share their random numbers: equal codes draw equal doodles, so the
+    strip changes with z only (with separate noise, nine equal codes draw nine different doodles)."""
+    model = load_sketch_rnn_js(SKETCH / "google_gen" / "sheep.gen.json")
+    shared = run_to_end(sample_doodles(model, 4, seed=7, temperature=0.5, shared_noise=True))
+    separate = run_to_end(sample_doodles(model, 4, seed=7, temperature=0.5))
+    assert all(np.array_equal(shared[0], d) for d in shared[1:])
+    assert not all(len(separate[0]) == len(d) and np.array_equal(separate[0], d) for d in separate[1:])
+
+
 def test_slerp_ends_and_midpoint():
     a, b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
     assert np.allclose(slerp(a, b, 0.0), a) and np.allclose(slerp(a, b, 1.0), b)

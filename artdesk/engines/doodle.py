@@ -144,8 +144,9 @@ def split_params(params: np.ndarray):
 
 
 def sample_points(params: np.ndarray, rng: np.random.Generator, temperature: float = DEFAULT_TEMPERATURE,
-                  softmax_temperature: float | None = None) -> np.ndarray:
-    """Draw one normalised stroke-5 point per row (Magenta's sketch-rnn-js sampling rule)."""
+                  softmax_temperature: float | None = None, shared: bool = False) -> np.ndarray:
+    """Draw one normalised stroke-5 point per row (Magenta's sketch-rnn-js sampling rule).
+    shared: every row uses the same random numbers (rows with near codes draw near points)."""
     if softmax_temperature is None:
         softmax_temperature = 0.5 + 0.5 * temperature
     pen_l, pi_l, mx, my, lsx, lsy, rho = split_params(params.astype(np.float64))
@@ -153,13 +154,13 @@ def sample_points(params: np.ndarray, rng: np.random.Generator, temperature: flo
     rows = np.arange(b)
     pi = _softmax(pi_l, softmax_temperature)
     pen = _softmax(pen_l, softmax_temperature)
-    u = rng.random((b, 2))
+    u = np.broadcast_to(rng.random((1 if shared else b, 2)), (b, 2))
     k = np.minimum((pi.cumsum(axis=1) < u[:, :1]).sum(axis=1), M - 1)
     p = np.minimum((pen.cumsum(axis=1) < u[:, 1:]).sum(axis=1), 2)
     s = np.sqrt(max(temperature, 0.0))
     sx, sy = np.exp(lsx[rows, k]) * s, np.exp(lsy[rows, k]) * s
     r = rho[rows, k]
-    n = rng.standard_normal((b, 2))
+    n = np.broadcast_to(rng.standard_normal((1 if shared else b, 2)), (b, 2))
     out = np.zeros((b, 5), dtype=np.float32)
     out[:, 0] = mx[rows, k] + sx * (np.sqrt(1.0 - r * r) * n[:, 0] + r * n[:, 1])
     out[:, 1] = my[rows, k] + sy * n[:, 1]
@@ -243,7 +244,8 @@ def slerp(z0: np.ndarray, z1: np.ndarray, t: float | np.ndarray) -> np.ndarray:
 def sample_doodles(model, n: int = 9, *, seed: int = 0, temperature: float = DEFAULT_TEMPERATURE,
                    prefix: np.ndarray | None = None, z: np.ndarray | None = None,
                    max_steps: int | None = None, stop_at_end: bool = True,
-                   softmax_temperature: float | None = None, min_points: int = 2, yield_every: int = 4) -> Job:
+                   softmax_temperature: float | None = None, min_points: int = 2, yield_every: int = 4,
+                   shared_noise: bool = False) -> Job:
     """Draw n candidates at once; a job generator that returns a list of n stroke-3 arrays.
 
     prefix: stroke-3 drawing so far (data units); it is fed through the decoder once and each
@@ -251,7 +253,8 @@ def sample_doodles(model, n: int = 9, *, seed: int = 0, temperature: float = DEF
     for a VAE (default: standard normal draws from the seed). max_steps defaults to the model's
     max_seq_len minus the prefix length; stop_at_end=False runs all max_steps (for benchmarks).
     An end of drawing sampled before min_points new points is read as "pen down" instead, so no
-    candidate comes back empty.
+    candidate comes back empty. shared_noise: all candidates draw with the same random numbers, so
+    they differ only by their z (a morph strip changes smoothly instead of nine different hands).
     """
     rng = np.random.default_rng(seed)
     if model.z_size:
@@ -285,7 +288,7 @@ def sample_doodles(model, n: int = 9, *, seed: int = 0, temperature: float = DEF
     active = np.arange(n)
     for t in range(max_steps):
         params, state = model.step(x, state, None if z is None else z[active])
-        nxt = sample_points(params, rng, temperature, softmax_temperature)
+        nxt = sample_points(params, rng, temperature, softmax_temperature, shared_noise)
         if t < min_points:
             early = nxt[:, 4] > 0.5
             nxt[early, 2], nxt[early, 4] = 1.0, 0.0
@@ -342,7 +345,8 @@ def morph_doodles(model, first: np.ndarray, second: np.ndarray, steps: int = 9, 
     """steps drawings along the slerp path from first's latent code to second's (VAE)."""
     mu, _ = encode_doodles(model, [first, second])
     z = slerp(mu[0], mu[1], np.linspace(0.0, 1.0, steps))
-    return (yield from sample_doodles(model, steps, seed=seed, temperature=temperature, z=z, **kwargs))
+    return (yield from sample_doodles(model, steps, seed=seed, temperature=temperature, z=z, shared_noise=True,
+                                      **kwargs))
 
 
 # --- evaluation ----------------------------------------------------------------------------------
