@@ -380,8 +380,9 @@ def model_card(meta: dict, history: list[dict]) -> str:
            "outline in place but no features, and a few are scraps. KID was flat (0.50-0.56) from step ~6,500 "
            "to 13,812: more steps of this set-up do not help. A fine-tune of this generator against a projected "
            "discriminator (frozen VGG19 features with small trained heads, Sauer et al. 2021) for 1,089 steps "
-           "(about an hour) lowered KID from 0.557 to 0.332 (+- 0.125), still falling, but left the faces "
-           "visibly the same; it was not shipped.", ""]
+           "(about an hour) lowered KID from 0.557 to 0.332 (+- 0.125), but left the faces visibly the same, "
+           "and its raw generator began to fool the new discriminator with white masks and dotted eyes; "
+           "it was not shipped.", ""]
           if hp.get("d_norm") == "bn" else []),
         "## Quality figure", "",
         "KID (kernel inception distance's estimator: unbiased MMD^2, cubic polynomial kernel, 20 subsets "
