@@ -1,6 +1,7 @@
 """Which shape did the user drop a pattern onto? Masks from doodles, silhouettes and layers.
 
-Plain numpy on plain arrays (no Qt, no scipy), so the drop logic is testable headless:
+Plain numpy on plain arrays (no Qt, no scipy; Pillow only to blur an enlarged silhouette), so the
+drop logic is testable headless:
 
 - `region_at(ink_alpha, x, y)`: the closed region of a rendered doodle around a point (a flood
   fill over runs of free pixels), grown under the inner half of its outline so the fill meets the

@@ -241,7 +241,8 @@ class ZentangleTab(QWidget):
         if backdrop is not None and backdrop.visible:
             # a black-on-white silhouette: its white square would print around the filled shape
             desk.push(cmds.SetLayerProperty(backdrop.id, "visible", False))
-            notes.append(f"Hid “{backdrop.name}” so its background does not print; tick it under Layers to show it.")
+            notes.append(f"Hid “{backdrop.name}” so its background does not print; "
+                         "tick it under Layers to show it.")
         desk.end_macro()
         self.last = (request, layer.id)
         self.restyle_button.setEnabled(True)
