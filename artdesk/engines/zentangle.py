@@ -122,12 +122,8 @@ def fill_silhouette(shape_rgba: np.ndarray, pattern: np.ndarray, size: tuple[int
     h, w = shape_rgba.shape[:2]
     k = min(size[0] / w, size[1] / h)
     nw, nh = max(1, round(w * k)), max(1, round(h * k))
-    rgba = np.asarray(shape_rgba)
-    if rgba.ndim == 2:
-        rgba = np.repeat(rgba[..., None], 3, axis=2)
-    if rgba.shape[2] == 3:
-        rgba = np.concatenate([rgba, np.full(rgba.shape[:2] + (1,), 255, np.uint8)], axis=2)
-    big = np.asarray(Image.fromarray(np.ascontiguousarray(rgba, dtype=np.uint8), "RGBA").resize((nw, nh), Image.BICUBIC))
+    # enlarge the image itself (grey, RGB or RGBA: Pillow keeps the mode), then find the shape at print size
+    big = np.asarray(Image.fromarray(np.ascontiguousarray(shape_rgba, dtype=np.uint8)).resize((nw, nh), Image.BICUBIC))
     mask = np.zeros((size[1], size[0]), np.uint8)
     oy, ox = (size[1] - nh) // 2, (size[0] - nw) // 2
     mask[oy:oy + nh, ox:ox + nw] = silhouette_mask(big, magnification=k)

@@ -42,6 +42,6 @@ def document_targets(doc: Document, size: tuple[int, int] = PRINT_SIZE) -> Job:
         rgba = render_rgba(_only(doc, [layer]), width, height, scale, scale)
         kind = "silhouette" if layer.metadata.get("source") else "raster"
         grow = layer.rect[2] * scale / max(1, layer.pixels.shape[1]) if layer.resample == "smooth" else 1.0
-        targets.append(TargetLayer(rgba, kind, layer.name, grow, opaque=not has_transparency(layer.pixels),
-                                   layer_id=layer.id))
+        opaque = kind == "silhouette" and not has_transparency(layer.pixels)  # only a silhouette's shape asks
+        targets.append(TargetLayer(rgba, kind, layer.name, grow, opaque=opaque, layer_id=layer.id))
     return ink, targets, scale

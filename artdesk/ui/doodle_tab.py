@@ -201,13 +201,13 @@ class DoodleTab(QWidget):
 
         self.live = QCheckBox("Continue as I draw")
         self.live.setToolTip("After each stroke you draw, offer nine endings (Continue) by itself")
-        self.live.setChecked(desk.settings.value(LIVE_KEY, False) in (True, "true", "1", 1))
+        self.live.setChecked(desk.setting_bool(LIVE_KEY, False))
         self.live.toggled.connect(lambda on: desk.settings.setValue(LIVE_KEY, on))
         self.pick = QCheckBox(f"Pick the clearest {CANDIDATES} of {CANDIDATES * PICK_FROM}")
         self.pick.setToolTip(f"Random and Continue draw {CANDIDATES * PICK_FROM} candidates and keep the "
                              f"{CANDIDATES} the doodle recogniser is surest are the model's category. Every "
                              "cell says what the recogniser sees in it")
-        self.pick.setChecked(desk.settings.value(PICK_KEY, True) in (True, "true", "1", 1))
+        self.pick.setChecked(desk.setting_bool(PICK_KEY, True))
         self.pick.toggled.connect(lambda on: desk.settings.setValue(PICK_KEY, on))
         self._live_timer = QTimer(self)
         self._live_timer.setSingleShot(True)

@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None):
         super().__init__()
         self.settings = settings or default_settings()
-        runtime.set_force_cpu(self._setting_bool("force_cpu", False))
+        runtime.set_force_cpu(self.setting_bool("force_cpu", False))
         self.document: Document = Document.blank()
         self.path: Path | None = None
         self.undo_stack = QUndoStack(self)
@@ -141,7 +141,8 @@ class MainWindow(QMainWindow):
         self.resize(1280, 860)
 
     # -- construction ---------------------------------------------------------------------
-    def _setting_bool(self, key: str, default: bool) -> bool:
+    def setting_bool(self, key: str, default: bool) -> bool:
+        """A yes/no setting (an ini file gives back the strings "true" and "false")."""
         value = self.settings.value(key, default)
         return value in (True, "true", "1", 1)
 
@@ -558,7 +559,7 @@ class MainWindow(QMainWindow):
     # -- export ---------------------------------------------------------------------------
     def export_dialog(self) -> None:
         dialog = ExportDialog(self, str(self.settings.value("export_format", "png:tshirt")),
-                              self._setting_bool("export_dtg", False))
+                              self.setting_bool("export_dtg", False))
         if dialog.exec() != QDialog.Accepted:
             return
         fmt = dialog.format.currentData()
