@@ -1,9 +1,13 @@
 """`.artdesk` project files: a zip of document.json, one PNG per raster layer and meta.json.
 
 Saving writes a temporary file beside the target, fsyncs it and renames it over the target, so a
-save that is killed half-way leaves the previous file as it was. Opening checks everything before
-building a Document (sizes, counts, compression ratios, JSON shape, PNG pixel counts), so a
-corrupt, truncated or hostile file is refused with a ProjectFileError and nothing else changes.
+save that is killed half-way leaves the previous file as it was. Opening treats the file as hostile
+and checks everything before building a Document: the zip (unique, unencrypted, stored or deflated
+entries; every read streamed and bounded in absolute bytes, so whatever ArtDesk writes reopens),
+document.json against a schema (types, finite ranges, colours, real booleans, one image per raster
+layer), and the layers' PNG headers against a pixel budget for the whole document before any pixel
+is decoded (PNG only, through artdesk.image_policy). A bad file is refused with a ProjectFileError
+and nothing else changes.
 """
 
 from __future__ import annotations
@@ -11,31 +15,38 @@ from __future__ import annotations
 import io
 import json
 import os
-import warnings
+import re
 import zipfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from artdesk import __version__
 from artdesk.atomic import atomic_file
-from artdesk.document.model import Document, Layer, RasterLayer, Stroke, VectorLayer
+from artdesk.document.model import RESAMPLE_MODES, Document, Layer, RasterLayer, Stroke, VectorLayer
+from artdesk.errors import ProjectFileError
+from artdesk.image_policy import MAX_IMAGE_PIXELS, PROJECT_FORMATS, check_pixels, decode_image, png_size
+from artdesk.safe_read import READ_ERRORS, checked_zip_entries, finite, parse_json, read_member, regular_file, whole
+
+__all__ = ["ProjectFileError", "load_project", "save_project", "document_to_json", "decode_image_bytes"]
 
 FORMAT = "artdesk-project"
 FORMAT_VERSION = 1
 EXTENSION = ".artdesk"
 
 MAX_ENTRIES = 2000
-MAX_JSON_BYTES = 200 * 1024 * 1024
-MAX_TOTAL_BYTES = 2 * 1024 ** 3
-MAX_RATIO = 200  # uncompressed / compressed, per entry (PNG and JSON rarely exceed ~50)
-MAX_IMAGE_PIXELS = 6000 * 7200  # a bit above print size
+MAX_LAYERS = 1000
+MAX_JSON_BYTES = 100 * 1024 * 1024  # absolute, streamed: 20,000 identical strokes compress 1000x and reopen
+MAX_PNG_BYTES = MAX_IMAGE_PIXELS * 4 + 16 * 1024 * 1024
+MAX_TOTAL_BYTES = 4 * 1024 ** 3
+MAX_DOC_PIXELS = 160_000_000  # decoded raster pixels per document (640 MB as RGBA), about 6 print-size layers
+MAX_DOC_POINTS = 2_000_000  # stroke points per document
 MAX_DOC_SIDE = 20000
-
-
-class ProjectFileError(Exception):
-    """A project file could not be read; the message says why in words for people."""
+MAX_COORD = 1e7  # document units, for points and raster placements
+MAX_STROKE_WIDTH = 5000.0
+MAX_NAME = 1000
+_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -77,133 +88,178 @@ def save_project(doc: Document, path: str | os.PathLike) -> None:
 
 # -- reading ---------------------------------------------------------------------------------
 def load_project(path: str | os.PathLike) -> Document:
+    """Read a project file; anything wrong with it is a ProjectFileError with a sentence."""
     path = Path(path)
-    name = path.name
-    if not path.is_file():
-        raise ProjectFileError(f"'{name}' does not exist or is not a file.")
+    name = f"'{path.name}'"
+    regular_file(path, name, ProjectFileError)
     try:
         with zipfile.ZipFile(path) as zf:
-            infos = _checked_entries(zf, name)
+            infos = checked_zip_entries(zf, name, ProjectFileError, MAX_ENTRIES,
+                                        max(MAX_JSON_BYTES, MAX_PNG_BYTES), MAX_TOTAL_BYTES)
             data = _read_json(zf, infos, "document.json", name)
-            doc = _document_from_json(data, name)
-            for layer_data, layer in zip(data["layers"], doc.layers):
-                if isinstance(layer, RasterLayer):
-                    layer.pixels = _read_png(zf, infos, layer_data.get("image"), name)
+            doc, images = _document_from_json(data, name)
+            _check_pixel_budget(zf, infos, images, name)
+            for layer, entry in images:
+                raw = read_member(zf, infos[entry], MAX_PNG_BYTES, name, ProjectFileError)
+                layer.pixels = decode_image(raw, f"{name}: {entry}", PROJECT_FORMATS, MAX_IMAGE_PIXELS, ProjectFileError)
     except ProjectFileError:
         raise
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
-        raise ProjectFileError(f"'{name}' is not a readable ArtDesk project (damaged or truncated zip: {exc}).") from exc
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ProjectFileError(f"'{name}' could not be read: {exc}") from exc
+    except MemoryError as exc:
+        raise ProjectFileError(f"{name} needs more memory than this computer has free.") from exc
+    except RecursionError as exc:
+        raise ProjectFileError(f"{name} is nested too deeply to be a real project.") from exc
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+        raise ProjectFileError(f"{name} is not a readable ArtDesk project (damaged or truncated zip).") from exc
+    except (*READ_ERRORS, KeyError, TypeError, IndexError) as exc:
+        raise ProjectFileError(f"{name} could not be read: it is damaged ({type(exc).__name__}).") from exc
     return doc
-
-
-def _checked_entries(zf: zipfile.ZipFile, name: str) -> dict[str, zipfile.ZipInfo]:
-    infos = zf.infolist()
-    if len(infos) > MAX_ENTRIES:
-        raise ProjectFileError(f"'{name}' has {len(infos)} entries; an ArtDesk project has far fewer. Refused.")
-    total = sum(i.file_size for i in infos)
-    if total > MAX_TOTAL_BYTES:
-        raise ProjectFileError(f"'{name}' would unpack to {total / 1e9:.1f} GB; refused as a possible zip bomb.")
-    for info in infos:
-        if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise ProjectFileError(
-                f"'{name}': entry '{info.filename}' expands {info.file_size // max(info.compress_size, 1)}x; "
-                "refused as a possible zip bomb.")
-    return {i.filename: i for i in infos}
-
-
-def _read_bounded(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
-    """Read an entry but never more than `limit` bytes, whatever its header claims."""
-    with zf.open(info) as fh:
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise ProjectFileError(f"entry '{info.filename}' is larger than ArtDesk allows.")
-    return data
 
 
 def _read_json(zf, infos, entry: str, name: str) -> dict:
     if entry not in infos:
-        raise ProjectFileError(f"'{name}' is not an ArtDesk project (no {entry} inside).")
-    try:
-        data = json.loads(_read_bounded(zf, infos[entry], MAX_JSON_BYTES).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProjectFileError(f"'{name}': {entry} is damaged ({exc}).") from exc
+        raise ProjectFileError(f"{name} is not an ArtDesk project (no {entry} inside).")
+    raw = read_member(zf, infos[entry], MAX_JSON_BYTES, name, ProjectFileError)
+    if raw.count(b"[") > MAX_DOC_POINTS + 10 * MAX_LAYERS + 100_000:  # each point is a list
+        raise ProjectFileError(f"{name} holds more stroke points than ArtDesk opens ({MAX_DOC_POINTS:,}).")
+    data = parse_json(raw, f"{name}: {entry}", ProjectFileError)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ProjectFileError(f"'{name}' is not an ArtDesk project.")
-    if not isinstance(data.get("version"), int) or data["version"] > FORMAT_VERSION:
-        raise ProjectFileError(f"'{name}' was written by a newer ArtDesk (format {data.get('version')}); please update.")
+        raise ProjectFileError(f"{name} is not an ArtDesk project.")
+    version = data.get("version")
+    if whole(version, 1, 1 << 30) is None:
+        raise ProjectFileError(f"{name} has an impossible format version ({version!r}); the file is damaged.")
+    if version > FORMAT_VERSION:
+        raise ProjectFileError(f"{name} was written by a newer ArtDesk (format {version}); please update.")
     return data
 
 
-def _read_png(zf, infos, entry, name: str) -> np.ndarray:
-    if not isinstance(entry, str) or entry not in infos:
-        raise ProjectFileError(f"'{name}': a raster layer's image ({entry}) is missing.")
-    raw = _read_bounded(zf, infos[entry], MAX_IMAGE_PIXELS * 4 + 1024 * 1024)
-    return decode_image_bytes(raw, f"'{name}': {entry}")
+def _check_pixel_budget(zf, infos, images, name: str) -> None:
+    """Every raster layer's PNG header, summed against the document budget, before decoding."""
+    total = 0
+    for _, entry in images:
+        try:
+            with zf.open(infos[entry]) as fh:
+                head = fh.read(24)
+        except READ_ERRORS as exc:
+            raise ProjectFileError(f"{name}: {entry} is damaged ({type(exc).__name__}).") from exc
+        w, h = png_size(head, f"{name}: {entry}", ProjectFileError)
+        check_pixels(w, h, f"{name}: {entry}", MAX_IMAGE_PIXELS, ProjectFileError)
+        total += w * h
+    if total > MAX_DOC_PIXELS:
+        raise ProjectFileError(f"{name} holds {total / 1e6:.0f} megapixels of images, more than ArtDesk opens "
+                               f"in one document ({MAX_DOC_PIXELS / 1e6:.0f}). Refused.")
 
 
 def decode_image_bytes(raw: bytes, what: str, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
-    """Decode PNG/JPEG bytes to RGBA uint8, refusing decompression bombs and damaged data."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(raw)) as im:
-                if im.width * im.height > max_pixels:
-                    raise ProjectFileError(
-                        f"{what} is {im.width}x{im.height} pixels, more than ArtDesk opens "
-                        f"({max_pixels // 1_000_000} megapixels).")
-                im.load()
-                return np.asarray(im.convert("RGBA"), dtype=np.uint8).copy()
-    except ProjectFileError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ProjectFileError(f"{what} is too large to open safely.") from exc
-    except UnidentifiedImageError as exc:
-        raise ProjectFileError(f"{what} is not a PNG or JPEG image (or it is damaged).") from exc
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise ProjectFileError(f"{what} is not a readable image: it is damaged or truncated ({exc}).") from exc
+    """PNG bytes (a project layer) -> RGBA uint8, under the project decode policy."""
+    return decode_image(raw, what, PROJECT_FORMATS, max_pixels, ProjectFileError)
 
 
-def _document_from_json(data: dict, name: str) -> Document:
+def _document_from_json(data: dict, name: str) -> tuple[Document, list[tuple[RasterLayer, str]]]:
+    """The Document (raster pixels not yet read) and the (layer, image entry) pairs to read."""
     width, height = data.get("width"), data.get("height")
-    if not all(isinstance(v, int) and 0 < v <= MAX_DOC_SIDE for v in (width, height)):
-        raise ProjectFileError(f"'{name}' has an impossible page size ({width} x {height}).")
+    if whole(width, 1, MAX_DOC_SIDE) is None or whole(height, 1, MAX_DOC_SIDE) is None:
+        raise ProjectFileError(f"{name} has an impossible page size ({width!r} x {height!r}).")
     layers_data = data.get("layers")
     if not isinstance(layers_data, list):
-        raise ProjectFileError(f"'{name}' has no layer list.")
+        raise ProjectFileError(f"{name} has no layer list.")
+    if len(layers_data) > MAX_LAYERS:
+        raise ProjectFileError(f"{name} has {len(layers_data)} layers; ArtDesk opens at most {MAX_LAYERS}.")
+    metadata = data.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise ProjectFileError(f"{name}: the document's metadata is damaged.")
     doc = Document(width, height)
-    doc.metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    doc.metadata = metadata
     seen: set[str] = set()
+    images: list[tuple[RasterLayer, str]] = []
+    used: set[str] = set()
+    points = 0
     for entry in layers_data:
         layer = _layer_from_json(entry, name)
         if layer.id in seen:
-            raise ProjectFileError(f"'{name}' has two layers with the id {layer.id}.")
+            raise ProjectFileError(f"{name} has two layers with the id {layer.id}.")
         seen.add(layer.id)
+        if isinstance(layer, VectorLayer):
+            points += sum(len(s.points) for s in layer.strokes)
+            if points > MAX_DOC_POINTS:
+                raise ProjectFileError(f"{name} holds more stroke points than ArtDesk opens ({MAX_DOC_POINTS:,}).")
+        else:
+            image = entry.get("image")
+            if not isinstance(image, str):
+                raise ProjectFileError(f"{name}: raster layer '{layer.name}' names no image.")
+            if image in used:
+                raise ProjectFileError(f"{name}: two raster layers share the image {image}; ArtDesk never writes that.")
+            used.add(image)
+            images.append((layer, image))
         doc.layers.append(layer)
-    return doc
+    return doc, images
 
 
-def _layer_from_json(entry: dict, name: str) -> Layer:
+def _bad(name: str, layer: str, what: str) -> ProjectFileError:
+    return ProjectFileError(f"{name}: layer '{layer}' has {what}; the file is damaged.")
+
+
+def _layer_from_json(entry, name: str) -> Layer:
     if not isinstance(entry, dict):
-        raise ProjectFileError(f"'{name}' has a damaged layer entry.")
-    common = dict(name=str(entry.get("name", "Layer")), visible=bool(entry.get("visible", True)),
-                  opacity=min(1.0, max(0.0, float(entry.get("opacity", 1.0)))),
-                  id=str(entry.get("id") or ""), metadata=entry.get("metadata") or {})
-    if not common["id"]:
-        raise ProjectFileError(f"'{name}' has a layer without an id.")
-    if not isinstance(common["metadata"], dict):
-        common["metadata"] = {}
+        raise ProjectFileError(f"{name} has a damaged layer entry.")
+    lname = entry.get("name", "Layer")
+    if not isinstance(lname, str) or len(lname) > MAX_NAME:
+        raise ProjectFileError(f"{name} has a layer with a damaged name.")
+    layer_id = entry.get("id")
+    if not isinstance(layer_id, str) or not 0 < len(layer_id) <= 64:
+        raise ProjectFileError(f"{name}: layer '{lname}' has no valid id.")
+    visible = entry.get("visible", True)
+    if not isinstance(visible, bool):
+        raise _bad(name, lname, f"a visibility that is not true or false ({visible!r})")
+    opacity = finite(entry.get("opacity", 1.0), 0.0, 1.0)
+    if opacity is None:
+        raise _bad(name, lname, "an opacity outside 0..1")
+    metadata = entry.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise _bad(name, lname, "damaged metadata")
+    common = dict(name=lname, visible=visible, opacity=opacity, id=layer_id, metadata=metadata)
     kind = entry.get("kind")
     if kind == "vector":
         strokes = entry.get("strokes", [])
         if not isinstance(strokes, list):
-            raise ProjectFileError(f"'{name}': layer '{common['name']}' has damaged strokes.")
-        return VectorLayer(**common, strokes=[Stroke.from_dict(s) for s in strokes])
+            raise _bad(name, lname, "damaged strokes")
+        return VectorLayer(**common, strokes=[_stroke_from_json(s, name, lname) for s in strokes])
     if kind == "raster":
         rect = entry.get("rect")
-        if not (isinstance(rect, list) and len(rect) == 4 and rect[2] > 0 and rect[3] > 0):
-            raise ProjectFileError(f"'{name}': layer '{common['name']}' has no valid placement.")
+        values = [finite(v, -MAX_COORD, MAX_COORD) for v in rect] if isinstance(rect, list) and len(rect) == 4 else None
+        if values is None or None in values or values[2] <= 0 or values[3] <= 0:
+            raise _bad(name, lname, "no valid placement (x, y, width, height)")
         resample = entry.get("resample", "smooth")
-        return RasterLayer(**common, rect=tuple(rect), resample=resample if resample in ("smooth", "crisp") else "smooth")
-    raise ProjectFileError(f"'{name}' has a layer of unknown kind {kind!r}.")
+        if resample not in RESAMPLE_MODES:
+            raise _bad(name, lname, f"an unknown resampling {resample!r}")
+        return RasterLayer(**common, rect=tuple(values), resample=resample)
+    raise ProjectFileError(f"{name} has a layer of unknown kind {kind!r}.")
+
+
+def _is_number(v) -> bool:
+    t = type(v)
+    return t is float or t is int
+
+
+def _stroke_from_json(data, name: str, lname: str) -> Stroke:
+    if not isinstance(data, dict):
+        raise _bad(name, lname, "a damaged stroke")
+    color = data.get("color", "#000000")
+    if not isinstance(color, str) or not _COLOR.fullmatch(color):
+        raise _bad(name, lname, f"a stroke colour that is not #rrggbb ({str(color)[:20]!r})")
+    width = finite(data.get("width", 6.0), 0.0, MAX_STROKE_WIDTH)
+    if width is None or width <= 0:
+        raise _bad(name, lname, f"a stroke width outside 0..{MAX_STROKE_WIDTH:g}")
+    rows = data.get("points")
+    if not isinstance(rows, list) or not rows:
+        raise _bad(name, lname, "a stroke without points")
+    if not all(type(r) is list and len(r) == 4 for r in rows) or not all(_is_number(v) for r in rows for v in r):
+        raise _bad(name, lname, "a stroke point that is not four numbers (x, y, pressure, time)")
+    try:
+        pts = np.array(rows, dtype=np.float64)
+    except OverflowError:
+        raise _bad(name, lname, "a stroke point too large to be real") from None
+    if not np.isfinite(pts).all() or np.abs(pts[:, :2]).max() > MAX_COORD or np.abs(pts[:, 3]).max() > 1e9:
+        raise _bad(name, lname, "a stroke point out of range")
+    if pts[:, 2].min() < 0 or pts[:, 2].max() > 1:
+        raise _bad(name, lname, "a pen pressure outside 0..1")
+    return Stroke(pts.astype(np.float32), color, width)

@@ -16,11 +16,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from artdesk.errors import ModelError
 from artdesk.paths import models_dir, resources_dir
 
-
-class ModelError(Exception):
-    """A model is missing, damaged or unusable; the message is for people."""
+__all__ = ["ModelError", "load_manifest", "open_session", "verify", "read_model_description", "verified_path"]
 
 
 @dataclass(frozen=True)
