@@ -57,10 +57,15 @@ def main(argv: list[str] | None = None) -> int:
                     and not argv[0].startswith("-")):
         argv = ["gui", *argv]
     args = parser.parse_args(argv)
+    from artdesk.errors import ArtDeskError
+
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except ArtDeskError as exc:  # every loader's family: a sentence, never a traceback
+        print(f"artdesk {args.command}: {exc}", file=sys.stderr)
+        return 2
     except (OSError, ValueError) as exc:
         print(f"artdesk: {exc}", file=sys.stderr)
         return 2

@@ -135,7 +135,7 @@ def whole(value: Any, lo: int, hi: int) -> int | None:
 
 
 # -- npy / npz ----------------------------------------------------------------------------------
-NUMERIC_KINDS = "biuf"
+NUMERIC_KINDS = "biufUS"  # numbers and fixed-width text: plain bytes, nothing to unpickle
 _DESCR_OK = {"b1", "i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8"}
 
 
@@ -204,6 +204,8 @@ def read_npy(fh: IO[bytes], limit: int, objects: bool = False) -> np.ndarray:
         return arr
     if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
         raise _Bad(f"it holds {dtype}, not plain numbers")
+    if dtype.kind in "US" and dtype.itemsize > 1_000_000:
+        raise _Bad("it holds an over-long text")
     count = math.prod(shape)
     nbytes = count * dtype.itemsize
     if nbytes > limit:

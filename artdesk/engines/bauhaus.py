@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import time
-import zipfile
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from artdesk.engines.progress import Job, Progress, run_to_end
+from artdesk.errors import ModelError
+from artdesk.safe_read import read_npz
 
 MAX_ORDER = 8
 MIN_PALETTE, MAX_PALETTE = 2, 32
@@ -176,13 +177,9 @@ def _as_rgb(image, size: int | None = None) -> np.ndarray:
     from PIL import Image
 
     if isinstance(image, (str, Path)):
-        try:
-            with Image.open(image) as opened:
-                opened.load()
-                pil = opened.copy()
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"Could not read the picture {image}: {exc}. "
-                             "Pick a PNG or JPEG file.") from exc
+        from artdesk.image_policy import read_image_file
+
+        pil = Image.fromarray(read_image_file(image, f"The picture '{Path(image).name}'"))
     elif isinstance(image, np.ndarray):
         arr = image
         if arr.dtype != np.uint8:
@@ -662,29 +659,44 @@ def save_chain(chain: MarkovChain, path) -> Path:
     return path
 
 
-def _damaged(path, why: str) -> ValueError:
-    return ValueError(f"The Bauhaus chain file {path} is damaged or not a chain ({why}). "
+MAX_CHAIN_BYTES = 256 * 1024 * 1024  # decompressed, all arrays (the largest built-in chain is 6 MB)
+
+
+def _damaged(path, why: str) -> ModelError:
+    return ModelError(f"The Bauhaus chain file {path} is damaged or not a chain ({why}). "
                       "Learn the chain again or re-install the built-in models.")
 
 
 def load_chain(path) -> MarkovChain:
-    """Read and validate a chain written by save_chain; a bad file raises ValueError."""
+    """Read and validate a chain written by save_chain; a bad file raises ModelError (a ValueError).
+
+    The npz is read by artdesk.safe_read.read_npz: numeric arrays only (no pickles), every member
+    and the whole bounded in decompressed bytes, damaged or exotic zip entries refused."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"No Bauhaus chain file at {path}.")
+        raise ModelError(f"No Bauhaus chain file at {path}.")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
-        raise _damaged(path, f"cannot be read: {exc}") from exc
+        arrays = read_npz(path, f"The Bauhaus chain file {path}", ModelError, MAX_CHAIN_BYTES, MAX_CHAIN_BYTES,
+                          max_entries=4 * (MAX_ORDER + 1) + 8)
+        return _chain_from_arrays(path, arrays)
+    except ModelError:
+        raise
+    except (ValueError, TypeError, OverflowError, MemoryError, IndexError) as exc:
+        raise _damaged(path, type(exc).__name__) from exc
+
+
+def _chain_from_arrays(path, arrays: dict) -> MarkovChain:
+    meta_text = arrays.get("meta")
+    if meta_text is None or meta_text.dtype.kind != "U" or meta_text.ndim != 0:
+        raise _damaged(path, "no readable header")
     try:
-        meta = json.loads(str(arrays["meta"]))
-    except (KeyError, ValueError) as exc:
+        meta = json.loads(str(meta_text))
+    except (ValueError, RecursionError) as exc:
         raise _damaged(path, "no readable header") from exc
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise _damaged(path, "wrong format name")
     if meta.get("version") != FORMAT_VERSION:
-        raise ValueError(f"The Bauhaus chain file {path} has format version {meta.get('version')}; "
+        raise ModelError(f"The Bauhaus chain file {path} has format version {meta.get('version')}; "
                          f"this ArtDesk reads version {FORMAT_VERSION}.")
     order, context = meta.get("order"), meta.get("context")
     if not isinstance(order, int) or not 0 <= order <= MAX_ORDER:
@@ -714,14 +726,15 @@ def load_chain(path) -> MarkovChain:
                 or len(sym) != len(cnt):
             raise _damaged(path, f"order {m} table sizes disagree")
         if len(ctx) and (delta[0] < 0 or (len(delta) > 1 and delta[1:].min() <= 0)
-                         or ctx[-1] >= base ** m):
+                         or int(delta.astype(object).sum()) != int(ctx[-1]) or ctx[-1] >= base ** m):
             raise _damaged(path, f"order {m} context ids out of order or range")
-        if len(sym) and (sym.max() >= k or cnt.min() == 0 or lengths.min() == 0):
+        if len(sym) and (sym.max() >= k or cnt.min() == 0 or lengths.min() == 0 or int(cnt.max()) >= 1 << 48):
             raise _damaged(path, f"order {m} counts invalid")
         tables.append(_Table(ctx, lengths, sym, cnt.astype(np.int64), base ** m))
     if len(tables[0]) != 1:
         raise _damaged(path, "no palette frequencies (order 0)")
-    return MarkovChain(palette, order, context, tables, meta.get("info") or {})
+    info = meta.get("info") or {}
+    return MarkovChain(palette, order, context, tables, info if isinstance(info, dict) else {})
 
 
 def builtin_dir() -> Path:
@@ -737,8 +750,10 @@ def builtin_chain_names() -> list[str]:
 
 
 def load_builtin_chain(name: str) -> MarkovChain:
+    from artdesk.runtime.models import verified_path
+
     path = builtin_dir() / f"{name}.npz"
     if not path.is_file():
         names = ", ".join(builtin_chain_names()) or "none installed"
-        raise ValueError(f"No built-in Bauhaus chain named {name!r} (available: {names}).")
-    return load_chain(path)
+        raise ModelError(f"No built-in Bauhaus chain named {name!r} (available: {names}).")
+    return load_chain(verified_path(f"bauhaus/{name}.npz", builtin_dir().parent))  # sha256 in the manifest

@@ -18,15 +18,17 @@ Drawings in and out are stroke-3 in the model's data units (Quick, Draw! 255-pix
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from artdesk.errors import ModelError
+from artdesk.safe_read import finite, load_json_file, whole
+
 from .progress import Job, Progress
 from .sketch_format import normalize, to_stroke5
-from .sketch_rnn_js import N_MIXTURE, JsDoodleModel, load_sketch_rnn_js
+from .sketch_rnn_js import MAX_SCALE, MAX_SEQ_LEN, N_MIXTURE, JsDoodleModel, load_sketch_rnn_js
 
 M = N_MIXTURE
 DEFAULT_TEMPERATURE = 0.65
@@ -41,6 +43,7 @@ class OnnxDoodleModel:
     start_token = np.array([0, 0, 1, 0, 0], dtype=np.float32)
 
     def __init__(self, meta: dict, decoder: Any, encoder: Any | None = None) -> None:
+        check_doodle_meta(meta)
         self.meta = meta
         self.name = meta["category"]
         self.scale_factor = float(meta["scale_factor"])
@@ -58,10 +61,8 @@ class OnnxDoodleModel:
         import onnxruntime as ort
 
         path = Path(path)
-        try:
-            meta = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"Cannot read the doodle model description {path}: {exc}") from None
+        meta = load_json_file(path, MAX_DESCRIPTION_BYTES, f"The doodle model description {path.name}", ModelError)
+        check_doodle_meta(meta, path.name)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
@@ -71,10 +72,16 @@ class OnnxDoodleModel:
         def session(key: str):
             file = path.parent / meta["files"][key]
             if not file.exists():
-                raise ValueError(f"The doodle model file {file} is missing; re-export it with `artdesk train doodle`.")
+                raise ModelError(f"The doodle model file {file} is missing; re-export it with `artdesk train doodle`.")
             return ort.InferenceSession(str(file), opts, providers=providers)
 
-        return cls(meta, session("decoder"), session("encoder") if "encoder" in meta["files"] else None)
+        try:
+            return cls(meta, session("decoder"), session("encoder") if "encoder" in meta["files"] else None)
+        except ModelError:
+            raise
+        except Exception as exc:  # onnxruntime raises its own types for a bad graph
+            raise ModelError(f"The doodle model {path.name} could not be loaded: its files are damaged "
+                             f"({type(exc).__name__}).") from exc
 
     def start_state(self, batch: int, z: np.ndarray | None = None):
         zeros = np.zeros((batch, self.num_units), dtype=np.float32)
@@ -111,20 +118,45 @@ class OnnxDoodleModel:
         return mu, presig
 
 
+MAX_DESCRIPTION_BYTES = 4 * 1024 * 1024
+
+
+def check_doodle_meta(meta: Any, source: str = "The doodle model description") -> None:
+    """A description's values, each checked: ModelError (with a sentence) if one is off."""
+    def bad(why: str) -> ModelError:
+        return ModelError(f"{source} is damaged ({why}); reinstall ArtDesk or re-make the model with "
+                          "`artdesk train doodle`.")
+
+    if not isinstance(meta, dict):
+        raise bad("not a JSON object")
+    if not isinstance(meta.get("category"), str) or not 0 < len(meta["category"]) <= 100:
+        raise bad("no category name")
+    if finite(meta.get("scale_factor"), 1e-6, MAX_SCALE) is None:
+        raise bad("scale_factor is not a finite number above 0")
+    if whole(meta.get("max_seq_len"), 1, MAX_SEQ_LEN) is None:
+        raise bad(f"max_seq_len is not a whole number from 1 to {MAX_SEQ_LEN}")
+    hp = meta.get("hparams")
+    if not isinstance(hp, dict) or whole(hp.get("z_size"), 0, 4096) is None \
+            or whole(hp.get("dec_units"), 1, 8192) is None:
+        raise bad("hparams z_size / dec_units are not sensible whole numbers")
+    files = meta.get("files")
+    if not isinstance(files, dict) or not isinstance(files.get("decoder"), str) or \
+            not all(isinstance(v, str) and "/" not in v and "\\" not in v and not v.startswith(".")
+                    for v in files.values()):
+        raise bad("its file names are missing or point outside its folder")
+
+
 def load_doodle_model(path: str | Path, **kwargs) -> JsDoodleModel | OnnxDoodleModel:
     """A Magenta .gen.json/.vae.json file or one of our models/doodle/<category>.json."""
     path = Path(path)
     if path.name.endswith((".gen.json", ".vae.json")):
         return load_sketch_rnn_js(path)
     if path.suffix == ".json":
-        try:
-            head = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"Cannot read the doodle model {path}: {exc}") from None
+        head = load_json_file(path, 100 * 1024 * 1024, f"The doodle model {path.name}", ModelError)
         if isinstance(head, list):
             return load_sketch_rnn_js(path)
         return OnnxDoodleModel.from_json(path, **kwargs)
-    raise ValueError(f"{path.name} is not a doodle model: expected a .gen.json, .vae.json or ArtDesk .json file.")
+    raise ModelError(f"{path.name} is not a doodle model: expected a .gen.json, .vae.json or ArtDesk .json file.")
 
 
 # --- the mixture ---------------------------------------------------------------------------------

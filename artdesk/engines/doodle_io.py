@@ -6,7 +6,6 @@ chosen so the drawing spans what the model saw in training (doodle.frame_scale).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -118,15 +117,11 @@ def shipped_categories() -> list[str]:
 
 def open_shipped(category: str) -> OnnxDoodleModel:
     """One of the project's models, opened through the runtime (sha256 checked, provider chosen)."""
-    from artdesk.paths import models_dir
-    from artdesk.runtime.models import ModelError, open_session
+    from artdesk.engines.doodle import check_doodle_meta
+    from artdesk.runtime.models import open_session, read_model_description
 
-    meta_path = models_dir() / "doodle" / f"{category}.json"
-    try:
-        meta = json.loads(meta_path.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"The doodle model '{category}' is missing its description ({meta_path.name}); "
-                         "reinstall ArtDesk.") from exc
+    meta = read_model_description(f"doodle/{category}.decoder")  # checksummed in the manifest
+    check_doodle_meta(meta, f"The doodle model '{category}' description")
     return OnnxDoodleModel(meta, open_session(f"doodle/{category}.decoder"),
                            open_session(f"doodle/{category}.encoder"))
 

@@ -35,7 +35,6 @@ numpy + onnxruntime only.
 from __future__ import annotations
 
 import importlib.util
-import json
 import math
 from pathlib import Path
 
@@ -72,11 +71,11 @@ class AdaInModels:
         factor = 8
         meta_rel = entry.info.get("meta")
         if meta_rel:
-            try:
-                factor = int(json.loads((entry.path.parent.parent / meta_rel).read_text("utf-8"))["factor"])
-            except (OSError, ValueError, KeyError) as exc:
-                raise ModelError(f"The neural fill's model description {meta_rel} is missing or damaged; "
-                                 "reinstall ArtDesk.") from exc
+            from artdesk.runtime.models import read_model_description
+
+            factor = read_model_description(ENCODER_ID, directory).get("factor")  # checksummed
+            if isinstance(factor, bool) or not isinstance(factor, int) or not 1 <= factor <= 64:
+                raise ModelError(f"The neural fill's model description {meta_rel} is damaged; reinstall ArtDesk.")
         return cls(encoder, decoder, factor)
 
     def encode(self, rgb: np.ndarray) -> np.ndarray:

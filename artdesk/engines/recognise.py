@@ -12,7 +12,6 @@ cell is then labelled with what the recogniser sees. Drawings are stroke-3 (any 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -79,17 +78,13 @@ class Recogniser:
     @classmethod
     def open(cls, directory: Path | None = None) -> "Recogniser":
         """The shipped recogniser (sha256 checked); ModelError when it is missing or damaged."""
-        from artdesk.paths import models_dir
-        from artdesk.runtime.models import ModelError, open_session
+        from artdesk.runtime.models import ModelError, open_session, read_model_description
+        from artdesk.safe_read import finite
 
-        folder = Path(directory or models_dir())
-        meta_path = folder / "recogniser" / "recogniser.json"
-        try:
-            meta = json.loads(meta_path.read_text("utf-8"))
-            classes, line = meta["classes"], float(meta.get("line", LINE))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ModelError(f"The doodle recogniser's description ({meta_path.name}) is missing or damaged; "
-                             "reinstall ArtDesk.") from exc
+        meta = read_model_description(MODEL_ID, directory)  # checksummed in the manifest
+        classes, line = meta.get("classes"), finite(meta.get("line", LINE), 0.01, 1000.0)
+        if not (isinstance(classes, list) and classes and all(isinstance(c, str) for c in classes)) or line is None:
+            raise ModelError("The doodle recogniser's description (recogniser.json) is damaged; reinstall ArtDesk.")
         return cls(open_session(MODEL_ID, directory), classes, line)
 
     def knows(self, key: str) -> bool:

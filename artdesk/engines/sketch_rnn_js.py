@@ -24,7 +24,14 @@ from typing import Any
 
 import numpy as np
 
+from artdesk.errors import ModelError
+from artdesk.safe_read import finite, regular_file, whole
+
 MAX_WEIGHT = 10.0
+MAX_FILE_BYTES = 100 * 1024 * 1024
+MAX_SEQ_LEN = 10_000
+MAX_SCALE = 1e4
+MAX_BLOB_VALUES = 20_000_000
 N_MIXTURE = 20
 N_OUT = 3 + 6 * N_MIXTURE
 _HELP = "Use a .gen.json or .vae.json file from Magenta's sketch-rnn-js models."
@@ -55,7 +62,8 @@ class JsDoodleModel:
         self.name = str(info.get("name", "sketch"))
         self.scale_factor = float(info["scale_factor"])
         self.max_seq_len = int(info["max_seq_len"])
-        self.version = int(info.get("version", 6)) if str(info.get("version", 6)).isdigit() else 6
+        version = info.get("version", 6)
+        self.version = version if whole(version, 0, 1000) is not None else 6
         if len(weights) == 5:
             dec = weights
             self.z_size = 0
@@ -123,25 +131,30 @@ class JsDoodleModel:
         return hidden @ self.mu_w + self.mu_b, hidden @ self.sigma_w + self.sigma_b
 
 
-def _fail(source: str, why: str) -> ValueError:
-    return ValueError(f"{source} is not a readable sketch-rnn model: {why}. {_HELP}")
+def _fail(source: str, why: str) -> ModelError:
+    return ModelError(f"{source} is not a readable sketch-rnn model: {why}. {_HELP}")
 
 
 def parse_sketch_rnn_js(data: Any, source: str = "This file") -> JsDoodleModel:
-    """Build a model from the parsed JSON of a sketch-rnn-js file; ValueError if it is not one."""
+    """Build a model from the parsed JSON of a sketch-rnn-js file; ModelError (a ValueError) if it
+    is not one: every value is checked (finite scale, bounded sequence length, integer shapes)."""
     if not (isinstance(data, list) and len(data) == 3 and isinstance(data[0], dict)
             and isinstance(data[1], list) and isinstance(data[2], list)):
         raise _fail(source, "expected a JSON list [info, dims, blobs]")
     info, dims, blobs = data
-    for key in ("scale_factor", "max_seq_len"):
-        if not isinstance(info.get(key), (int, float)) or info[key] <= 0:
-            raise _fail(source, f"the info has no valid '{key}'")
+    scale = finite(info.get("scale_factor"), 1e-6, MAX_SCALE)
+    if scale is None:
+        raise _fail(source, "the info has no valid 'scale_factor' (a finite number above 0)")
+    if whole(info.get("max_seq_len"), 1, MAX_SEQ_LEN) is None:
+        raise _fail(source, f"the info has no valid 'max_seq_len' (a whole number from 1 to {MAX_SEQ_LEN})")
+    info = {**info, "scale_factor": scale}
     if len(dims) != len(blobs) or len(blobs) not in (5, 17):
         raise _fail(source, f"expected 5 (decoder-only) or 17 (VAE) weight blobs, found {len(blobs)}")
     weights = []
     for i, (dim, blob) in enumerate(zip(dims, blobs)):
-        if not (isinstance(dim, list) and 1 <= len(dim) <= 2 and all(isinstance(d, int) and d > 0 for d in dim)):
-            raise _fail(source, f"blob {i} has an invalid shape {dim!r}")
+        if not (isinstance(dim, list) and 1 <= len(dim) <= 2
+                and all(whole(d, 1, MAX_BLOB_VALUES) is not None for d in dim)) or int(np.prod(dim)) > MAX_BLOB_VALUES:
+            raise _fail(source, f"blob {i} has an invalid shape {str(dim)[:40]}")
         if not isinstance(blob, str):
             raise _fail(source, f"blob {i} is not a base64 string")
         try:
@@ -179,11 +192,21 @@ def parse_sketch_rnn_js(data: Any, source: str = "This file") -> JsDoodleModel:
 def load_sketch_rnn_js(path: str | Path) -> JsDoodleModel:
     """Read a Magenta sketch-rnn-js `.gen.json` or `.vae.json` file."""
     path = Path(path)
+    if not path.exists():
+        raise ModelError(f"The sketch model file {path} does not exist.")
+    regular_file(path, path.name, ModelError, MAX_FILE_BYTES)
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
-    except FileNotFoundError:
-        raise ValueError(f"The sketch model file {path} does not exist.") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise _fail(path.name, f"it is not valid JSON ({exc.__class__.__name__} at {getattr(exc, 'pos', '?')})") from None
-    return parse_sketch_rnn_js(data, path.name)
+    except RecursionError:
+        raise _fail(path.name, "it is nested too deeply") from None
+    except (OSError, ValueError) as exc:
+        raise _fail(path.name, f"it cannot be read ({type(exc).__name__})") from None
+    try:
+        return parse_sketch_rnn_js(data, path.name)
+    except ModelError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, MemoryError) as exc:
+        raise _fail(path.name, f"its weights do not fit together ({type(exc).__name__})") from exc

@@ -139,7 +139,7 @@ def load_manifest(directory: Path | None = None) -> dict[str, ModelEntry]:
         entries = {}
         for item in data["models"]:
             entries[item["id"]] = ModelEntry(item["id"], directory / item["file"], item["sha256"].lower(), item)
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError) as exc:
         raise ModelError(f"The model list {manifest} is damaged ({exc}); reinstall ArtDesk.") from exc
     return entries
 
@@ -166,6 +166,45 @@ def verify(entry: ModelEntry) -> None:
                          "reinstall ArtDesk or re-make it with `artdesk train`.")
     with _lock:
         _verified[key] = True
+
+
+MAX_DESCRIPTION_BYTES = 4 * 1024 * 1024
+
+
+def verified_path(rel: str, directory: Path | None = None) -> Path:
+    """A shipped file other than ONNX (a model description, a Bauhaus chain), by its path relative
+    to the models folder, after checking its sha256 against the manifest: its own entry (`file`)
+    or the `meta_sha256` of the model it describes. A file the manifest does not cover is refused."""
+    directory = Path(directory or models_dir())
+    entries = load_manifest(directory)
+    for entry in entries.values():
+        if entry.info.get("file") == rel:
+            verify(entry)
+            return entry.path
+    for entry in entries.values():
+        digest = entry.info.get("meta_sha256")
+        if entry.info.get("meta") == rel and isinstance(digest, str):
+            verify(ModelEntry(f"{entry.id} (description)", directory / rel, digest.lower(), entry.info))
+            return directory / rel
+    raise ModelError(f"The model file {rel} is not covered by the model list's checksums; reinstall ArtDesk, "
+                     "or run `python -m artdesk.training.manifest` after training a model yourself.")
+
+
+def read_model_description(model_id: str, directory: Path | None = None) -> dict:
+    """The JSON description (`meta`) of a manifest model, checksum-checked and size-bounded."""
+    from artdesk.safe_read import load_json_file
+
+    entries = load_manifest(directory)
+    if model_id not in entries:
+        raise ModelError(f"No model called '{model_id}' is installed. Reinstall ArtDesk.")
+    rel = entries[model_id].info.get("meta")
+    if not isinstance(rel, str):
+        raise ModelError(f"The model '{model_id}' has no description in the model list; reinstall ArtDesk.")
+    path = verified_path(rel, directory)
+    data = load_json_file(path, MAX_DESCRIPTION_BYTES, f"The description of '{model_id}' ({rel})", ModelError)
+    if not isinstance(data, dict):
+        raise ModelError(f"The description of '{model_id}' ({rel}) is damaged; reinstall ArtDesk.")
+    return data
 
 
 def open_session(model_id: str, directory: Path | None = None):

@@ -18,6 +18,7 @@ import numpy as np
 from artdesk.engines import bauhaus
 from artdesk.engines.progress import run_to_end
 from artdesk.paths import models_dir, shared_data_dir
+from artdesk.training.manifest import chain_entry, write_manifest_entries
 
 SEED = 6
 PALETTE = 16
@@ -93,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             chain.info.update({"name": name, "data": "kandinsky_384 (training split)",
                                "seed": args.seed, "size": args.size})
             path = bauhaus.save_chain(chain, args.out / f"{name}.npz")
+            if args.out.resolve().parent == models_dir().resolve():
+                write_manifest_entries([chain_entry(path, models_dir())])  # the runtime checks its sha256
             size_kb = path.stat().st_size / 1024
             line += f", {size_kb:.0f} KB"
         print(line, flush=True)

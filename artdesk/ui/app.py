@@ -54,9 +54,13 @@ def open_startup_document(window, path: str | None = None, ask_recovery=None) ->
     """What the window shows first: a crash-recovery copy (if the user takes it), else the file
     asked for, else on the very first run the welcome canvas, else a blank page. Returns which
     one: "recovered", "file", "welcome" or "blank"."""
-    from artdesk.ui.main_window import offer_recovery
+    from artdesk.ui.main_window import clean_at_start, offer_recovery
     from artdesk.ui.welcome import first_run
 
+    try:
+        clean_at_start(window.settings)
+    except OSError as exc:  # a cleanup must never stop the app from starting
+        log.warning("cleaning temporary files failed: %s", exc)
     if offer_recovery(window, ask_recovery):
         return "recovered"
     if path:

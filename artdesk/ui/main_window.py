@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
@@ -13,13 +14,15 @@ from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QDialog, QDia
                                QDockWidget, QFileDialog, QFormLayout, QLabel, QMainWindow,
                                QMessageBox, QProgressBar, QPushButton, QSpinBox, QToolBar)
 
-from artdesk import __version__
+from artdesk import __version__, recovery
+from artdesk.atomic import remove_orphans
 from artdesk.document import commands as cmds
-from artdesk.document.imports import ImportFailed, import_file
+from artdesk.document.imports import import_file
 from artdesk.document.model import Document, RasterLayer, VectorLayer
-from artdesk.document.project import EXTENSION, ProjectFileError, load_project, save_project
+from artdesk.document.project import EXTENSION, load_project, save_project
 from artdesk.export import png as png_export
 from artdesk.export.ora import export_ora
+from artdesk.errors import ArtDeskError
 from artdesk.export.vector import export_ndjson, export_svg
 from artdesk.paths import recovery_dir, user_data_dir, user_log_dir
 from artdesk.runtime import models as runtime
@@ -35,6 +38,7 @@ from artdesk.ui.undo import DocumentCommand
 log = logging.getLogger("artdesk.window")
 
 AUTOSAVE_MS = 30_000
+FIRST_AUTOSAVE_MS = 3_000  # the first change of a document is saved for recovery this soon
 PROJECT_FILTER = f"ArtDesk project (*{EXTENSION})"
 IMPORT_FILTER = "Images and drawings (*.png *.jpg *.jpeg *.ndjson *.npz);;All files (*)"
 EXPORT_FORMATS = [
@@ -118,8 +122,13 @@ class MainWindow(QMainWindow):
         self.path: Path | None = None
         self.undo_stack = QUndoStack(self)
         self.jobs = JobRunner(self)
-        self.recovery_path = recovery_dir() / f"recovery-{os.getpid()}{EXTENSION}"
+        self.recovery_session = recovery.Session(recovery_dir())
+        self.recovery_path = self.recovery_session.copy_path
         self._autosaved_index = 0
+        self.first_autosave_timer = QTimer(self)
+        self.first_autosave_timer.setSingleShot(True)
+        self.first_autosave_timer.setInterval(FIRST_AUTOSAVE_MS)
+        self.first_autosave_timer.timeout.connect(self.autosave)
         self.last_export = None
 
         self.canvas = CanvasView()
@@ -299,6 +308,7 @@ class MainWindow(QMainWindow):
         self.gallery.error.connect(self.show_error)
         self.undo_stack.cleanChanged.connect(self._update_title)
         self.undo_stack.indexChanged.connect(self._update_title)
+        self.undo_stack.indexChanged.connect(self._autosave_soon)
         self.jobs.started.connect(self._job_started)
         self.jobs.ended.connect(self._job_ended)
 
@@ -466,6 +476,7 @@ class MainWindow(QMainWindow):
             return False
         try:
             if path.suffix.lower() == EXTENSION:
+                remove_orphans(path.parent, path.name)  # temporaries of a save that was killed
                 doc = load_project(path)
                 self.set_document(doc, path)
             else:
@@ -473,7 +484,7 @@ class MainWindow(QMainWindow):
                 layer = import_file(path, doc)
                 doc.layers.append(layer)
                 self.set_document(doc, None, dirty=True)
-        except (ProjectFileError, ImportFailed) as exc:
+        except ArtDeskError as exc:  # ProjectFileError, ImportFailed
             self.show_error("Cannot open this file", str(exc))
             return False
         self.settings.setValue("last_dir", str(path.parent))
@@ -496,6 +507,7 @@ class MainWindow(QMainWindow):
 
     def save_to(self, path: Path) -> bool:
         try:
+            remove_orphans(Path(path).parent, Path(path).name)
             save_project(self.document, path)
         except OSError as exc:
             self.show_error("Could not save", f"Saving to {path} failed: {exc.strerror or exc}. "
@@ -527,7 +539,7 @@ class MainWindow(QMainWindow):
                 if index is None:
                     continue
                 layer = import_file(path, self.document, index)
-            except ImportFailed as exc:
+            except ArtDeskError as exc:
                 self.show_error("Cannot import this file", str(exc))
                 continue
             self.add_layer(layer, text=f"Import {Path(path).name}")
@@ -664,8 +676,14 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About ArtDesk", self.about_text())
 
     # -- autosave and recovery ------------------------------------------------------------
+    def _autosave_soon(self, *args) -> None:
+        """The first change since the last recovery copy is saved within a few seconds (a crash
+        in the first 30 s must not lose it); later ones every AUTOSAVE_MS."""
+        if self._autosaved_index == -1 and self.is_dirty() and not self.first_autosave_timer.isActive():
+            self.first_autosave_timer.start()
+
     def autosave(self) -> bool:
-        """Every 30 s, if anything changed, save a recovery copy (never over the user's file)."""
+        """If anything changed, save a recovery copy (never over the user's file)."""
         if not self.is_dirty() or self.undo_stack.index() == self._autosaved_index:
             return False
         try:
@@ -685,53 +703,68 @@ class MainWindow(QMainWindow):
             return
         self.jobs.cancel_all()
         self.jobs.wait(2000)
-        self.discard_recovery()
+        self.recovery_session.release()
         event.accept()
 
 
 def find_recovery_files() -> list[Path]:
-    """Recovery copies left by sessions that did not end cleanly (not by a running one)."""
-    found = []
-    for path in sorted(recovery_dir().glob(f"recovery-*{EXTENSION}")):
-        try:
-            pid = int(path.stem.split("-", 1)[1])
-        except ValueError:
-            continue
-        if pid == os.getpid() or _pid_alive(pid):
-            continue
-        found.append(path)
-    return found
+    """Recovery copies left by sessions that did not end cleanly (not by a running one), newest first."""
+    return recovery.crashed_copies(recovery_dir())
 
 
-def _pid_alive(pid: int) -> bool:
+def clean_at_start(settings=None) -> int:
+    """Orphan temporary files of killed saves: in the recovery folder and the last folder used."""
+    count = recovery.clean_at_start(recovery_dir())
+    last = settings.value("last_dir", "") if settings is not None else ""
+    if last and Path(str(last)).is_dir():
+        count += remove_orphans(Path(str(last)))
+    return count
+
+
+def _ask(ask, path: Path):
+    """Callers (tests, older code) may pass an `ask` that takes no argument."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        return ask(path)
+    except TypeError:
+        return ask()
 
 
 def offer_recovery(window: MainWindow, ask=None) -> bool:
-    """After a crash, offer the newest recovery copy back. Returns True if one was restored."""
+    """After a crash, offer back every crashed session's copy, newest first, until one is
+    restored. A copy not restored is kept in recovery/kept/ (the user is told where) until the
+    user deletes it. Returns True if one was restored."""
     files = find_recovery_files()
     if not files:
         return False
-    newest = max(files, key=lambda p: p.stat().st_mtime)
-    ask = ask or (lambda: QMessageBox.question(
-        window, "Recover your drawing?",
-        "ArtDesk did not close properly last time. Restore the drawing it saved for you?",
-        QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes) == QMessageBox.Yes)
+
+    def ask_user(path: Path) -> bool:
+        when = datetime.fromtimestamp(path.stat().st_mtime).strftime("%d %b %Y %H:%M")
+        more = f" ({len(files)} drawings were left; this is one of them)" if len(files) > 1 else ""
+        return QMessageBox.question(
+            window, "Recover your drawing?",
+            f"ArtDesk did not close properly. Restore the drawing it saved for you at {when}?{more}\n\n"
+            "If you answer No, the copy is kept in the recovery folder until you delete it.",
+            QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes) == QMessageBox.Yes
+
+    ask = ask or ask_user
     restored = False
-    if ask():
-        try:
-            window.set_document(load_project(newest), None, dirty=True)
-            restored = True
-        except ProjectFileError as exc:
-            window.show_error("Could not recover", str(exc))
+    kept: list[Path] = []
     for path in files:
-        path.unlink(missing_ok=True)
+        if not restored and _ask(ask, path):
+            try:
+                window.set_document(load_project(path), None, dirty=True)
+                restored = True
+                recovery.discard(path)
+                continue
+            except ArtDeskError as exc:
+                window.show_error("Could not recover", f"{exc} The copy is kept in {path.parent / recovery.KEPT}.")
+        try:
+            kept.append(recovery.keep_aside(path))
+        except OSError as exc:
+            log.warning("could not keep the recovery copy %s aside: %s", path, exc)
+    if kept:
+        window.statusBar().showMessage(f"{len(kept)} recovered drawing(s) kept in {kept[0].parent}", 10000)
+        log.info("recovery copies kept: %s", ", ".join(str(p) for p in kept))
     if restored:
         window.autosave()
     return restored
