@@ -14,7 +14,7 @@ import numpy as np
 
 from artdesk.engines.doodle import (OnnxDoodleModel, continue_doodle, encode_doodles, frame_scale,
                                     load_doodle_model, morph_doodles, redraw_doodle, sample_doodles)
-from artdesk.engines.progress import Progress
+from artdesk.engines.progress import Progress, check_cancel
 from artdesk.engines.sketch_format import lines_to_stroke3, rdp, stroke3_to_lines
 
 CANDIDATES = 9
@@ -184,7 +184,9 @@ def recognised(outcome: Outcome, n: int, picking: bool) -> Outcome:
     rates most like the model's category (best first); a missing recogniser keeps the first n."""
     from artdesk.engines.recognise import pick_clearest
 
+    check_cancel()
     recogniser, why = open_recogniser()
+    check_cancel()
     if recogniser is None:
         outcome.candidates = outcome.candidates[:n]
         if picking:

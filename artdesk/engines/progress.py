@@ -7,6 +7,7 @@ must yield at least every ~100 ms of work. Engines never import Qt.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Generator
 
@@ -19,6 +20,26 @@ class Progress:
 
 
 Job = Generator[Progress, None, Any]
+
+
+class Cancelled(Exception):
+    """Raised by check_cancel() inside long work that cannot yield (a paint, a model run) once the
+    user has cancelled; the runner reports the job as cancelled, not failed."""
+
+
+_local = threading.local()
+
+
+def bind_cancel(event: threading.Event | None) -> None:
+    """The runner binds its job's cancel flag to the worker thread (None unbinds)."""
+    _local.event = event
+
+
+def check_cancel() -> None:
+    """Raise Cancelled if the job running on this thread was cancelled; free when none runs."""
+    event = getattr(_local, "event", None)
+    if event is not None and event.is_set():
+        raise Cancelled()
 
 
 def run_to_end(job: Job, on_progress: Callable[[Progress], None] | None = None) -> Any:

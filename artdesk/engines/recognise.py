@@ -19,6 +19,7 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
+from .progress import check_cancel
 from .sketch_format import stroke3_to_lines
 
 SIDE = 28
@@ -93,8 +94,13 @@ class Recogniser:
     def probabilities(self, drawings: Sequence[np.ndarray]) -> np.ndarray:
         if not len(drawings):
             return np.zeros((0, len(self.classes)), np.float32)
-        x = np.stack([raster(d, line=self.line) for d in drawings])[:, None]
+        images = []
+        for d in drawings:
+            check_cancel()  # picking runs after the last yield of a doodle job: Cancel must still land
+            images.append(raster(d, line=self.line))
+        x = np.stack(images)[:, None]
         logits = self.session.run(None, {self.input: x.astype(np.float32)})[0].astype(np.float64)
+        check_cancel()
         logits -= logits.max(1, keepdims=True)
         p = np.exp(logits)
         return (p / p.sum(1, keepdims=True)).astype(np.float32)

@@ -1,12 +1,19 @@
-"""Print-ready PNG export: presets, 300 dpi, sRGB, transparent page, settings in text chunks."""
+"""Print-ready PNG export: presets, 300 dpi, sRGB, transparent page, settings in text chunks.
+
+The export is a job (`export_png_job`, a generator): the page is rendered in bands and the PNG is
+written by a streaming writer (`write_png_rows`) that yields between row blocks, so a cancel is
+honoured within a band or a block, and the temporary file is removed (atomic_file)."""
 
 from __future__ import annotations
 
 import io
 import json
 import os
+import struct
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 import numpy as np
 from PIL import Image, ImageCms, PngImagePlugin
@@ -14,7 +21,11 @@ from PIL import Image, ImageCms, PngImagePlugin
 from artdesk import __version__
 from artdesk.atomic import atomic_file
 from artdesk.document.model import Document, RasterLayer
+from artdesk.engines.progress import Progress, run_to_end
 from artdesk.export.render import render_rgba
+
+RENDER_BAND_ROWS = 1080  # rows rendered between progress steps (the paint itself polls check_cancel)
+WRITE_BLOCK_ROWS = 128  # rows filtered and compressed between cancel checks
 
 SIZE_LIMIT_BYTES = 25 * 1024 * 1024
 
@@ -53,9 +64,19 @@ def _srgb_icc() -> bytes:
 
 def render_fitted(doc: Document, width: int, height: int) -> np.ndarray:
     """Render `doc` scaled uniformly to fit `width` x `height`, centred, on a transparent page."""
+    return run_to_end(render_fitted_job(doc, width, height))
+
+
+def render_fitted_job(doc: Document, width: int, height: int, share: float = 1.0):
+    """render_fitted in horizontal bands, yielding Progress (0..share) between them."""
     scale = min(width / doc.width, height / doc.height)
-    return render_rgba(doc, width, height, scale, scale,
-                       (width - doc.width * scale) / 2, (height - doc.height * scale) / 2)
+    dx, dy = (width - doc.width * scale) / 2, (height - doc.height * scale) / 2
+    pixels = np.empty((height, width, 4), np.uint8)
+    for y0 in range(0, height, RENDER_BAND_ROWS):
+        y1 = min(height, y0 + RENDER_BAND_ROWS)
+        pixels[y0:y1] = render_rgba(doc, width, y1 - y0, scale, scale, dx, dy - y0)
+        yield Progress(share * y1 / height, "Rendering")
+    return pixels
 
 
 def dtg_safe(pixels: np.ndarray) -> np.ndarray:
@@ -90,26 +111,125 @@ def png_bytes(pixels: np.ndarray, dpi: int, text: dict[str, str]) -> bytes:
     return buf.getvalue()
 
 
+# -- a streaming PNG writer ---------------------------------------------------------------------
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def _paeth(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    ai, bi, ci = a.astype(np.int16), b.astype(np.int16), c.astype(np.int16)
+    pa, pb, pc = np.abs(bi - ci), np.abs(ai - ci), np.abs(ai + bi - 2 * ci)
+    return np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c))
+
+
+def _apply(code: int, x: np.ndarray, left: np.ndarray, up: np.ndarray, upleft: np.ndarray) -> np.ndarray:
+    if code == 1:
+        return x - left
+    if code == 2:
+        return x - up
+    if code == 4:
+        return x - _paeth(left, up, upleft)
+    return x
+
+
+def _neighbours(x: np.ndarray, up: np.ndarray, step: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    left = np.zeros_like(x)
+    left[:, step:] = x[:, :-step]
+    upleft = np.zeros_like(up)
+    upleft[:, step:] = up[:, :-step]
+    return left, upleft
+
+
+def _filtered(block: np.ndarray, above: np.ndarray) -> np.ndarray:
+    """PNG filters per row for a block of RGBA rows -> (rows, 1 + 4 * width) bytes.
+
+    Each row gets None, Sub, Up or Paeth, whichever gives the smallest sum of |signed bytes| (the
+    heuristic of libpng), judged on every 8th pixel; rows that are blank, like the row above,
+    are written unfiltered without any arithmetic. uint8 arithmetic wraps modulo 256, exactly
+    as PNG filters are defined."""
+    x = block.reshape(len(block), -1)
+    up = np.empty_like(x)
+    up[0] = above.reshape(-1)
+    up[1:] = x[:-1]
+    out = np.zeros((len(x), x.shape[1] + 1), np.uint8)
+    busy = np.flatnonzero(x.any(axis=1) | up.any(axis=1))
+    if not len(busy):
+        return out
+    xb, ub = x[busy], up[busy]
+    cols = np.arange(x.shape[1]).reshape(-1, 4)[::8].ravel()  # every 8th pixel, all 4 channels
+    xs, us = xb[:, cols], ub[:, cols]
+    ls = np.zeros_like(xs)
+    ls[:, 4:] = xb[:, cols[4:] - 4]
+    uls = np.zeros_like(us)
+    uls[:, 4:] = ub[:, cols[4:] - 4]
+    codes = (0, 1, 2, 4)
+    costs = np.stack([np.abs(_apply(k, xs, ls, us, uls).view(np.int8)).view(np.uint8).sum(axis=1, dtype=np.uint32)
+                      for k in codes])
+    choice = costs.argmin(axis=0)
+    for i, code in enumerate(codes):
+        rows = busy[choice == i]
+        if not len(rows):
+            continue
+        xr, ur = x[rows], up[rows]
+        left, upleft = _neighbours(xr, ur)
+        out[rows, 0] = code
+        out[rows, 1:] = _apply(code, xr, left, ur, upleft)
+    return out
+
+
+def write_png_rows(fh: BinaryIO, pixels: np.ndarray, dpi: int, text: dict[str, str], icc: bytes | None = None,
+                   level: int = 6, share: float = 1.0, start: float = 0.0) -> Iterator[Progress]:
+    """Write RGBA `pixels` as a PNG (pHYs dpi, iCCP sRGB, iTXt text) to `fh`, yielding Progress
+    between blocks of WRITE_BLOCK_ROWS rows; a closed generator stops writing at once."""
+    height, width = pixels.shape[:2]
+    fh.write(b"\x89PNG\r\n\x1a\n")
+    fh.write(_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)))
+    if icc:
+        fh.write(_chunk(b"iCCP", b"ICC Profile\0\0" + zlib.compress(icc)))
+    ppm = int(round(dpi / 0.0254))
+    fh.write(_chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1)))
+    for key, value in text.items():
+        fh.write(_chunk(b"iTXt", key.encode("latin-1", "replace")[:79] + b"\0\0\0\0\0" + value.encode("utf-8")))
+    packer = zlib.compressobj(level)
+    above = np.zeros((width, 4), np.uint8)
+    for y0 in range(0, height, WRITE_BLOCK_ROWS):
+        block = pixels[y0: y0 + WRITE_BLOCK_ROWS]
+        data = packer.compress(_filtered(block, above).tobytes())
+        if data:
+            fh.write(_chunk(b"IDAT", data))
+        above = block[-1]
+        yield Progress(start + share * min(height, y0 + WRITE_BLOCK_ROWS) / height, "Writing the PNG")
+    fh.write(_chunk(b"IDAT", packer.flush()))
+    fh.write(_chunk(b"IEND", b""))
+
+
 def export_png(doc: Document, path: str | os.PathLike, preset: str = "tshirt", dtg: bool = False) -> ExportReport:
+    """Export at once (CLI, tests): the job below, driven to its end."""
+    return run_to_end(export_png_job(doc, path, preset, dtg))
+
+
+def export_png_job(doc: Document, path: str | os.PathLike, preset: str = "tshirt", dtg: bool = False):
+    """The PNG export as a job: renders in bands, writes in row blocks, yields Progress between
+    them; cancelled (closed), it leaves no file behind and the previous file at `path` untouched."""
     if preset not in PRESETS:
         raise ValueError(f"unknown export preset {preset!r}; choose one of {', '.join(PRESETS)}")
     spec = PRESETS[preset]
     width, height = (spec.width, spec.height) if spec.width else (doc.width, doc.height)
-    pixels = render_fitted(doc, width, height)
+    pixels = yield from render_fitted_job(doc, width, height, share=0.5)
     if dtg:
         pixels = dtg_safe(pixels)
     text = {"Software": f"ArtDesk {__version__}", "artdesk:preset": preset}
     settings = generation_settings(doc)
     if settings:
         text["artdesk:generation"] = json.dumps(settings)
-    data = png_bytes(pixels, spec.dpi, text)
     path = Path(path)
     with atomic_file(path) as fh:
-        fh.write(data)
-    report = ExportReport(path, pixels.shape[1], pixels.shape[0], len(data))
-    if len(data) > SIZE_LIMIT_BYTES:
+        yield from write_png_rows(fh, pixels, spec.dpi, text, _srgb_icc(), share=0.5, start=0.5)
+        size = fh.tell()
+    report = ExportReport(path, pixels.shape[1], pixels.shape[0], size)
+    if size > SIZE_LIMIT_BYTES:
         report.warnings.append(
-            f"The PNG is {len(data) / 1024 / 1024:.1f} MB, above the 25 MB most print shops accept; "
+            f"The PNG is {size / 1024 / 1024:.1f} MB, above the 25 MB most print shops accept; "
             "try the DTG-safe option or fewer textured layers.")
     if doc.is_empty():
         report.warnings.append("The picture is empty: the PNG is fully transparent.")

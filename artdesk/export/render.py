@@ -15,6 +15,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPainterPath, QPen
 
 from artdesk.document.model import Document, Layer, RasterLayer, Stroke, VectorLayer
+from artdesk.engines.progress import check_cancel
 
 MIN_PRESSURE = 0.08
 
@@ -81,7 +82,9 @@ def paint_raster(painter: QPainter, layer: RasterLayer, image: QImage | None = N
 
 def paint_layer(painter: QPainter, layer: Layer, raster_cache: dict | None = None) -> None:
     if isinstance(layer, VectorLayer):
-        for stroke in layer.strokes:
+        for i, stroke in enumerate(layer.strokes):
+            if not i % 64:
+                check_cancel()  # an export job's cancel lands within a few strokes
             paint_stroke(painter, stroke)
     elif isinstance(layer, RasterLayer):
         image = None
@@ -102,6 +105,7 @@ def paint_document(painter: QPainter, doc: Document, device_size: tuple[int, int
     layers (everything that prints or exports)."""
     painter.setRenderHint(QPainter.Antialiasing, True)
     for layer in doc.layers:
+        check_cancel()
         if not layer.visible or layer.opacity <= 0 or (skip and layer.id in skip) or \
                 (not guides and layer.is_guide):
             continue
@@ -112,8 +116,10 @@ def paint_document(painter: QPainter, doc: Document, device_size: tuple[int, int
         sub = QPainter(buffer)
         sub.setRenderHint(QPainter.Antialiasing, True)
         sub.setTransform(painter.transform())
-        paint_layer(sub, layer, raster_cache)
-        sub.end()
+        try:
+            paint_layer(sub, layer, raster_cache)
+        finally:
+            sub.end()
         transform = painter.transform()
         painter.resetTransform()
         painter.setOpacity(layer.opacity)
@@ -139,6 +145,7 @@ def unpremultiply(pixels: np.ndarray, rows: int = 256) -> np.ndarray:
     """Premultiplied -> straight alpha, in place, in row blocks (only partly transparent pixels
     change; each block is short, so a worker never holds the interpreter long)."""
     for y0 in range(0, pixels.shape[0], rows):
+        check_cancel()
         block = pixels[y0: y0 + rows]
         alpha = block[..., 3]
         ys, xs = np.nonzero((alpha > 0) & (alpha < 255))
@@ -157,10 +164,12 @@ def render_rgba(doc: Document, width: int, height: int, scale_x: float, scale_y:
     ensure_gui_app()
     image, pixels = blank_image(width, height)
     painter = QPainter(image)
-    painter.translate(dx, dy)
-    painter.scale(scale_x, scale_y)
-    paint_document(painter, doc, (width, height), skip=skip, guides=False)
-    painter.end()
+    try:
+        painter.translate(dx, dy)
+        painter.scale(scale_x, scale_y)
+        paint_document(painter, doc, (width, height), skip=skip, guides=False)
+    finally:
+        painter.end()  # also when a cancel interrupts the paint
     del image
     return unpremultiply(pixels)
 

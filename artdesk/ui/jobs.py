@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from artdesk.engines.progress import Progress
+from artdesk.engines.progress import Cancelled, Progress, bind_cancel
 
 log = logging.getLogger("artdesk.jobs")
 
@@ -60,22 +60,28 @@ class _Worker(QRunnable):
 
     def run(self) -> None:
         job = self.job
+        bind_cancel(job._cancel)  # long work that cannot yield polls it (check_cancel)
         try:
             value = self.fn(*self.args, **self.kwargs)
             if inspect.isgenerator(value):
                 value = self._drive(value)
-                if value is JobCancelled:
-                    job.outcome = "cancelled"
-                    job.cancelled.emit()
-                    return
+            if value is JobCancelled or job.cancel_requested:  # a late cancel still drops the result
+                job.outcome = "cancelled"
+                job.cancelled.emit()
+                return
             job.outcome = "result"
             job.result.emit(value)
+        except Cancelled:
+            log.info("job '%s' cancelled", job.title)
+            job.outcome = "cancelled"
+            job.cancelled.emit()
         except Exception as exc:  # a failing engine must never take the app down
             tb = traceback.format_exc()
             log.error("job '%s' failed: %s\n%s", job.title, exc, tb)
             job.outcome = "error"
             job.error.emit(error_message(exc), tb)
         finally:
+            bind_cancel(None)
             job.done = True
             job.finished.emit()
 

@@ -77,6 +77,14 @@ def export_document(doc: Document, path: str, fmt: str, dtg: bool = False):
     raise ValueError(f"unknown export format {fmt}")
 
 
+def export_job(doc: Document, path: str, fmt: str, dtg: bool = False):
+    """export_document as a job: a PNG yields between bands and row blocks, so Cancel stops it
+    within a fraction of a second and leaves no file; other formats poll check_cancel."""
+    if fmt.startswith("png:"):
+        return (yield from png_export.export_png_job(doc, path, fmt.split(":", 1)[1], dtg=dtg))
+    return export_document(doc, path, fmt, dtg)
+
+
 class ExportDialog(QDialog):
     def __init__(self, parent=None, fmt: str = "png:tshirt", dtg: bool = False):
         super().__init__(parent)
@@ -588,7 +596,7 @@ class MainWindow(QMainWindow):
 
     def export_to(self, path: str, fmt: str = "png:tshirt", dtg: bool = False):
         """Export on a worker (a print PNG takes a second or two); the UI stays live."""
-        return self.run_job(f"Exporting {Path(path).name}", export_document, snapshot(self.document),
+        return self.run_job(f"Exporting {Path(path).name}", export_job, snapshot(self.document),
                             path, fmt, dtg, on_result=lambda report: self._exported(path, report))
 
     def _exported(self, path: str, report) -> None:
