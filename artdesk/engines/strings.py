@@ -85,11 +85,14 @@ def make_strings(inside_small: np.ndarray, count: int, seed: int) -> list[String
     base = rng.uniform(0, math.pi)
     strings = []
     for i in range(count):
-        # a point of the shape within its inner part, so the string crosses it
-        for _ in range(50):
-            j = int(rng.integers(len(ys)))
-            py, px = (ys[j] + 0.5) / side, (xs[j] + 0.5) / side
-            if math.hypot(py - cy, px - cx) <= 0.7 * spread:
+        # a point of the shape's inner part, so the string crosses it; drawn uniformly and
+        # kept when inside, so a preview's coarser shape picks the same points as the print
+        py, px = cy, cx
+        for _ in range(60):
+            qy, qx = rng.uniform(0, h / side), rng.uniform(0, w / side)
+            iy, ix = min(h - 1, int(qy * side)), min(w - 1, int(qx * side))
+            if inside_small[iy, ix] and math.hypot(qy - cy, qx - cx) <= 0.7 * spread:
+                py, px = qy, qx
                 break
         angle = base + math.pi * i / count + rng.uniform(-0.35, 0.35)
         waves = int(rng.integers(2, 4))
@@ -158,14 +161,22 @@ def plan_sections(alpha: np.ndarray, strings: list[String], n_patterns: int, see
     ix = np.minimum((xs * side).astype(np.int64), w - 1)
     inside = alpha[iy, ix] >= 128
     code, _ = _codes(strings, ys, xs)
+    # Patterns go to all possible codes in order, whether or not a section is there, so that
+    # the choice does not depend on the resolution: across one string (codes one bit apart) is
+    # a neighbour, and never gets the same tangle while there are tangles enough.
     rng = np.random.default_rng(seed + 1)
     order = [int(v) for v in rng.permutation(n_patterns)]
+    used = {p: 0 for p in order}
+    chosen: dict[int, int] = {}
+    for c in range(1 << len(strings)):
+        taken = {chosen[o] for o in chosen if bin(o ^ c).count("1") == 1}
+        pattern = min(order, key=lambda p: (p in taken, used[p], order.index(p)))
+        used[pattern] += 1
+        chosen[c] = pattern
     sections: dict[int, Section] = {}
     present = sorted(set(np.unique(code[inside]).tolist())) if inside.any() else []
     total = max(1, int(inside.sum()))
-    used = {p: 0 for p in order}
-    areas = {c: int((inside & (code == c)).sum()) for c in present}
-    for i, c in enumerate(sorted(present, key=lambda c: -areas[c])):  # big sections choose first
+    for c in present:
         sel = inside & (code == c)
         yy, xx = np.nonzero(sel)
         angle = 0.0
@@ -174,12 +185,8 @@ def plan_sections(alpha: np.ndarray, strings: list[String], n_patterns: int, see
             vals, vecs = np.linalg.eigh(cov)
             vx, vy = vecs[:, int(np.argmax(vals))]
             angle = math.atan2(vy, vx)
-        # across one string (codes one bit apart) is a neighbour: never the same tangle if avoidable
-        taken = {s.pattern for s in sections.values() if bin(s.code ^ c).count("1") == 1}
-        pattern = min(order, key=lambda p: (p in taken, used[p], order.index(p)))
-        used[pattern] += 1
-        colour = palette[i % len(palette)] if palette else None
-        sections[c] = Section(c, len(yy) / total, angle, pattern, colour)
+        colour = palette[c % len(palette)] if palette else None
+        sections[c] = Section(c, len(yy) / total, angle, chosen[c], colour)
     return sections
 
 
@@ -386,7 +393,8 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
             colour = np.empty((len(ry), 3), np.float32)
             for c in np.unique(code).tolist():
                 sel = code == c
-                sec = sections.get(c) or Section(c, 1.0 / n_sections, 0.0, c % len(patterns), None)
+                sec = sections.get(c) or Section(c, 1.0 / n_sections, 0.0, c % len(patterns),
+                                                 palette[c % len(palette)] if palette else None)
                 sections.setdefault(c, sec)
                 src, zoom, grey = source(sec)
                 ph, pw = src.shape[:2]
