@@ -21,8 +21,18 @@ def add_parser(sub) -> None:
     p.add_argument("--pattern", required=True, help="pattern image, or the name of a built-in tangle (e.g. Hollibaugh, \"Crescent Moon\")")
     p.add_argument("--out", required=True, help="output PNG (transparent outside the shape)")
     p.add_argument("--size", default="4500x5400", help="output size WxH (default: T-shirt 4500x5400)")
-    p.add_argument("--mode", default="tile", choices=["tile", "neural"],
-                   help="tile: repeat the pattern; neural: style transfer (needs the trained model)")
+    p.add_argument("--mode", default="strings", choices=["strings", "tile", "neural"],
+                   help="strings (default): curves divide the shape into outlined sections, each with "
+                        "a different tangle; tile: repeat the pattern; neural: style transfer "
+                        "(needs the trained model)")
+    p.add_argument("--patterns", default=None,
+                   help="strings: the other tangles, comma-separated names or image files "
+                        "(default: Hollibaugh, Printemps, Crescent Moon, Knightsbridge, 'Nzeppel, Florz, "
+                        "Static, Jetties)")
+    p.add_argument("--strings", type=int, default=4, help="strings: how many curves divide the shape (0-8)")
+    p.add_argument("--palette", default="",
+                   help="strings: ink colours per section, e.g. \"#1b4f72,#c0392b,#117a65\" "
+                        "(coloured pattern images keep their own colours)")
     p.add_argument("--strength", type=float, default=1.0, help="neural: 0 = the shape, 1 = all pattern")
     p.add_argument("--detail", default="standard", choices=["fast", "standard", "full"],
                    help="neural: the network paints at 1/3, 1/2 or full size (the outline is always sharp)")
@@ -34,7 +44,9 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _pattern(name: str):
+def _pattern(name: str, keep_key: bool = False):
+    """An image file, or a built-in tangle by name: its drawing, or its key with `keep_key`
+    (strings mode draws a tangle at the size it is shown, so it stays crisp)."""
     from pathlib import Path
 
     from artdesk.document.imports import ImportFailed, read_image
@@ -43,7 +55,7 @@ def _pattern(name: str):
     if not Path(name).exists():
         key = find(name)
         if key is not None:
-            return draw(key)
+            return key if keep_key else draw(key)
         titles = ", ".join(t.display_name for t in TANGLES.values())
         raise ImportFailed(f"'{name}' is neither an image file nor a built-in tangle ({titles}).")
     return read_image(name, max_pixels=4096 * 4096)
@@ -60,21 +72,34 @@ def run(args) -> int:
     from artdesk.export.png import png_bytes
     from artdesk.runtime.models import ModelError
 
+    from artdesk.engines.strings import DEFAULT_PATTERNS, parse_palette
+
     size = _size(args.size)
+    strings_mode = args.mode == "strings"
     try:
         shape = read_image(args.shape)
-        pattern = _pattern(args.pattern)
-    except ImportFailed as exc:
+        pattern = _pattern(args.pattern, keep_key=strings_mode)
+        names = DEFAULT_PATTERNS if args.patterns is None else [n.strip() for n in args.patterns.split(",") if n.strip()]
+        others = tuple(_pattern(n, keep_key=True) for n in names) if strings_mode else ()
+        palette = tuple(parse_palette(args.palette))
+    except (ImportFailed, ValueError) as exc:
         print(f"artdesk zentangle: {exc}", file=sys.stderr)
         return 2
+    if not 0 <= args.strings <= 8:
+        print("artdesk zentangle: --strings must be between 0 and 8", file=sys.stderr)
+        return 2
     settings = FillSettings(args.mode, args.scale, args.rotation, args.seed, strength=args.strength,
-                            detail=args.detail, content=args.content)
+                            detail=args.detail, content=args.content, patterns=others,
+                            strings=args.strings, palette=palette)
     try:
         page = run_to_end(fill_silhouette(shape, pattern, size, settings))
     except (ShapeNotFound, ModelError) as exc:
         print(f"artdesk zentangle: {exc}", file=sys.stderr)
         return 2
-    settings_text = json.dumps([{"engine": "zentangle", "pattern": args.pattern, **settings.as_metadata()}])
+    metadata = settings.as_metadata()
+    if strings_mode and args.patterns is not None:
+        metadata["patterns"] = names  # as the user named them (files by their path)
+    settings_text = json.dumps([{"engine": "zentangle", "pattern": args.pattern, **metadata}])
     data = png_bytes(page, 300, {"Software": f"ArtDesk {__version__}", "artdesk:generation": settings_text})
     with atomic_file(args.out) as fh:
         fh.write(data)

@@ -506,7 +506,7 @@ def _bleed(rgb: np.ndarray, inside: np.ndarray, steps: int) -> np.ndarray:
     return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
 
 
-FILL_MODES = ("tile", "neural")
+FILL_MODES = ("strings", "tile", "neural")
 
 # At the same Scale, the Neural fill draws the pattern this many times larger than the Tile fill.
 # The encoder sees the page through relu3_1 (4x smaller, ~40 px receptive field): at the tile
@@ -516,14 +516,30 @@ FILL_MODES = ("tile", "neural")
 NEURAL_SCALE = 2.0
 
 
-def fill_for_mode(mode: str, pattern: np.ndarray, mask: np.ndarray, strength: float = 1.0,
-                  detail: float | str = 1.0, content: str = "auto", **kwargs) -> Job:
+def fill_for_mode(mode: str, pattern, mask: np.ndarray, strength: float = 1.0,
+                  detail: float | str = 1.0, content: str = "auto", patterns=(), strings: int = 4,
+                  palette=None, pen_scale: float | None = None, **kwargs) -> Job:
     """The Job for a zentangle FillSettings.mode: "tile" -> tiling.fill_shape_with_pattern,
-    "neural" -> fill_shape_neural (which also takes `strength`, `detail` and `content`). Same
+    "neural" -> fill_shape_neural (which also takes `strength`, `detail` and `content`),
+    "strings" -> strings.fill_shape_with_strings (`pattern` first, then `patterns`, tangle keys
+    or images; `strings` curves, a `palette`, `pen_scale` for the outlines' width). Same
     keyword arguments otherwise (scale, rotation, seed, tile, overlap, ink, paper); the
-    neural fill's pattern is NEURAL_SCALE times larger at the same `scale`."""
+    neural fill's pattern is NEURAL_SCALE times larger at the same `scale`. `pattern` may be
+    a built-in tangle's key (drawn at 512 px for the tile and neural modes)."""
     from artdesk.engines.tiling import fill_shape_with_pattern
 
+    if mode == "strings":
+        from artdesk.engines.strings import fill_shape_with_strings
+
+        chosen = [pattern] + [p for p in patterns if not (isinstance(p, str) and p == pattern)]
+        for key in ("tile", "overlap"):
+            kwargs.pop(key, None)
+        return fill_shape_with_strings(chosen, mask, count=strings, palette=list(palette or []) or None,
+                                       pen_scale=pen_scale, **kwargs)
+    if isinstance(pattern, str):
+        from artdesk.engines.tangles import draw
+
+        pattern = draw(pattern)
     if mode == "tile":
         return fill_shape_with_pattern(pattern, mask, **kwargs)
     if mode == "neural":

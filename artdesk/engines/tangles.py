@@ -86,9 +86,29 @@ def _stroke_segments(ink: np.ndarray, segments, width: float) -> None:
         ink[np.ix_(rows, cols)] = np.maximum(block, cov)
 
 
+_PACKINGS: dict[tuple, tuple[list, dict]] = {}  # packings at 512 px and the generator state after
+
+
 def _pack_circles(size: int, rng: np.random.Generator, r_min: float, r_max: float,
                   gap: float, tries: int = 6000) -> list[tuple[float, float, float]]:
-    """Dart-throwing circle packing on the torus, big circles first."""
+    """Dart-throwing circle packing on the torus, big circles first. The packing is made at
+    512 px and scaled (all its lengths scale with the size), and kept: the strings fill draws a
+    tangle at many sizes, and the packing (a Python loop) is most of a drawing's time. `rng`
+    is left in the state the packing leaves it in, as without the memo."""
+    k = size / 512
+    key = (repr(rng.bit_generator.state), round(r_min / k, 6), round(r_max / k, 6), round(gap / k, 6), tries)
+    if key not in _PACKINGS:
+        if len(_PACKINGS) > 64:
+            _PACKINGS.clear()
+        circles = _pack_circles_at(512, rng, r_min / k, r_max / k, gap / k, tries)
+        _PACKINGS[key] = (circles, rng.bit_generator.state)
+    circles, state = _PACKINGS[key]
+    rng.bit_generator.state = state
+    return [(y * k, x * k, r * k) for y, x, r in circles]
+
+
+def _pack_circles_at(size: int, rng: np.random.Generator, r_min: float, r_max: float,
+                     gap: float, tries: int) -> list[tuple[float, float, float]]:
     circles: list[tuple[float, float, float]] = []
     cy = np.empty(0, np.float32)
     cx = np.empty(0, np.float32)

@@ -6,7 +6,9 @@ and return the filled pixels cropped to the shape with where they go on the page
 (artdesk.export.targets turns a Document into those arrays). The outside
 stays fully transparent and the doodle's strokes stay on top, sharp, as their own layer.
 
-Fill modes: "tile" repeats the pattern (scale, rotation, seed); "neural" transfers the pattern's
+Fill modes: "strings" is the Zentangle method (artdesk.engines.strings): seeded curves divide
+the shape into sections, each filled with a different tangle of a chosen set and outlined;
+"tile" repeats the pattern (scale, rotation, seed); "neural" transfers the pattern's
 style into the shape with AdaIN (artdesk.engines.neural_fill), tile by tile at print size,
 starting from the repeated pattern ("pattern": the network redraws the repeat in its own hand)
 or from the plain shape ("shape": a free texture in the pattern's strokes).
@@ -36,7 +38,7 @@ class ShapeNotFound(Exception):
 
 @dataclass
 class FillSettings:
-    mode: str = "tile"
+    mode: str = "strings"
     scale: float = 1.0  # pattern size: 1.0 = a 512 px pattern tile spans about 1/9 of the print width
     rotation: float = 0.0
     seed: int = 0
@@ -45,9 +47,26 @@ class FillSettings:
     strength: float = 1.0  # neural mode: 0 = the shape's own look, 1 = fully the pattern's style
     detail: str = "standard"  # neural mode: the network's work resolution (neural_fill.DETAILS)
     content: str = "pattern"  # neural mode: what the network redraws: "pattern" (the repeat) or "shape"
+    patterns: tuple = ()  # strings mode: the other tangles (keys) beside the dropped pattern
+    strings: int = 4  # strings mode: how many curves divide the shape
+    palette: tuple = ()  # strings mode: an ink colour per section, (r, g, b) each; () = the ink
+
+    def fill_options(self, pen_scale: float) -> dict:
+        """The keyword arguments of neural_fill.fill_for_mode for these settings."""
+        options = dict(strength=self.strength, detail=self.detail, content=self.content,
+                       rotation=self.rotation, seed=self.seed, ink=self.ink, paper=self.paper)
+        if self.mode == "strings":
+            options.update(patterns=tuple(self.patterns), strings=self.strings,
+                           palette=[tuple(c) for c in self.palette], pen_scale=pen_scale)
+        return options
 
     def as_metadata(self) -> dict:
         data = {"mode": self.mode, "scale": self.scale, "rotation": self.rotation, "seed": self.seed}
+        if self.mode == "strings":
+            data["patterns"] = [p if isinstance(p, str) else "image" for p in self.patterns]
+            data["strings"] = self.strings
+            if self.palette:
+                data["palette"] = ["#%02x%02x%02x" % tuple(c) for c in self.palette]
         if self.mode == "neural":
             data["strength"] = self.strength
             data["detail"] = self.detail
@@ -94,10 +113,8 @@ def fill_at(ink_alpha: np.ndarray | None, targets: list[TargetLayer], x: float, 
     y0, x0, y1, x1 = bbox
     crop = np.ascontiguousarray(mask[y0:y1, x0:x1])
     del mask
-    job = fill_for_mode(settings.mode, pattern, crop, strength=settings.strength, detail=settings.detail,
-                        content=settings.content,
-                        scale=settings.scale * pixels_per_unit / 5.0, rotation=settings.rotation,
-                        seed=settings.seed, ink=settings.ink, paper=settings.paper)
+    job = fill_for_mode(settings.mode, pattern, crop, scale=settings.scale * pixels_per_unit / 5.0,
+                        **settings.fill_options(pixels_per_unit / 5.0))
     pixels = yield from _scaled_progress(job, 0.15, 1.0, "Filling")
     k = pixels_per_unit
     rect = (x0 / k, y0 / k, (x1 - x0) / k, (y1 - y0) / k)
@@ -129,8 +146,6 @@ def fill_silhouette(shape_rgba: np.ndarray, pattern: np.ndarray, size: tuple[int
     mask[oy:oy + nh, ox:ox + nw] = silhouette_mask(big, magnification=k)
     if not mask.any():
         raise ShapeNotFound(ShapeResult("empty", "The shape image has no shape in it (it is blank)."))
-    job = fill_for_mode(settings.mode, pattern, mask, strength=settings.strength, detail=settings.detail,
-                        content=settings.content,
-                        scale=settings.scale * size[0] / PRINT_SIZE[0], rotation=settings.rotation,
-                        seed=settings.seed, ink=settings.ink, paper=settings.paper)
+    job = fill_for_mode(settings.mode, pattern, mask, scale=settings.scale * size[0] / PRINT_SIZE[0],
+                        **settings.fill_options(size[0] / PRINT_SIZE[0]))
     return (yield from job)
