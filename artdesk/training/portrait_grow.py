@@ -324,6 +324,23 @@ def load_snapshot(path: Path) -> tuple[GrownGenerator, dict]:
     return g.eval(), st
 
 
+def load_newest_snapshot(path: Path | None = None) -> GrownGenerator:
+    """The exported step's EMA generator as a torch module (for `artdesk bench portrait`): the
+    snapshot whose step the published kaokore_gan.json names, else the newest one."""
+    if path is None:
+        snaps = sorted((CKPT_DIR / "ema").glob("step_*.pt"))
+        meta = models_dir() / "portrait" / "kaokore_gan.json"
+        try:
+            step = json.loads(meta.read_text("utf-8"))["training"]["steps"]
+            path = next((p for p in snaps if p.name == f"step_{step:06d}.pt"), None)
+        except (OSError, ValueError, KeyError, TypeError):
+            path = None
+        path = path or (snaps[-1] if snaps else None)
+        if path is None:
+            raise FileNotFoundError(f"No 128 px generator snapshots in {CKPT_DIR / 'ema'}; train first.")
+    return load_snapshot(path)[0]
+
+
 def publish(snapshot: Path, out_dir: Path, history: list[dict], log) -> None:
     """The EMA generator of a snapshot as models/portrait/kaokore_gan.onnx + json + manifest entry."""
     g, st = load_snapshot(snapshot)
