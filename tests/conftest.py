@@ -75,5 +75,12 @@ def portrait_models(tmp_path_factory):
     shutil.copyfile(shipped, onnx_copy)
     entry = {"id": portrait.MODEL_ID, "file": "portrait/kaokore_gan.onnx", "sha256": file_sha256(onnx_copy),
              "task": "portrait", "licence": "CC BY-SA 4.0", "inputs": [], "training": {}}
-    (folder / "manifest.json").write_text(json.dumps({"format": 1, "models": [entry]}))
+    entries = [entry]
+    enlarger = ROOT / "models" / "portrait" / "kaokore_sr.onnx"  # the Smooth print filter's network
+    if enlarger.is_file():
+        shutil.copyfile(enlarger, folder / "portrait" / enlarger.name)
+        entries.append({"id": portrait.ENLARGER_ID, "file": "portrait/kaokore_sr.onnx",
+                        "sha256": file_sha256(folder / "portrait" / enlarger.name), "task": "portrait-upscale",
+                        "licence": "CC BY-SA 4.0", "inputs": [], "training": {}})
+    (folder / "manifest.json").write_text(json.dumps({"format": 1, "models": entries}))
     return folder

@@ -140,3 +140,73 @@ def test_diffaugment_policy_parts():
     assert ((cut == 0).all(dim=1).flatten(1).sum(1) >= 16).all()  # a hole of up to 8x8 (cut by the border)
     moved = portrait_gan.diff_augment(x, ("translation",))
     assert moved.shape == x.shape
+
+
+def test_grown_generator_starts_as_the_64px_model_and_exports_at_128(tmp_path):
+    torch = pytest.importorskip("torch", reason="torch (the `train` extra) is not installed")
+    pytest.importorskip("onnx", reason="onnx is needed by torch's exporter")
+    from artdesk.training import portrait_gan, portrait_grow
+
+    torch.manual_seed(0)
+    small = portrait_gan.Generator(zdim=16, ngf=8, resolution=64)
+    portrait_gan.standing_stats(small, batches=2, batch=16)
+    grown = portrait_grow.GrownGenerator(zdim=16, ngf=8, c1=8, c2=4)
+    grown.load_64(small.state_dict())
+    grown.eval()
+    z = torch.from_numpy(portrait.latents([1, 2], 16))
+    with torch.no_grad():
+        logits = torch.atanh(small(z).clamp(-0.999999, 0.999999))
+        expected = torch.tanh(torch.nn.functional.interpolate(logits, scale_factor=2.0, mode="bilinear"))
+        got = grown(z)
+    assert got.shape == (2, 3, 128, 128)
+    assert (got - expected).abs().max() < 1e-3  # step 0 is the 64 px model, enlarged
+
+    with torch.no_grad():  # a trained block: the export (float16 weights) still matches torch
+        for p in grown.rgb128.parameters():
+            p.normal_(0, 0.05)
+        want = grown(z).numpy()
+    path = tmp_path / "grown.onnx"
+    path.write_bytes(portrait_grow.onnx_bytes(grown))
+    session = runtime_models.open_onnx_file(path, "CPUExecutionProvider")
+    faces = run_to_end(portrait.paint_portraits([1, 2], 1.0, session=session))
+    assert faces[0].shape == (128, 128, 4)
+    assert np.abs(session.run(None, {"z": z.numpy()})[0] - want).max() < 1e-2
+
+
+@pytest.fixture(scope="module")
+def enlarger(portrait_models):
+    if not (portrait_models / "portrait" / "kaokore_sr.onnx").is_file():
+        pytest.skip("models/portrait/kaokore_sr.onnx is not there yet: run `python -m artdesk.training.portrait_sr`")
+    return runtime_models.open_session(portrait.ENLARGER_ID, directory=portrait_models)
+
+
+def test_enlarger_beats_lanczos_on_held_out_kaokore_faces(enlarger, shared_data):
+    folder = shared_data / "portraits" / "kaokore_128"
+    files = sorted(folder.glob("dev_*.jpg"))[::40][:12]
+    if not files:
+        pytest.skip("no held-out KaoKore faces in ../shared/data")
+    gains = []
+    for f in files:
+        with Image.open(f) as im:
+            hr = np.asarray(im.convert("RGB"))
+        lr = np.asarray(Image.fromarray(hr).resize((32, 32), Image.BICUBIC))
+        ours = portrait.upscale(lr, 128, "smooth", enlarger=enlarger)
+        plain = portrait.upscale(lr, 128, "smooth")
+        assert ours.shape == plain.shape == (128, 128, 3)
+
+        def mse(a):
+            return float(((a.astype(np.float64) - hr) ** 2).mean())
+        gains.append(10 * np.log10(mse(plain) / mse(ours)))
+    assert np.mean(gains) > 0.3, gains  # dB of PSNR over Lanczos, held-out faces
+
+
+def test_enlarger_keeps_alpha_and_is_skipped_for_small_steps(enlarger, session):
+    face = paint([3], session)[0]
+    side = face.shape[0]
+    big = portrait.upscale(face, side * 4, "smooth", enlarger=enlarger)
+    assert big.shape == (side * 4, side * 4, 4) and (big[..., 3] == 255).all()
+    assert not np.array_equal(big, portrait.upscale(face, side * 4, "smooth"))
+    small = portrait.upscale(face, side + side // 2, "smooth", enlarger=enlarger)
+    np.testing.assert_array_equal(small, portrait.upscale(face, side + side // 2, "smooth"))
+    crisp = portrait.upscale(face, side * 4, "crisp", enlarger=enlarger)
+    np.testing.assert_array_equal(crisp[::4, ::4], face)  # Crisp never uses the network

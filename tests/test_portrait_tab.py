@@ -89,7 +89,26 @@ def test_paint_fills_nine_cells_from_consecutive_seeds(window, qtbot, tab, model
     assert not window.undo_stack.canUndo()  # painting the grid changes no document
 
 
-def test_click_places_one_print_layer_and_undo_removes_it(window, qtbot, tab):
+def test_the_tab_opens_empty_and_paint_again_paints_the_next_nine(window, qtbot, tab, models):
+    qtbot.wait(100)  # the tab has been shown: nothing is painted until the user asks
+    assert tab.paint_job is None and all(face is None for face in tab.faces())
+    assert "Press Paint" in tab.hint.text()
+
+    first = paint_grid(qtbot, tab, 4)
+    qtbot.mouseClick(tab.paint_button, Qt.LeftButton)  # the grid already shows seeds 4-12
+    qtbot.waitUntil(lambda: tab.grid.cells[0].seed == 13 and tab.paint_job.done, timeout=10000)
+    assert tab.seed.value() == 13 and [c.seed for c in tab.grid.cells] == list(range(13, 22))
+    assert not np.array_equal(tab.faces()[0], first[0])
+    np.testing.assert_array_equal(tab.faces()[0], faces_for([13], 0.8, models)[0])
+
+    tab.set_variation(0.5)  # other settings than the grid's: Paint paints the seed box's nine
+    tab._repaint_timer.stop()
+    qtbot.mouseClick(tab.paint_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: tab.grid.cells[0].variation == 0.5 and tab.paint_job.done, timeout=10000)
+    assert tab.grid.cells[0].seed == 13
+
+
+def test_click_places_one_print_layer_and_undo_removes_it(window, qtbot, tab, models):
     faces = paint_grid(qtbot, tab, 3)
     tab.upscale.setCurrentIndex(tab.upscale.findData("crisp"))
     before = len(window.document.layers)
@@ -105,9 +124,11 @@ def test_click_places_one_print_layer_and_undo_removes_it(window, qtbot, tab):
     x, y, w, h = crisp.rect  # square, as wide as the page, centred
     doc = window.document
     assert w == h == doc.width and x == 0 and y == pytest.approx((doc.height - h) / 2)
-    blocks = crisp.pixels.reshape(64, 16, 64, 16, 4)
-    assert (blocks == blocks[:, :1, :, :1]).all()  # nearest: every face pixel a 16x16 block
-    np.testing.assert_array_equal(crisp.pixels[::16, ::16], faces[2])
+    side = faces[2].shape[0]  # 64 or 128: whatever the installed generator paints
+    k = 1024 // side
+    blocks = crisp.pixels.reshape(side, k, side, k, 4)
+    assert (blocks == blocks[:, :1, :, :1]).all()  # nearest: every face pixel a k x k block
+    np.testing.assert_array_equal(crisp.pixels[::k, ::k], faces[2])
     window.undo_stack.undo()
     assert len(window.document.layers) == before and crisp not in window.document.layers
 
@@ -115,8 +136,12 @@ def test_click_places_one_print_layer_and_undo_removes_it(window, qtbot, tab):
     smooth = place_and_wait(qtbot, window, tab, 2)
     assert smooth.resample == "smooth" and smooth.pixels.shape == (2304, 2304, 4)
     assert smooth.metadata["generation"]["upscale"] == "smooth"
-    blocks = smooth.pixels.reshape(64, 36, 64, 36, 4)
-    assert not (blocks == blocks[:, :1, :, :1]).all()  # Lanczos blends across the blocks
+    assert smooth.metadata["generation"].get("enlarger") == (
+        portrait.ENLARGER_ID if (models / "portrait" / "kaokore_sr.onnx").is_file() else None)
+    k = 2304 // side
+    blocks = smooth.pixels.reshape(side, k, side, k, 4)
+    assert not (blocks == blocks[:, :1, :, :1]).all()  # the smooth filter blends across the blocks
+    assert (smooth.pixels[..., 3] == 255).all()
     assert window.undo_stack.count() == 1
 
 
@@ -200,7 +225,8 @@ def test_cli_paint_and_walk_write_files(models, tmp_path, capsys):
         assert json.loads(im.info["artdesk:generation"])["seed"] == 7
         pixels = np.asarray(im)
     face = faces_for([7], 0.8, models)[0]
-    np.testing.assert_array_equal(pixels[:200:4, :200:4], face[:50, :50])  # crisp, unsigned part
+    k = 256 // face.shape[0]
+    np.testing.assert_array_equal(pixels[:200:k, :200:k], face[:200 // k, :200 // k])  # crisp, unsigned part
     assert main(["portrait", "paint", "--seed", "7", "--out", str(tmp_path / "q.png")]) == 0
     with Image.open(tmp_path / "q.png") as im:
         assert im.size == (1024, 1024)

