@@ -88,7 +88,7 @@ def bench_stall() -> list[str]:
 
     from artdesk.export.render import ensure_gui_app
     from artdesk.ui.jobs import JobRunner
-    from artdesk.ui.main_window import export_document
+    from artdesk.export.formats import export_document
 
     ensure_gui_app()
     lines = []

@@ -1,8 +1,11 @@
 """`artdesk` opens the app; `artdesk <command>` does headless work.
 
-Each engine adds its own subcommands from a module `artdesk.cli_<engine>` that defines
-`add_parser(subparsers)` (registering a parser whose `func(args) -> int` runs it) and, for
-`artdesk bench <engine>`, `bench() -> list[str]` (lines of figures).
+One module per command, imported lazily: `artdesk doodle random` imports `artdesk.cli.doodle`
+and what its run needs, never the other engines, and headless commands never load QtWidgets
+(the `gui` command is the only one that imports `artdesk.ui`). A command module defines
+`add_parser(subparsers)` (registering a parser whose `func(args) -> int` runs it) with only light
+imports at its top, and an engine's module `bench() -> list[str]` for `artdesk bench <engine>`.
+The engines come from `artdesk.registry`.
 """
 
 from __future__ import annotations
@@ -11,21 +14,24 @@ import argparse
 import importlib
 import sys
 
-from artdesk import __version__
+from artdesk import __version__, registry
 
-ENGINE_CLI_MODULES = ["doodle", "zentangle", "portrait", "bauhaus"]
+# Every engine has a CLI module artdesk.cli.<engine> that adds the command of the same name.
+ENGINE_CLI_MODULES = [engine.key for engine in registry.engines()]
+
+# command -> (module, function that adds its parser); engines are added below.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "export": ("artdesk.cli.desk", "add_export_parser"),
+    "bench": ("artdesk.cli.desk", "add_bench_parser"),
+    "selftest": ("artdesk.selftest", "add_parser"),
+    "train": ("artdesk.cli.train", "add_parser"),
+}
+for _engine in registry.engines():
+    COMMANDS[_engine.key] = (_engine.cli_module, "add_parser")
 
 
-def _engine_modules():
-    for name in ENGINE_CLI_MODULES:
-        try:
-            yield name, importlib.import_module(f"artdesk.cli_{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"artdesk.cli_{name}":
-                raise
-
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; `only` adds just that command's parser (and imports just its module)."""
     parser = argparse.ArgumentParser(prog="artdesk", description="ArtDesk: paint with data-science models.")
     parser.add_argument("--version", action="version", version=f"ArtDesk {__version__}")
     sub = parser.add_subparsers(dest="command")
@@ -35,12 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "(`artdesk FILE` does the same: the desktop entry runs `artdesk %%f`)")
     gui.set_defaults(func=_cmd_gui)
 
-    from artdesk import cli_desk, selftest
-
-    cli_desk.add_parsers(sub)
-    selftest.add_parser(sub)
-    for _, module in _engine_modules():
-        module.add_parser(sub)
+    for name, (module_name, function) in COMMANDS.items():
+        if only is None or only == name:
+            getattr(importlib.import_module(module_name), function)(sub)
     return parser
 
 
@@ -52,10 +55,9 @@ def _cmd_gui(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser()
-    if not argv or (argv[0] not in parser._subparsers._group_actions[0].choices
-                    and not argv[0].startswith("-")):
+    if not argv or (argv[0] not in COMMANDS and argv[0] != "gui" and not argv[0].startswith("-")):
         argv = ["gui", *argv]
+    parser = build_parser(argv[0] if argv[0] in COMMANDS or argv[0] == "gui" else None)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

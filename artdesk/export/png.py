@@ -11,10 +11,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageCms, PngImagePlugin
 
-from artdesk import __version__
+from artdesk import PRINT_SIZE, __version__
 from artdesk.atomic import atomic_file
 from artdesk.document.model import Document, RasterLayer
-from artdesk.export.render import render_rgba
 
 SIZE_LIMIT_BYTES = 25 * 1024 * 1024
 
@@ -31,7 +30,7 @@ class Preset:
 PRESETS = {
     p.key: p
     for p in (
-        Preset("tshirt", "T-shirt (Merch) 4500x5400 @300 dpi", 4500, 5400, 300),
+        Preset("tshirt", "T-shirt (Merch) {}x{} @300 dpi".format(*PRINT_SIZE), *PRINT_SIZE, 300),
         Preset("printful", "Printful 12x16 in @300 dpi", 3600, 4800, 300),
         Preset("screen", "Screen (canvas size)", None, None, 96),
     )
@@ -53,6 +52,8 @@ def _srgb_icc() -> bytes:
 
 def render_fitted(doc: Document, width: int, height: int) -> np.ndarray:
     """Render `doc` scaled uniformly to fit `width` x `height`, centred, on a transparent page."""
+    from artdesk.export.render import render_rgba  # QtGui: loaded only when pixels are rendered
+
     scale = min(width / doc.width, height / doc.height)
     return render_rgba(doc, width, height, scale, scale,
                        (width - doc.width * scale) / 2, (height - doc.height * scale) / 2)
@@ -81,13 +82,30 @@ def generation_settings(doc: Document) -> list[dict]:
 
 
 def png_bytes(pixels: np.ndarray, dpi: int, text: dict[str, str]) -> bytes:
+    """RGBA (or RGB) pixels -> PNG bytes with the dpi, the sRGB ICC profile and `text` as iTXt."""
     info = PngImagePlugin.PngInfo()
     for key, value in text.items():
         info.add_itxt(key, value)
     buf = io.BytesIO()
-    Image.fromarray(pixels, "RGBA").save(buf, "PNG", dpi=(dpi, dpi), icc_profile=_srgb_icc(),
+    Image.fromarray(pixels, "RGBA" if pixels.shape[-1] == 4 else "RGB").save(buf, "PNG", dpi=(dpi, dpi), icc_profile=_srgb_icc(),
                                          pnginfo=info, compress_level=6)
     return buf.getvalue()
+
+
+def write_png(path: str | os.PathLike, pixels: np.ndarray, dpi: int = 300,
+              text: dict[str, str] | None = None, settings: object = None) -> int:
+    """The one PNG writer of every command: dpi, sRGB ICC, text chunks, written atomically.
+    `settings` (a dict or a list of them: engine, model, seed, ...) goes in as JSON under
+    "artdesk:generation", as the app's export writes it. Returns the file's size in bytes."""
+    chunks = {"Software": f"ArtDesk {__version__}", **(text or {})}
+    if settings is not None:
+        chunks["artdesk:generation"] = json.dumps(settings)
+    data = png_bytes(pixels, dpi, chunks)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(path) as fh:
+        fh.write(data)
+    return len(data)
 
 
 def export_png(doc: Document, path: str | os.PathLike, preset: str = "tshirt", dtg: bool = False) -> ExportReport:

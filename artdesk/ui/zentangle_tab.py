@@ -210,7 +210,7 @@ class ZentangleTab(QWidget):
             return
         if self.job is not None and not self.job.done:
             self.job.cancel()
-        from artdesk.ui.main_window import snapshot
+        from artdesk.document.snapshot import snapshot
 
         settings = self.settings()
         self.job = self.desk.run_job("Zentangle fill", fill_job, snapshot(self.desk.document), pattern,
