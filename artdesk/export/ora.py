@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 import zipfile
-from xml.sax.saxutils import quoteattr
 
 from PIL import Image
 
@@ -13,6 +12,7 @@ from artdesk.atomic import atomic_file
 from artdesk.document.model import Document
 from artdesk.document.snapshot import snapshot
 from artdesk.export.render import render_document
+from artdesk.export.vector import quoteattr
 
 
 def _png(pixels) -> bytes:
