@@ -88,7 +88,7 @@ def bench_stall() -> list[str]:
 
     from artdesk.export.render import ensure_gui_app
     from artdesk.ui.jobs import JobRunner
-    from artdesk.ui.main_window import export_document
+    from artdesk.export.formats import export_document
 
     ensure_gui_app()
     lines = []
@@ -130,3 +130,71 @@ def bench_stall() -> list[str]:
 
 def bench_desk() -> list[str]:
     return bench_export() + bench_stall()
+
+
+# -- command start-up -------------------------------------------------------------------------------
+CLI_RUNS = 7
+
+
+def _median_wall(argv: list[str], runs: int = CLI_RUNS, cwd: str | None = None) -> tuple[float, float]:
+    """Median (wall seconds, CPU seconds) of running `python argv` in fresh processes. The CPU
+    time (user + system of the child) hardly moves when other work shares the machine."""
+    import resource
+    import statistics
+    import subprocess
+    import sys
+
+    walls, cpus = [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, *argv], check=True, cwd=cwd, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        walls.append(time.perf_counter() - t0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def _import_ms(argv: list[str], cwd: str | None = None) -> tuple[float, bool]:
+    """(milliseconds spent importing, per -X importtime, whether QtWidgets was among them)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-X", "importtime", *argv], check=True, cwd=cwd,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    total, widgets = 0, False
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            first = line.split(":", 1)[1].split("|")
+            if first[0].strip().isdigit():
+                total += int(first[0])
+                widgets = widgets or first[2].strip() == "PySide6.QtWidgets"
+    return total / 1000, widgets
+
+
+def bench_cli() -> list[str]:
+    """Start-up of headless commands, each against `python -c pass` in the same run (the
+    median of CLI_RUNS runs each, in fresh processes)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        sample = os.path.join(tmp, "d.artdesk")
+        from artdesk.document.project import save_project
+
+        save_project(sample_drawing(20), sample)
+        commands = {
+            "artdesk --version": ["-m", "artdesk", "--version"],
+            "artdesk doodle random --out x.svg": ["-m", "artdesk", "doodle", "random", "--out",
+                                                  os.path.join(tmp, "x.svg")],
+            "artdesk export d.artdesk --out x.svg": ["-m", "artdesk", "export", sample, "--out",
+                                                     os.path.join(tmp, "e.svg")],
+        }
+        floor, floor_cpu = _median_wall(["-c", "pass"], cwd=tmp)
+        lines = [f"python -c pass: {floor * 1000:.0f} ms wall, {floor_cpu * 1000:.0f} ms CPU "
+                 f"(medians of {CLI_RUNS} runs)"]
+        for label, argv in commands.items():
+            wall, cpu = _median_wall(argv, cwd=tmp)
+            imports, widgets = _import_ms(argv, cwd=tmp)
+            lines.append(f"{label}: {wall * 1000:.0f} ms wall = {wall / floor:.1f}x python -c pass, "
+                         f"{cpu * 1000:.0f} ms CPU = {cpu / max(floor_cpu, 1e-3):.1f}x; {imports:.0f} ms "
+                         f"importing; QtWidgets {'LOADED' if widgets else 'not loaded'}")
+    return lines

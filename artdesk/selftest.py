@@ -16,9 +16,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from artdesk import PRINT_SIZE as TSHIRT
 from artdesk import __version__
-
-TSHIRT = (4500, 5400)
 
 
 def add_parser(sub) -> None:

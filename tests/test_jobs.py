@@ -59,3 +59,18 @@ def test_error_reaches_the_error_signal(qtbot):
         runner.start("broken", broken, on_error=lambda msg, tb: errors.append((msg, tb)))
     assert errors[0][0] == "RuntimeError: the engine fell over"
     assert "Traceback" in errors[0][1]
+
+
+def test_a_new_job_with_the_same_key_cancels_the_old_and_drops_its_outcome(qtbot):
+    runner = JobRunner()
+    results, progress = [], []
+    first = runner.start("slow", counting, 50, 0.02, key="doodle", on_result=lambda v: results.append(("first", v)),
+                         on_progress=lambda p: progress.append("first"))
+    qtbot.waitUntil(lambda: bool(progress), timeout=3000)
+    second = runner.start("quick", counting, 2, key="doodle", on_result=lambda v: results.append(("second", v)))
+    other = runner.start("other key", counting, 2, key="bauhaus", on_result=lambda v: results.append(("other", v)))
+    qtbot.waitUntil(lambda: first.done and second.done and other.done, timeout=5000)
+    qtbot.wait(50)
+    assert first.superseded and first.cancel_requested and first.outcome == "cancelled"
+    assert sorted(results) == [("other", 20), ("second", 20)]
+    assert runner.latest("doodle") is second

@@ -185,3 +185,30 @@ class SetRasterPixels(Command):
         layer = doc.layer(self.layer_id)
         layer.pixels, layer.rect = self._old
         doc.notify("layer", self.layer_id)
+
+
+@dataclass
+class SetLayerMetadata(Command):
+    """Set one key of a layer's metadata (e.g. "generation": what made its latest strokes)."""
+
+    layer_id: str
+    key: str
+    value: object
+    text: str = "Change layer"
+
+    def do(self, doc):
+        layer = doc.layer(self.layer_id)
+        self._had = self.key in layer.metadata
+        self._old = layer.metadata.get(self.key)
+        layer.metadata = {**layer.metadata, self.key: self.value}
+        doc.notify("layer", self.layer_id)
+
+    def undo(self, doc):
+        layer = doc.layer(self.layer_id)
+        metadata = dict(layer.metadata)
+        if self._had:
+            metadata[self.key] = self._old
+        else:
+            metadata.pop(self.key, None)
+        layer.metadata = metadata
+        doc.notify("layer", self.layer_id)

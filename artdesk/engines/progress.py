@@ -51,3 +51,14 @@ def run_to_end(job: Job, on_progress: Callable[[Progress], None] | None = None) 
             return stop.value
         if on_progress is not None:
             on_progress(progress)
+
+
+def sub_job(job: Job, start: float = 0.0, span: float = 1.0) -> Job:
+    """Run `job` as the part [start, start + span] of a bigger job: `result = yield from
+    sub_job(step, 0.1, 0.9)` passes its progress (message and preview too) on, rescaled."""
+    while True:
+        try:
+            p = next(job)
+        except StopIteration as stop:
+            return stop.value
+        yield Progress(start + span * p.fraction, p.message, p.preview)

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from artdesk import PRINT_SIZE
 from artdesk.engines.progress import Job, Progress
 from artdesk.engines.shapes import ShapeResult, TargetLayer, find_target, mask_bbox, silhouette_mask
 from artdesk.engines.neural_fill import FILL_MODES, fill_for_mode
 
-PRINT_SIZE = (4500, 5400)
 MODES = FILL_MODES
 
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import copy
 import io
 import os
 import zipfile
-from xml.sax.saxutils import quoteattr
 
 from PIL import Image
 
 from artdesk.atomic import atomic_file
 from artdesk.document.model import Document
+from artdesk.document.snapshot import snapshot
 from artdesk.export.render import render_document
+from artdesk.export.vector import quoteattr
 
 
 def _png(pixels) -> bytes:
@@ -22,11 +22,7 @@ def _png(pixels) -> bytes:
 
 
 def _single_layer_doc(doc: Document, layer) -> Document:
-    alone = Document(doc.width, doc.height)
-    solo = copy.copy(layer)
-    solo.visible, solo.opacity = True, 1.0
-    alone.layers = [solo]
-    return alone
+    return snapshot(doc, [layer], visible=True, opacity=1.0)
 
 
 def export_ora(doc: Document, path: str | os.PathLike, scale: float = 1.0) -> None:

@@ -18,11 +18,10 @@ from typing import BinaryIO, Iterator
 import numpy as np
 from PIL import Image, ImageCms, PngImagePlugin
 
-from artdesk import __version__
+from artdesk import PRINT_SIZE, __version__
 from artdesk.atomic import atomic_file
 from artdesk.document.model import Document, RasterLayer
 from artdesk.engines.progress import Progress, run_to_end
-from artdesk.export.render import render_rgba
 
 RENDER_BAND_ROWS = 1080  # rows rendered between progress steps (the paint itself polls check_cancel)
 WRITE_BLOCK_ROWS = 128  # rows filtered and compressed between cancel checks
@@ -42,7 +41,7 @@ class Preset:
 PRESETS = {
     p.key: p
     for p in (
-        Preset("tshirt", "T-shirt (Merch) 4500x5400 @300 dpi", 4500, 5400, 300),
+        Preset("tshirt", "T-shirt (Merch) {}x{} @300 dpi".format(*PRINT_SIZE), *PRINT_SIZE, 300),
         Preset("printful", "Printful 12x16 in @300 dpi", 3600, 4800, 300),
         Preset("screen", "Screen (canvas size)", None, None, 96),
     )
@@ -69,6 +68,8 @@ def render_fitted(doc: Document, width: int, height: int) -> np.ndarray:
 
 def render_fitted_job(doc: Document, width: int, height: int, share: float = 1.0):
     """render_fitted in horizontal bands, yielding Progress (0..share) between them."""
+    from artdesk.export.render import render_rgba  # QtGui: loaded only when pixels are rendered
+
     scale = min(width / doc.width, height / doc.height)
     dx, dy = (width - doc.width * scale) / 2, (height - doc.height * scale) / 2
     pixels = np.empty((height, width, 4), np.uint8)
@@ -102,11 +103,12 @@ def generation_settings(doc: Document) -> list[dict]:
 
 
 def png_bytes(pixels: np.ndarray, dpi: int, text: dict[str, str]) -> bytes:
+    """RGBA (or RGB) pixels -> PNG bytes with the dpi, the sRGB ICC profile and `text` as iTXt."""
     info = PngImagePlugin.PngInfo()
     for key, value in text.items():
         info.add_itxt(key, value)
     buf = io.BytesIO()
-    Image.fromarray(pixels, "RGBA").save(buf, "PNG", dpi=(dpi, dpi), icc_profile=_srgb_icc(),
+    Image.fromarray(pixels, "RGBA" if pixels.shape[-1] == 4 else "RGB").save(buf, "PNG", dpi=(dpi, dpi), icc_profile=_srgb_icc(),
                                          pnginfo=info, compress_level=6)
     return buf.getvalue()
 
@@ -201,6 +203,22 @@ def write_png_rows(fh: BinaryIO, pixels: np.ndarray, dpi: int, text: dict[str, s
         yield Progress(start + share * min(height, y0 + WRITE_BLOCK_ROWS) / height, "Writing the PNG")
     fh.write(_chunk(b"IDAT", packer.flush()))
     fh.write(_chunk(b"IEND", b""))
+
+
+def write_png(path: str | os.PathLike, pixels: np.ndarray, dpi: int = 300,
+              text: dict[str, str] | None = None, settings: object = None) -> int:
+    """The one PNG writer of every command: dpi, sRGB ICC, text chunks, written atomically.
+    `settings` (a dict or a list of them: engine, model, seed, ...) goes in as JSON under
+    "artdesk:generation", as the app's export writes it. Returns the file's size in bytes."""
+    chunks = {"Software": f"ArtDesk {__version__}", **(text or {})}
+    if settings is not None:
+        chunks["artdesk:generation"] = json.dumps(settings)
+    data = png_bytes(pixels, dpi, chunks)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(path) as fh:
+        fh.write(data)
+    return len(data)
 
 
 def export_png(doc: Document, path: str | os.PathLike, preset: str = "tshirt", dtg: bool = False) -> ExportReport:

@@ -3,24 +3,16 @@ raster layer, rendered on the print page (so the shape found is print-sharp)."""
 
 from __future__ import annotations
 
-import copy
-
-
+from artdesk import PRINT_SIZE
 from artdesk.document.model import Document, RasterLayer, VectorLayer
+from artdesk.document.snapshot import snapshot
 from artdesk.engines.progress import Job, Progress
 from artdesk.engines.shapes import TargetLayer, has_transparency
 from artdesk.export.render import render_rgba
 
-PRINT_SIZE = (4500, 5400)
-
 
 def _only(doc: Document, layers) -> Document:
-    part = Document(doc.width, doc.height)
-    for layer in layers:
-        twin = copy.copy(layer)
-        twin.opacity = 1.0
-        part.layers.append(twin)
-    return part
+    return snapshot(doc, layers, opacity=1.0)
 
 
 def page_scale(doc: Document, size: tuple[int, int] = PRINT_SIZE) -> tuple[int, int, float]:

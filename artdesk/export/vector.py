@@ -5,13 +5,24 @@ from __future__ import annotations
 import json
 import os
 import time
-from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
 from artdesk import __version__
 from artdesk.atomic import atomic_file
 from artdesk.document.model import Document
+
+
+def quoteattr(text: str) -> str:
+    """xml.sax.saxutils.quoteattr, the same output, without the urllib that module imports (a
+    noticeable part of `artdesk doodle random`'s start-up)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    if '"' in text:
+        if "'" in text:
+            return '"%s"' % text.replace('"', "&quot;")
+        return "'%s'" % text
+    return '"%s"' % text
 
 
 def svg_text(doc: Document) -> str:

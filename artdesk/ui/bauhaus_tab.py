@@ -19,10 +19,12 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDia
                                QFrame, QGroupBox, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QSizePolicy, QVBoxLayout, QWidget)
 
-from artdesk.document.imports import IMAGE_SUFFIXES, ImportFailed, read_image
+from artdesk.actions import bauhaus as actions
+from artdesk.actions.bauhaus import chain_summary, chain_title, layer_picture
+from artdesk.document.imports import IMAGE_SUFFIXES
 from artdesk.document.model import RasterLayer
 from artdesk.engines import bauhaus
-from artdesk.engines.progress import Job, Progress
+from artdesk.engines.progress import Progress
 from artdesk.export.render import numpy_to_qimage
 from artdesk.ui.widgets import ComboBox, paint_placeholder, fill_with_scroll_area, run_shortcut, button, spin_box
 
@@ -33,79 +35,8 @@ DEFAULT_SIZE = (450, 540)  # the page's 5:6 shape, so the layer fills it
 DEFAULT_BLOCK = 4
 DEFAULT_SEED = 1
 MAX_SIDE = 6000  # covers the T-shirt page (4500 x 5400) at block 1
-LEARN_SIZE = 256  # longer side the user's pictures are scaled to for learning
-CONTEXT_LABELS = {"scanline": "scan line", "2d": "2D"}
 LEARNED_PREFIX = "learned:"
 CHAIN_FILTER = "Bauhaus chain (*.npz)"
-
-
-# -- plain helpers (no widgets) ------------------------------------------------------------------
-def chain_title(name: str) -> str:
-    """'kandinsky_scan_o3' -> 'Kandinsky · scan line · order 3' (unknown parts kept as they are)."""
-    words = []
-    for part in name.split("_"):
-        if part in ("scan", "scanline"):
-            words.append("scan line")
-        elif part.lower() == "2d":
-            words.append("2D")
-        elif part[:1] == "o" and part[1:].isdigit():
-            words.append(f"order {part[1:]}")
-        else:
-            words.append(part.capitalize() if not words else part)
-    return " · ".join(words)
-
-
-def chain_summary(chain: bauhaus.MarkovChain) -> str:
-    return (f"{chain.palette_size} colours · {CONTEXT_LABELS.get(chain.context, chain.context)} · "
-            f"order {chain.order}")
-
-
-def limit_order(chain: bauhaus.MarkovChain, order: int) -> bauhaus.MarkovChain:
-    """The chain painting with at most `order` neighbours (its tables 0..order, shared)."""
-    if order >= chain.order:
-        return chain
-    return bauhaus.MarkovChain(chain.palette, max(0, order), chain.context,
-                               chain.tables[: max(0, order) + 1], chain.info)
-
-
-def layer_picture(layer: RasterLayer) -> np.ndarray | None:
-    """A raster layer's pixels cropped to what is painted on it (None if nothing is)."""
-    alpha = layer.pixels[..., 3]
-    rows, cols = np.flatnonzero(alpha.any(1)), np.flatnonzero(alpha.any(0))
-    if not len(rows):
-        return None
-    return layer.pixels[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-
-
-def _plain(exc: Exception) -> str:
-    text = str(exc)
-    return text if text.endswith(".") else text + "."
-
-
-def learn_from_pictures(sources: list, order: int, palette_size: int, context: str,
-                        seed: int) -> Job:
-    """Job: read the user's pictures (file paths or RGBA arrays), then learn a chain from them.
-
-    Every file is read (and refused with a sentence, ImportFailed) before any learning starts.
-    """
-    pictures = []
-    for i, source in enumerate(sources):
-        if isinstance(source, np.ndarray):
-            pictures.append(source)
-        else:
-            try:
-                pictures.append(read_image(source))
-            except ImportFailed as exc:
-                raise ImportFailed(f"{_plain(exc)} Remove it from the list (or pick another PNG or JPEG "
-                                   "picture) and learn again.") from exc
-        yield Progress(0.1 * (i + 1) / len(sources), f"Reading pictures ({i + 1}/{len(sources)})")
-    learn = bauhaus.learn_chain(pictures, order, palette_size, context, seed, size=LEARN_SIZE)
-    while True:
-        try:
-            p = next(learn)
-        except StopIteration as stop:
-            return stop.value
-        yield Progress(0.1 + 0.9 * p.fraction, p.message)
 
 
 # -- small widgets -------------------------------------------------------------------------------
@@ -428,45 +359,32 @@ class BauhausTab(QWidget):
                                      "Learn a chain from your pictures first, or re-install the "
                                      "built-in Kandinsky chains.")
             return
-        if self.paint_job is not None and not self.paint_job.done:
-            self.paint_job.cancel()
         key = self.current_key()
         s = self.settings()
-        painter_chain = limit_order(chain, s["order"])
-        generation = {"engine": "bauhaus", "model": self._model_id(key), "order": painter_chain.order,
-                      "palette": chain.palette_size, "context": chain.context, "seed": s["seed"],
-                      "block": s["block"], "size": s["size"]}
-        source = self.chain_sources.get(key)
-        if source and source.get("learned_from"):
-            generation["learned_from"] = list(source["learned_from"])
+        source = self.chain_sources.get(key) or {}
         width, height = s["size"]
-        holder = {}
-
-        def done(image):
-            if holder.get("job") is self.paint_job:
-                self._painted(image, generation)
+        request = actions.PaintRequest(chain, self._model_id(key), width, height, s["seed"], s["block"],
+                                       order=s["order"], learned_from=list(source.get("learned_from") or []))
 
         def progress(p: Progress):
-            if holder.get("job") is self.paint_job and p.preview is not None:
+            if p.preview is not None:
                 self.preview.show_pixels(p.preview)
 
-        job = self.desk.run_job(f"Painting Bauhaus {width}x{height}", bauhaus.paint, painter_chain,
-                                width, height, s["seed"], s["block"], on_result=done,
-                                on_progress=progress)
-        holder["job"] = job
-        self.paint_job = job
+        # the key cancels a painting still running and drops its late previews and result
+        self.paint_job = self.desk.run_job(f"Painting Bauhaus {width}x{height}", actions.paint_job, request,
+                                           key="bauhaus:paint", on_result=lambda image: self._painted(image, request),
+                                           on_progress=progress)
         self.paint_button.setText("Paint again")
         self.paint_button.setToolTip("Stop this painting and start again with the settings now "
                                      "shown (Ctrl+Return)")
 
-    def _painted(self, image: np.ndarray, generation: dict) -> None:
+    def _painted(self, image: np.ndarray, request: actions.PaintRequest) -> None:
         self.preview.show_pixels(image)
-        self.desk.add_raster_layer(image, "Bauhaus", metadata={"generation": generation},
-                                   resample="crisp")
-        w, h = generation["size"]
+        self.desk.apply(actions.place_painting(self.desk.document, request, image))
+        generation = actions.generation(request)
         log.info("painted Bauhaus layer: %s", generation)
         self.desk.statusBar().showMessage(
-            f"Painted a {w}x{h} Bauhaus picture (seed {generation['seed']})", 5000)
+            f"Painted a {request.width}x{request.height} Bauhaus picture (seed {request.seed})", 5000)
         self._update_buttons()
 
     # -- learning -----------------------------------------------------------------------------
@@ -540,9 +458,9 @@ class BauhausTab(QWidget):
             self.desk.statusBar().showMessage(
                 f"Learned a chain from {len(names)} picture(s): {chain_summary(chain)}", 5000)
 
-        self.learn_job = self.desk.run_job("Learning from your pictures", learn_from_pictures,
-                                           sources, order, palette, context, seed,
-                                           on_result=learned)
+        self.learn_job = self.desk.run_job("Learning from your pictures", actions.learn_job,
+                                           actions.LearnRequest(sources, order, palette, context, seed),
+                                           key="bauhaus:learn", on_result=learned)
         self._update_buttons()
 
     def save_chain_dialog(self) -> None:

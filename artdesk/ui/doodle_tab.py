@@ -17,10 +17,10 @@ from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPainterPath,
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
-from artdesk.document import commands as cmds
-from artdesk.document.model import Stroke, VectorLayer
-from artdesk.engines.doodle_io import (CANDIDATES, MORPH_STEPS, PICK_FROM, Outcome, Request, continuation_lines,
-                                       doodle_job, placed_lines, shipped_categories)
+from artdesk.actions import doodle as doodle_actions
+from artdesk.document.model import VectorLayer
+from artdesk.engines.doodle_io import (CANDIDATES, MORPH_STEPS, PICK_FROM, Outcome, Request, doodle_job,
+                                       shipped_categories)
 from artdesk.engines.progress import Progress
 from artdesk.engines.sketch_rnn_js import load_sketch_rnn_js
 from artdesk.paths import user_data_dir
@@ -348,15 +348,10 @@ class DoodleTab(QWidget):
         if self.last_request is None:
             return
         self.seed.setValue(self.seed.value() + 1)
-        request = self.last_request
-        request.seed = self.seed.value()
-        request.temperature = self.temperature.value() / 100
-        request.pick = self.pick.isChecked()
-        self.run(request)
+        self.run(doodle_actions.again(self.last_request, self.seed.value(), self.temperature.value() / 100,
+                                      self.pick.isChecked()))
 
     def run(self, request: Request) -> None:
-        if self.job is not None and not self.job.done:
-            self.job.cancel()
         self.last_request = request
         self.buttons["again"].setEnabled(True)
         self.outcome = None
@@ -367,21 +362,18 @@ class DoodleTab(QWidget):
                               f"{CANDIDATES} clearest…")
         else:
             self.hint.setText(f"{request.action.capitalize()}: drawing…")
-        job = self.desk.run_job(f"Doodle: {request.action}", doodle_job, request,
-                                on_progress=lambda p: self._preview(job, p),
-                                on_result=lambda outcome: self._done(job, outcome),
-                                on_error=lambda message, tb: self.hint.setText(message))
-        self.job = job
+        # the key cancels the doodle job before this one and drops its late previews and result
+        self.job = self.desk.run_job(f"Doodle: {request.action}", doodle_job, request, key="doodle",
+                                     on_progress=self._preview, on_result=self._done,
+                                     on_error=lambda message, tb: self.hint.setText(message))
 
-    def _preview(self, job, progress: Progress) -> None:
-        if job is not self.job or not isinstance(progress.preview, list):
+    def _preview(self, progress: Progress) -> None:
+        if not isinstance(progress.preview, list):
             return
         for cell, drawing in zip(self.grid.cells, progress.preview):
             cell.show_lines([], [l for l in _lines(drawing) if len(l)])
 
-    def _done(self, job, outcome: Outcome) -> None:
-        if job is not self.job:
-            return
+    def _done(self, outcome: Outcome) -> None:
         self.outcome = outcome
         request = outcome.request
         prefix_lines = _lines(outcome.prefix) if request.action == "continue" and outcome.prefix is not None else []
@@ -395,47 +387,20 @@ class DoodleTab(QWidget):
         self.hint.setText(f"{notes} Click a candidate, or press its number, to place it on the canvas.".strip())
 
     def apply(self, index: int) -> None:
-        """Place candidate `index` on the canvas as one undo step."""
+        """Place candidate `index` on the canvas as one undo step (actions.doodle)."""
         outcome = self.outcome
         if outcome is None or index >= len(outcome.candidates):
             return
-        request, drawing = outcome.request, outcome.candidates[index]
-        desk, doc = self.desk, self.desk.document
-        color, width = desk.canvas.brush_color.name(), float(desk.canvas.brush_size)
-        generation = {"engine": "doodle", "model": Path(request.model).name, "action": request.action,
-                      "seed": request.seed, "temperature": request.temperature, "candidate": index}
-        if request.mix_with and request.action == "mix":
-            generation["mix_with"] = Path(request.mix_with).name
-        if request.action == "continue":
-            lines = continuation_lines(outcome.prefix, drawing, outcome.frame)
-            layer_id = request.layer_id
-            if layer_id is None or not any(l.id == layer_id for l in doc.layers):
-                layer_id = None
-            strokes = [Stroke.from_xy(l, color, width) for l in lines if len(l)]
-            if not strokes:
-                desk.statusBar().showMessage("That ending adds nothing; pick another.", 4000)
-                return
-            desk.begin_macro("Continue doodle")
-            if layer_id is None:
-                layer_id = desk.ensure_vector_layer()
-            desk.push(cmds.AddStrokes(layer_id, strokes, text="Continue doodle"))
-            desk.end_macro()
+        desk = self.desk
+        active = desk.active_layer()
+        applied = doodle_actions.place_candidate(
+            desk.document, outcome, index, desk.canvas.brush_color.name(), float(desk.canvas.brush_size),
+            active.id if isinstance(active, VectorLayer) else None)
+        if applied is None:
+            desk.statusBar().showMessage("That ending adds nothing; pick another." if outcome.request.action
+                                         == "continue" else "That candidate is empty; pick another.", 4000)
             return
-        if request.lines:
-            allxy = np.concatenate([np.asarray(l)[:, :2] for l in request.lines])
-            lo, hi = allxy.min(axis=0), allxy.max(axis=0)
-            center, extent = tuple((lo + hi) / 2), float((hi - lo).max())
-        else:
-            center, extent = (doc.width / 2, doc.height / 2), 0.6 * min(doc.width, doc.height)
-        lines = placed_lines(drawing, center, extent)
-        strokes = [Stroke.from_xy(l, color, width) for l in lines if len(l)]
-        if not strokes:
-            desk.statusBar().showMessage("That candidate is empty; pick another.", 4000)
-            return
-        name = {"redraw": "Redrawn", "morph": "Morph", "mix": "Mix", "random": "Doodle"}[request.action]
-        layer = VectorLayer(name=doc.unique_layer_name(f"{name} {Path(request.model).name.split('.')[0]}"),
-                            strokes=strokes, metadata={"generation": generation})
-        desk.add_layer(layer, text=f"Place {request.action} doodle")
+        desk.apply(applied)
 
 
 def _lines(drawing, start=(0, 0)) -> list[np.ndarray]:

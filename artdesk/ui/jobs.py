@@ -4,6 +4,10 @@ A job is a plain function or an engine generator (see artdesk.engines.progress).
 it on a QThreadPool worker and turns its yields into `progress`, its return value into `result`,
 an exception into `error` (plus a log line), and a cancel request into `cancelled` at the next
 yield. Workers never touch widgets: they pass plain data through queued signals.
+
+A job may have a key ("doodle", "portrait:paint", ...): starting a job cancels the running one
+with the same key, and the earlier job's late result, progress, error or cancel never reach its
+slots, so a tab never shows the answer to a question the user has since changed.
 """
 
 from __future__ import annotations
@@ -37,11 +41,13 @@ class Job(QObject):
     cancelled = Signal()
     finished = Signal()
 
-    def __init__(self, title: str):
+    def __init__(self, title: str, key: str | None = None):
         super().__init__()
         self.title = title
+        self.key = key
         self._cancel = threading.Event()
         self.done = False
+        self.superseded = False  # a newer job of the same key started: this one's outcome is dropped
         self.outcome: str | None = None  # "result" | "error" | "cancelled"
 
     def cancel(self) -> None:
@@ -104,6 +110,13 @@ class _Worker(QRunnable):
                 job.progress.emit(item)
 
 
+def _unless_superseded(job: Job, slot: Callable) -> Callable:
+    def call(*args):
+        if not job.superseded:
+            slot(*args)
+    return call
+
+
 def error_message(exc: BaseException) -> str:
     """A sentence for people: our own errors already are; others get their type named."""
     text = str(exc).strip()
@@ -124,20 +137,33 @@ class JobRunner(QObject):
         self.pool.setMaxThreadCount(max_threads)
         self.running: list[Job] = []
         self._recent: list[Job] = []
+        self._latest: dict[str, Job] = {}  # key -> the job that holds it now
 
     def start(self, title: str, fn: Callable, *args, on_result: Callable | None = None,
               on_error: Callable | None = None, on_progress: Callable | None = None,
-              on_cancelled: Callable | None = None, **kwargs) -> Job:
-        job = Job(title)
+              on_cancelled: Callable | None = None, key: str | None = None, **kwargs) -> Job:
+        """Run `fn(*args, **kwargs)` on a worker. With a `key`, the running job of that key is
+        cancelled and its outcome dropped (see the module's docstring)."""
+        job = Job(title, key)
+        if key is not None:
+            earlier = self._latest.get(key)
+            if earlier is not None and not earlier.done:
+                earlier.superseded = True
+                earlier.cancel()
+            self._latest[key] = job
         for signal, slot in ((job.result, on_result), (job.error, on_error),
                              (job.progress, on_progress), (job.cancelled, on_cancelled)):
             if slot is not None:
-                signal.connect(slot)
+                signal.connect(_unless_superseded(job, slot))
         job.finished.connect(lambda: self._finished(job))
         self.running.append(job)
         self.started.emit(job)
         self.pool.start(_Worker(job, fn, args, kwargs))
         return job
+
+    def latest(self, key: str) -> Job | None:
+        """The job that holds `key` now (running or done), or None."""
+        return self._latest.get(key)
 
     def _finished(self, job: Job) -> None:
         if job in self.running:

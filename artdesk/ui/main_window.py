@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 from datetime import datetime
@@ -20,10 +19,10 @@ from artdesk.document import commands as cmds
 from artdesk.document.imports import import_file
 from artdesk.document.model import Document, RasterLayer, VectorLayer
 from artdesk.document.project import EXTENSION, load_project, save_project
-from artdesk.export import png as png_export
-from artdesk.export.ora import export_ora
+from artdesk.document.snapshot import snapshot
 from artdesk.errors import ArtDeskError
-from artdesk.export.vector import export_ndjson, export_svg
+from artdesk.export import png as png_export
+from artdesk.export.formats import dialog_entries, export_document
 from artdesk.paths import recovery_dir, user_data_dir, user_log_dir
 from artdesk.runtime import models as runtime
 from artdesk.ui import welcome
@@ -41,40 +40,7 @@ AUTOSAVE_MS = 30_000
 FIRST_AUTOSAVE_MS = 3_000  # the first change of a document is saved for recovery this soon
 PROJECT_FILTER = f"ArtDesk project (*{EXTENSION})"
 IMPORT_FILTER = "Images and drawings (*.png *.jpg *.jpeg *.ndjson *.npz);;All files (*)"
-EXPORT_FORMATS = [
-    ("png:tshirt", "PNG — T-shirt (Merch) 4500x5400 @300 dpi", ".png"),
-    ("png:printful", "PNG — Printful 12x16 in @300 dpi", ".png"),
-    ("png:screen", "PNG — Screen (canvas size)", ".png"),
-    ("svg", "SVG — vector layers", ".svg"),
-    ("ndjson", "Quick, Draw! ndjson — the doodle", ".ndjson"),
-    ("ora", "OpenRaster (.ora) — layers for Krita, GIMP, MyPaint", ".ora"),
-]
-
-
-def snapshot(doc: Document) -> Document:
-    """A copy safe to read on a worker while the user keeps drawing (arrays are never mutated
-    in place, so sharing them is fine)."""
-    copy_doc = Document(doc.width, doc.height)
-    copy_doc.metadata = copy.deepcopy(doc.metadata)
-    for layer in doc.layers:
-        twin = copy.copy(layer)
-        if isinstance(layer, VectorLayer):
-            twin.strokes = list(layer.strokes)
-        copy_doc.layers.append(twin)
-    return copy_doc
-
-
-def export_document(doc: Document, path: str, fmt: str, dtg: bool = False):
-    """Write one export; returns a report (PNG) or None. Runs on a worker."""
-    if fmt.startswith("png:"):
-        return png_export.export_png(doc, path, fmt.split(":", 1)[1], dtg=dtg)
-    if fmt == "svg":
-        return export_svg(doc, path)
-    if fmt == "ndjson":
-        return export_ndjson(doc, path, doc.metadata.get("category", "doodle"))
-    if fmt == "ora":
-        return export_ora(doc, path)
-    raise ValueError(f"unknown export format {fmt}")
+EXPORT_FORMATS = dialog_entries()  # (key, label, suffix): the export dialog's choices
 
 
 def export_job(doc: Document, path: str, fmt: str, dtg: bool = False):
@@ -340,6 +306,15 @@ class MainWindow(QMainWindow):
 
     def push(self, command: cmds.Command) -> None:
         self.undo_stack.push(DocumentCommand(self.document, command))
+
+    def apply(self, applied) -> None:
+        """Push an action's result (actions.Applied) as one undo step and select its layer."""
+        self.undo_stack.beginMacro(applied.text)
+        for command in applied.commands:
+            self.push(command)
+        self.undo_stack.endMacro()
+        if applied.select is not None:
+            self.layers.select(applied.select)
 
     def begin_macro(self, text: str) -> None:
         self.undo_stack.beginMacro(text)
@@ -610,8 +585,9 @@ class MainWindow(QMainWindow):
 
     # -- jobs -----------------------------------------------------------------------------
     def run_job(self, title: str, fn, *args, on_result=None, on_progress=None, on_error=None,
-                on_cancelled=None, **kwargs):
-        """Run `fn(*args, **kwargs)` (a function or an engine generator) on a worker."""
+                on_cancelled=None, key: str | None = None, **kwargs):
+        """Run `fn(*args, **kwargs)` (a function or an engine generator) on a worker. A `key`
+        cancels the running job of that key and drops its outcome (ui.jobs)."""
         def failed(message, tb):
             self.show_error(f"{title} failed", message)
             self.jobFailed.emit(message)
@@ -631,7 +607,7 @@ class MainWindow(QMainWindow):
                 on_progress(p)
 
         return self.jobs.start(title, fn, *args, on_result=on_result, on_error=failed,
-                               on_progress=progress, on_cancelled=cancelled, **kwargs)
+                               on_progress=progress, on_cancelled=cancelled, key=key, **kwargs)
 
     def _job_started(self, job) -> None:
         self.job_label.setText(job.title)

@@ -20,23 +20,18 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QFrame, QGri
                                QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QMenu,
                                QSizePolicy, QVBoxLayout, QWidget)
 
+from artdesk.actions import portrait as actions
+from artdesk.actions.portrait import (GRID, PRINT_SIZE, TRAIN_ADVICE, generation, open_generator,  # noqa: F401
+                                      print_pixels, write_walk_gif)
 from artdesk.engines import portrait
-from artdesk.engines.progress import Job, Progress
 from artdesk.export.render import numpy_to_qimage
-from artdesk.runtime.models import ModelError
 from artdesk.ui.widgets import ComboBox, paint_placeholder, fill_with_scroll_area, run_shortcut, Slider, button, spin_box
 
 log = logging.getLogger("artdesk.portrait_tab")
 
-GRID = 9  # a 3x3 grid: seeds seed .. seed + 8
 DEFAULT_SEED = 1
 DEFAULT_VARIATION = 0.8  # a little truncation: fewer broken faces, still varied
 VARIATION_STEPS = 100  # slider ticks per 1.0 of variation
-# Layer pixels per filter, chosen for the T-shirt export (the square face is 4500 px wide there):
-# smooth is enlarged past half that size (the enlarger network x4, then Lanczos), so the export's
-# own (bilinear) scaling adds no softness and no "upscaled more than 2x" warning; crisp is blocks
-# (16 px for a 64 px face, 8 px for 128 px), exported nearest.
-PRINT_SIZE = {"smooth": 2304, "crisp": 1024}
 UPSCALE_LABELS = {"smooth": "Smooth", "crisp": "Crisp pixel art"}
 DEFAULT_FRAMES = 24
 DEFAULT_MS = 80
@@ -44,59 +39,7 @@ DEFAULT_GIF_SIZE = 256
 GIF_FILTER = "Animated GIF (*.gif)"
 
 
-TRAIN_ADVICE = ("Reinstall ArtDesk, or train the model with "
-                "`python -m artdesk.training.portrait_gan`.")
-
-
 # -- plain helpers (no widgets) ------------------------------------------------------------------
-def open_generator():
-    """The generator's session; a ModelError that does not say what to do gets the advice."""
-    try:
-        return portrait.open_generator()
-    except ModelError as exc:
-        if "reinstall" in str(exc).lower():
-            raise
-        raise ModelError(f"{exc} {TRAIN_ADVICE}") from exc
-
-
-def paint_grid_job(seeds: list[int], variation: float) -> Job:
-    """Job: the grid's faces (the model opens on the worker, so its errors reach the dialog)."""
-    return (yield from portrait.paint_portraits(seeds, variation, session=open_generator()))
-
-
-def walk_frames_job(seed_a: int, seed_b: int, frames: int, variation: float) -> Job:
-    return (yield from portrait.walk(seed_a, seed_b, frames, variation, session=open_generator()))
-
-
-def print_pixels(face: np.ndarray, mode: str, signed: bool, size: int | None = None) -> Job:
-    """Job: a face -> the layer's pixels (upscaled with `mode`, signed if asked)."""
-    yield Progress(0.0, "Upscaling for print")
-    enlarger = portrait.open_enlarger() if mode == "smooth" else None
-    pixels = portrait.upscale(face, size or PRINT_SIZE[mode], mode, enlarger=enlarger)
-    if signed:
-        yield Progress(0.6, "Signing")
-        pixels = portrait.sign(pixels)
-    yield Progress(1.0, "Placing")
-    return np.ascontiguousarray(pixels)
-
-
-def write_walk_gif(frames: list, path: str, ms: int, size: int, mode: str) -> Job:
-    """Job: the walk's frames upscaled to `size` px with `mode`, saved as a looping GIF."""
-    big = []
-    for i, frame in enumerate(frames):
-        big.append(portrait.upscale(frame, size, mode) if size != frame.shape[1] else frame)
-        yield Progress(0.8 * (i + 1) / len(frames), f"Frame {i + 1} of {len(frames)}")
-    return portrait.save_gif(big, path, ms=ms)
-
-
-def generation(seed: int, variation: float, mode: str, signed: bool, walk: dict | None = None) -> dict:
-    gen = {"engine": "portrait", "model": portrait.MODEL_ID, "seed": int(seed),
-           "variation": round(float(variation), 4), "upscale": mode, "signed": bool(signed)}
-    if walk:
-        gen["walk"] = dict(walk)
-    return gen
-
-
 def face_pixmap(face: np.ndarray, side: int, mode: str) -> QPixmap:
     transform = Qt.FastTransformation if mode == "crisp" else Qt.SmoothTransformation
     image = numpy_to_qimage(face).scaled(side, side, Qt.KeepAspectRatio, transform)
@@ -427,25 +370,13 @@ class PortraitTab(QWidget):
     def paint(self) -> None:
         """Paint the grid from the seed box on; a paint still running is cancelled first."""
         self._repaint_timer.stop()
-        if self.paint_job is not None and not self.paint_job.done:
-            self.paint_job.cancel()
-        first, variation = self.seed.value(), self.variation_value()
-        seeds = list(range(first, first + GRID))
-        holder = {}
-
-        def done(faces):
-            if holder.get("job") is self.paint_job:
-                self._painted(seeds, variation, faces)
-
-        def failed(message, tb):
-            if holder.get("job") is self.paint_job:
-                self.hint.setText(f"No faces: {message}")
-
-        job = self.desk.run_job(f"Painting portraits {first}–{first + GRID - 1}",
-                                paint_grid_job, seeds, variation,
-                                on_result=done, on_error=failed)
-        holder["job"] = job
-        self.paint_job = job
+        request = actions.GridRequest(self.seed.value(), self.variation_value())
+        seeds, first = request.seeds, request.first_seed
+        # the key cancels a painting still running and drops its late faces or error
+        self.paint_job = self.desk.run_job(
+            f"Painting portraits {first}–{first + GRID - 1}", actions.paint_grid_job, request, key="portrait:paint",
+            on_result=lambda faces: self._painted(seeds, request.variation, faces),
+            on_error=lambda message, tb: self.hint.setText(f"No faces: {message}"))
         self._update_buttons()
 
     def _painted(self, seeds: list[int], variation: float, faces: list[np.ndarray]) -> None:
@@ -477,23 +408,19 @@ class PortraitTab(QWidget):
 
     def place(self, face: np.ndarray, seed: int, variation: float, name: str, walk: dict | None = None):
         """Upscale (and sign) on a worker, then add one raster layer fitted to the page."""
-        mode, signed = self.mode(), self.sign_box.isChecked()
-        meta = {"generation": generation(seed, variation, mode, signed, walk)}
+        request = actions.PlaceRequest(face, seed, variation, self.mode(), self.sign_box.isChecked(), name, walk)
         document = self.desk.document
 
         def done(pixels):
             if self.desk.document is not document:  # a new document came meanwhile
                 return
-            if mode == "smooth" and pixels.shape[1] >= 2 * face.shape[1] and portrait.open_enlarger():
-                meta["generation"]["enlarger"] = portrait.ENLARGER_ID  # the job's session, cached
-            self.desk.add_raster_layer(pixels, name, metadata=meta, resample=mode)
-            log.info("placed portrait layer: %s", meta["generation"])
+            self.desk.apply(actions.place_portrait(document, request, pixels))
+            log.info("placed portrait layer: %s", document.layers[-1].metadata.get("generation"))
             self.desk.statusBar().showMessage(
-                f"Placed {name} ({pixels.shape[1]} px, {UPSCALE_LABELS[mode].lower()}"
-                f"{', signed' if signed else ''})", 5000)
+                f"Placed {name} ({pixels.shape[1]} px, {UPSCALE_LABELS[request.mode].lower()}"
+                f"{', signed' if request.signed else ''})", 5000)
 
-        job = self.desk.run_job(f"Placing {name}", print_pixels, face, mode, signed,
-                                on_result=done)
+        job = self.desk.run_job(f"Placing {name}", actions.place_job, request, on_result=done)
         self.place_jobs = [j for j in self.place_jobs if not j.done] + [job]
         return job
 
@@ -526,25 +453,20 @@ class PortraitTab(QWidget):
 
     def walk(self) -> None:
         """Paint the faces on the spherical path between the two seeds (cancels a running walk)."""
-        if self.walk_job is not None and not self.walk_job.done:
-            self.walk_job.cancel()
-        a, b = self.walk_from.value(), self.walk_to.value()
-        frames, variation = self.frames_box.value(), self.variation_value()
-        info = {"from": a, "to": b, "frames": frames, "variation": variation}
-        holder = {}
+        request = actions.WalkRequest(self.walk_from.value(), self.walk_to.value(), self.frames_box.value(),
+                                      self.variation_value())
+        a, b, frames = request.seed_from, request.seed_to, request.frames
+        info = {"from": a, "to": b, "frames": frames, "variation": request.variation}
 
         def done(images):
-            if holder.get("job") is self.walk_job:
-                self.frames = list(images)
-                self.walk_info = info
-                self._fill_strip()
-                self.desk.statusBar().showMessage(
-                    f"Walked from seed {a} to {b} in {frames} frames", 4000)
+            self.frames = list(images)
+            self.walk_info = info
+            self._fill_strip()
+            self.desk.statusBar().showMessage(f"Walked from seed {a} to {b} in {frames} frames", 4000)
 
-        job = self.desk.run_job(f"Walking from seed {a} to {b}", walk_frames_job, a, b, frames,
-                                variation, on_result=done)
-        holder["job"] = job
-        self.walk_job = job
+        # the key cancels a walk still running and drops its late frames
+        self.walk_job = self.desk.run_job(f"Walking from seed {a} to {b}", actions.walk_job, request,
+                                          key="portrait:walk", on_result=done)
         self._update_buttons()
 
     def _fill_strip(self) -> None:

@@ -271,7 +271,7 @@ class ZentangleTab(QWidget):
             self.job.cancel()
             if self._pending is not None:
                 self._drop_preview(self._pending)
-        from artdesk.ui.main_window import snapshot
+        from artdesk.document.snapshot import snapshot
 
         if settings.mode == "strings":
             pattern = builtin_tangle(request.pattern_path) or pattern

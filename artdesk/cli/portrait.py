@@ -12,7 +12,6 @@ that belong to the other action are refused with a sentence.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -123,8 +122,9 @@ def run_portrait(args) -> int:
     try:
         return _walk(args) if args.action == "walk" else _paint(args)
     except ModelError as exc:
-        advice = "" if "reinstall" in str(exc).lower() else (
-            " Reinstall ArtDesk, or train the model with `python -m artdesk.training.portrait_gan`.")
+        from artdesk.actions.portrait import TRAIN_ADVICE
+
+        advice = "" if "reinstall" in str(exc).lower() else " " + TRAIN_ADVICE
         print(f"artdesk portrait: {exc}{advice}", file=sys.stderr)
         return 1
 
@@ -136,14 +136,12 @@ def _mode(args) -> str:
 def _paint(args) -> int:
     seed = 0 if args.seed is None else args.seed
     size, mode = args.size or PAINT_SIZE, _mode(args)
-    (face,) = run_to_end(portrait.paint_portraits([seed], args.variation))
-    enlarger = portrait.open_enlarger() if mode == "smooth" else None
-    image = portrait.upscale(face, size, mode, enlarger=enlarger)
-    if args.sign:
-        image = portrait.sign(image)
-    settings = {"engine": "portrait", "model": portrait.MODEL_ID, "seed": seed,
-                "variation": args.variation, "upscale": mode, "signed": bool(args.sign)}
-    if enlarger is not None and size >= 2 * face.shape[1]:
+    from artdesk.actions import portrait as actions
+
+    (face,) = run_to_end(actions.paint_grid_job(actions.GridRequest(seed, args.variation, count=1)))
+    image = run_to_end(actions.print_pixels(face, mode, bool(args.sign), size))
+    settings = actions.generation(seed, args.variation, mode, bool(args.sign))
+    if actions.enlarged(face, image, mode):
         settings["enlarger"] = portrait.ENLARGER_ID
     _write_png(image, args.out, settings)
     print(f"wrote {args.out} ({size}x{size}, seed {seed}, variation {args.variation:g}, {mode}"
@@ -155,7 +153,10 @@ def _walk(args) -> int:
     frames_n = args.frames or 24
     ms = args.ms or 80
     size, mode = args.size or WALK_SIZE, _mode(args)
-    frames = run_to_end(portrait.walk(args.seed_from, args.seed_to, frames_n, args.variation))
+    from artdesk.actions import portrait as actions
+
+    request = actions.WalkRequest(args.seed_from, args.seed_to, frames_n, args.variation)
+    frames = run_to_end(actions.walk_job(request))
     if size != frames[0].shape[1]:
         frames = [portrait.upscale(f, size, mode) for f in frames]
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -166,16 +167,9 @@ def _walk(args) -> int:
 
 
 def _write_png(image: np.ndarray, path: Path, settings: dict) -> None:
-    from PIL import Image
-    from PIL.PngImagePlugin import PngInfo
+    from artdesk.export.png import write_png
 
-    from artdesk import __version__
-
-    info = PngInfo()
-    info.add_text("Software", f"ArtDesk {__version__}")
-    info.add_text("artdesk:generation", json.dumps(settings))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.ascontiguousarray(image)).save(path, pnginfo=info)
+    write_png(path, np.ascontiguousarray(image), 300, settings=settings)
 
 
 # -- bench -------------------------------------------------------------------------------------

@@ -6,10 +6,17 @@ import importlib
 import sys
 from pathlib import Path
 
-EXPORT_CHOICES = ["png", "svg", "ndjson", "ora"]
+from artdesk.export.formats import FORMATS, format_from_suffix
+
+EXPORT_CHOICES = list(FORMATS)
 
 
 def add_parsers(sub) -> None:
+    add_export_parser(sub)
+    add_bench_parser(sub)
+
+
+def add_export_parser(sub) -> None:
     p = sub.add_parser("export", help="export a .artdesk project (PNG print presets, SVG, ndjson, ORA)")
     p.add_argument("project", help="the .artdesk file (or an image / drawing to wrap in a new document)")
     p.add_argument("--out", required=True, help="output file; its suffix picks the format unless --format")
@@ -18,8 +25,11 @@ def add_parsers(sub) -> None:
     p.add_argument("--dtg", action="store_true", help="DTG-safe PNG: no semi-transparent pixels, trimmed")
     p.set_defaults(func=cmd_export)
 
-    b = sub.add_parser("bench", help="print speed figures (desk, or an engine: doodle, zentangle, ...)")
-    b.add_argument("what", nargs="?", default="desk", help="desk (default), all, or an engine name")
+
+def add_bench_parser(sub) -> None:
+    b = sub.add_parser("bench", help="print speed figures (desk, cli, or an engine: doodle, zentangle, ...)")
+    b.add_argument("what", nargs="?", default="desk",
+                   help="desk (default), cli (start-up of the commands), all, or an engine name")
     b.set_defaults(func=cmd_bench)
 
 
@@ -27,7 +37,7 @@ def cmd_export(args) -> int:
     from artdesk.document.imports import ImportFailed, import_file
     from artdesk.document.model import Document
     from artdesk.document.project import EXTENSION, ProjectFileError, load_project
-    from artdesk.ui.main_window import export_document
+    from artdesk.export.formats import export_document
 
     src = Path(args.project)
     try:
@@ -39,13 +49,18 @@ def cmd_export(args) -> int:
     except (ProjectFileError, ImportFailed) as exc:
         print(f"artdesk export: {exc}", file=sys.stderr)
         return 2
-    fmt = args.format or Path(args.out).suffix.lower().lstrip(".")
+    fmt = args.format or format_from_suffix(args.out)
     if fmt not in EXPORT_CHOICES:
         print(f"artdesk export: cannot tell the format of '{args.out}'; use --format {'|'.join(EXPORT_CHOICES)}",
               file=sys.stderr)
         return 2
-    if fmt == "png":
-        fmt = f"png:{args.preset}"
+    if FORMATS[fmt].presets:
+        presets = dict(FORMATS[fmt].presets)
+        if args.preset not in presets:
+            print(f"artdesk export: unknown preset {args.preset!r}; choose one of {', '.join(presets)}",
+                  file=sys.stderr)
+            return 2
+        fmt = f"{fmt}:{args.preset}"
     report = export_document(doc, args.out, fmt, args.dtg)
     if report is not None and hasattr(report, "bytes"):
         print(f"{args.out}: {report.width}x{report.height}, {report.bytes / 1024 / 1024:.2f} MB")
@@ -57,18 +72,22 @@ def cmd_export(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from artdesk.cli import ENGINE_CLI_MODULES
+    from artdesk import registry
 
-    targets = ["desk", *ENGINE_CLI_MODULES] if args.what == "all" else [args.what]
+    targets = ["desk", "cli", *(e.key for e in registry.engines())] if args.what == "all" else [args.what]
     for name in targets:
         if name == "desk":
             from artdesk.bench import bench_desk
 
             lines = bench_desk()
+        elif name == "cli":
+            from artdesk.bench import bench_cli
+
+            lines = bench_cli()
         else:
             try:
-                module = importlib.import_module(f"artdesk.cli_{name}")
-            except ModuleNotFoundError:
+                module = importlib.import_module(registry.engine(name).cli_module)
+            except (KeyError, ModuleNotFoundError):
                 print(f"== {name}: not part of this build yet")
                 continue
             lines = module.bench()

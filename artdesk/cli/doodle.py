@@ -76,13 +76,16 @@ def sheet(outcome, columns: int = 3):
 
 
 def run(args) -> int:
-    from artdesk.document.imports import ImportFailed
-    from artdesk.document.project import ProjectFileError
     from artdesk.engines.doodle_io import DoodleInputError, Request, doodle_job
     from artdesk.engines.progress import run_to_end
-    from artdesk.export.png import export_png
-    from artdesk.export.vector import export_svg
     from artdesk.runtime.models import ModelError
+
+    refused: tuple = (DoodleInputError, ModelError, ValueError, OSError)
+    if args.input or args.to:  # the file readers (and Pillow) load only when there is a file to read
+        from artdesk.document.imports import ImportFailed
+        from artdesk.document.project import ProjectFileError
+
+        refused += (ImportFailed, ProjectFileError)
 
     out = Path(args.out)
     if out.suffix.lower() not in (".svg", ".png"):
@@ -101,13 +104,17 @@ def run(args) -> int:
         request = Request(args.action, args.model, args.seed, args.temperature, args.mix_with, lines, target,
                           pick=args.pick)
         outcome = run_to_end(doodle_job(request))
-    except (DoodleInputError, ModelError, ImportFailed, ProjectFileError, ValueError, OSError) as exc:
+    except refused as exc:
         print(f"artdesk doodle: {exc}", file=sys.stderr)
         return 2
     doc = sheet(outcome, columns=5 if args.action == "morph" else 3)
     if out.suffix.lower() == ".svg":
+        from artdesk.export.vector import export_svg
+
         export_svg(doc, out)
     else:
+        from artdesk.export.png import export_png
+
         export_png(doc, out, "screen")
     print(f"wrote {out} ({len(outcome.candidates)} {args.action} candidates, seed {args.seed})")
     if outcome.guesses:

@@ -1,0 +1,23 @@
+"""What a user asks for, without Qt: one module per engine.
+
+Each action is a typed request (a dataclass) -> a job (a generator yielding Progress, run by the
+UI's job runner or by `run_to_end` in the CLI) -> a function that turns the job's result into
+`Applied`: the undo commands that put it in the document, generation metadata included. The panel
+tabs only map widgets to requests and show results; the CLI calls the same actions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from artdesk.document.commands import Command
+
+
+@dataclass
+class Applied:
+    """The undo commands that apply one result, pushed as one undo step (a macro) called `text`;
+    `select` is the layer to make active afterwards."""
+
+    text: str
+    commands: list[Command] = field(default_factory=list)
+    select: str | None = None
