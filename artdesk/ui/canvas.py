@@ -28,6 +28,7 @@ class CanvasView(QWidget):
     commandRequested = Signal(object)  # a document Command for the undo history
     toolChanged = Signal(str)
     contextMenuRequested = Signal(QPoint, QPointF)  # global position, document point
+    layerPicked = Signal(str)  # a tool chose a layer (the move tool's click): make it active
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -69,6 +70,8 @@ class CanvasView(QWidget):
     def _on_document_changed(self, what: str, detail: object) -> None:
         """Redraw only what changed: new strokes are painted onto their layer's image (the
         layer image notices), a layer's own change redraws that layer, a reorder only composes."""
+        for tool in self.tools.values():
+            tool.document_changed(what, detail)
         if what == "strokes" and isinstance(detail, str) and self._cache is not None:
             self._appended.add(detail)  # maybe only new strokes on top: see _paint_appended
             self.update()

@@ -230,12 +230,14 @@ class MainWindow(QMainWindow):
         self.undo_stack.redoTextChanged.connect(lambda t: a["redo"].setStatusTip(f"Redo {t}"))
         a["clear"] = self._action("C&lear layer", self.clear_layer, QKeySequence("Ctrl+Shift+Delete"))
         self._tool_actions()
+        a["transform"] = self._action("Free &transform", self.free_transform, QKeySequence("Ctrl+T"),
+                                      "Handles on the active layer (or the selection): move, scale, rotate, flip")
         a["color"] = self._action("Brush &colour…", self.choose_color, QKeySequence("C"))
         a["bigger"] = self._action("Bigger brush", lambda: self.size_box.setValue(self.size_box.value() + 2), QKeySequence("]"))
         a["smaller"] = self._action("Smaller brush", lambda: self.size_box.setValue(self.size_box.value() - 2), QKeySequence("["))
         a["force_cpu"] = self._action("Force &CPU for models", self.toggle_force_cpu, checkable=True)
         a["force_cpu"].setChecked(runtime.force_cpu())
-        for key in ("undo", "redo", None, *self.tool_keys, "color", "bigger", "smaller", None, "clear", None, "force_cpu"):
+        for key in ("undo", "redo", None, *self.tool_keys, "transform", "color", "bigger", "smaller", None, "clear", None, "force_cpu"):
             edit.addSeparator() if key is None else edit.addAction(a[key])
 
         view = mb.addMenu("&View")
@@ -314,6 +316,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.canvas.commandRequested.connect(self.push)
+        self.canvas.layerPicked.connect(self.layers.select)
         self.canvas.strokeFinished.connect(self.add_stroke)
         self.canvas.eraseFinished.connect(self.erase_strokes)
         self.canvas.filesDropped.connect(self.import_files)
@@ -438,6 +441,22 @@ class MainWindow(QMainWindow):
             self.options_stack.addWidget(options)
         self.options_stack.setCurrentWidget(options if options is not None else self.options_stack.widget(0))
         self.statusBar().showMessage(current.tip, 3000)
+
+    def free_transform(self) -> None:
+        """Ctrl+T: the move tool with handles on the selection, else on the active layer."""
+        from artdesk.ui.tools.transform import Target
+
+        selection = getattr(self.canvas, "selection", None)
+        self.set_tool("move")
+        layer = self.active_layer()
+        if selection is not None and selection.strokes:
+            target = Target(selection.layer_id, list(selection.strokes))
+        elif layer is not None and not layer.is_empty():
+            target = Target(layer.id)
+        else:
+            self.statusBar().showMessage("Nothing to transform: the active layer is empty.", 4000)
+            return
+        self.canvas.current_tool().transform(target)
 
     def escape(self) -> None:
         """Esc: drop the canvas gesture in progress if there is one, else cancel the running jobs."""
