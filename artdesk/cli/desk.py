@@ -27,9 +27,9 @@ def add_export_parser(sub) -> None:
 
 
 def add_bench_parser(sub) -> None:
-    b = sub.add_parser("bench", help="print speed figures (desk, cli, or an engine: doodle, zentangle, ...)")
+    b = sub.add_parser("bench", help="print speed figures (desk, canvas, cli, or an engine: doodle, zentangle, ...)")
     b.add_argument("what", nargs="?", default="desk",
-                   help="desk (default), cli (start-up of the commands), all, or an engine name")
+                   help="desk (default), canvas, cli (start-up of the commands), all, or an engine name")
     b.set_defaults(func=cmd_bench)
 
 
@@ -84,6 +84,10 @@ def cmd_bench(args) -> int:
             from artdesk.bench import bench_cli
 
             lines = bench_cli()
+        elif name == "canvas":
+            from artdesk.bench_canvas import bench_canvas
+
+            lines = bench_canvas()
         else:
             try:
                 module = importlib.import_module(registry.engine(name).cli_module)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from artdesk.document.model import Document, Layer, RasterLayer, Stroke, VectorLayer
+from artdesk.document.model import Document, Layer, RasterLayer, Stroke, VectorLayer, transformed_stroke
 
 
 class Command:
@@ -212,3 +212,57 @@ class SetLayerMetadata(Command):
             metadata.pop(self.key, None)
         layer.metadata = metadata
         doc.notify("layer", self.layer_id)
+
+
+@dataclass
+class Batch(Command):
+    """Several commands as one undo step (a tool's edit that touches more than one thing)."""
+
+    commands: list
+    text: str = "Edit"
+
+    def do(self, doc):
+        for command in self.commands:
+            command.do(doc)
+
+    def undo(self, doc):
+        for command in reversed(self.commands):
+            command.undo(doc)
+
+
+@dataclass
+class TransformLayer(Command):
+    """Move, scale, rotate or flip a layer, or some strokes of a vector layer, by the affine `t`
+    (document -> document). Vector strokes are re-made with transformed points (they stay
+    vectors); a raster layer keeps its pixels and changes only its placement."""
+
+    layer_id: str
+    t: tuple
+    strokes: list | None = None  # None: the whole layer
+    text: str = "Transform"
+
+    def do(self, doc):
+        layer = doc.layer(self.layer_id)
+        if isinstance(layer, VectorLayer):
+            chosen = layer.strokes if self.strokes is None else self.strokes
+            self._old = list(layer.strokes)
+            self._replaced = {id(s): transformed_stroke(s, self.t) for s in chosen}
+            layer.strokes = [self._replaced.get(id(s), s) for s in layer.strokes]
+            doc.notify("strokes", self.layer_id)
+        elif isinstance(layer, RasterLayer):
+            self._old = (layer.rect, layer.transform)
+            layer.rect, layer.transform = layer.with_transform(self.t)
+            doc.notify("layer", self.layer_id)
+
+    def undo(self, doc):
+        layer = doc.layer(self.layer_id)
+        if isinstance(layer, VectorLayer):
+            layer.strokes = list(self._old)
+            doc.notify("strokes", self.layer_id)
+        else:
+            layer.rect, layer.transform = self._old
+            doc.notify("layer", self.layer_id)
+
+    def transformed(self, stroke):
+        """The stroke that replaced `stroke` (after do)."""
+        return self._replaced.get(id(stroke), stroke)

@@ -24,6 +24,7 @@ from PIL import Image
 
 from artdesk import __version__
 from artdesk.atomic import atomic_file
+from artdesk.document.affine import IDENTITY, is_identity, is_valid
 from artdesk.document.model import RESAMPLE_MODES, Document, Layer, RasterLayer, Stroke, VectorLayer
 from artdesk.errors import ProjectFileError
 from artdesk.image_policy import MAX_IMAGE_PIXELS, PROJECT_FORMATS, check_pixels, decode_image, png_size
@@ -67,6 +68,8 @@ def document_to_json(doc: Document) -> dict:
             entry["image"] = f"layers/{layer.id}.png"
             entry["rect"] = list(layer.rect)
             entry["resample"] = layer.resample
+            if not is_identity(layer.transform):
+                entry["transform"] = list(layer.transform)
         layers.append(entry)
     return {"format": FORMAT, "version": FORMAT_VERSION, "width": doc.width, "height": doc.height,
             "metadata": doc.metadata, "layers": layers}
@@ -231,7 +234,10 @@ def _layer_from_json(entry, name: str) -> Layer:
         resample = entry.get("resample", "smooth")
         if resample not in RESAMPLE_MODES:
             raise _bad(name, lname, f"an unknown resampling {resample!r}")
-        return RasterLayer(**common, rect=tuple(values), resample=resample)
+        transform = entry.get("transform", IDENTITY)  # files before 0.x have none
+        if not is_valid(transform):
+            raise _bad(name, lname, "a damaged transform")
+        return RasterLayer(**common, rect=tuple(values), resample=resample, transform=tuple(transform))
     raise ProjectFileError(f"{name} has a layer of unknown kind {kind!r}.")
 
 

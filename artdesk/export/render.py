@@ -12,8 +12,9 @@ import os
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPainterPath, QPen, QTransform
 
+from artdesk.document.affine import IDENTITY
 from artdesk.document.model import Document, Layer, RasterLayer, Stroke, VectorLayer
 from artdesk.engines.progress import check_cancel
 
@@ -75,9 +76,17 @@ def qimage_to_numpy(image: QImage) -> np.ndarray:
 
 
 def paint_raster(painter: QPainter, layer: RasterLayer, image: QImage | None = None) -> None:
+    """Draw the layer's pixels (or a smaller proxy `image` of them) at its rect and transform:
+    one resample from the source, whatever the layer was moved, scaled or rotated by."""
     image = numpy_to_qimage(layer.pixels) if image is None else image
     painter.setRenderHint(QPainter.SmoothPixmapTransform, layer.resample == "smooth")
+    if layer.transform == IDENTITY:
+        painter.drawImage(QRectF(*layer.rect), image)
+        return
+    painter.save()
+    painter.setTransform(QTransform(*layer.transform), True)
     painter.drawImage(QRectF(*layer.rect), image)
+    painter.restore()
 
 
 def paint_layer(painter: QPainter, layer: Layer, raster_cache: dict | None = None) -> None:
