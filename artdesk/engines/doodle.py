@@ -43,6 +43,7 @@ class OnnxDoodleModel:
     def __init__(self, meta: dict, decoder: Any, encoder: Any | None = None) -> None:
         self.meta = meta
         self.name = meta["category"]
+        self.start_token = np.asarray(meta.get("start_token", [0, 0, 1, 0, 0]), dtype=np.float32).reshape(5)
         self.scale_factor = float(meta["scale_factor"])
         self.max_seq_len = int(meta["max_seq_len"])
         hp = meta["hparams"]

@@ -116,6 +116,18 @@ def shipped_categories() -> list[str]:
     return sorted(c for c in cats if f"doodle/{c}.encoder" in ids)
 
 
+def category_label(category: str) -> str:
+    """What the user reads for a shipped category: its model's label ("sheep (Sheep Market)"),
+    else the key with spaces."""
+    from artdesk.paths import models_dir
+
+    try:
+        label = json.loads((models_dir() / "doodle" / f"{category}.json").read_text("utf-8")).get("label")
+    except (OSError, ValueError, AttributeError):
+        label = None
+    return label if isinstance(label, str) and label else category.replace("_", " ")
+
+
 def open_shipped(category: str) -> OnnxDoodleModel:
     """One of the project's models, opened through the runtime (sha256 checked, provider chosen)."""
     from artdesk.paths import models_dir

@@ -23,7 +23,8 @@ from PIL import Image, ImageDraw
 from .sketch_format import stroke3_to_lines
 
 SIDE = 28
-MODEL_ID = "doodle/recogniser"
+MODEL_ID = "doodle/recogniser"  # picks and labels the candidates
+JUDGE_ID = "doodle/judge"  # an independent classifier: the referee of the bench's figures
 LINE = 1.6  # ink width in pixels of the 28 px square; the shipped model's json names the width chosen on real drawings
 SUPERSAMPLE = 8
 
@@ -52,9 +53,14 @@ def raster(drawing: np.ndarray, side: int = SIDE, line: float = LINE) -> np.ndar
     return np.asarray(small, np.float32) / 255.0
 
 
+STYLES = {"sheep market": "sheep"}  # a model drawing a category in another style -> the category
+
+
 def category_name(key: str) -> str:
-    """A doodle model's key as a Quick, Draw! category name ("palm_tree" -> "palm tree")."""
-    return Path(str(key)).name.split(".")[0].replace("_", " ").strip().lower()
+    """A doodle model's key as a Quick, Draw! category name ("palm_tree" -> "palm tree",
+    "sheep_market" -> "sheep")."""
+    name = Path(str(key)).name.split(".")[0].replace("_", " ").strip().lower()
+    return STYLES.get(name, name)
 
 
 @dataclass
@@ -77,20 +83,22 @@ class Recogniser:
         self.input = session.get_inputs()[0].name
 
     @classmethod
-    def open(cls, directory: Path | None = None) -> "Recogniser":
-        """The shipped recogniser (sha256 checked); ModelError when it is missing or damaged."""
+    def open(cls, directory: Path | None = None, model_id: str = MODEL_ID) -> "Recogniser":
+        """The shipped recogniser, or with JUDGE_ID the judge (sha256 checked); ModelError when it
+        is missing or damaged."""
         from artdesk.paths import models_dir
         from artdesk.runtime.models import ModelError, open_session
 
         folder = Path(directory or models_dir())
-        meta_path = folder / "recogniser" / "recogniser.json"
+        name = model_id.rsplit("/", 1)[-1]
+        meta_path = folder / name / f"{name}.json"
         try:
             meta = json.loads(meta_path.read_text("utf-8"))
             classes, line = meta["classes"], float(meta.get("line", LINE))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"The doodle recogniser's description ({meta_path.name}) is missing or damaged; "
                              "reinstall ArtDesk.") from exc
-        return cls(open_session(MODEL_ID, directory), classes, line)
+        return cls(open_session(model_id, directory), classes, line)
 
     def knows(self, key: str) -> bool:
         return category_name(key) in self.index

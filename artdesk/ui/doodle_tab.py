@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout,
 
 from artdesk.document import commands as cmds
 from artdesk.document.model import Stroke, VectorLayer
-from artdesk.engines.doodle_io import (CANDIDATES, MORPH_STEPS, PICK_FROM, Outcome, Request, continuation_lines,
-                                       doodle_job, placed_lines, shipped_categories)
+from artdesk.engines.doodle_io import (CANDIDATES, MORPH_STEPS, PICK_FROM, Outcome, Request, category_label,
+                                       continuation_lines, doodle_job, placed_lines, shipped_categories)
 from artdesk.engines.progress import Progress
 from artdesk.engines.sketch_rnn_js import load_sketch_rnn_js
 from artdesk.paths import user_data_dir
@@ -43,7 +43,7 @@ def user_models_dir() -> Path:
 
 def available_models() -> list[tuple[str, str]]:
     """(label, key) for every model the user can pick: ours first, then imported files."""
-    found = [(c.replace("_", " "), c) for c in shipped_categories()]
+    found = [(category_label(c), c) for c in shipped_categories()]
     for path in sorted(user_models_dir().glob("*.json")):
         found.append((f"{path.name.split('.')[0].replace('_', ' ')} (imported)", str(path)))
     return found
@@ -265,7 +265,7 @@ class DoodleTab(QWidget):
                 combo.addItem(label, key)
             index = combo.findData(current)
             if index < 0:
-                index = max(0, combo.findData("sheep"))  # the 7,400 real human sheep: our best model
+                index = max(0, combo.findData("sheep"))
             combo.setCurrentIndex(index)
             combo.blockSignals(False)
         if self.mix_combo.count() > 1 and self.mix_combo.currentIndex() == self.model_combo.currentIndex():
