@@ -11,24 +11,38 @@ from pathlib import Path
 
 import numpy as np
 
+from artdesk.engines.doodle_io import APP_TEMPERATURE, CANDIDATES, MORPH_STEPS, PICK_DEFAULT, PICK_FROM
+
 ACTIONS = ["continue", "redraw", "morph", "mix", "random"]
+OUT_SUFFIXES = (".svg", ".png", ".ndjson")
 CELL = 300
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("doodle", help="sketch-rnn: continue, redraw, morph, mix or invent doodles")
+    import argparse
+
+    p = sub.add_parser("doodle", help="sketch-rnn: continue, redraw, morph, mix or invent doodles",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       description="The candidates come out as one sheet (.svg or .png) or as Quick, Draw! "
+                                   "ndjson, one line per candidate (.ndjson).")
     p.add_argument("action", choices=ACTIONS)
-    p.add_argument("--model", default="sheep", help="a shipped category (sheep, bird, ...) or a .gen.json/.vae.json file")
+    p.add_argument("--model", default="sheep",
+                   help="a shipped category ('palm tree' or palm_tree; an unknown name lists them) or a "
+                        ".gen.json/.vae.json file")
     p.add_argument("--mix-with", help="mix: the category that draws (the --model one reads)")
     p.add_argument("--input", help="the doodle: .ndjson (Quick, Draw!), .npz (sketch-rnn) or .artdesk")
     p.add_argument("--index", type=int, default=0, help="which drawing of the input file")
     p.add_argument("--to", help="morph: the second doodle (same formats; default: one the model draws)")
-    p.add_argument("--to-index", type=int, default=0)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--temperature", type=float, default=0.25)
-    p.add_argument("--pick", action="store_true",
-                   help="random/continue: draw 3x as many and keep the 9 the doodle recogniser is surest about")
-    p.add_argument("--out", required=True, help="sheet of candidates: .svg or .png")
+    p.add_argument("--to-index", type=int, default=0, help="which drawing of the --to file")
+    p.add_argument("--seed", type=int, default=1, help="the same seed and settings give the same doodles")
+    p.add_argument("--temperature", type=float, default=APP_TEMPERATURE,
+                   help="low: careful and typical; high: wild (0.01-2; the tab's default)")
+    p.add_argument("--count", type=int, default=None,
+                   help=f"how many candidates (default {CANDIDATES}; {MORPH_STEPS} for morph)")
+    p.add_argument("--pick", action=argparse.BooleanOptionalAction, default=PICK_DEFAULT,
+                   help=f"random/continue: draw {PICK_FROM}x as many and keep the ones the doodle recogniser is "
+                        "surest about (as the Doodle tab does by default)")
+    p.add_argument("--out", required=True, help="the candidates: a sheet (.svg or .png) or Quick, Draw! .ndjson")
     p.set_defaults(func=run)
 
 
@@ -75,41 +89,83 @@ def sheet(outcome, columns: int = 3):
     return doc
 
 
+def write_ndjson(outcome, word: str, path: Path) -> None:
+    """One Quick, Draw! line per candidate ({"word", "drawing": [[xs], [ys]] per stroke}), laid out
+    as the simplified Quick, Draw! data: moved to the origin, the longer side scaled to 255, whole
+    numbers. A continuation is written with the doodle it continues."""
+    import json
+
+    from artdesk.atomic import atomic_file
+    from artdesk.engines.sketch_format import stroke3_to_lines
+
+    rows = []
+    for drawing in outcome.candidates:
+        whole = drawing
+        if outcome.prefix is not None and outcome.request.action == "continue":
+            whole = np.concatenate([outcome.prefix, drawing]) if len(drawing) else outcome.prefix
+        lines = [l for l in stroke3_to_lines(whole) if len(l)] if len(whole) else []
+        allxy = np.concatenate(lines) if lines else np.zeros((1, 2))
+        lo = allxy.min(axis=0)
+        k = 255.0 / (float((allxy.max(axis=0) - lo).max()) or 1.0)
+        strokes = [[[int(round(v)) for v in (l[:, 0] - lo[0]) * k], [int(round(v)) for v in (l[:, 1] - lo[1]) * k]]
+                   for l in lines]
+        rows.append(json.dumps({"word": word, "drawing": strokes}))
+    with atomic_file(path) as fh:
+        fh.write(("\n".join(rows) + "\n").encode("utf-8"))
+
+
 def run(args) -> int:
     from artdesk.document.imports import ImportFailed
     from artdesk.document.project import ProjectFileError
-    from artdesk.engines.doodle_io import DoodleInputError, Request, doodle_job
+    from artdesk.engines.doodle_io import DoodleInputError, Request, doodle_job, resolve_category
     from artdesk.engines.progress import run_to_end
+    from artdesk.engines.recognise import category_name
     from artdesk.export.png import export_png
     from artdesk.export.vector import export_svg
     from artdesk.runtime.models import ModelError
 
     out = Path(args.out)
-    if out.suffix.lower() not in (".svg", ".png"):
-        print("artdesk doodle: --out must end in .svg or .png", file=sys.stderr)
+    suffix = out.suffix.lower()
+    if suffix not in OUT_SUFFIXES:
+        print(f"artdesk doodle: --out must end in {', '.join(OUT_SUFFIXES)}", file=sys.stderr)
         return 2
     if not 0.01 <= args.temperature <= 2.0:
         print("artdesk doodle: --temperature must be between 0.01 and 2", file=sys.stderr)
         return 2
+    if args.count is not None and not 1 <= args.count <= 200:
+        print("artdesk doodle: --count must be between 1 and 200", file=sys.stderr)
+        return 2
     try:
+        if args.action == "random" and args.input:
+            raise DoodleInputError("random draws from scratch and reads no doodle: leave out --input, or use "
+                                   "continue, redraw, morph or mix with it.")
+        is_file = "/" in args.model or args.model.endswith(".json")
+        model = args.model if is_file else resolve_category(args.model)
+        mix_with = args.mix_with
+        if mix_with and not ("/" in mix_with or mix_with.endswith(".json")):
+            mix_with = resolve_category(mix_with)
         lines = _read_lines(args.input, args.index) if args.input else []
         if args.action != "random" and not args.input:
             raise DoodleInputError(f"'{args.action}' needs a doodle: give one with --input.")
         target = _read_lines(args.to, args.to_index) if args.to else []
-        if args.action == "mix" and not args.mix_with:
+        if args.action == "mix" and not mix_with:
             raise DoodleInputError("mix needs --mix-with CATEGORY (the model that draws).")
-        request = Request(args.action, args.model, args.seed, args.temperature, args.mix_with, lines, target,
-                          pick=args.pick)
+        request = Request(args.action, model, args.seed, args.temperature, mix_with, lines, target,
+                          pick=args.pick, count=args.count)
         outcome = run_to_end(doodle_job(request))
     except (DoodleInputError, ModelError, ImportFailed, ProjectFileError, ValueError, OSError) as exc:
         print(f"artdesk doodle: {exc}", file=sys.stderr)
         return 2
-    doc = sheet(outcome, columns=5 if args.action == "morph" else 3)
-    if out.suffix.lower() == ".svg":
-        export_svg(doc, out)
+    if suffix == ".ndjson":
+        write_ndjson(outcome, category_name(mix_with if args.action == "mix" and mix_with else model), out)
     else:
-        export_png(doc, out, "screen")
-    print(f"wrote {out} ({len(outcome.candidates)} {args.action} candidates, seed {args.seed})")
+        doc = sheet(outcome, columns=5 if args.action == "morph" else 3)
+        if suffix == ".svg":
+            export_svg(doc, out)
+        else:
+            export_png(doc, out, "screen")
+    picked = " (picked)" if request.picking else ""
+    print(f"wrote {out} ({len(outcome.candidates)} {args.action} candidates{picked}, seed {args.seed})")
     if outcome.guesses:
         print("the recogniser sees: " + ", ".join(f"{i + 1} {g.label()}" for i, g in enumerate(outcome.guesses)))
     for note in outcome.notes:

@@ -19,7 +19,9 @@ from artdesk.engines.progress import Progress
 from artdesk.engines.sketch_format import lines_to_stroke3, rdp, stroke3_to_lines
 
 CANDIDATES = 9
+APP_TEMPERATURE = 0.25  # the Doodle tab's and the CLI's default temperature
 PICK_FROM = 3  # "Pick the clearest": draw this many candidates for each cell of the grid
+PICK_DEFAULT = True  # the tab picks unless the user turned it off; the CLI does the same
 PICKING_ACTIONS = ("random", "continue")  # the actions that draw the model's category and can pick
 MORPH_STEPS = 10
 MIN_EXTENT = 2.0  # document units: anything smaller is a dot, not a doodle
@@ -143,11 +145,25 @@ def open_shipped(category: str) -> OnnxDoodleModel:
                            open_session(f"doodle/{category}.encoder"))
 
 
+def resolve_category(name: str) -> str:
+    """A shipped category from what a person typed: "palm tree", "palm_tree", "Palm Tree" or the
+    label ("sheep (Sheep Market)"); DoodleInputError listing the categories when there is none."""
+    cats = shipped_categories()
+    wanted = " ".join(str(name).replace("_", " ").split()).lower()
+    for c in cats:
+        if wanted in (c.replace("_", " "), category_label(c).lower()):
+            return c
+    listed = ", ".join(category_label(c) for c in cats) or "none installed"
+    raise DoodleInputError(f"There is no doodle model '{name}'. The categories are: {listed}. "
+                           "Or give a Magenta .gen.json/.vae.json file.")
+
+
 def open_model(key: str):
-    """`key` is a shipped category or the path of an imported Magenta/ArtDesk model file."""
+    """`key` is a shipped category (any spelling resolve_category takes) or the path of an
+    imported Magenta/ArtDesk model file."""
     if "/" in key or key.endswith(".json"):
         return load_doodle_model(Path(key))
-    return open_shipped(key)
+    return open_shipped(resolve_category(key))
 
 
 # -- the actions ------------------------------------------------------------------------
@@ -164,6 +180,7 @@ class Request:
     target_lines: list = field(default_factory=list)  # morph: the other doodle (empty: a sample)
     layer_id: str | None = None
     pick: bool = False  # Random/Continue: draw PICK_FROM x as many, keep the ones recognised best
+    count: int | None = None  # candidates (default CANDIDATES, MORPH_STEPS for a morph)
 
     @property
     def picking(self) -> bool:
@@ -222,7 +239,7 @@ def doodle_job(request: Request):
     """Worker job: open the model(s), read the doodle, sample the candidates -> Outcome."""
     yield Progress(0.0, "Opening the model")
     model = open_model(request.model)
-    n = MORPH_STEPS if request.action == "morph" else CANDIDATES
+    n = request.count or (MORPH_STEPS if request.action == "morph" else CANDIDATES)
     picking = request.picking
     drawn = n * PICK_FROM if picking else n
     args = dict(seed=request.seed, temperature=request.temperature)
