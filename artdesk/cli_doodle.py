@@ -185,19 +185,20 @@ def _ms(fn, repeats: int = 3) -> float:
 
 
 def bench() -> list[str]:
-    """Sampling speed (ONNX Runtime vs the PyTorch model step by step) and held-out losses."""
+    """Per category: recognition of Random (app, app picked, Google teacher) by the judge, uncut
+    drawings, Continue on real drawings, time for nine endings (artdesk.bench_doodle); then the
+    ONNX Runtime step against the PyTorch model step by step, same weights."""
     import os
 
-    from artdesk.engines.doodle import reconstruction_loss, sample_doodles
+    from artdesk.bench_doodle import bench_doodle
+    from artdesk.engines.doodle import sample_doodles
     from artdesk.engines.doodle_io import open_shipped, shipped_categories
     from artdesk.engines.progress import run_to_end
-    from artdesk.engines.sketch_format import load_quickdraw_stroke3
-    from artdesk.engines.sketch_rnn_js import load_sketch_rnn_js
-    from artdesk.paths import shared_data_dir
 
+    lines, _ = bench_doodle()
     cats = shipped_categories()
     if not cats:
-        return ["no doodle model is installed (train one: python -m artdesk.training.sketch_rnn)"]
+        return lines
     cat = "sheep" if "sheep" in cats else cats[0]
     threads = max(1, min(4, os.cpu_count() or 2))
     model = open_shipped(cat)
@@ -207,8 +208,8 @@ def bench() -> list[str]:
 
     ending(model, 9)()  # warm up
     onnx1, onnx9 = _ms(ending(model, 1)), _ms(ending(model, 9))
-    lines = [f"{cat}: one 250-step ending {onnx1:.0f} ms, 9 endings batched {onnx9:.0f} ms "
-             f"(ONNX Runtime, {threads} threads; 9 cost {onnx9 / onnx1:.1f}x one)"]
+    lines.append(f"{cat}: one 250-step ending {onnx1:.0f} ms, 9 endings batched {onnx9:.0f} ms "
+                 f"(ONNX Runtime, {threads} threads; 9 cost {onnx9 / onnx1:.1f}x one)")
     try:
         import torch
 
@@ -223,59 +224,4 @@ def bench() -> list[str]:
                      f"9 batched {t9:.0f} ms -> ONNX Runtime is {t1 / onnx1:.1f}x / {t9 / onnx9:.1f}x faster")
     except ImportError:
         lines.append("PyTorch baseline: install the `train` extra (torch, onnx) to measure it")
-    sketch = shared_data_dir() / "sketch"
-    for c in cats:
-        ours = open_shipped(c)
-        real_path = sketch / "quickdraw_real" / f"{c.replace('_', ' ')}.ndjson"
-        teacher_path = sketch / "google_gen" / f"{c}.gen.json"
-        if not real_path.exists():
-            lines.append(f"{c}: no real Quick, Draw! drawings beside the project to evaluate on")
-            continue
-        real = load_quickdraw_stroke3(real_path, size=255 if c == "sheep" else None)
-        real = [d for d in real if len(d) <= ours.max_seq_len]
-        mine = reconstruction_loss(ours, real, nmax=ours.max_seq_len)
-        text = f"{c}: held-out recon on {len(real)} real drawings: ours {mine['recon']:.3f} (KL {mine['kl']:.3f})"
-        if teacher_path.exists():
-            teacher = reconstruction_loss(load_sketch_rnn_js(teacher_path), real, nmax=ours.max_seq_len)
-            text += f", Google teacher decoder {teacher['recon']:.3f}"
-            if c == "sheep":
-                text += " (different drawing frame: not like-for-like)"
-        lines.append(text)
-    lines += recognition_lines(cats)
     return lines
-
-
-RECOGNITION_SAMPLES = 45
-
-
-def recognition_lines(cats: list[str], n: int = RECOGNITION_SAMPLES, temperature: float = 0.25) -> list[str]:
-    """How often the doodle recogniser names each model's Random doodles as its category (top-1):
-    ours as drawn, ours with "Pick the clearest", and Google's teacher decoder for the same
-    category, all at one temperature and the same seeds, through the tab's own doodle_job."""
-    from artdesk.engines.doodle_io import CANDIDATES, Request, doodle_job, open_recogniser
-    from artdesk.engines.progress import run_to_end
-    from artdesk.engines.recognise import category_name
-    from artdesk.paths import shared_data_dir
-
-    recogniser, why = open_recogniser()
-    if recogniser is None:
-        return [f"recognition: {why}"]
-    seeds = range(-(-n // CANDIDATES))  # one grid of CANDIDATES per seed
-    out = [f"recognised as their category by the doodle recogniser (top-1 of {len(recogniser.classes)}), "
-           f"{len(seeds) * CANDIDATES} Random doodles each at temperature {temperature}, seeds 0-{seeds[-1]}:"]
-
-    def rate(model: str, key: str, pick: bool) -> str:
-        names = [g.category for seed in seeds
-                 for g in run_to_end(doodle_job(Request("random", model, seed, temperature, pick=pick))).guesses]
-        return f"{sum(name == category_name(key) for name in names)}/{len(names)}"
-
-    for c in cats:
-        if not recogniser.knows(c):
-            out.append(f"  {c}: not a Quick, Draw! category the recogniser knows")
-            continue
-        text = f"  {c}: ours {rate(c, c, False)}, ours picked {rate(c, c, True)}"
-        teacher_path = shared_data_dir() / "sketch" / "google_gen" / f"{c}.gen.json"
-        if teacher_path.exists():
-            text += f", Google teacher {rate(str(teacher_path), c, False)}"
-        out.append(text)
-    return out

@@ -480,11 +480,41 @@ def write_model_card(out_dir: Path) -> None:
         "(= max_seq_len); KL is the mean per latent dimension. Held-out reconstruction uses z = mu. "
         "`teacher` is the Google decoder-only model's loss on the same drawings (no z), same N_max, "
         "same scale factor; `nll/pt` is the loss per drawn point.", "",
+        "**Students** (every category with a Google teacher: `python -m artdesk.training.student`): the "
+        "decoder is Magenta's published sketch-rnn-js model for the category (Apache-2.0, LSTM 512, trained by "
+        "Google on Quick, Draw!), taken over whole, with zero columns for the latent's inputs and a zero "
+        "latent -> initial state layer, so at step 0 the student draws exactly as its teacher; training adds the "
+        "encoder and the latent. The decoder's matrices are stored as int16 at Magenta's own scale (10/32767). "
+        "`recon (z = 0)` is the loss without the latent: the gap to `recon` is what the latent carries.", "",
+        "**Bench figures** (`artdesk bench doodle`, artdesk.bench_doodle; the judge is models/judge, not the "
+        "recogniser that picks): recognition of Random at the app's default temperature, unpicked, picked (the "
+        "app's default: 9 of 27 by the recogniser) and the Google teacher's (same count, judge and temperature); "
+        "uncut = drawings that ran to max_seq_len without an end-of-drawing; Continue = the first 40% of the real "
+        "Quick, Draw! drawings continued, judged before -> after.", "",
     ]
     for meta in metas:
         tr, hp = meta["training"], meta["hparams"]
-        lines += [f"## {meta['category']}", "",
-                  f"- data: {tr.get('data')}",
+        lines += [f"## {meta.get('label') or meta['category']}", ""]
+        if meta.get("teacher"):
+            lines.append(f"- teacher: {meta['teacher']}; credit: Magenta (Ha & Eck), Google Quick, Draw!")
+        b = meta.get("bench")
+        if b:
+            n = b["count"]
+            text = (f"- bench ({b.get('updated', '')}, judge: {b.get('judge', 'models/judge')}): Random at "
+                    f"temperature {b['temperature']}, {n} drawings: recognised {b['app'] / n:.0%}, picked "
+                    f"{b['app_picked'] / n:.0%}")
+            if "teacher" in b:
+                text += f"; teacher {b['teacher'] / n:.0%}"
+            text += f"; uncut {b['uncut'] / n:.0%}"
+            if "teacher_uncut" in b:
+                text += f" (teacher {b['teacher_uncut'] / n:.0%})"
+            c = b.get("continue")
+            if c:
+                text += (f"; Continue on {c['drawings']} real drawings: {c['before']} -> {c['after']} "
+                         f"(picked {c['after_picked']})")
+            text += f"; nine endings {b['ms_nine']:.0f} ms"
+            lines.append(text)
+        lines += [f"- data: {tr.get('data')}",
                   f"- licence: {meta['licence']}",
                   f"- size: encoder {hp['enc_units']}+{hp['enc_units']}, decoder {hp['dec_units']}, z {hp['z_size']}, "
                   f"max_seq_len {meta['max_seq_len']}, scale factor {meta['scale_factor']:.3f}, "
@@ -497,6 +527,8 @@ def write_model_card(out_dir: Path) -> None:
             if "teacher_recon" in res:
                 extra = f"; teacher {res['teacher_recon']:.3f} (nll/pt {res['teacher_nll_per_point']:.3f})"
             per_point = f" (nll/pt {res['nll_per_point']:.3f})" if "nll_per_point" in res else ""
+            if "recon_without_z" in res:
+                extra += f"; recon (z = 0) {res['recon_without_z']:.3f}"
             lines.append(f"- held-out {name} ({res['drawings']} drawings): recon {res['recon']:.3f}{per_point}, "
                          f"KL {res['kl']:.3f}{extra}")
         lines.append("")

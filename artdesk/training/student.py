@@ -275,10 +275,41 @@ def train_student(category: str, minutes: float, seed: int = 1, ckpt_every_s: fl
     return save()
 
 
+def record_figures(categories: list[str], count: int, log: Callable[[str], None] = print) -> dict:
+    """Run the bench figures (artdesk.bench_doodle) of each category, store them in its
+    models/doodle/<category>.json as "bench" and rewrite the model card; returns them."""
+    import json
+
+    from artdesk.bench_doodle import category_figures, open_judge, table
+    from artdesk.training.manifest import atomic_write_bytes
+    from artdesk.training.sketch_rnn import write_model_card
+
+    judge, judge_name = open_judge()
+    out_dir = models_dir() / "doodle"
+    figures = {}
+    for category in categories:
+        fig = category_figures(category, judge, count)
+        fig.update(judge=judge_name, updated=time.strftime("%Y-%m-%d %H:%M"))
+        path = out_dir / f"{category}.json"
+        meta = json.loads(path.read_text("utf-8"))
+        meta["bench"] = fig
+        atomic_write_bytes(path, json.dumps(meta, indent=1).encode())
+        figures[category] = fig
+        log(table({category: fig}, judge_name)[-2])
+    write_model_card(out_dir)
+    for line in table(figures, judge_name):
+        log(line)
+    return figures
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("init", nargs="?", help="'init': export every category's student at step 0 and stop")
-    parser.add_argument("--categories", nargs="+", default=None, help="init: these only (default: every teacher)")
+    parser.add_argument("command", nargs="?", choices=["init", "figures"],
+                        help="init: export every category's student at step 0; figures: run the bench figures "
+                             "and write them into the models' json and card")
+    parser.add_argument("--categories", nargs="+", default=None,
+                        help="init/figures: these only (default: every teacher / every shipped category)")
+    parser.add_argument("--count", type=int, default=90, help="figures: Random drawings per model")
     parser.add_argument("--plan", nargs="+", default=[], help="category:minutes (total), trained in order")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--ckpt-every", type=float, default=300.0)
@@ -294,8 +325,13 @@ def main(argv: list[str] | None = None) -> None:
         print(line, flush=True)
         log_file.write(line + "\n")
 
-    if args.init == "init":
+    if args.command == "init":
         init_students(args.categories or teacher_categories(), log=log)
+        return
+    if args.command == "figures":
+        from artdesk.engines.doodle_io import shipped_categories
+
+        record_figures(args.categories or shipped_categories(), args.count, log=log)
         return
     log(f"plan {args.plan} threads {args.threads} pid {os.getpid()}")
     for item in args.plan:
