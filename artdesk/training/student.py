@@ -41,7 +41,7 @@ from artdesk.training.teacher_data import sample_teacher_drawings, teacher_path
 CHECKPOINTS = REPO / "checkpoints" / "doodle_student"
 LICENCE = ("Apache-2.0 (decoder initialised from Magenta's sketch-rnn {cat}.gen.json, Apache-2.0, and trained on "
            "drawings sampled from it; the teacher was trained on Google's Quick, Draw! data, CC BY 4.0)")
-DEC_LR_RATIO = 0.02  # the teacher's own decoder weights move at this fraction of the learning rate
+DEC_LR_RATIO = 0.0  # the teacher's own decoder weights move at this fraction of the learning rate (0: frozen)
 TEMPERATURES = (0.2, 0.7)  # fresh teacher drawings: around the app's default temperature (0.25)
 REFILL = 200  # teacher drawings sampled per refill of the training pool
 POOL = 1000  # the training pool: the newest drawings; each refill replaces the oldest
@@ -51,8 +51,15 @@ def teacher_categories() -> list[str]:
     return sorted(p.name[:-len(".gen.json")] for p in (shared_data_dir() / "sketch" / "google_gen").glob("*.gen.json"))
 
 
+STEP_ROOM = 1.5  # a student may draw this many times its teacher's max_seq_len steps (see student_hparams)
+
+
 def student_hparams(teacher: JsDoodleModel) -> HParams:
-    return HParams(enc_units=128, dec_units=teacher.num_units, z_size=64, max_seq_len=teacher.max_seq_len,
+    """max_seq_len (the app's budget of steps for a drawing) is STEP_ROOM x the teacher's: at the
+    teacher's own limit about 19% of its drawings at temperature 0.25 are cut off before they end
+    (bear 49%), at 1.5x about 1%; they end a few strokes later, they do not scribble on."""
+    return HParams(enc_units=128, dec_units=teacher.num_units, z_size=64,
+                   max_seq_len=int(round(STEP_ROOM * teacher.max_seq_len)),
                    batch_size=50, lr=1e-3, lr_decay=0.9999, kl_weight=0.5, kl_weight_start=0.01,
                    kl_decay_rate=0.998, kl_tolerance=0.5, drop_point_prob=0.0, random_scale=0.10, zero_start=True)
 
@@ -82,6 +89,7 @@ def student_from_teacher(teacher: JsDoodleModel, hp: HParams | None = None, seed
         model.fc_out.bias.copy_(torch.from_numpy(teacher.out_b))
         model.fc_init.weight.zero_()
         model.fc_init.bias.zero_()
+        model.fc_presig.bias.fill_(-2.0)  # start with a narrow posterior: z near mu, little noise into the teacher
     return model.eval()
 
 
@@ -110,7 +118,7 @@ def init_students(categories: list[str], out_dir: Path | None = None, log: Calla
         teacher = load_sketch_rnn_js(teacher_path(category))
         model = student_from_teacher(teacher)
         export_student(model, category, teacher.scale_factor, step0_training(category), out_dir)
-        log(f"{category}: student exported at step 0 ({teacher.num_units} units, max_seq_len {teacher.max_seq_len})")
+        log(f"{category}: student exported at step 0 ({teacher.num_units} units, max_seq_len {model.hp.max_seq_len})")
 
 
 # --- training ------------------------------------------------------------------------------------
@@ -194,7 +202,10 @@ def train_student(category: str, minutes: float, seed: int = 1, ckpt_every_s: fl
     else:
         shipped = Path(out_dir or models_dir() / "doodle") / f"{category}.json"
         model = None
-        if shipped.exists():
+        import json
+
+        shipped_steps = json.loads(shipped.read_text("utf-8")).get("training", {}).get("steps", 0) if shipped.exists() else 0
+        if shipped_steps:  # a trained student shipped (a fresh checkout): go on from it
             try:
                 model, _ = model_from_onnx(category, shipped.parent)
                 log(f"{category}: starting from the shipped ONNX")
@@ -206,12 +217,19 @@ def train_student(category: str, minutes: float, seed: int = 1, ckpt_every_s: fl
         hp = model.hp
     model.train()
     masks = lr_masks(model)
+    if DEC_LR_RATIO == 0:  # frozen: no gradients to compute for the teacher's recurrent and output weights
+        for p in (model.decoder.weight_hh_l0, model.decoder.bias_ih_l0, model.decoder.bias_hh_l0,
+                  model.fc_out.weight, model.fc_out.bias):
+            p.requires_grad_(False)
+        masks = {"decoder.weight_ih_l0": masks["decoder.weight_ih_l0"]}
     opt = torch.optim.Adam(model.parameters(), lr=hp.lr)
     if state is not None and "optimizer" in state:
         opt.load_state_dict(state["optimizer"])
     rng = np.random.default_rng(seed * 7919 + step)
     pool = TeacherPool(teacher, seed, round_)
     real = StrokeData(real_drawings(category, hp.max_seq_len), teacher.scale_factor, hp.max_seq_len)
+    held, _ = sample_teacher_drawings(teacher, 200, seed=999_983, temperatures=TEMPERATURES, batch=200)
+    held = StrokeData(held, teacher.scale_factor, hp.max_seq_len)
     t_start = time.time() - elapsed
     t_ckpt = time.time()
     recon_avg = kl_avg = float("nan")
@@ -224,9 +242,10 @@ def train_student(category: str, minutes: float, seed: int = 1, ckpt_every_s: fl
         nonlocal t_ckpt
         model.eval()
         metrics = latent_metrics(model, real) if len(real) else {}
+        held_metrics = latent_metrics(model, held)
         training = {"data": description, "steps": step, "seconds": round(time.time() - t_start, 1), "seed": seed,
                     "train_recon": recon_avg, "train_kl": kl_avg, "finished": False,
-                    "held_out": {"quickdraw_real": metrics} if metrics else {},
+                    "held_out": {"teacher_samples": held_metrics, **({"quickdraw_real": metrics} if metrics else {})},
                     "updated": time.strftime("%Y-%m-%d %H:%M:%S"), "threads": torch.get_num_threads(),
                     "decoder": f"initialised from the teacher, fine-tuned at {DEC_LR_RATIO} x the learning rate"}
         tmp = ckpt_path.with_suffix(".tmp")
@@ -234,9 +253,10 @@ def train_student(category: str, minutes: float, seed: int = 1, ckpt_every_s: fl
                     "step": step, "elapsed": time.time() - t_start, "round": pool.round, "training": training}, tmp)
         tmp.replace(ckpt_path)
         export_student(model, category, teacher.scale_factor, training, out_dir)
-        if metrics:
-            log(f"{category}: checkpoint step {step}, {training['seconds'] / 60:.1f} min | real recon "
-                f"{metrics['recon']:.3f} (z = 0: {metrics['recon_without_z']:.3f}) KL {metrics['kl']:.3f}")
+        log(f"{category}: checkpoint step {step}, {training['seconds'] / 60:.1f} min | held-out teacher drawings "
+            f"recon {held_metrics['recon']:.3f} (z = 0: {held_metrics['recon_without_z']:.3f}) KL "
+            f"{held_metrics['kl']:.3f}" + (f" | real recon {metrics['recon']:.3f} (z = 0: "
+                                           f"{metrics['recon_without_z']:.3f})" if metrics else ""))
         model.train()
         t_ckpt = time.time()
         return training
