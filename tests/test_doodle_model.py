@@ -302,3 +302,39 @@ def test_torch_model_samples_through_the_same_loop(tiny_model):
     a = run_to_end(sample_doodles(onnx_model, 9, seed=4, max_steps=30, stop_at_end=False))
     b = run_to_end(sample_doodles(torch_model, 9, seed=4, max_steps=30, stop_at_end=False))
     assert all(len(x) == len(y) and np.allclose(x, y, atol=1e-3) for x, y in zip(a, b))
+
+
+# --- students of the Google teachers -------------------------------------------------------------
+
+def test_a_student_draws_as_its_teacher_at_step_0_and_its_int16_export_keeps_that(tmp_path):
+    """The student's decoder is the teacher's (zero latent columns, zero initial state, the
+    teacher's zero start token): whatever z is, its ONNX step gives the teacher's mixture, and the
+    int16 export stores Magenta's weights exactly."""
+    pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    from artdesk.engines.sketch_rnn_js import load_sketch_rnn_js
+    from artdesk.training.sketch_rnn import model_from_onnx
+    from artdesk.training.student import export_student, step0_training, student_from_teacher
+
+    teacher = load_sketch_rnn_js(SKETCH / "google_gen" / "bird.gen.json")
+    student = student_from_teacher(teacher)
+    export_student(student, "bird", teacher.scale_factor, step0_training("bird"), tmp_path / "doodle")
+    onnx_model = load_doodle_model(tmp_path / "doodle" / "bird.json")
+    assert np.array_equal(onnx_model.start_token, teacher.start_token)
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(3, onnx_model.z_size)).astype(np.float32)
+    s_state, t_state = onnx_model.start_state(3, z), teacher.start_state(3)
+    x = np.zeros((3, 5), np.float32)
+    for _ in range(4):
+        ps, s_state = onnx_model.step(x, s_state, z)
+        pt, t_state = teacher.step(x, t_state)
+        assert np.abs(ps - pt).max() < 1e-4
+        x = rng.normal(size=(3, 5)).astype(np.float32)
+    a = run_to_end(sample_doodles(onnx_model, 4, seed=3, temperature=0.25, z=np.zeros(onnx_model.z_size)))
+    b = run_to_end(sample_doodles(teacher, 4, seed=3, temperature=0.25))
+    assert all(len(u) == len(v) for u, v in zip(a, b))  # same draws of the random numbers, same doodles
+    back, _ = model_from_onnx("bird", tmp_path / "doodle")  # int16 weights read back for training
+    w = back.decoder.weight_hh_l0.detach().numpy()
+    assert np.allclose(w, student.decoder.weight_hh_l0.detach().numpy(), atol=1e-6)
+    float32_bytes = 4 * (5 + onnx_model.z_size + 512) * 2048  # the gate matrix alone, in float32
+    assert (tmp_path / "doodle" / "bird.decoder.onnx").stat().st_size < 0.6 * float32_bytes

@@ -193,3 +193,49 @@ def test_the_category_is_remembered_number_keys_place_and_a_new_document_clears(
     assert window.document.layers[-1].metadata["generation"]["candidate"] == 1
     window.set_document(type(window.document).blank(), None)
     assert tab.outcome is None and not any(c.new or c.label for c in tab.grid.cells)
+
+
+def test_ctrl_return_generates_and_all_nine_cells_show_with_their_labels_above(window, tab, qtbot):
+    from PySide6.QtCore import Qt
+
+    window.canvas.setFocus()  # the user has been drawing: the canvas has the focus, not the tab
+    qtbot.keyClick(window.canvas, Qt.Key_Return, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: tab.job is not None and tab.job.done, timeout=60000)
+    assert tab.last_request.action == "random"  # the canvas is empty: Random
+    seed = tab.seed.value()
+    qtbot.keyClick(window.canvas, Qt.Key_Return, Qt.ControlModifier)  # then: Again, with the next seed
+    qtbot.waitUntil(lambda: tab.job.done and tab.last_request.seed == seed + 1, timeout=60000)
+    qtbot.wait(50)
+    assert window.width() <= 1280 and window.height() <= 860  # the default window size
+    for cell in tab.grid.cells:  # every cell wholly on screen, not below the panel's edge
+        assert cell.visibleRegion().boundingRect().size() == cell.size(), cell.label
+    image = tab.grid.cells[0].grab().toImage()
+    strip = tab.grid.cells[0].fontMetrics().height() + 2
+    dark = lambda y0, y1: sum(image.pixelColor(x, y).lightness() < 90  # noqa: E731 - the drawing's ink
+                              for x in range(2, image.width() - 2) for y in range(y0, y1))
+    assert dark(strip + 1, image.height() - 2) > 20  # the drawing is below the label's strip
+
+
+def test_cli_doodle_ndjson_category_names_and_errors(tmp_path, capsys):
+    import json
+
+    from artdesk.cli import main
+
+    out, again = tmp_path / "p.ndjson", tmp_path / "q.ndjson"
+    assert main(["doodle", "random", "--model", "palm tree", "--count", "4", "--no-pick", "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 4 and {r["word"] for r in rows} == {"palm tree"}
+    for r in rows:  # Quick, Draw! layout: [[xs], [ys]] per stroke, from 0, the longer side 255
+        xs = [v for s in r["drawing"] for v in s[0]]
+        ys = [v for s in r["drawing"] for v in s[1]]
+        assert min(xs) == 0 and min(ys) == 0 and max(max(xs), max(ys)) == 255
+    assert main(["doodle", "random", "--model", "palm_tree", "--count", "4", "--no-pick", "--out", str(again)]) == 0
+    assert again.read_text() == out.read_text()  # either spelling, same model, same seed
+    assert "(picked)" not in capsys.readouterr().out
+    assert main(["doodle", "random", "--model", "sheep (Sheep Market)", "--count", "3", "--out", str(out)]) == 0
+    assert "(picked)" in capsys.readouterr().out  # picking is the default, as in the tab
+    assert main(["doodle", "random", "--model", "unicorn", "--out", str(tmp_path / "u.svg")]) == 2
+    err = capsys.readouterr().err
+    assert "no doodle model 'unicorn'" in err and "palm tree" in err and "sheep (Sheep Market)" in err
+    assert main(["doodle", "random", "--input", str(out), "--out", str(tmp_path / "r.svg")]) == 2
+    assert "--input" in capsys.readouterr().err

@@ -11,24 +11,38 @@ from pathlib import Path
 
 import numpy as np
 
+from artdesk.engines.doodle_io import APP_TEMPERATURE, CANDIDATES, MORPH_STEPS, PICK_DEFAULT, PICK_FROM
+
 ACTIONS = ["continue", "redraw", "morph", "mix", "random"]
+OUT_SUFFIXES = (".svg", ".png", ".ndjson")
 CELL = 300
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("doodle", help="sketch-rnn: continue, redraw, morph, mix or invent doodles")
+    import argparse
+
+    p = sub.add_parser("doodle", help="sketch-rnn: continue, redraw, morph, mix or invent doodles",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       description="The candidates come out as one sheet (.svg or .png) or as Quick, Draw! "
+                                   "ndjson, one line per candidate (.ndjson).")
     p.add_argument("action", choices=ACTIONS)
-    p.add_argument("--model", default="sheep", help="a shipped category (sheep, bird, ...) or a .gen.json/.vae.json file")
+    p.add_argument("--model", default="sheep",
+                   help="a shipped category ('palm tree' or palm_tree; an unknown name lists them) or a "
+                        ".gen.json/.vae.json file")
     p.add_argument("--mix-with", help="mix: the category that draws (the --model one reads)")
     p.add_argument("--input", help="the doodle: .ndjson (Quick, Draw!), .npz (sketch-rnn) or .artdesk")
     p.add_argument("--index", type=int, default=0, help="which drawing of the input file")
     p.add_argument("--to", help="morph: the second doodle (same formats; default: one the model draws)")
-    p.add_argument("--to-index", type=int, default=0)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--temperature", type=float, default=0.25)
-    p.add_argument("--pick", action="store_true",
-                   help="random/continue: draw 3x as many and keep the 9 the doodle recogniser is surest about")
-    p.add_argument("--out", required=True, help="sheet of candidates: .svg or .png")
+    p.add_argument("--to-index", type=int, default=0, help="which drawing of the --to file")
+    p.add_argument("--seed", type=int, default=1, help="the same seed and settings give the same doodles")
+    p.add_argument("--temperature", type=float, default=APP_TEMPERATURE,
+                   help="low: careful and typical; high: wild (0.01-2; the tab's default)")
+    p.add_argument("--count", type=int, default=None,
+                   help=f"how many candidates (default {CANDIDATES}; {MORPH_STEPS} for morph)")
+    p.add_argument("--pick", action=argparse.BooleanOptionalAction, default=PICK_DEFAULT,
+                   help=f"random/continue: draw {PICK_FROM}x as many and keep the ones the doodle recogniser is "
+                        "surest about (as the Doodle tab does by default)")
+    p.add_argument("--out", required=True, help="the candidates: a sheet (.svg or .png) or Quick, Draw! .ndjson")
     p.set_defaults(func=run)
 
 
@@ -75,9 +89,35 @@ def sheet(outcome, columns: int = 3):
     return doc
 
 
+def write_ndjson(outcome, word: str, path: Path) -> None:
+    """One Quick, Draw! line per candidate ({"word", "drawing": [[xs], [ys]] per stroke}), laid out
+    as the simplified Quick, Draw! data: moved to the origin, the longer side scaled to 255, whole
+    numbers. A continuation is written with the doodle it continues."""
+    import json
+
+    from artdesk.atomic import atomic_file
+    from artdesk.engines.sketch_format import stroke3_to_lines
+
+    rows = []
+    for drawing in outcome.candidates:
+        whole = drawing
+        if outcome.prefix is not None and outcome.request.action == "continue":
+            whole = np.concatenate([outcome.prefix, drawing]) if len(drawing) else outcome.prefix
+        lines = [l for l in stroke3_to_lines(whole) if len(l)] if len(whole) else []
+        allxy = np.concatenate(lines) if lines else np.zeros((1, 2))
+        lo = allxy.min(axis=0)
+        k = 255.0 / (float((allxy.max(axis=0) - lo).max()) or 1.0)
+        strokes = [[[int(round(v)) for v in (l[:, 0] - lo[0]) * k], [int(round(v)) for v in (l[:, 1] - lo[1]) * k]]
+                   for l in lines]
+        rows.append(json.dumps({"word": word, "drawing": strokes}))
+    with atomic_file(path) as fh:
+        fh.write(("\n".join(rows) + "\n").encode("utf-8"))
+
+
 def run(args) -> int:
-    from artdesk.engines.doodle_io import DoodleInputError, Request, doodle_job
+    from artdesk.engines.doodle_io import DoodleInputError, Request, doodle_job, resolve_category
     from artdesk.engines.progress import run_to_end
+    from artdesk.engines.recognise import category_name
     from artdesk.runtime.models import ModelError
 
     refused: tuple = (DoodleInputError, ModelError, ValueError, OSError)
@@ -88,35 +128,51 @@ def run(args) -> int:
         refused += (ImportFailed, ProjectFileError)
 
     out = Path(args.out)
-    if out.suffix.lower() not in (".svg", ".png"):
-        print("artdesk doodle: --out must end in .svg or .png", file=sys.stderr)
+    suffix = out.suffix.lower()
+    if suffix not in OUT_SUFFIXES:
+        print(f"artdesk doodle: --out must end in {', '.join(OUT_SUFFIXES)}", file=sys.stderr)
         return 2
     if not 0.01 <= args.temperature <= 2.0:
         print("artdesk doodle: --temperature must be between 0.01 and 2", file=sys.stderr)
         return 2
+    if args.count is not None and not 1 <= args.count <= 200:
+        print("artdesk doodle: --count must be between 1 and 200", file=sys.stderr)
+        return 2
     try:
+        if args.action == "random" and args.input:
+            raise DoodleInputError("random draws from scratch and reads no doodle: leave out --input, or use "
+                                   "continue, redraw, morph or mix with it.")
+        is_file = "/" in args.model or args.model.endswith(".json")
+        model = args.model if is_file else resolve_category(args.model)
+        mix_with = args.mix_with
+        if mix_with and not ("/" in mix_with or mix_with.endswith(".json")):
+            mix_with = resolve_category(mix_with)
         lines = _read_lines(args.input, args.index) if args.input else []
         if args.action != "random" and not args.input:
             raise DoodleInputError(f"'{args.action}' needs a doodle: give one with --input.")
         target = _read_lines(args.to, args.to_index) if args.to else []
-        if args.action == "mix" and not args.mix_with:
+        if args.action == "mix" and not mix_with:
             raise DoodleInputError("mix needs --mix-with CATEGORY (the model that draws).")
-        request = Request(args.action, args.model, args.seed, args.temperature, args.mix_with, lines, target,
-                          pick=args.pick)
+        request = Request(args.action, model, args.seed, args.temperature, mix_with, lines, target,
+                          pick=args.pick, count=args.count)
         outcome = run_to_end(doodle_job(request))
     except refused as exc:
         print(f"artdesk doodle: {exc}", file=sys.stderr)
         return 2
-    doc = sheet(outcome, columns=5 if args.action == "morph" else 3)
-    if out.suffix.lower() == ".svg":
-        from artdesk.export.vector import export_svg
-
-        export_svg(doc, out)
+    if suffix == ".ndjson":
+        write_ndjson(outcome, category_name(mix_with if args.action == "mix" and mix_with else model), out)
     else:
-        from artdesk.export.png import export_png
+        doc = sheet(outcome, columns=5 if args.action == "morph" else 3)
+        if suffix == ".svg":
+            from artdesk.export.vector import export_svg
 
-        export_png(doc, out, "screen")
-    print(f"wrote {out} ({len(outcome.candidates)} {args.action} candidates, seed {args.seed})")
+            export_svg(doc, out)
+        else:
+            from artdesk.export.png import export_png
+
+            export_png(doc, out, "screen")
+    picked = " (picked)" if request.picking else ""
+    print(f"wrote {out} ({len(outcome.candidates)} {args.action} candidates{picked}, seed {args.seed})")
     if outcome.guesses:
         print("the recogniser sees: " + ", ".join(f"{i + 1} {g.label()}" for i, g in enumerate(outcome.guesses)))
     for note in outcome.notes:
@@ -136,19 +192,20 @@ def _ms(fn, repeats: int = 3) -> float:
 
 
 def bench() -> list[str]:
-    """Sampling speed (ONNX Runtime vs the PyTorch model step by step) and held-out losses."""
+    """Per category: recognition of Random (app, app picked, Google teacher) by the judge, uncut
+    drawings, Continue on real drawings, time for nine endings (artdesk.bench_doodle); then the
+    ONNX Runtime step against the PyTorch model step by step, same weights."""
     import os
 
-    from artdesk.engines.doodle import reconstruction_loss, sample_doodles
+    from artdesk.bench_doodle import bench_doodle
+    from artdesk.engines.doodle import sample_doodles
     from artdesk.engines.doodle_io import open_shipped, shipped_categories
     from artdesk.engines.progress import run_to_end
-    from artdesk.engines.sketch_format import load_quickdraw_stroke3
-    from artdesk.engines.sketch_rnn_js import load_sketch_rnn_js
-    from artdesk.paths import shared_data_dir
 
+    lines, _ = bench_doodle()
     cats = shipped_categories()
     if not cats:
-        return ["no doodle model is installed (train one: python -m artdesk.training.sketch_rnn)"]
+        return lines
     cat = "sheep" if "sheep" in cats else cats[0]
     threads = max(1, min(4, os.cpu_count() or 2))
     model = open_shipped(cat)
@@ -158,8 +215,8 @@ def bench() -> list[str]:
 
     ending(model, 9)()  # warm up
     onnx1, onnx9 = _ms(ending(model, 1)), _ms(ending(model, 9))
-    lines = [f"{cat}: one 250-step ending {onnx1:.0f} ms, 9 endings batched {onnx9:.0f} ms "
-             f"(ONNX Runtime, {threads} threads; 9 cost {onnx9 / onnx1:.1f}x one)"]
+    lines.append(f"{cat}: one 250-step ending {onnx1:.0f} ms, 9 endings batched {onnx9:.0f} ms "
+                 f"(ONNX Runtime, {threads} threads; 9 cost {onnx9 / onnx1:.1f}x one)")
     try:
         import torch
 
@@ -174,59 +231,4 @@ def bench() -> list[str]:
                      f"9 batched {t9:.0f} ms -> ONNX Runtime is {t1 / onnx1:.1f}x / {t9 / onnx9:.1f}x faster")
     except ImportError:
         lines.append("PyTorch baseline: install the `train` extra (torch, onnx) to measure it")
-    sketch = shared_data_dir() / "sketch"
-    for c in cats:
-        ours = open_shipped(c)
-        real_path = sketch / "quickdraw_real" / f"{c.replace('_', ' ')}.ndjson"
-        teacher_path = sketch / "google_gen" / f"{c}.gen.json"
-        if not real_path.exists():
-            lines.append(f"{c}: no real Quick, Draw! drawings beside the project to evaluate on")
-            continue
-        real = load_quickdraw_stroke3(real_path, size=255 if c == "sheep" else None)
-        real = [d for d in real if len(d) <= ours.max_seq_len]
-        mine = reconstruction_loss(ours, real, nmax=ours.max_seq_len)
-        text = f"{c}: held-out recon on {len(real)} real drawings: ours {mine['recon']:.3f} (KL {mine['kl']:.3f})"
-        if teacher_path.exists():
-            teacher = reconstruction_loss(load_sketch_rnn_js(teacher_path), real, nmax=ours.max_seq_len)
-            text += f", Google teacher decoder {teacher['recon']:.3f}"
-            if c == "sheep":
-                text += " (different drawing frame: not like-for-like)"
-        lines.append(text)
-    lines += recognition_lines(cats)
     return lines
-
-
-RECOGNITION_SAMPLES = 45
-
-
-def recognition_lines(cats: list[str], n: int = RECOGNITION_SAMPLES, temperature: float = 0.25) -> list[str]:
-    """How often the doodle recogniser names each model's Random doodles as its category (top-1):
-    ours as drawn, ours with "Pick the clearest", and Google's teacher decoder for the same
-    category, all at one temperature and the same seeds, through the tab's own doodle_job."""
-    from artdesk.engines.doodle_io import CANDIDATES, Request, doodle_job, open_recogniser
-    from artdesk.engines.progress import run_to_end
-    from artdesk.engines.recognise import category_name
-    from artdesk.paths import shared_data_dir
-
-    recogniser, why = open_recogniser()
-    if recogniser is None:
-        return [f"recognition: {why}"]
-    seeds = range(-(-n // CANDIDATES))  # one grid of CANDIDATES per seed
-    out = [f"recognised as their category by the doodle recogniser (top-1 of {len(recogniser.classes)}), "
-           f"{len(seeds) * CANDIDATES} Random doodles each at temperature {temperature}, seeds 0-{seeds[-1]}:"]
-
-    def rate(model: str, key: str, pick: bool) -> str:
-        names = [g.category for seed in seeds
-                 for g in run_to_end(doodle_job(Request("random", model, seed, temperature, pick=pick))).guesses]
-        return f"{sum(name == category_name(key) for name in names)}/{len(names)}"
-
-    for c in cats:
-        if not recogniser.knows(c):
-            out.append(f"  {c}: not a Quick, Draw! category the recogniser knows")
-            continue
-        text = f"  {c}: ours {rate(c, c, False)}, ours picked {rate(c, c, True)}"
-        teacher_path = shared_data_dir() / "sketch" / "google_gen" / f"{c}.gen.json"
-        if teacher_path.exists():
-            text += f", Google teacher {rate(str(teacher_path), c, False)}"
-        out.append(text)
-    return out

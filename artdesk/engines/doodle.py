@@ -46,6 +46,7 @@ class OnnxDoodleModel:
         check_doodle_meta(meta)
         self.meta = meta
         self.name = meta["category"]
+        self.start_token = np.asarray(meta.get("start_token", [0, 0, 1, 0, 0]), dtype=np.float32).reshape(5)
         self.scale_factor = float(meta["scale_factor"])
         self.max_seq_len = int(meta["max_seq_len"])
         hp = meta["hparams"]

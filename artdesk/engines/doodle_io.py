@@ -18,7 +18,9 @@ from artdesk.engines.progress import Progress, check_cancel
 from artdesk.engines.sketch_format import lines_to_stroke3, rdp, stroke3_to_lines
 
 CANDIDATES = 9
+APP_TEMPERATURE = 0.25  # the Doodle tab's and the CLI's default temperature
 PICK_FROM = 3  # "Pick the clearest": draw this many candidates for each cell of the grid
+PICK_DEFAULT = True  # the tab picks unless the user turned it off; the CLI does the same
 PICKING_ACTIONS = ("random", "continue")  # the actions that draw the model's category and can pick
 MORPH_STEPS = 10
 MIN_EXTENT = 2.0  # document units: anything smaller is a dot, not a doodle
@@ -115,6 +117,18 @@ def shipped_categories() -> list[str]:
     return sorted(c for c in cats if f"doodle/{c}.encoder" in ids)
 
 
+def category_label(category: str) -> str:
+    """What the user reads for a shipped category: its model's label ("sheep (Sheep Market)"),
+    else the key with spaces."""
+    from artdesk.runtime.models import ModelError, read_model_description
+
+    try:  # the description is checksummed and size-bounded like every model file
+        label = read_model_description(f"doodle/{category}.decoder").get("label")
+    except ModelError:
+        label = None
+    return label if isinstance(label, str) and label else category.replace("_", " ")
+
+
 def open_shipped(category: str) -> OnnxDoodleModel:
     """One of the project's models, opened through the runtime (sha256 checked, provider chosen)."""
     from artdesk.engines.doodle import check_doodle_meta
@@ -126,11 +140,25 @@ def open_shipped(category: str) -> OnnxDoodleModel:
                            open_session(f"doodle/{category}.encoder"))
 
 
+def resolve_category(name: str) -> str:
+    """A shipped category from what a person typed: "palm tree", "palm_tree", "Palm Tree" or the
+    label ("sheep (Sheep Market)"); DoodleInputError listing the categories when there is none."""
+    cats = shipped_categories()
+    wanted = " ".join(str(name).replace("_", " ").split()).lower()
+    for c in cats:
+        if wanted in (c.replace("_", " "), category_label(c).lower()):
+            return c
+    listed = ", ".join(category_label(c) for c in cats) or "none installed"
+    raise DoodleInputError(f"There is no doodle model '{name}'. The categories are: {listed}. "
+                           "Or give a Magenta .gen.json/.vae.json file.")
+
+
 def open_model(key: str):
-    """`key` is a shipped category or the path of an imported Magenta/ArtDesk model file."""
+    """`key` is a shipped category (any spelling resolve_category takes) or the path of an
+    imported Magenta/ArtDesk model file."""
     if "/" in key or key.endswith(".json"):
         return load_doodle_model(Path(key))
-    return open_shipped(key)
+    return open_shipped(resolve_category(key))
 
 
 # -- the actions ------------------------------------------------------------------------
@@ -147,6 +175,7 @@ class Request:
     target_lines: list = field(default_factory=list)  # morph: the other doodle (empty: a sample)
     layer_id: str | None = None
     pick: bool = False  # Random/Continue: draw PICK_FROM x as many, keep the ones recognised best
+    count: int | None = None  # candidates (default CANDIDATES, MORPH_STEPS for a morph)
 
     @property
     def picking(self) -> bool:
@@ -207,7 +236,7 @@ def doodle_job(request: Request):
     """Worker job: open the model(s), read the doodle, sample the candidates -> Outcome."""
     yield Progress(0.0, "Opening the model")
     model = open_model(request.model)
-    n = MORPH_STEPS if request.action == "morph" else CANDIDATES
+    n = request.count or (MORPH_STEPS if request.action == "morph" else CANDIDATES)
     picking = request.picking
     drawn = n * PICK_FROM if picking else n
     args = dict(seed=request.seed, temperature=request.temperature)

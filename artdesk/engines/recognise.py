@@ -23,7 +23,8 @@ from .progress import check_cancel
 from .sketch_format import stroke3_to_lines
 
 SIDE = 28
-MODEL_ID = "doodle/recogniser"
+MODEL_ID = "doodle/recogniser"  # picks and labels the candidates
+JUDGE_ID = "doodle/judge"  # an independent classifier: the referee of the bench's figures
 LINE = 1.6  # ink width in pixels of the 28 px square; the shipped model's json names the width chosen on real drawings
 SUPERSAMPLE = 8
 
@@ -52,9 +53,14 @@ def raster(drawing: np.ndarray, side: int = SIDE, line: float = LINE) -> np.ndar
     return np.asarray(small, np.float32) / 255.0
 
 
+STYLES = {"sheep market": "sheep"}  # a model drawing a category in another style -> the category
+
+
 def category_name(key: str) -> str:
-    """A doodle model's key as a Quick, Draw! category name ("palm_tree" -> "palm tree")."""
-    return Path(str(key)).name.split(".")[0].replace("_", " ").strip().lower()
+    """A doodle model's key as a Quick, Draw! category name ("palm_tree" -> "palm tree",
+    "sheep_market" -> "sheep")."""
+    name = Path(str(key)).name.split(".")[0].replace("_", " ").strip().lower()
+    return STYLES.get(name, name)
 
 
 @dataclass
@@ -77,16 +83,17 @@ class Recogniser:
         self.input = session.get_inputs()[0].name
 
     @classmethod
-    def open(cls, directory: Path | None = None) -> "Recogniser":
-        """The shipped recogniser (sha256 checked); ModelError when it is missing or damaged."""
+    def open(cls, directory: Path | None = None, model_id: str = MODEL_ID) -> "Recogniser":
+        """The shipped recogniser, or with JUDGE_ID the judge (sha256 checked); ModelError when it
+        is missing or damaged."""
         from artdesk.runtime.models import ModelError, open_session, read_model_description
         from artdesk.safe_read import finite
 
-        meta = read_model_description(MODEL_ID, directory)  # checksummed in the manifest
+        meta = read_model_description(model_id, directory)  # checksummed in the manifest
         classes, line = meta.get("classes"), finite(meta.get("line", LINE), 0.01, 1000.0)
         if not (isinstance(classes, list) and classes and all(isinstance(c, str) for c in classes)) or line is None:
-            raise ModelError("The doodle recogniser's description (recogniser.json) is damaged; reinstall ArtDesk.")
-        return cls(open_session(MODEL_ID, directory), classes, line)
+            raise ModelError(f"The description of '{model_id}' is damaged; reinstall ArtDesk.")
+        return cls(open_session(model_id, directory), classes, line)
 
     def knows(self, key: str) -> bool:
         return category_name(key) in self.index

@@ -15,7 +15,7 @@ The ONNX files are built with onnx.helper from the trained weights (no exporter 
   c_out; when `start` is true the state comes from z and the h, c inputs are ignored.
 
 Run (one process, one thread; resumable — run the same command again to go on):
-    python -m artdesk.training.sketch_rnn --plan sheep:28 bird:10 ...
+    python -m artdesk.training.sketch_rnn --plan sheep_market:28   (the Sheep Market sheep; teacher categories: artdesk.training.student)
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import torch.nn.functional as F
 
 from artdesk.engines.sketch_format import (load_quickdraw_stroke3, load_stroke3_npz, scale_factor_of,
                                            to_stroke5)
-from artdesk.engines.sketch_rnn_js import N_MIXTURE, N_OUT
+from artdesk.engines.sketch_rnn_js import MAX_WEIGHT, N_MIXTURE, N_OUT
 from artdesk.training.manifest import atomic_write_bytes, sha256_of, write_manifest_entries  # noqa: F401
 from artdesk.paths import models_dir, shared_data_dir
 
@@ -69,6 +69,7 @@ class HParams:
     random_scale: float = 0.15
     drop_point_prob: float = 0.10
     output_dropout: float = 0.0
+    zero_start: bool = False  # start token (0, 0, 0, 0, 0) as sketch-rnn-js (students of a teacher) instead of (0, 0, 1, 0, 0)
 
 
 # --- model ---------------------------------------------------------------------------------------
@@ -221,8 +222,11 @@ class StrokeData:
         rng.shuffle(batches)
         return batches
 
-    def make_batch(self, rows: np.ndarray, hp: HParams | None = None, rng: np.random.Generator | None = None):
+    def make_batch(self, rows: np.ndarray, hp: HParams | None = None, rng: np.random.Generator | None = None,
+                   zero_start: bool | None = None):
         drawings = [self.drawings[i] for i in rows]
+        if zero_start is None:
+            zero_start = bool(hp is not None and hp.zero_start)
         if hp is not None and rng is not None:
             aug = []
             for d in drawings:
@@ -235,7 +239,8 @@ class StrokeData:
         lengths = np.array([len(d) for d in drawings])
         t = int(lengths.max())
         batch = np.zeros((len(drawings), t + 2, 5), np.float32)
-        batch[:, 0, 2] = 1.0  # start token (0, 0, 1, 0, 0)
+        if not zero_start:
+            batch[:, 0, 2] = 1.0  # start token (0, 0, 1, 0, 0)
         for i, d in enumerate(drawings):
             batch[i, 1:] = to_stroke5(d, t)
         return torch.from_numpy(batch), torch.from_numpy(lengths)
@@ -250,7 +255,7 @@ def evaluate(model: SketchRNN, data: StrokeData, batch_size: int = 100) -> dict:
         order = np.argsort(data.lengths)
         for i in range(0, len(order), batch_size):
             rows = order[i:i + batch_size]
-            batch, lengths = data.make_batch(rows)
+            batch, lengths = data.make_batch(rows, zero_start=model.hp.zero_start)
             r, k = losses(model, batch, lengths, training=False)
             recon_sum += float(r) * len(rows)
             kl_sum += float(k) * len(rows)
@@ -265,8 +270,27 @@ def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().cpu().numpy().astype(np.float32)
 
 
-def decoder_onnx(model: SketchRNN):
-    """One decoder step as an ONNX graph (opset 17)."""
+INT16_MAX = 32767.0
+
+
+def _int16_weight(name: str, value: np.ndarray) -> tuple[list, list]:
+    """A weight stored as int16 times one float scale, restored to float32 by Cast and Mul nodes
+    that onnxruntime folds into a constant when the session opens (a step costs the same). The
+    scale is Magenta's sketch-rnn-js one (10/32767) while the weights fit in +-10, so a student's
+    weights taken from its teacher are stored exactly and trained ones at the teacher's precision."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    scale = max(float(np.abs(value).max()), MAX_WEIGHT) / INT16_MAX
+    q = np.clip(np.round(value / scale), -INT16_MAX, INT16_MAX).astype(np.int16)
+    inits = [numpy_helper.from_array(q, f"{name}_q"), numpy_helper.from_array(np.array(scale, np.float32), f"{name}_scale")]
+    nodes = [helper.make_node("Cast", [f"{name}_q"], [f"{name}_f"], to=TensorProto.FLOAT),
+             helper.make_node("Mul", [f"{name}_f", f"{name}_scale"], [name])]
+    return inits, nodes
+
+
+def decoder_onnx(model: SketchRNN, weights: str = "float32"):
+    """One decoder step as an ONNX graph (opset 17). weights "int16": the three weight matrices
+    stored as int16 + scale (see _int16_weight), for the 512-unit students."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -274,16 +298,22 @@ def decoder_onnx(model: SketchRNN):
     H, Z = hp.dec_units, hp.z_size
     w = torch.cat([model.decoder.weight_ih_l0, model.decoder.weight_hh_l0], dim=1).T  # (5+Z+H, 4H), i f g o
     b = model.decoder.bias_ih_l0 + model.decoder.bias_hh_l0
+    big = {"W": _np(w), "Wout": _np(model.fc_out.weight.T), "Winit": _np(model.fc_init.weight.T)}
     inits = [
-        numpy_helper.from_array(_np(w), "W"),
         numpy_helper.from_array(_np(b), "B"),
-        numpy_helper.from_array(_np(model.fc_out.weight.T), "Wout"),
         numpy_helper.from_array(_np(model.fc_out.bias), "Bout"),
-        numpy_helper.from_array(_np(model.fc_init.weight.T), "Winit"),
         numpy_helper.from_array(_np(model.fc_init.bias), "Binit"),
         numpy_helper.from_array(np.array([H, H], np.int64), "split_hh"),
         numpy_helper.from_array(np.array([H] * 4, np.int64), "split_4h"),
     ]
+    restore = []
+    for name, value in big.items():
+        if weights == "int16":
+            more, nodes_ = _int16_weight(name, value)
+            inits += more
+            restore += nodes_
+        else:
+            inits.append(numpy_helper.from_array(value, name))
     fv = lambda name, shape: helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
     then_graph = helper.make_graph([
         helper.make_node("MatMul", ["z", "Winit"], ["init_mm"]),
@@ -295,7 +325,7 @@ def decoder_onnx(model: SketchRNN):
         helper.make_node("Identity", ["h"], ["h_keep"]),
         helper.make_node("Identity", ["c"], ["c_keep"]),
     ], "carry", [], [fv("h_keep", ["batch", H]), fv("c_keep", ["batch", H])])
-    nodes = [
+    nodes = restore + [
         helper.make_node("If", ["start"], ["h0", "c0"], then_branch=then_graph, else_branch=else_graph),
         helper.make_node("Concat", ["x", "z", "h0"], ["xin"], axis=1),
         helper.make_node("MatMul", ["xin", "W"], ["gates_mm"]),
@@ -376,18 +406,23 @@ def encoder_onnx(model: SketchRNN):
 
 
 def export_model(model: SketchRNN, category: str, scale_factor: float, training: dict,
-                 out_dir: Path | None = None, licence: str = "", manifest: bool = True) -> dict:
-    """Write <category>.encoder.onnx, .decoder.onnx and .json into models/doodle; return the meta."""
+                 out_dir: Path | None = None, licence: str = "", manifest: bool = True,
+                 weights: str = "float32", extra: dict | None = None) -> dict:
+    """Write <category>.encoder.onnx, .decoder.onnx and .json into models/doodle; return the meta.
+    weights "int16": the decoder's matrices as int16 (the 512-unit students); extra: more meta
+    (label, teacher, bench figures)."""
     out_dir = Path(out_dir or models_dir() / "doodle")
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {"encoder": f"{category}.encoder.onnx", "decoder": f"{category}.decoder.onnx"}
     atomic_write_bytes(out_dir / files["encoder"], encoder_onnx(model).SerializeToString())
-    atomic_write_bytes(out_dir / files["decoder"], decoder_onnx(model).SerializeToString())
+    atomic_write_bytes(out_dir / files["decoder"], decoder_onnx(model, weights).SerializeToString())
     meta = {
         "format": 1, "category": category, "kind": "sketch-rnn-vae", "scale_factor": scale_factor,
-        "max_seq_len": model.hp.max_seq_len, "start_token": [0, 0, 1, 0, 0], "n_mixture": M,
+        "max_seq_len": model.hp.max_seq_len, "start_token": [0, 0, 0 if model.hp.zero_start else 1, 0, 0],
+        "n_mixture": M,
         "params_layout": "pen3, pi20, mu_x20, mu_y20, log_sigma_x20, log_sigma_y20, corr20",
         "hparams": dataclasses.asdict(model.hp), "files": files, "licence": licence, "training": training,
+        **(extra or {}),
     }
     atomic_write_bytes(out_dir / f"{category}.json", json.dumps(meta, indent=1).encode())
     if manifest:  # models/manifest.json for models/doodle
@@ -445,11 +480,41 @@ def write_model_card(out_dir: Path) -> None:
         "(= max_seq_len); KL is the mean per latent dimension. Held-out reconstruction uses z = mu. "
         "`teacher` is the Google decoder-only model's loss on the same drawings (no z), same N_max, "
         "same scale factor; `nll/pt` is the loss per drawn point.", "",
+        "**Students** (every category with a Google teacher: `python -m artdesk.training.student`): the "
+        "decoder is Magenta's published sketch-rnn-js model for the category (Apache-2.0, LSTM 512, trained by "
+        "Google on Quick, Draw!), taken over whole, with zero columns for the latent's inputs and a zero "
+        "latent -> initial state layer, so at step 0 the student draws exactly as its teacher; training adds the "
+        "encoder and the latent. The decoder's matrices are stored as int16 at Magenta's own scale (10/32767). "
+        "`recon (z = 0)` is the loss without the latent: the gap to `recon` is what the latent carries.", "",
+        "**Bench figures** (`artdesk bench doodle`, artdesk.bench_doodle; the judge is models/judge, not the "
+        "recogniser that picks): recognition of Random at the app's default temperature, unpicked, picked (the "
+        "app's default: 9 of 27 by the recogniser) and the Google teacher's (same count, judge and temperature); "
+        "uncut = drawings that ran to max_seq_len without an end-of-drawing; Continue = the first 40% of the real "
+        "Quick, Draw! drawings continued, judged before -> after.", "",
     ]
     for meta in metas:
         tr, hp = meta["training"], meta["hparams"]
-        lines += [f"## {meta['category']}", "",
-                  f"- data: {tr.get('data')}",
+        lines += [f"## {meta.get('label') or meta['category']}", ""]
+        if meta.get("teacher"):
+            lines.append(f"- teacher: {meta['teacher']}; credit: Magenta (Ha & Eck), Google Quick, Draw!")
+        b = meta.get("bench")
+        if b:
+            n = b["count"]
+            text = (f"- bench ({b.get('updated', '')}, judge: {b.get('judge', 'models/judge')}): Random at "
+                    f"temperature {b['temperature']}, {n} drawings: recognised {b['app'] / n:.0%}, picked "
+                    f"{b['app_picked'] / n:.0%}")
+            if "teacher" in b:
+                text += f"; teacher {b['teacher'] / n:.0%}"
+            text += f"; uncut {b['uncut'] / n:.0%}"
+            if "teacher_uncut" in b:
+                text += f" (teacher {b['teacher_uncut'] / n:.0%})"
+            c = b.get("continue")
+            if c:
+                text += (f"; Continue on {c['drawings']} real drawings: {c['before']} -> {c['after']} "
+                         f"(picked {c['after_picked']})")
+            text += f"; nine endings {b['ms_nine']:.0f} ms"
+            lines.append(text)
+        lines += [f"- data: {tr.get('data')}",
                   f"- licence: {meta['licence']}",
                   f"- size: encoder {hp['enc_units']}+{hp['enc_units']}, decoder {hp['dec_units']}, z {hp['z_size']}, "
                   f"max_seq_len {meta['max_seq_len']}, scale factor {meta['scale_factor']:.3f}, "
@@ -462,6 +527,8 @@ def write_model_card(out_dir: Path) -> None:
             if "teacher_recon" in res:
                 extra = f"; teacher {res['teacher_recon']:.3f} (nll/pt {res['teacher_nll_per_point']:.3f})"
             per_point = f" (nll/pt {res['nll_per_point']:.3f})" if "nll_per_point" in res else ""
+            if "recon_without_z" in res:
+                extra += f"; recon (z = 0) {res['recon_without_z']:.3f}"
             lines.append(f"- held-out {name} ({res['drawings']} drawings): recon {res['recon']:.3f}{per_point}, "
                          f"KL {res['kl']:.3f}{extra}")
         lines.append("")
@@ -473,7 +540,7 @@ def write_model_card(out_dir: Path) -> None:
 def default_hparams(category: str) -> HParams:
     """Sized for minutes of 1-thread CPU: sheep (real data, ~100 epochs) gets output dropout
     against overfitting; teacher categories get a faster KL schedule for their shorter runs."""
-    if category == "sheep":
+    if category in ("sheep_market", "sheep"):
         return HParams(output_dropout=0.1, kl_decay_rate=0.9995)
     return HParams(kl_decay_rate=0.999)
 
@@ -492,7 +559,7 @@ class CategoryData:
 
 def load_category(category: str, log: Callable[[str], None] = print, n_teacher: int = 20000) -> CategoryData:
     sketch = shared_data_dir() / "sketch"
-    if category == "sheep":
+    if category in ("sheep_market", "sheep"):
         splits = load_stroke3_npz(sketch / "aaron_sheep.npz")
         max_len = max(len(d) for k in splits for d in splits[k])
         scale = scale_factor_of(splits["train"])
@@ -651,7 +718,7 @@ def parse_plan(items: Sequence[str]) -> list[tuple[str, float]]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--plan", nargs="+", default=["sheep:28"], help="category:minutes, trained in order")
+    parser.add_argument("--plan", nargs="+", default=["sheep_market:28"], help="category:minutes, trained in order")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--ckpt-every", type=float, default=300.0, help="seconds between checkpoints/exports")
     parser.add_argument("--log", default=str(CHECKPOINTS / "train.log"))
@@ -706,6 +773,8 @@ class TorchDoodleModel:
         self.z_size = model.hp.z_size
         self.num_units = model.hp.dec_units
         self.has_encoder = True
+        if model.hp.zero_start:
+            self.start_token = np.zeros(5, dtype=np.float32)
 
     @torch.no_grad()
     def start_state(self, batch: int, z: np.ndarray | None = None):
@@ -775,7 +844,10 @@ def model_from_onnx(category: str, directory: Path | None = None) -> tuple[Sketc
 
     def weights(part: str) -> dict[str, torch.Tensor]:
         graph = load(str(directory / meta["files"][part])).graph
-        return {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in graph.initializer}
+        found = {t.name: numpy_helper.to_array(t).copy() for t in graph.initializer}
+        for name in [n[:-2] for n in found if n.endswith("_q")]:  # int16 + scale (see _int16_weight)
+            found[name] = found.pop(f"{name}_q").astype(np.float32) * found.pop(f"{name}_scale")
+        return {k: torch.from_numpy(np.asarray(v)) for k, v in found.items()}
 
     dec, enc = weights("decoder"), weights("encoder")
     E, nx = hp.enc_units, 5 + hp.z_size

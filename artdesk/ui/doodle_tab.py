@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout,
 
 from artdesk.actions import doodle as doodle_actions
 from artdesk.document.model import VectorLayer
-from artdesk.engines.doodle_io import (CANDIDATES, MORPH_STEPS, PICK_FROM, Outcome, Request, doodle_job,
+from artdesk.engines.doodle_io import (APP_TEMPERATURE, CANDIDATES, MORPH_STEPS, PICK_DEFAULT, PICK_FROM, Outcome,
+                                       Request, category_label, doodle_job,
                                        shipped_categories)
 from artdesk.engines.progress import Progress
 from artdesk.engines.sketch_rnn_js import load_sketch_rnn_js
@@ -28,7 +29,7 @@ from artdesk.ui.widgets import ComboBox, Slider, SpinBox, fill_with_scroll_area,
 
 log = logging.getLogger("artdesk.doodle_tab")
 
-DEFAULT_TEMPERATURE = 0.25
+DEFAULT_TEMPERATURE = APP_TEMPERATURE
 LIVE_DELAY_MS = 450  # "Continue as I draw": wait this long after a stroke (the next may follow)
 LIVE_KEY = "doodle/continue_as_i_draw"
 PICK_KEY = "doodle/pick_clearest"
@@ -43,7 +44,7 @@ def user_models_dir() -> Path:
 
 def available_models() -> list[tuple[str, str]]:
     """(label, key) for every model the user can pick: ours first, then imported files."""
-    found = [(c.replace("_", " "), c) for c in shipped_categories()]
+    found = [(category_label(c), c) for c in shipped_categories()]
     for path in sorted(user_models_dir().glob("*.json")):
         found.append((f"{path.name.split('.')[0].replace('_', ' ')} (imported)", str(path)))
     return found
@@ -54,7 +55,8 @@ class CandidateCell(QWidget):
 
     def __init__(self):
         super().__init__()
-        # small enough that Morph's 5 columns fit the dock's default width without a sideways scroll bar
+        # small enough that Morph's 5 columns fit the dock's default width without a sideways scroll bar,
+        # and the three rows its default height (the cells take the room there is, not a square each)
         self.setMinimumSize(44, 44)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setCursor(Qt.PointingHandCursor)
@@ -67,11 +69,10 @@ class CandidateCell(QWidget):
         self.setToolTip(label)
         self.update()
 
-    def heightForWidth(self, w: int) -> int:
-        return w
+    def sizeHint(self):
+        from PySide6.QtCore import QSize
 
-    def hasHeightForWidth(self) -> bool:
-        return True
+        return QSize(52, 52)
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.LeftButton and self.new:
@@ -83,13 +84,15 @@ class CandidateCell(QWidget):
         p.fillRect(self.rect(), QColor("#ffffff"))
         p.setPen(QColor("#c8c8cc"))
         p.drawRect(self.rect().adjusted(0, 0, -1, -1))
+        fm = p.fontMetrics()
+        top = fm.height() + 2 if self.label else 0  # the label's own strip: it never covers the drawing
         pts = [l for l in self.old + self.new if len(l)]
         if pts:
             allxy = np.concatenate(pts)
             lo, hi = allxy.min(axis=0), allxy.max(axis=0)
             size = float((hi - lo).max()) or 1.0
-            k = (min(self.width(), self.height()) - 12) / size
-            off = np.array([self.width(), self.height()]) / 2 - (lo + hi) / 2 * k
+            k = max(1.0, min(self.width(), self.height() - top) - 10) / size
+            off = np.array([self.width() / 2, top + (self.height() - top) / 2]) - (lo + hi) / 2 * k
             for lines, color in ((self.old, QColor("#9a9aa2")), (self.new, QColor("#1d1d1f"))):
                 p.setPen(QPen(color, 1.6, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
                 for line in lines:
@@ -101,12 +104,12 @@ class CandidateCell(QWidget):
         if self.label:
             p.setPen(QColor("#606068"))
             # narrow cells: "4  brace… 27%" shortens the category, keeps the percentage (full text in the tooltip)
-            fm, room = p.fontMetrics(), self.width() - 8
+            room = self.width() - 8
             text = self.label
             if fm.horizontalAdvance(text) > room and " " in text:
                 head, tail = text.rsplit(" ", 1)
                 text = fm.elidedText(head, Qt.ElideRight, room - fm.horizontalAdvance(" " + tail)) + " " + tail
-            p.drawText(QRectF(4, 2, self.width() - 8, 16), Qt.AlignLeft, text)
+            p.drawText(QRectF(4, 1, self.width() - 8, top), Qt.AlignLeft | Qt.AlignVCenter, text)
         p.end()
 
 
@@ -195,7 +198,10 @@ class DoodleTab(QWidget):
             actions.addWidget(b, i // 3, i % 3)
             self.buttons[key] = b
         self.buttons["again"].setEnabled(False)
-        run_shortcut(self, self.again)
+        run_shortcut(self, self.generate)
+        # the canvas has the focus while the user draws: Ctrl+Return there generates too, while this tab shows
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), desk.canvas, self._generate_from_canvas, context=Qt.WidgetShortcut)
         for n in range(1, CANDIDATES + 1):  # 1..9 place that candidate, as a click does
             QShortcut(QKeySequence(str(n)), self, lambda n=n: self.apply(n - 1), context=Qt.WidgetWithChildrenShortcut)
 
@@ -207,7 +213,7 @@ class DoodleTab(QWidget):
         self.pick.setToolTip(f"Random and Continue draw {CANDIDATES * PICK_FROM} candidates and keep the "
                              f"{CANDIDATES} the doodle recogniser is surest are the model's category. Every "
                              "cell says what the recogniser sees in it")
-        self.pick.setChecked(desk.setting_bool(PICK_KEY, True))
+        self.pick.setChecked(desk.setting_bool(PICK_KEY, PICK_DEFAULT))
         self.pick.toggled.connect(lambda on: desk.settings.setValue(PICK_KEY, on))
         self._live_timer = QTimer(self)
         self._live_timer.setSingleShot(True)
@@ -265,7 +271,7 @@ class DoodleTab(QWidget):
                 combo.addItem(label, key)
             index = combo.findData(current)
             if index < 0:
-                index = max(0, combo.findData("sheep"))  # the 7,400 real human sheep: our best model
+                index = max(0, combo.findData("sheep"))
             combo.setCurrentIndex(index)
             combo.blockSignals(False)
         if self.mix_combo.count() > 1 and self.mix_combo.currentIndex() == self.model_combo.currentIndex():
@@ -343,6 +349,18 @@ class DoodleTab(QWidget):
                           self.temperature.value() / 100, self.mix_combo.currentData(), lines, target, layer_id,
                           pick=self.pick.isChecked())
         self.run(request)
+
+    def generate(self) -> None:
+        """Ctrl+Return: ask again with a new seed, or the first time Continue the doodle on the
+        canvas (Random when the canvas is empty)."""
+        if self.last_request is not None:
+            self.again()
+        elif self.model_combo.count():
+            self.start("continue" if self._source()[0] else "random")
+
+    def _generate_from_canvas(self) -> None:
+        if self.desk.panel.currentWidget() is self:
+            self.generate()
 
     def again(self) -> None:
         if self.last_request is None:
