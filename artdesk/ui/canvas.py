@@ -51,6 +51,7 @@ class CanvasView(QWidget):
         self._t0 = time.monotonic()
         self._cache: QImage | None = None
         self._raster_cache: dict = {}
+        self.overlays: list = []  # callables (painter in document units, canvas): guides, never printed
 
     # -- document ------------------------------------------------------------------------
     def set_document(self, doc: Document) -> None:
@@ -148,6 +149,8 @@ class CanvasView(QWidget):
                 paint_stroke(painter, stroke, QColor(255, 80, 80, 160))
         if self._points and len(self._points) >= 1:
             paint_stroke(painter, self._current_stroke())
+        for overlay in self.overlays:
+            overlay(painter, self)
         painter.end()
 
     # -- drawing input --------------------------------------------------------------------
