@@ -185,3 +185,19 @@ class SetRasterPixels(Command):
         layer = doc.layer(self.layer_id)
         layer.pixels, layer.rect = self._old
         doc.notify("layer", self.layer_id)
+
+
+@dataclass
+class Batch(Command):
+    """Several commands as one undo step (a tool's edit that touches more than one thing)."""
+
+    commands: list
+    text: str = "Edit"
+
+    def do(self, doc):
+        for command in self.commands:
+            command.do(doc)
+
+    def undo(self, doc):
+        for command in reversed(self.commands):
+            command.undo(doc)

@@ -1,20 +1,18 @@
 """The stroke canvas: draws the document, takes mouse and pen-tablet input, zooms and pans.
 
-Input becomes Stroke points (x, y, pressure, t) in document units; a finished stroke or an
-erase gesture is handed to the window as a signal, which turns it into one undo step.
+Pointer input goes to the current tool (artdesk/ui/tools, one class per tool) as ToolEvents in
+document units; a tool's result reaches the window as a signal (a finished stroke, an erase, a
+document Command), which turns it into one undo step.
 """
 
 from __future__ import annotations
 
-import time
-
-import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPointingDevice, QTransform
 from PySide6.QtWidgets import QWidget
 
-from artdesk.document.model import Document, Stroke
-from artdesk.export.render import paint_document, paint_stroke
+from artdesk.document.model import Document
+from artdesk.export.render import paint_document
 
 ZOOM_MIN, ZOOM_MAX = 0.05, 32.0
 PATTERN_MIME = "application/x-artdesk-pattern"
@@ -26,32 +24,34 @@ class CanvasView(QWidget):
     patternDropped = Signal(str, QPointF)  # pattern image path, drop point in document units
     filesDropped = Signal(list, QPointF)  # local file paths
     zoomChanged = Signal(float)
+    commandRequested = Signal(object)  # a document Command for the undo history
+    toolChanged = Signal(str)
+    contextMenuRequested = Signal(QPoint, QPointF)  # global position, document point
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setAttribute(Qt.WA_TabletTracking, True)
-        self.setMouseTracking(False)
+        self.setMouseTracking(True)  # tools show handle cursors on hover
         self.setFocusPolicy(Qt.StrongFocus)
         self.setAcceptDrops(True)
         self.setMinimumSize(200, 200)
         self.document: Document | None = None
         self.active_layer_id: str | None = None
-        self.tool = "brush"  # "brush" | "eraser"
+        self.tools: dict = {}  # name -> Tool instance, made on first use
+        self._tool = None
+        self._gesture_tool = None  # the tool that got the press (the pen's eraser end may differ)
         self.brush_color = QColor("#1d1d1f")
         self.brush_size = 6.0
         self.eraser_radius = 10.0
         self.zoom = 1.0
         self.offset = QPointF(0, 0)  # widget position of the document origin
         self._fitted = False
-        self._points: list[list[float]] | None = None
-        self._erasing: list[Stroke] | None = None
-        self._stroke_tool = "brush"
         self._pan_from: QPointF | None = None
         self._space_down = False
-        self._t0 = time.monotonic()
         self._cache: QImage | None = None
         self._raster_cache: dict = {}
         self.overlays: list = []  # callables (painter in document units, canvas): guides, never printed
+        self.set_tool("brush")
 
     # -- document ------------------------------------------------------------------------
     def set_document(self, doc: Document) -> None:
@@ -144,115 +144,136 @@ class CanvasView(QWidget):
         painter.drawImage(0, 0, self._cache)
         painter.setRenderHint(QPainter.Antialiasing, True)
         painter.setTransform(self.transform())
-        if self._erasing:
-            for stroke in self._erasing:
-                paint_stroke(painter, stroke, QColor(255, 80, 80, 160))
-        if self._points and len(self._points) >= 1:
-            paint_stroke(painter, self._current_stroke())
         for overlay in self.overlays:
             overlay(painter, self)
+        for tool in {id(t): t for t in (self._gesture_tool, self._tool) if t is not None}.values():
+            tool.paint_overlay(painter)
         painter.end()
 
-    # -- drawing input --------------------------------------------------------------------
-    def _current_stroke(self) -> Stroke:
-        return Stroke(np.asarray(self._points, np.float32), self.brush_color.name(), self.brush_size)
+    # -- tools --------------------------------------------------------------------------
+    def set_tool(self, name: str) -> None:
+        """Switch to the registered tool `name` (the old one drops its gesture)."""
+        from artdesk.ui.tools import TOOLS
 
-    def _begin(self, pos: QPointF, pressure: float, tool: str) -> None:
-        self._stroke_tool = tool
-        if tool == "eraser":
-            self._erasing = []
-            self._erase_at(pos)
-        else:
-            self._points = []
-            self._add_point(pos, pressure)
-        self.update()
-
-    def _add_point(self, pos: QPointF, pressure: float) -> None:
-        pt = self.to_document(pos)
-        t = time.monotonic() - self._t0
-        if self._points and abs(self._points[-1][0] - pt.x()) < 1e-3 and abs(self._points[-1][1] - pt.y()) < 1e-3:
-            self._points[-1][2] = max(self._points[-1][2], pressure)
+        if name not in TOOLS:
+            raise KeyError(f"no tool called {name!r}")
+        if self._tool is not None and self._tool.name == name:
             return
-        self._points.append([pt.x(), pt.y(), float(pressure), t])
-
-    def _move(self, pos: QPointF, pressure: float) -> None:
-        if self._erasing is not None:
-            self._erase_at(pos)
-        elif self._points is not None:
-            self._add_point(pos, pressure)
+        if self._tool is not None:
+            self._tool.deactivate()
+        if name not in self.tools:
+            self.tools[name] = TOOLS[name](self)
+        self._tool = self.tools[name]
+        self._tool.activate()
+        self.setCursor(self._tool.cursor())
+        self.toolChanged.emit(name)
         self.update()
 
-    def _end(self) -> None:
-        if self._erasing is not None:
-            erased, self._erasing = self._erasing, None
-            if erased:
-                self.eraseFinished.emit(erased)
-        elif self._points:
-            stroke = self._current_stroke()
-            self._points = None
-            self.strokeFinished.emit(stroke)
-        self._points = None
-        self.update()
+    @property
+    def tool(self) -> str:
+        return self._tool.name if self._tool is not None else ""
 
-    def _active_strokes(self) -> list[Stroke]:
+    @tool.setter
+    def tool(self, name: str) -> None:
+        self.set_tool(name)
+
+    def current_tool(self):
+        return self._tool
+
+    def active_layer(self):
         if self.document is None or self.active_layer_id is None:
-            return []
+            return None
         try:
-            layer = self.document.layer(self.active_layer_id)
+            return self.document.layer(self.active_layer_id)
         except KeyError:
-            return []
-        return list(getattr(layer, "strokes", []))
+            return None
 
-    def _erase_at(self, pos: QPointF) -> None:
-        pt = self.to_document(pos)
-        radius = self.eraser_radius / max(self.zoom, 1e-6)
-        for stroke in self._active_strokes():
-            if stroke in self._erasing:
-                continue
-            if stroke.distance_to(pt.x(), pt.y()) <= radius + stroke.width / 2:
-                self._erasing.append(stroke)
+    def push(self, command) -> None:
+        """Ask the window to apply a document Command as one undo step."""
+        self.commandRequested.emit(command)
 
     def cancel_gesture(self) -> None:
-        self._points = None
-        self._erasing = None
+        for tool in (self._tool, self._gesture_tool):
+            if tool is not None:
+                tool.cancel()
+        self._gesture_tool = None
         self.update()
+
+    def busy(self) -> bool:
+        return any(t is not None and t.busy() for t in (self._tool, self._gesture_tool))
+
+    def _event(self, pos: QPointF, pressure: float, modifiers, button=Qt.LeftButton, pen=False):
+        from artdesk.ui.tools import ToolEvent
+
+        return ToolEvent(QPointF(pos), self.to_document(pos), float(pressure), modifiers, button, pen)
+
+    def _press(self, event, tool) -> None:
+        self._gesture_tool = tool
+        tool.press(event)
+
+    def _tool_for_pointer(self, eraser_end: bool):
+        if eraser_end and (self._tool is None or self._tool.name != "eraser"):
+            if "eraser" not in self.tools:
+                from artdesk.ui.tools import TOOLS
+
+                self.tools["eraser"] = TOOLS["eraser"](self)
+            return self.tools["eraser"]
+        return self._tool
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MiddleButton or (event.button() == Qt.LeftButton and self._space_down):
             self._pan_from = event.position()
             self.setCursor(Qt.ClosedHandCursor)
-        elif event.button() == Qt.LeftButton:
-            self._begin(event.position(), 1.0, self.tool)
-        elif event.button() == Qt.RightButton and (self._points or self._erasing is not None):
-            self.cancel_gesture()
+        elif event.button() == Qt.LeftButton and self._tool is not None:
+            self._press(self._event(event.position(), 1.0, event.modifiers()), self._tool)
+        elif event.button() == Qt.RightButton:
+            if self._gesture_tool is not None and self._gesture_tool.busy():
+                self.cancel_gesture()
+            else:
+                self.contextMenuRequested.emit(event.globalPosition().toPoint(), self.to_document(event.position()))
 
     def mouseMoveEvent(self, event) -> None:
         if self._pan_from is not None:
             delta = event.position() - self._pan_from
             self._pan_from = event.position()
             self.pan_by(delta.x(), delta.y())
-        else:
-            self._move(event.position(), 1.0)
+            return
+        tool_event = self._event(event.position(), 1.0, event.modifiers())
+        if self._gesture_tool is not None:
+            self._gesture_tool.move(tool_event)
+        elif self._tool is not None:
+            self._tool.hover(tool_event)
 
     def mouseReleaseEvent(self, event) -> None:
         if self._pan_from is not None and event.button() in (Qt.MiddleButton, Qt.LeftButton):
             self._pan_from = None
-            self.unsetCursor()
-        elif event.button() == Qt.LeftButton:
-            self._end()
+            self.setCursor(self._tool.cursor() if self._tool else Qt.ArrowCursor)
+        elif event.button() == Qt.LeftButton and self._gesture_tool is not None:
+            tool, self._gesture_tool = self._gesture_tool, None
+            tool.release(self._event(event.position(), 1.0, event.modifiers()))
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        if event.button() == Qt.LeftButton and self._tool is not None and hasattr(self._tool, "double_click"):
+            self._tool.double_click(self._event(event.position(), 1.0, event.modifiers()))
+        else:
+            self.mousePressEvent(event)
 
     def tabletEvent(self, event) -> None:
         """Pen input: pressure sets the width; the pen's eraser end erases strokes."""
         eraser = event.pointerType() == QPointingDevice.PointerType.Eraser
-        pressure = float(event.pressure())
         kind = event.type()
+        tool_event = self._event(event.position(), event.pressure(), event.modifiers(), pen=True)
         if kind == event.Type.TabletPress:
-            self._begin(event.position(), pressure, "eraser" if eraser else self.tool)
+            tool = self._tool_for_pointer(eraser)
+            if tool is not None:
+                self._press(tool_event, tool)
         elif kind == event.Type.TabletMove:
-            if self._points is not None or self._erasing is not None:
-                self._move(event.position(), pressure)
+            if self._gesture_tool is not None:
+                self._gesture_tool.move(tool_event)
         elif kind == event.Type.TabletRelease:
-            self._end()
+            if self._gesture_tool is not None:
+                tool, self._gesture_tool = self._gesture_tool, None
+                tool.release(tool_event)
         event.accept()
 
     def wheelEvent(self, event) -> None:
@@ -268,6 +289,8 @@ class CanvasView(QWidget):
         if event.key() == Qt.Key_Space and not event.isAutoRepeat():
             self._space_down = True
             self.setCursor(Qt.OpenHandCursor)
+        elif self._tool is not None and self._tool.key_press(event):
+            event.accept()
         elif event.key() == Qt.Key_Escape:
             self.cancel_gesture()
         else:
@@ -276,7 +299,9 @@ class CanvasView(QWidget):
     def keyReleaseEvent(self, event) -> None:
         if event.key() == Qt.Key_Space and not event.isAutoRepeat():
             self._space_down = False
-            self.unsetCursor()
+            self.setCursor(self._tool.cursor() if self._tool else Qt.ArrowCursor)
+        elif self._tool is not None and self._tool.key_release(event):
+            event.accept()
         else:
             super().keyReleaseEvent(event)
 

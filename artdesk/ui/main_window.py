@@ -11,7 +11,8 @@ from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QColor, QDesktopServices, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QDialog, QDialogButtonBox,
                                QDockWidget, QFileDialog, QFormLayout, QLabel, QMainWindow,
-                               QMessageBox, QProgressBar, QPushButton, QSpinBox, QToolBar)
+                               QMessageBox, QProgressBar, QPushButton, QSpinBox, QStackedWidget,
+                               QToolBar)
 
 from artdesk import __version__
 from artdesk.document import commands as cmds
@@ -249,14 +250,13 @@ class MainWindow(QMainWindow):
         self.undo_stack.undoTextChanged.connect(lambda t: a["undo"].setStatusTip(f"Undo {t}"))
         self.undo_stack.redoTextChanged.connect(lambda t: a["redo"].setStatusTip(f"Redo {t}"))
         a["clear"] = self._action("C&lear layer", self.clear_layer, QKeySequence("Ctrl+Shift+Delete"))
-        a["brush"] = self._action("&Brush", lambda: self.set_tool("brush"), QKeySequence("B"), checkable=True)
-        a["eraser"] = self._action("Stroke &eraser", lambda: self.set_tool("eraser"), QKeySequence("E"), checkable=True)
+        self._tool_actions()
         a["color"] = self._action("Brush &colour…", self.choose_color, QKeySequence("C"))
         a["bigger"] = self._action("Bigger brush", lambda: self.size_box.setValue(self.size_box.value() + 2), QKeySequence("]"))
         a["smaller"] = self._action("Smaller brush", lambda: self.size_box.setValue(self.size_box.value() - 2), QKeySequence("["))
         a["force_cpu"] = self._action("Force &CPU for models", self.toggle_force_cpu, checkable=True)
         a["force_cpu"].setChecked(runtime.force_cpu())
-        for key in ("undo", "redo", None, "brush", "eraser", "color", "bigger", "smaller", None, "clear", None, "force_cpu"):
+        for key in ("undo", "redo", None, *self.tool_keys, "color", "bigger", "smaller", None, "clear", None, "force_cpu"):
             edit.addSeparator() if key is None else edit.addAction(a[key])
 
         view = mb.addMenu("&View")
@@ -279,20 +279,19 @@ class MainWindow(QMainWindow):
         help_menu.addAction(a["log"])
         help_menu.addAction(a["about"])
 
-        a["cancel_job"] = self._action("Cancel job", self.jobs.cancel_all, QKeySequence("Esc"))
+        a["cancel_job"] = self._action("Cancel job", self.escape, QKeySequence("Esc"))
         a["cancel_job"].setShortcutContext(Qt.WindowShortcut)
         self.addAction(a["cancel_job"])
 
         style = self.style()
         for key, icon in (("new", "SP_FileIcon"), ("open", "SP_DialogOpenButton"), ("save", "SP_DialogSaveButton"),
-                          ("export", "SP_DriveFDIcon"), ("undo", "SP_ArrowBack"), ("redo", "SP_ArrowForward"),
-                          ("eraser", "SP_DialogDiscardButton")):
+                          ("export", "SP_DriveFDIcon"), ("undo", "SP_ArrowBack"), ("redo", "SP_ArrowForward")):
             a[key].setIcon(style.standardIcon(getattr(style.StandardPixmap, icon)))
         tools = QToolBar("Tools")
         tools.setObjectName("toolsBar")
         tools.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         self.addToolBar(tools)
-        for key in ("new", "open", "save", "export", None, "undo", "redo", None, "brush", "eraser", "color"):
+        for key in ("new", "open", "save", "export", None, "undo", "redo", None, *self.tool_keys, "color"):
             tools.addSeparator() if key is None else tools.addAction(a[key])
         tools.addWidget(QLabel(" Size "))
         self.size_box = QSpinBox()
@@ -303,10 +302,39 @@ class MainWindow(QMainWindow):
         color = QColor(str(self.settings.value("brush_color", "#1d1d1f")))
         self.canvas.brush_color = color if color.isValid() else QColor("#1d1d1f")
         self.canvas.brush_size = self.size_box.value()
+        self.addToolBarBreak()
+        self.options_bar = QToolBar("Tool options")
+        self.options_bar.setObjectName("toolOptionsBar")
+        self.options_stack = QStackedWidget()
+        self.options_stack.addWidget(QLabel(""))
+        self.options_bar.addWidget(self.options_stack)
+        self.addToolBar(self.options_bar)
         self.set_tool("brush")
         self._update_color_icon()
 
+    def _tool_actions(self) -> None:
+        """One checkable action per registered tool (artdesk/ui/tools), in one exclusive group."""
+        from PySide6.QtGui import QActionGroup, QIcon
+
+        from artdesk.paths import resources_dir
+        from artdesk.ui.tools import TOOLS
+
+        self.tool_group = QActionGroup(self)
+        self.tool_keys = []
+        style = self.style()
+        for name, cls in TOOLS.items():
+            action = self._action(cls.label, lambda _=False, n=name: self.set_tool(n),
+                                  QKeySequence(cls.shortcut) if cls.shortcut else None, cls.tip, checkable=True)
+            if cls.icon and hasattr(style.StandardPixmap, cls.icon):
+                action.setIcon(style.standardIcon(getattr(style.StandardPixmap, cls.icon)))
+            elif cls.icon and (resources_dir() / "icons" / cls.icon).is_file():
+                action.setIcon(QIcon(str(resources_dir() / "icons" / cls.icon)))
+            self.tool_group.addAction(action)
+            self.act[name] = action
+            self.tool_keys.append(name)
+
     def _connect(self) -> None:
+        self.canvas.commandRequested.connect(self.push)
         self.canvas.strokeFinished.connect(self.add_stroke)
         self.canvas.eraseFinished.connect(self.erase_strokes)
         self.canvas.filesDropped.connect(self.import_files)
@@ -422,11 +450,22 @@ class MainWindow(QMainWindow):
 
     # -- tools ----------------------------------------------------------------------------
     def set_tool(self, tool: str) -> None:
-        self.canvas.tool = tool
-        self.act["brush"].setChecked(tool == "brush")
-        self.act["eraser"].setChecked(tool == "eraser")
-        self.statusBar().showMessage("Brush: draw with the mouse or a pen" if tool == "brush"
-                                     else "Stroke eraser: touch strokes to remove them", 3000)
+        """Choose a registered tool: check its action, show its options, say how to use it."""
+        self.canvas.set_tool(tool)
+        self.act[tool].setChecked(True)
+        current = self.canvas.current_tool()
+        options = current.options_widget()
+        if options is not None and self.options_stack.indexOf(options) < 0:
+            self.options_stack.addWidget(options)
+        self.options_stack.setCurrentWidget(options if options is not None else self.options_stack.widget(0))
+        self.statusBar().showMessage(current.tip, 3000)
+
+    def escape(self) -> None:
+        """Esc: drop the canvas gesture in progress if there is one, else cancel the running jobs."""
+        if self.canvas.busy():
+            self.canvas.cancel_gesture()
+        else:
+            self.jobs.cancel_all()
 
     def choose_color(self) -> None:
         color = QColorDialog.getColor(self.canvas.brush_color, self, "Brush colour")
