@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from artdesk.document.model import Document, Layer, RasterLayer, Stroke, VectorLayer
+from artdesk.document.model import TEXT_PROPERTIES, Document, Layer, RasterLayer, Stroke, TextLayer, VectorLayer
 
 
 class Command:
@@ -201,3 +201,32 @@ class Batch(Command):
     def undo(self, doc):
         for command in reversed(self.commands):
             command.undo(doc)
+
+
+@dataclass
+class SetText(Command):
+    """Change a text layer's words or style (text, font, size, colour, position, bold, italic)."""
+
+    layer_id: str
+    changes: dict
+    text: str = "Edit text"
+
+    def __post_init__(self):
+        unknown = set(self.changes) - set(TEXT_PROPERTIES)
+        if unknown:
+            raise ValueError(f"cannot change text property {sorted(unknown)[0]!r}")
+
+    def do(self, doc):
+        layer = doc.layer(self.layer_id)
+        if not isinstance(layer, TextLayer):
+            raise TypeError(f"layer '{layer.name}' is not a text layer")
+        self._old = {k: getattr(layer, k) for k in self.changes}
+        for key, value in self.changes.items():
+            setattr(layer, key, value)
+        doc.notify("layer", self.layer_id)
+
+    def undo(self, doc):
+        layer = doc.layer(self.layer_id)
+        for key, value in self._old.items():
+            setattr(layer, key, value)
+        doc.notify("layer", self.layer_id)

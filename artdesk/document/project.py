@@ -20,7 +20,7 @@ from PIL import Image, UnidentifiedImageError
 
 from artdesk import __version__
 from artdesk.atomic import atomic_file
-from artdesk.document.model import Document, Layer, RasterLayer, Stroke, VectorLayer
+from artdesk.document.model import TEXT_PROPERTIES, Document, Layer, RasterLayer, Stroke, TextLayer, VectorLayer
 
 FORMAT = "artdesk-project"
 FORMAT_VERSION = 1
@@ -56,6 +56,8 @@ def document_to_json(doc: Document) -> dict:
             entry["image"] = f"layers/{layer.id}.png"
             entry["rect"] = list(layer.rect)
             entry["resample"] = layer.resample
+        elif isinstance(layer, TextLayer):
+            entry.update(layer.style())
         layers.append(entry)
     return {"format": FORMAT, "version": FORMAT_VERSION, "width": doc.width, "height": doc.height,
             "metadata": doc.metadata, "layers": layers}
@@ -206,4 +208,18 @@ def _layer_from_json(entry: dict, name: str) -> Layer:
             raise ProjectFileError(f"'{name}': layer '{common['name']}' has no valid placement.")
         resample = entry.get("resample", "smooth")
         return RasterLayer(**common, rect=tuple(rect), resample=resample if resample in ("smooth", "crisp") else "smooth")
+    if kind == "text":
+        return _text_layer(entry, common, name)
     raise ProjectFileError(f"'{name}' has a layer of unknown kind {kind!r}.")
+
+
+def _text_layer(entry: dict, common: dict, name: str) -> TextLayer:
+    style = {k: entry[k] for k in TEXT_PROPERTIES if k in entry}
+    types = {"text": str, "font": str, "color": str, "bold": bool, "italic": bool}
+    for key, value in style.items():
+        wanted = types.get(key, (int, float))
+        if not isinstance(value, wanted) or (key in ("size", "x", "y") and isinstance(value, bool)):
+            raise ProjectFileError(f"'{name}': text layer '{common['name']}' has a damaged {key}.")
+    if len(style.get("text", "")) > 10000:
+        raise ProjectFileError(f"'{name}': text layer '{common['name']}' holds more text than ArtDesk allows.")
+    return TextLayer(**common, **style)
