@@ -68,7 +68,7 @@ def smooth_points(points: np.ndarray, strength: float) -> np.ndarray:
     out /= weights.sum()
     # pin the ends and blend in over the first and last few points, so a stroke starts where the pen did
     ramp = np.minimum(np.arange(len(xy)), np.arange(len(xy))[::-1]).astype(np.float64)
-    keep = np.clip(ramp / max(1.0, radius), 0, 1)[:, None]
+    keep = np.clip(ramp / max(1.0, sigma / 2), 0, 1)[:, None]
     smoothed = pts.copy()
     smoothed[:, :2] = xy * (1 - keep) + out * keep
     return smoothed.astype(np.float32)
