@@ -265,3 +265,19 @@ def test_marker_and_pencil_print_as_they_show(qapp):
         a, b = screen[band, ..., 3].mean(), reduced[band, ..., 3].mean()
         assert a > 5 and abs(a - b) / a < 0.12  # the same ink coverage on screen and in print
     assert 0.6 < screen[150:250, ..., 3][screen[150:250, ..., 3] > 0].max() / 255 < 0.9  # the marker's ink
+
+
+def test_bucket_recolours_a_painted_area(qapp):
+    from artdesk.engines.progress import run_to_end
+    from artdesk.export.bucket import FillRefused, bucket_fill
+
+    doc = Document.blank()
+    doc.layers[0].strokes.append(shape_stroke("ellipse", 100, 100, 500, 500, "#000000", 1, fill="#ffcc00",
+                                              outline=False))
+    layer = run_to_end(bucket_fill(doc, 300, 300, "#0000ff", scale=2.0))
+    x, y, w, h = layer.rect
+    assert abs(x - 100) < 3 and abs(w - 400) < 5  # the yellow disc, not the page around it
+    assert (layer.pixels[..., :3][layer.pixels[..., 3] > 0] == (0, 0, 255)).all()
+    assert layer.metadata["fill"]["color"] == "#0000ff"
+    with pytest.raises(FillRefused, match="not closed"):
+        run_to_end(bucket_fill(doc, 800, 1000, "#0000ff", scale=2.0))  # the open page around the disc

@@ -1,10 +1,10 @@
 """The bucket: click inside a closed shape to fill it with the brush colour (a new layer just
-below the active one, so the outline stays on top). The region is found at print resolution on
+below the active one, so the outline stays on top; above it when recolouring a painted area). The region is found at print resolution on
 a worker; the fill is one undo step."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QCursor
 
 from artdesk.document import commands as cmds
@@ -41,6 +41,10 @@ class BucketTool(Tool):
         colour = self.canvas.brush_color.name()
         active = self.canvas.active_layer()
         index = doc.layers.index(active) if active is not None else len(doc.layers)
+        from artdesk.ui.tools.eyedropper import colour_at
+
+        if colour_at(doc, QPointF(x, y)) is not None:  # recolouring a painted area: the fill goes on top
+            index += 1
         name = doc.unique_layer_name("Fill")
 
         def done(layer):
