@@ -97,6 +97,7 @@ def brush_options(canvas) -> QWidget:
     curve.valueChanged.connect(set_curve)
     for w in (QLabel("Brush"), preset, QLabel("Smoothing"), smoothing, QLabel("Pressure"), curve, preview):
         row.addWidget(w)
+    row.addStretch(1)
     box.preset, box.smoothing, box.curve = preset, smoothing, curve
     return box
 

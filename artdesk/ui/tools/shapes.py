@@ -114,6 +114,7 @@ class ShapeTool(Tool):
             signal.connect(sync)
         for widget in (QLabel("Shape"), kind, QLabel("Corners"), sides, QLabel("Inner"), inner, outline, fill, colour):
             row.addWidget(widget)
+        row.addStretch(1)
         box.kind, box.sides, box.inner, box.outline, box.fill, box.colour = kind, sides, inner, outline, fill, colour
         sync()
         return box

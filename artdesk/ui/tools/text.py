@@ -192,4 +192,5 @@ class TextTool(Tool):
         for w in (QLabel("Font"), font, QLabel("Size"), size, bold, italic,
                   QLabel("Colour: the brush colour (C)")):
             row.addWidget(w)
+        row.addStretch(1)
         return box
