@@ -281,3 +281,12 @@ def test_bucket_recolours_a_painted_area(qapp):
     assert layer.metadata["fill"]["color"] == "#0000ff"
     with pytest.raises(FillRefused, match="not closed"):
         run_to_end(bucket_fill(doc, 800, 1000, "#0000ff", scale=2.0))  # the open page around the disc
+
+
+def test_svg_keeps_shapes_closed_and_filled(tmp_path):
+    from artdesk.export.vector import svg_text
+
+    doc = Document.blank()
+    doc.layers[0].strokes.append(shape_stroke("star", 0, 0, 100, 100, "#112233", 4, fill="#ffcc00", outline=False))
+    svg = svg_text(doc)
+    assert ' Z"' in svg and 'fill="#ffcc00"' in svg and 'stroke="none"' in svg
