@@ -128,8 +128,49 @@ def bench_stall() -> list[str]:
     return lines
 
 
+def _best_of(fn, repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def bench_print_tools() -> list[str]:
+    """The painting tools at print size: a text layer, a filled shape, a bucket fill, and the
+    DTG halftone of a 4500x5400 page that is half semi-transparent (target < 2 s)."""
+    from artdesk.document.geometry import shape_stroke
+    from artdesk.document.model import TextLayer
+    from artdesk.engines.progress import run_to_end
+    from artdesk.export.bucket import bucket_fill
+    from artdesk.export.halftone import halftone_alpha
+    from artdesk.export.png import render_fitted
+    from artdesk.export.render import ensure_gui_app
+
+    ensure_gui_app()
+    blank = Document.blank()
+    base = _best_of(lambda: render_fitted(blank, 4500, 5400))
+    text = Document.blank()
+    text.layers.append(TextLayer("Slogan", text="STAY WEIRD\nAND TANGLE", size=110, x=40, y=700, bold=True))
+    t_text = _best_of(lambda: render_fitted(text, 4500, 5400))
+    shape = Document.blank()
+    shape.layers[0].strokes.append(shape_stroke("star", 100, 100, 800, 800, "#202020", 8, fill="#ffcc00"))
+    t_shape = _best_of(lambda: render_fitted(shape, 4500, 5400))
+    t_bucket = _best_of(lambda: run_to_end(bucket_fill(shape, 450, 480, "#2080ff")), 1)
+    page = render_fitted(shape, 4500, 5400)
+    page[2700:, :, 3] = 128  # the lower half of the page: a 50% layer
+    page[2700:, :, :3] = 90
+    t_half = _best_of(lambda: halftone_alpha(page, 300, 45))
+    return [f"Print page render, empty (4500x5400): {base:.2f} s (the base of the lines below)",
+            f"Text layer at print size (two lines, 110 units): {t_text:.2f} s ({t_text / max(base, 1e-9):.1f}x empty)",
+            f"Filled star at print size: {t_shape:.2f} s ({t_shape / max(base, 1e-9):.1f}x empty)",
+            f"Bucket fill of the star at print resolution: {t_bucket:.2f} s",
+            f"DTG halftone of 4500x5400, half of it 50% alpha: {t_half:.2f} s (target < 2 s)"]
+
+
 def bench_desk() -> list[str]:
-    return bench_export() + bench_stall()
+    return bench_export() + bench_stall() + bench_print_tools()
 
 
 # -- command start-up -------------------------------------------------------------------------------

@@ -67,11 +67,12 @@ def test_other_presets_and_dtg(tmp_path, qapp):
 
 
 def test_dtg_safe_removes_partial_alpha():
-    px = np.zeros((5, 5, 4), np.uint8)
-    px[2, 2] = (10, 20, 30, 200)
-    px[1, 1] = (10, 20, 30, 60)
+    px = np.zeros((40, 40, 4), np.uint8)
+    px[10:30, 10:30] = (10, 20, 30, 255)
+    px[12, 12] = (10, 20, 30, 128)  # a half-transparent pixel inside becomes ink or nothing
     out = dtg_safe(px)
-    assert out.shape == (1, 1, 4) and tuple(out[0, 0]) == (10, 20, 30, 255)
+    assert out.shape == (20, 20, 4) and set(np.unique(out[..., 3])) <= {0, 255}
+    assert tuple(out[5, 5]) == (10, 20, 30, 255) and tuple(out[0, 0]) == (10, 20, 30, 255)
 
 
 def test_empty_document_warns(tmp_path, qapp):

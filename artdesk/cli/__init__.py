@@ -23,6 +23,7 @@ ENGINE_CLI_MODULES = [engine.key for engine in registry.engines()]
 COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("artdesk.cli.desk", "add_export_parser"),
     "bench": ("artdesk.cli.desk", "add_bench_parser"),
+    "mockup": ("artdesk.cli.desk", "add_mockup_parser"),
     "selftest": ("artdesk.selftest", "add_parser"),
     "train": ("artdesk.cli.train", "add_parser"),
 }

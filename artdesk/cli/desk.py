@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ EXPORT_CHOICES = list(FORMATS)
 
 def add_parsers(sub) -> None:
     add_export_parser(sub)
+    add_mockup_parser(sub)
     add_bench_parser(sub)
 
 
@@ -22,8 +24,23 @@ def add_export_parser(sub) -> None:
     p.add_argument("--out", required=True, help="output file; its suffix picks the format unless --format")
     p.add_argument("--format", choices=EXPORT_CHOICES)
     p.add_argument("--preset", default="tshirt", help="PNG preset: tshirt, printful or screen")
-    p.add_argument("--dtg", action="store_true", help="DTG-safe PNG: no semi-transparent pixels, trimmed")
+    p.add_argument("--dtg", action="store_true",
+                   help="DTG-safe PNG: semi-transparency becomes a halftone (only opaque or clear pixels), trimmed")
+    p.add_argument("--lpi", type=float, default=45, help="halftone lines per inch for --dtg (default 45)")
+    p.add_argument("--trim", action=argparse.BooleanOptionalAction, default=None,
+                   help="trim the PNG to the design (default: with --dtg only)")
     p.set_defaults(func=cmd_export)
+
+
+def add_mockup_parser(sub) -> None:
+    m = sub.add_parser("mockup", help="show a project on a T-shirt at its print size (PNG)")
+    m.add_argument("project", help="the .artdesk file")
+    m.add_argument("--shirt", default="black", help="black, white, navy, grey, red or #rrggbb (default black)")
+    m.add_argument("--out", required=True, help="the mockup PNG to write")
+    m.add_argument("--preset", default="tshirt", help="print preset: tshirt, printful or screen")
+    m.add_argument("--width", type=int, default=1200, help="mockup width in pixels (default 1200)")
+    m.add_argument("--dtg", action="store_true", help="preview the DTG-safe halftone")
+    m.set_defaults(func=cmd_mockup)
 
 
 def add_bench_parser(sub) -> None:
@@ -61,13 +78,28 @@ def cmd_export(args) -> int:
                   file=sys.stderr)
             return 2
         fmt = f"{fmt}:{args.preset}"
-    report = export_document(doc, args.out, fmt, args.dtg)
+    report = export_document(doc, args.out, fmt, args.dtg, trim=args.trim, lpi=args.lpi)
     if report is not None and hasattr(report, "bytes"):
         print(f"{args.out}: {report.width}x{report.height}, {report.bytes / 1024 / 1024:.2f} MB")
         for warning in report.warnings:
             print(f"warning: {warning}", file=sys.stderr)
     else:
         print(args.out)
+    return 0
+
+
+def cmd_mockup(args) -> int:
+    """Headless: QtGui only, never QtWidgets."""
+    from artdesk.document.project import ProjectFileError, load_project
+    from artdesk.export.garment import save_mockup
+
+    try:
+        doc = load_project(args.project)
+    except ProjectFileError as exc:
+        print(f"artdesk mockup: {exc}", file=sys.stderr)
+        return 2
+    width, height = save_mockup(doc, args.out, args.shirt, args.preset, args.width, args.dtg)
+    print(f"{args.out}: {width}x{height} mockup on a {args.shirt} shirt")
     return 0
 
 

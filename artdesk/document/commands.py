@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from artdesk.document.model import Document, Layer, RasterLayer, Stroke, VectorLayer, transformed_stroke
+from artdesk.document.model import (TEXT_PROPERTIES, Document, Layer, RasterLayer, Stroke, TextLayer, VectorLayer,
+                                    transformed_stroke)
 
 
 class Command:
@@ -266,3 +267,32 @@ class TransformLayer(Command):
     def transformed(self, stroke):
         """The stroke that replaced `stroke` (after do)."""
         return self._replaced.get(id(stroke), stroke)
+
+
+@dataclass
+class SetText(Command):
+    """Change a text layer's words or style (text, font, size, colour, position, bold, italic)."""
+
+    layer_id: str
+    changes: dict
+    text: str = "Edit text"
+
+    def __post_init__(self):
+        unknown = set(self.changes) - set(TEXT_PROPERTIES)
+        if unknown:
+            raise ValueError(f"cannot change text property {sorted(unknown)[0]!r}")
+
+    def do(self, doc):
+        layer = doc.layer(self.layer_id)
+        if not isinstance(layer, TextLayer):
+            raise TypeError(f"layer '{layer.name}' is not a text layer")
+        self._old = {k: getattr(layer, k) for k in self.changes}
+        for key, value in self.changes.items():
+            setattr(layer, key, value)
+        doc.notify("layer", self.layer_id)
+
+    def undo(self, doc):
+        layer = doc.layer(self.layer_id)
+        for key, value in self._old.items():
+            setattr(layer, key, value)
+        doc.notify("layer", self.layer_id)

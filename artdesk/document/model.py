@@ -19,6 +19,7 @@ from artdesk.document.affine import IDENTITY, Affine
 
 DEFAULT_SIZE = (900, 1080)
 RESAMPLE_MODES = ("smooth", "crisp")
+BRUSHES = ("round", "pen", "marker", "pencil")  # how a stroke's line is drawn (print and screen alike)
 
 
 def new_id() -> str:
@@ -27,11 +28,19 @@ def new_id() -> str:
 
 @dataclass(eq=False)
 class Stroke:
-    """One pen-down..pen-up line. `points` is float32 (N, 4): x, y, pressure 0..1, t seconds."""
+    """One pen-down..pen-up line. `points` is float32 (N, 4): x, y, pressure 0..1, t seconds.
+
+    A shape is a `closed` stroke (the last point joins the first) with an optional `fill` colour
+    ("" for none); `outline=False` draws only the fill. `brush` names the look of the line
+    (BRUSHES)."""
 
     points: np.ndarray
     color: str = "#000000"
     width: float = 6.0
+    closed: bool = False
+    fill: str = ""
+    outline: bool = True
+    brush: str = "round"
 
     def __post_init__(self) -> None:
         pts = np.asarray(self.points, dtype=np.float32)
@@ -39,6 +48,8 @@ class Stroke:
             raise ValueError("a stroke needs points as an (N, 4) array of x, y, pressure, t")
         if not np.isfinite(pts).all():
             raise ValueError("a stroke's points must be finite numbers")
+        if self.brush not in BRUSHES:
+            raise ValueError(f"a stroke's brush must be one of {', '.join(BRUSHES)}")
         self.points = pts
 
     @classmethod
@@ -69,13 +80,20 @@ class Stroke:
         return float(np.hypot(*(nearest - q).T).min())
 
     def to_dict(self) -> dict:
-        return {"color": self.color, "width": self.width,
+        data = {"color": self.color, "width": self.width,
                 "points": np.round(self.points.astype(np.float64), 3).tolist()}
+        for key, default in (("closed", False), ("fill", ""), ("outline", True), ("brush", "round")):
+            if getattr(self, key) != default:  # plain strokes stay as they were in older files
+                data[key] = getattr(self, key)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "Stroke":
+        brush = data.get("brush", "round")
         return cls(np.asarray(data["points"], dtype=np.float32).reshape(-1, 4),
-                   str(data.get("color", "#000000")), float(data.get("width", 6.0)))
+                   str(data.get("color", "#000000")), float(data.get("width", 6.0)),
+                   closed=bool(data.get("closed", False)), fill=str(data.get("fill") or ""),
+                   outline=bool(data.get("outline", True)), brush=brush if brush in BRUSHES else "round")
 
 
 @dataclass(eq=False)
@@ -209,6 +227,40 @@ class RasterLayer(Layer):
             return (dx, dy, m11 * w, m22 * h), IDENTITY
         return self.rect, affine.compose(t, self.transform)
 
+
+@dataclass(eq=False)
+class TextLayer(Layer):
+    """A line (or lines) of text, kept as text so it stays editable and prints crisp: it is drawn
+    from the font's outlines at whatever scale the page is rendered. (x, y) is the top-left of
+    the first line and `size` the font's pixel size, both in document units."""
+
+    text: str = ""
+    font: str = "DejaVu Sans"
+    size: float = 72.0
+    color: str = "#000000"
+    x: float = 0.0
+    y: float = 0.0
+    bold: bool = False
+    italic: bool = False
+
+    kind = "text"
+
+    def __post_init__(self) -> None:
+        if not np.isfinite([float(self.size), float(self.x), float(self.y)]).all():
+            raise ValueError("a text layer's size and position must be finite numbers")
+        if not (0 < float(self.size) <= 5000):
+            raise ValueError("a text size must be between 0 and 5000 units")
+        self.size = float(self.size)
+        self.x, self.y = float(self.x), float(self.y)
+
+    def is_empty(self) -> bool:
+        return not self.text.strip()
+
+    def style(self) -> dict:
+        return {k: getattr(self, k) for k in TEXT_PROPERTIES}
+
+
+TEXT_PROPERTIES = ("text", "font", "size", "color", "x", "y", "bold", "italic")
 
 Listener = Callable[[str, object], None]
 

@@ -25,7 +25,8 @@ from PIL import Image
 from artdesk import __version__
 from artdesk.atomic import atomic_file
 from artdesk.document.affine import IDENTITY, is_identity, is_valid
-from artdesk.document.model import RESAMPLE_MODES, Document, Layer, RasterLayer, Stroke, VectorLayer
+from artdesk.document.model import (BRUSHES, RESAMPLE_MODES, TEXT_PROPERTIES, Document, Layer, RasterLayer, Stroke,
+                                    TextLayer, VectorLayer)
 from artdesk.errors import ProjectFileError
 from artdesk.image_policy import MAX_IMAGE_PIXELS, PROJECT_FORMATS, check_pixels, decode_image, png_size
 from artdesk.safe_read import READ_ERRORS, checked_zip_entries, finite, parse_json, read_member, regular_file, whole
@@ -70,6 +71,8 @@ def document_to_json(doc: Document) -> dict:
             entry["resample"] = layer.resample
             if not is_identity(layer.transform):
                 entry["transform"] = list(layer.transform)
+        elif isinstance(layer, TextLayer):
+            entry.update(layer.style())
         layers.append(entry)
     return {"format": FORMAT, "version": FORMAT_VERSION, "width": doc.width, "height": doc.height,
             "metadata": doc.metadata, "layers": layers}
@@ -238,6 +241,8 @@ def _layer_from_json(entry, name: str) -> Layer:
         if not is_valid(transform):
             raise _bad(name, lname, "a damaged transform")
         return RasterLayer(**common, rect=tuple(values), resample=resample, transform=tuple(transform))
+    if kind == "text":
+        return _text_layer(entry, common, name)
     raise ProjectFileError(f"{name} has a layer of unknown kind {kind!r}.")
 
 
@@ -268,4 +273,34 @@ def _stroke_from_json(data, name: str, lname: str) -> Stroke:
         raise _bad(name, lname, "a stroke point out of range")
     if pts[:, 2].min() < 0 or pts[:, 2].max() > 1:
         raise _bad(name, lname, "a pen pressure outside 0..1")
-    return Stroke(pts.astype(np.float32), color, width)
+    closed, outline = data.get("closed", False), data.get("outline", True)
+    if type(closed) is not bool or type(outline) is not bool:
+        raise _bad(name, lname, "a stroke whose closed/outline flag is not true or false")
+    fill = data.get("fill", "")
+    if not isinstance(fill, str) or (fill and not _COLOR.fullmatch(fill)):
+        raise _bad(name, lname, f"a fill colour that is not #rrggbb ({str(fill)[:20]!r})")
+    brush = data.get("brush", "round")
+    if brush not in BRUSHES:
+        raise _bad(name, lname, f"an unknown brush {str(brush)[:20]!r}")
+    return Stroke(pts.astype(np.float32), color, width, closed=closed, fill=fill, outline=outline, brush=brush)
+
+
+def _text_layer(entry: dict, common: dict, name: str) -> TextLayer:
+    style = {k: entry[k] for k in TEXT_PROPERTIES if k in entry}
+    types = {"text": str, "font": str, "color": str, "bold": bool, "italic": bool}
+    ranges = {"size": (0.5, MAX_STROKE_WIDTH), "x": (-MAX_COORD, MAX_COORD), "y": (-MAX_COORD, MAX_COORD)}
+    for key, value in style.items():
+        if key in ranges:
+            value = style[key] = finite(value, *ranges[key])  # a real number in range, never a bool
+            ok = value is not None
+        else:
+            ok = type(value) is types.get(key, str)
+        if ok and key == "color":
+            ok = bool(_COLOR.fullmatch(value))
+        if ok and key == "font":
+            ok = len(value) <= 200
+        if not ok:
+            raise _bad(name, common["name"], f"a damaged text {key}")
+    if len(style.get("text", "")) > 10000:
+        raise ProjectFileError(f"'{name}': text layer '{common['name']}' holds more text than ArtDesk allows.")
+    return TextLayer(**common, **style)

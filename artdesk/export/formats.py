@@ -21,11 +21,12 @@ class ExportFormat:
     presets: tuple[tuple[str, str], ...] = ()  # (key, label); the first is the default
     dtg: bool = False    # takes the DTG-safe option
 
-    def write(self, doc, path: str | os.PathLike, preset: str | None = None, dtg: bool = False):
+    def write(self, doc, path: str | os.PathLike, preset: str | None = None, dtg: bool = False, **options):
+        """options: the format's own (PNG: trim, lpi); the writer is called with them."""
         module, function = self.writer.split(":")
         fn = getattr(importlib.import_module(module), function)
         if self.presets:
-            return fn(doc, path, preset or self.presets[0][0], dtg=dtg)
+            return fn(doc, path, preset or self.presets[0][0], dtg=dtg, **options)
         return fn(doc, path)
 
 
@@ -75,7 +76,21 @@ def format_from_suffix(path: str | os.PathLike) -> str | None:
     return next((f.name for f in FORMATS.values() if f.suffix == suffix), None)
 
 
-def export_document(doc, path: str | os.PathLike, key: str, dtg: bool = False):
-    """Write one export; returns a report (PNG) or None. Runs on a worker or headless."""
+def export_document(doc, path: str | os.PathLike, key: str, dtg: bool = False, **options):
+    """Write one export; returns a report (PNG) or None. Runs on a worker or headless. options:
+    the format's own (PNG: trim=None|bool, lpi=halftone lines per inch)."""
     fmt, preset = format_for(key)
+    return fmt.write(doc, path, preset, dtg, **options)
+
+
+def export_job(doc, path: str | os.PathLike, key: str, dtg: bool = False, trim: bool | None = None,
+               lpi: float | None = None):
+    """export_document as a job: a PNG yields between bands and row blocks, so Cancel stops it
+    within a fraction of a second and leaves no file; other formats poll check_cancel."""
+    fmt, preset = format_for(key)
+    if fmt.name == "png":
+        from artdesk.export import png
+
+        return (yield from png.export_png_job(doc, path, preset or fmt.presets[0][0], dtg=dtg, trim=trim,
+                                              lpi=png.DEFAULT_LPI if lpi is None else lpi))
     return fmt.write(doc, path, preset, dtg)

@@ -22,6 +22,7 @@ from artdesk import PRINT_SIZE, __version__
 from artdesk.atomic import atomic_file
 from artdesk.document.model import Document, RasterLayer
 from artdesk.engines.progress import Progress, run_to_end
+from artdesk.export.halftone import DEFAULT_LPI, halftone_alpha
 
 RENDER_BAND_ROWS = 1080  # rows rendered between progress steps (the paint itself polls check_cancel)
 WRITE_BLOCK_ROWS = 128  # rows filtered and compressed between cancel checks
@@ -80,22 +81,65 @@ def render_fitted_job(doc: Document, width: int, height: int, share: float = 1.0
     return pixels
 
 
-def dtg_safe(pixels: np.ndarray) -> np.ndarray:
-    """Direct-to-garment printers dislike partial transparency: make alpha 0 or 255 and trim."""
-    out = pixels.copy()
-    solid = out[..., 3] >= 128
-    out[..., 3] = np.where(solid, 255, 0).astype(np.uint8)
-    out[~solid, :3] = 0
-    ys, xs = np.nonzero(solid)
-    if len(ys):
-        out = out[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
-    return np.ascontiguousarray(out)
+def trim_to_design(pixels: np.ndarray) -> np.ndarray:
+    """Cut the transparent margin around the picture (a blank page stays as it is)."""
+    rows = np.flatnonzero(pixels[..., 3].any(axis=1))
+    if not len(rows):
+        return pixels
+    cols = np.flatnonzero(pixels[rows[0]: rows[-1] + 1, :, 3].any(axis=0))
+    return np.ascontiguousarray(pixels[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1])
+
+
+def dtg_safe(pixels: np.ndarray, dpi: int = 300, lpi: float = DEFAULT_LPI, trim: bool = True) -> np.ndarray:
+    """Direct-to-garment printers dislike partial transparency: alpha becomes 0 or 255, a
+    semi-transparent area a halftone dot screen of `lpi` lines per inch (so a 50% layer prints
+    as about 50% ink), then (by default) the margin is trimmed."""
+    out = halftone_alpha(pixels, dpi, lpi)
+    return trim_to_design(out) if trim else out
+
+
+def semi_transparent_fraction(pixels: np.ndarray) -> float:
+    """Share of the painted pixels that are partly transparent (0..1)."""
+    alpha = pixels[..., 3]
+    painted = np.count_nonzero(alpha)
+    return float(np.count_nonzero(alpha < 255) - (alpha.size - painted)) / painted if painted else 0.0
+
+
+def semi_transparent_layers(doc: Document) -> list[str]:
+    """Sentences naming the printed layers that will put semi-transparent pixels in a PNG (a
+    layer opacity below 100%, or a raster layer with soft alpha); anti-aliased stroke edges
+    are not counted."""
+    found = []
+    for layer in printed_layers(doc):
+        if layer.opacity < 0.999:
+            found.append(f"'{layer.name}' is {layer.opacity * 100:.0f}% opaque")
+        elif isinstance(layer, RasterLayer):
+            share = semi_transparent_fraction(layer.pixels[::2, ::2])
+            if share > 0.05:
+                found.append(f"'{layer.name}' has soft transparency ({share * 100:.0f}% of its pixels)")
+    return found
+
+
+def semi_transparency_warning(doc: Document) -> str:
+    """A sentence for the export dialog when the PNG would hold semi-transparent areas ("" if not)."""
+    found = semi_transparent_layers(doc)
+    if not found:
+        return ""
+    return ("Semi-transparent parts: " + "; ".join(found) + ". A garment printer may drop them or print "
+            "them solid; DTG-safe turns them into a halftone.")
+
+
+def printed_layers(doc: Document) -> list:
+    """The layers that end up in a print: visible, not guides, not fully transparent, not empty."""
+    return [layer for layer in doc.layers
+            if layer.visible and not layer.is_guide and layer.opacity > 0 and not layer.is_empty()]
 
 
 def generation_settings(doc: Document) -> list[dict]:
-    """Every generated layer's recorded settings (engine, model, seed, ...)."""
+    """Every printed generated layer's recorded settings (engine, model, seed, ...); hidden
+    layers and guides are left out, since they are not in the picture."""
     found = []
-    for layer in doc.layers:
+    for layer in printed_layers(doc):
         gen = layer.metadata.get("generation") if isinstance(layer.metadata, dict) else None
         if gen:
             found.append({"layer": layer.name, **gen})
@@ -221,22 +265,30 @@ def write_png(path: str | os.PathLike, pixels: np.ndarray, dpi: int = 300,
     return len(data)
 
 
-def export_png(doc: Document, path: str | os.PathLike, preset: str = "tshirt", dtg: bool = False) -> ExportReport:
+def export_png(doc: Document, path: str | os.PathLike, preset: str = "tshirt", dtg: bool = False,
+               trim: bool | None = None, lpi: float = DEFAULT_LPI) -> ExportReport:
     """Export at once (CLI, tests): the job below, driven to its end."""
-    return run_to_end(export_png_job(doc, path, preset, dtg))
+    return run_to_end(export_png_job(doc, path, preset, dtg, trim, lpi))
 
 
-def export_png_job(doc: Document, path: str | os.PathLike, preset: str = "tshirt", dtg: bool = False):
+def export_png_job(doc: Document, path: str | os.PathLike, preset: str = "tshirt", dtg: bool = False,
+                   trim: bool | None = None, lpi: float = DEFAULT_LPI):
     """The PNG export as a job: renders in bands, writes in row blocks, yields Progress between
-    them; cancelled (closed), it leaves no file behind and the previous file at `path` untouched."""
+    them; cancelled (closed), it leaves no file behind and the previous file at `path` untouched.
+    dtg: halftone the semi-transparency at `lpi` lines per inch; trim: cut the transparent margin
+    (any preset; by default with dtg)."""
     if preset not in PRESETS:
         raise ValueError(f"unknown export preset {preset!r}; choose one of {', '.join(PRESETS)}")
     spec = PRESETS[preset]
     width, height = (spec.width, spec.height) if spec.width else (doc.width, doc.height)
     pixels = yield from render_fitted_job(doc, width, height, share=0.5)
     if dtg:
-        pixels = dtg_safe(pixels)
+        pixels = halftone_alpha(pixels, spec.dpi, lpi)
+    if dtg if trim is None else trim:
+        pixels = trim_to_design(pixels)
     text = {"Software": f"ArtDesk {__version__}", "artdesk:preset": preset}
+    if dtg:
+        text["artdesk:dtg"] = f"halftone {lpi:g} lpi"
     settings = generation_settings(doc)
     if settings:
         text["artdesk:generation"] = json.dumps(settings)

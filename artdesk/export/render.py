@@ -12,10 +12,11 @@ import os
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPainterPath, QPen, QTransform
+from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QGuiApplication, QImage, QPainter,
+                           QPainterPath, QPainterPathStroker, QPen, QPolygonF, QTransform)
 
 from artdesk.document.affine import IDENTITY
-from artdesk.document.model import Document, Layer, RasterLayer, Stroke, VectorLayer
+from artdesk.document.model import Document, Layer, RasterLayer, Stroke, TextLayer, VectorLayer
 from artdesk.engines.progress import check_cancel
 
 MIN_PRESSURE = 0.08
@@ -34,10 +35,94 @@ def stroke_has_pressure(stroke: Stroke) -> bool:
     return bool(np.ptp(p) > 1e-3)
 
 
-def paint_stroke(painter: QPainter, stroke: Stroke, color: QColor | None = None) -> None:
-    color = QColor(stroke.color) if color is None else color
+MARKER_ALPHA = 0.8  # a marker's ink: overlapping strokes show through a little
+GRAIN_PX_PER_UNIT = 4  # the pencil grain's texels per document unit (the same at any zoom and in print)
+_grain_cache: dict[int, QImage] = {}
+
+
+def pencil_grain(color: QColor) -> QBrush:
+    """A periodic paper-grain texture in `color` for the pencil brush, fixed in document units so
+    the print shows the grain the screen showed."""
+    key = color.rgba()
+    image = _grain_cache.get(key)
+    if image is None:
+        rng = np.random.default_rng(1926)
+        noise = rng.random((256, 256))
+        noise = (noise + np.roll(noise, 1, 0) + np.roll(noise, 1, 1) + np.roll(noise, (1, 1), (0, 1))) / 4
+        rgba = np.zeros((256, 256, 4), np.uint8)
+        rgba[..., :3] = (color.red(), color.green(), color.blue())
+        rgba[..., 3] = (np.clip((noise - 0.36) / 0.22, 0, 1) * 235 * color.alphaF()).astype(np.uint8)
+        image = _grain_cache[key] = numpy_to_qimage(rgba)
+        if len(_grain_cache) > 64:
+            _grain_cache.pop(next(iter(_grain_cache)))
+    brush = QBrush(image)
+    brush.setTransform(QTransform.fromScale(1 / GRAIN_PX_PER_UNIT, 1 / GRAIN_PX_PER_UNIT))
+    return brush
+
+
+def _centre_line(stroke: Stroke) -> QPainterPath:
     pts = stroke.points
-    if len(pts) == 1 or not stroke_has_pressure(stroke):
+    path = QPainterPath(QPointF(float(pts[0, 0]), float(pts[0, 1])))
+    for x, y in pts[1:, :2].tolist():
+        path.lineTo(x, y)
+    if len(pts) == 1:
+        path.lineTo(float(pts[0, 0]) + 1e-3, float(pts[0, 1]))
+    return path
+
+
+def _paint_shape(painter: QPainter, stroke: Stroke, color: QColor, preview: bool) -> None:
+    """A closed stroke: the fill first, then the outline (with the stroke's brush)."""
+    polygon = QPolygonF([QPointF(x, y) for x, y in stroke.points[:, :2].tolist()])
+    path = QPainterPath()
+    path.addPolygon(polygon)
+    path.closeSubpath()
+    if stroke.fill:
+        fill = QColor(stroke.fill)
+        if preview:
+            fill.setAlpha(color.alpha() if color.alpha() < 255 else 255)
+        painter.fillPath(path, fill)
+    if stroke.outline or not stroke.fill:
+        width = stroke.width * max(float(stroke.points[:, 2].mean()), MIN_PRESSURE)
+        _paint_line(painter, path, stroke.brush, color, width, Qt.MiterJoin)
+
+
+def _paint_line(painter: QPainter, path: QPainterPath, brush: str, color: QColor, width: float,
+                join=Qt.RoundJoin) -> None:
+    if brush == "pencil":
+        stroker = QPainterPathStroker()
+        stroker.setWidth(width)
+        stroker.setCapStyle(Qt.RoundCap)
+        stroker.setJoinStyle(Qt.RoundJoin)
+        painter.fillPath(stroker.createStroke(path), pencil_grain(color))
+        return
+    cap = Qt.RoundCap
+    if brush == "marker":
+        color = QColor(color)
+        color.setAlphaF(color.alphaF() * MARKER_ALPHA)
+        cap, join = Qt.FlatCap, Qt.BevelJoin
+    pen = QPen(color, width, Qt.SolidLine, cap, join)
+    pen.setMiterLimit(3.0)
+    painter.setPen(pen)
+    painter.setBrush(Qt.NoBrush)
+    painter.drawPath(path)
+
+
+def paint_stroke(painter: QPainter, stroke: Stroke, color: QColor | None = None) -> None:
+    preview = color is not None
+    color = QColor(stroke.color) if color is None else color
+    if stroke.closed or stroke.fill:
+        _paint_shape(painter, stroke, color, preview)
+        return
+    if stroke.brush in ("marker", "pencil"):  # an even line: the look comes from the brush, not the pen
+        width = stroke.width * max(float(stroke.points[:, 2].mean()), MIN_PRESSURE) \
+            if stroke.brush == "pencil" else stroke.width
+        _paint_line(painter, _centre_line(stroke), stroke.brush, color, width)
+        return
+    pts = stroke.points
+    if stroke.brush == "pen" and len(pts) > 2:  # an ink pen: the line tapers in and out
+        pts = pts.copy()
+        pts[:, 2] *= pen_taper(pts)
+    elif len(pts) == 1 or not stroke_has_pressure(stroke):
         width = stroke.width * max(float(pts[0, 2]), MIN_PRESSURE)
         pen = QPen(color, width, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
         painter.setPen(pen)
@@ -58,6 +143,14 @@ def paint_stroke(painter: QPainter, stroke: Stroke, color: QColor | None = None)
         pen.setWidthF(stroke.width * p)
         painter.setPen(pen)
         painter.drawLine(QPointF(*xy[i]), QPointF(*xy[i + 1]))
+
+
+def pen_taper(pts: np.ndarray, length: float = 40.0) -> np.ndarray:
+    """The ink pen's width factor along a stroke: 0.25 at the ends, 1 after `length` units."""
+    steps = np.hypot(*np.diff(pts[:, :2], axis=0).T)
+    along = np.concatenate([[0.0], np.cumsum(steps)])
+    ends = np.minimum(along, along[-1] - along)
+    return (0.25 + 0.75 * np.clip(ends / length, 0, 1) ** 0.7).astype(np.float32)
 
 
 def numpy_to_qimage(pixels: np.ndarray) -> QImage:
@@ -89,8 +182,48 @@ def paint_raster(painter: QPainter, layer: RasterLayer, image: QImage | None = N
     painter.restore()
 
 
+_text_paths: dict[tuple, QPainterPath] = {}
+TEXT_MASTER_PX = 100.0  # outlines are made at this size, then scaled: any size prints crisp
+
+
+def text_path(layer: TextLayer) -> QPainterPath:
+    """The text's outlines in document units (cached by content and style)."""
+    key = (layer.text, layer.font, layer.size, layer.x, layer.y, layer.bold, layer.italic)
+    path = _text_paths.get(key)
+    if path is None:
+        ensure_gui_app()
+        font = QFont(layer.font)
+        font.setPixelSize(int(TEXT_MASTER_PX))
+        font.setBold(layer.bold)
+        font.setItalic(layer.italic)
+        metrics = QFontMetricsF(font)
+        master = QPainterPath()
+        for i, line in enumerate(layer.text.split("\n")):
+            master.addText(QPointF(0, metrics.ascent() + i * metrics.lineSpacing()), font, line)
+        k = layer.size / TEXT_MASTER_PX
+        path = _text_paths[key] = QTransform(k, 0, 0, k, layer.x, layer.y).map(master)
+        if len(_text_paths) > 256:
+            _text_paths.pop(next(iter(_text_paths)))
+    return path
+
+
+def text_box(layer: TextLayer) -> tuple[float, float, float, float]:
+    """The text's box (x, y, w, h) in document units: at least one line high, for picking it."""
+    rect = text_path(layer).boundingRect()
+    lines = max(1, layer.text.count("\n") + 1)
+    h = max(rect.bottom() - layer.y, layer.size * 1.2 * lines)
+    w = max(rect.right() - layer.x, layer.size * 0.5)
+    return layer.x, layer.y, w, h
+
+
+def paint_text(painter: QPainter, layer: TextLayer) -> None:
+    painter.fillPath(text_path(layer), QColor(layer.color))
+
+
 def paint_layer(painter: QPainter, layer: Layer, raster_cache: dict | None = None) -> None:
-    if isinstance(layer, VectorLayer):
+    if isinstance(layer, TextLayer):
+        paint_text(painter, layer)
+    elif isinstance(layer, VectorLayer):
         for i, stroke in enumerate(layer.strokes):
             if not i % 64:
                 check_cancel()  # an export job's cancel lands within a few strokes

@@ -43,8 +43,10 @@ def svg_text(doc: Document) -> str:
                 x, y = pts[0, :2]
                 out.append(f'<circle cx="{x:.2f}" cy="{y:.2f}" r="{width / 2:.2f}" fill={quoteattr(stroke.color)}/>')
                 continue
-            d = "M" + " L".join(f"{x:.2f},{y:.2f}" for x, y in pts[:, :2].tolist())
-            out.append(f'<path d="{d}" stroke={quoteattr(stroke.color)} stroke-width="{width:.2f}"/>')
+            d = "M" + " L".join(f"{x:.2f},{y:.2f}" for x, y in pts[:, :2].tolist()) + (" Z" if stroke.closed else "")
+            paint = f' fill={quoteattr(stroke.fill)}' if stroke.fill else ""
+            line = quoteattr(stroke.color) if stroke.outline or not stroke.fill else '"none"'
+            out.append(f'<path d="{d}" stroke={line} stroke-width="{width:.2f}"{paint}/>')
         out.append("</g>")
     out.append("</svg>")
     return "\n".join(out) + "\n"

@@ -54,6 +54,7 @@ class CanvasView(QWidget):
         self._appended: set[str] = set()  # layers whose strokes changed since the last paint
         self.layer_images = LayerImages()
         self.floating = None  # (layer id, affine, strokes or None) shown moved, see set_floating
+        self.overlays: list = []  # callables (painter in document units, canvas): guides, never printed
         self.set_tool("brush")
 
     # -- document ------------------------------------------------------------------------
@@ -223,6 +224,8 @@ class CanvasView(QWidget):
         painter.drawImage(0, 0, self._cache)
         painter.setRenderHint(QPainter.Antialiasing, True)
         painter.setTransform(self.transform())
+        for overlay in self.overlays:
+            overlay(painter, self)
         for tool in {id(t): t for t in (self._gesture_tool, self._tool) if t is not None}.values():
             tool.paint_overlay(painter)
         painter.end()

@@ -23,10 +23,10 @@ from artdesk.document.project import EXTENSION, load_project, save_project
 from artdesk.document.snapshot import snapshot
 from artdesk.errors import ArtDeskError
 from artdesk.export import png as png_export
-from artdesk.export.formats import dialog_entries, export_document
+from artdesk.export.formats import dialog_entries, export_job
 from artdesk.paths import recovery_dir, user_data_dir, user_log_dir
 from artdesk.runtime import models as runtime
-from artdesk.ui import welcome
+from artdesk.ui import printing, welcome
 from artdesk.ui.app import app_icon
 from artdesk.ui.canvas import CanvasView
 from artdesk.ui.gallery import StyleGallery
@@ -44,28 +44,37 @@ IMPORT_FILTER = "Images and drawings (*.png *.jpg *.jpeg *.ndjson *.npz);;All fi
 EXPORT_FORMATS = dialog_entries()  # (key, label, suffix): the export dialog's choices
 
 
-def export_job(doc: Document, path: str, fmt: str, dtg: bool = False):
-    """export_document as a job: a PNG yields between bands and row blocks, so Cancel stops it
-    within a fraction of a second and leaves no file; other formats poll check_cancel."""
-    if fmt.startswith("png:"):
-        return (yield from png_export.export_png_job(doc, path, fmt.split(":", 1)[1], dtg=dtg))
-    return export_document(doc, path, fmt, dtg)
 
 
 class ExportDialog(QDialog):
-    def __init__(self, parent=None, fmt: str = "png:tshirt", dtg: bool = False):
+    def __init__(self, parent=None, fmt: str = "png:tshirt", dtg: bool = False, trim: bool = False,
+                 lpi: int = 45, warning: str = ""):
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.format = QComboBox()
         for key, label, _ in EXPORT_FORMATS:
             self.format.addItem(label, key)
         self.format.setCurrentIndex(max(0, self.format.findData(fmt)))
-        self.dtg = QCheckBox("DTG-safe: no semi-transparent pixels, trimmed to the picture")
+        self.dtg = QCheckBox("DTG-safe: no semi-transparent pixels (a halftone dot screen instead)")
         self.dtg.setChecked(dtg)
+        self.lpi = QSpinBox()
+        self.lpi.setRange(10, 150)
+        self.lpi.setSuffix(" lines per inch")
+        self.lpi.setValue(int(lpi))
+        self.lpi.setToolTip("The halftone's dot screen: fewer lines, bigger dots (DTG printers like 35–55)")
+        self.trim = QCheckBox("Trim to the design (cut the transparent margin)")
+        self.trim.setChecked(trim or dtg)
+        self.warning = QLabel(warning)
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color: #b35c00")
         self.format.currentIndexChanged.connect(self._sync)
+        self.dtg.toggled.connect(self._sync)
         form = QFormLayout(self)
         form.addRow("Format", self.format)
         form.addRow("", self.dtg)
+        form.addRow("Halftone", self.lpi)
+        form.addRow("", self.trim)
+        form.addRow("", self.warning)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -73,7 +82,11 @@ class ExportDialog(QDialog):
         self._sync()
 
     def _sync(self) -> None:
-        self.dtg.setEnabled(str(self.format.currentData()).startswith("png:"))
+        png = str(self.format.currentData()).startswith("png:")
+        for widget in (self.dtg, self.trim):
+            widget.setEnabled(png)
+        self.lpi.setEnabled(png and self.dtg.isChecked())
+        self.warning.setVisible(png and not self.dtg.isChecked() and bool(self.warning.text()))
 
 
 def default_settings() -> QSettings:
@@ -115,6 +128,7 @@ class MainWindow(QMainWindow):
         self._status_bar()
         self._actions()
         self._connect()
+        printing.install(self)
         self.set_document(self.document, None)
 
         self.autosave_timer = QTimer(self)
@@ -529,6 +543,7 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot open this file", str(exc))
             return False
         self.settings.setValue("last_dir", str(path.parent))
+        printing.remember_recent(self.settings, path)
         self.statusBar().showMessage(f"Opened {path.name}", 4000)
         return True
 
@@ -538,7 +553,7 @@ class MainWindow(QMainWindow):
         return self.save_to(self.path)
 
     def save_as(self) -> bool:
-        start = str(self.path or Path(self._last_dir()) / f"Untitled{EXTENSION}")
+        start = str(self.document_stem_path(EXTENSION))
         path, _ = QFileDialog.getSaveFileName(self, "Save As", start, PROJECT_FILTER)
         if not path:
             return False
@@ -558,9 +573,19 @@ class MainWindow(QMainWindow):
         self._force_dirty = False
         self.undo_stack.setClean()
         self.settings.setValue("last_dir", str(self.path.parent))
+        printing.remember_recent(self.settings, self.path)
         self._update_title()
         self.statusBar().showMessage(f"Saved {self.path.name}", 4000)
         return True
+
+    def document_stem_path(self, suffix: str) -> Path:
+        """Where a save or export dialog starts: the document's own folder and name (its title,
+        for a document never saved), with `suffix`."""
+        if self.path is not None:
+            return self.path.with_suffix(suffix)
+        title = str(self.document.metadata.get("title") or "Untitled")
+        stem = "".join(c for c in title if c.isalnum() or c in " -_").strip() or "Untitled"
+        return Path(self._last_dir()) / f"{stem}{suffix}"
 
     def _last_dir(self) -> str:
         return str(self.settings.value("last_dir", str(Path.home())))
@@ -612,25 +637,28 @@ class MainWindow(QMainWindow):
     # -- export ---------------------------------------------------------------------------
     def export_dialog(self) -> None:
         dialog = ExportDialog(self, str(self.settings.value("export_format", "png:tshirt")),
-                              self.setting_bool("export_dtg", False))
+                              self.setting_bool("export_dtg", False), self.setting_bool("export_trim", False),
+                              int(self.settings.value("export_lpi", png_export.DEFAULT_LPI)),
+                              png_export.semi_transparency_warning(self.document))
         if dialog.exec() != QDialog.Accepted:
             return
         fmt = dialog.format.currentData()
         suffix = next(s for k, _, s in EXPORT_FORMATS if k == fmt)
-        stem = self.path.stem if self.path else "artdesk"
-        path, _ = QFileDialog.getSaveFileName(self, "Export", str(Path(self._last_dir()) / f"{stem}{suffix}"),
-                                              f"*{suffix}")
+        path, _ = QFileDialog.getSaveFileName(self, "Export", str(self.document_stem_path(suffix)), f"*{suffix}")
         if path:
             if not path.lower().endswith(suffix):
                 path += suffix
             self.settings.setValue("export_format", fmt)
             self.settings.setValue("export_dtg", dialog.dtg.isChecked())
-            self.export_to(path, fmt, dialog.dtg.isChecked())
+            self.settings.setValue("export_trim", dialog.trim.isChecked())
+            self.settings.setValue("export_lpi", dialog.lpi.value())
+            self.export_to(path, fmt, dialog.dtg.isChecked(), dialog.trim.isChecked(), dialog.lpi.value())
 
-    def export_to(self, path: str, fmt: str = "png:tshirt", dtg: bool = False):
+    def export_to(self, path: str, fmt: str = "png:tshirt", dtg: bool = False, trim: bool | None = None,
+                  lpi: float = png_export.DEFAULT_LPI):
         """Export on a worker (a print PNG takes a second or two); the UI stays live."""
         return self.run_job(f"Exporting {Path(path).name}", export_job, snapshot(self.document),
-                            path, fmt, dtg, on_result=lambda report: self._exported(path, report))
+                            path, fmt, dtg, trim, lpi, on_result=lambda report: self._exported(path, report))
 
     def _exported(self, path: str, report) -> None:
         self.last_export = report

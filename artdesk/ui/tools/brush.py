@@ -7,6 +7,9 @@ import time
 import numpy as np
 from PySide6.QtGui import QPainter
 
+from PySide6.QtCore import Qt
+
+from artdesk.document.geometry import pressure_curve, smooth_points
 from artdesk.document.model import Stroke
 from artdesk.export.render import paint_stroke
 from artdesk.ui.tools.base import Tool, ToolEvent, register
@@ -33,18 +36,32 @@ class BrushTool(Tool):
         self.canvas.update()
 
     def current_stroke(self) -> Stroke:
-        return Stroke(np.asarray(self._points, np.float32), self.canvas.brush_color.name(),
-                      self.canvas.brush_size)
+        """The stroke so far, steadied by the smoothing setting, drawn with the brush preset."""
+        points = smooth_points(np.asarray(self._points, np.float32), getattr(self.canvas, "smoothing", 0.0))
+        return Stroke(points, self.canvas.brush_color.name(), self.canvas.brush_size,
+                      brush=getattr(self.canvas, "brush_preset", "round"))
+
+    def make_options(self):
+        from artdesk.ui.tools.brush_options import brush_options
+
+        return brush_options(self.canvas)
 
     def _add(self, event: ToolEvent) -> None:
         x, y = event.doc.x(), event.doc.y()
         last = self._points[-1] if self._points else None
+        pressure = float(pressure_curve(event.pressure, getattr(self.canvas, "pressure_curve", 0.0))) \
+            if event.pen else event.pressure
         if last is not None and abs(last[0] - x) < 1e-3 and abs(last[1] - y) < 1e-3:
-            last[2] = max(last[2], event.pressure)
+            last[2] = max(last[2], pressure)
             return
-        self._points.append([x, y, float(event.pressure), time.monotonic() - self._t0])
+        self._points.append([x, y, pressure, time.monotonic() - self._t0])
 
     def press(self, event: ToolEvent) -> None:
+        if event.modifiers & Qt.AltModifier:  # Alt+click: the eyedropper, without leaving the brush
+            from artdesk.ui.tools.eyedropper import pick_colour
+
+            pick_colour(self.canvas, event.doc)
+            return
         self._points = []
         self._add(event)
         self.canvas.update()
