@@ -188,7 +188,7 @@ def _document_from_json(data: dict, name: str) -> tuple[Document, list[tuple[Ras
             points += sum(len(s.points) for s in layer.strokes)
             if points > MAX_DOC_POINTS:
                 raise ProjectFileError(f"{name} holds more stroke points than ArtDesk opens ({MAX_DOC_POINTS:,}).")
-        else:
+        elif isinstance(layer, RasterLayer):
             image = entry.get("image")
             if not isinstance(image, str):
                 raise ProjectFileError(f"{name}: raster layer '{layer.name}' names no image.")
