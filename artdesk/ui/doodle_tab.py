@@ -200,10 +200,16 @@ class DoodleTab(QWidget):
         self.buttons["again"].setEnabled(False)
         run_shortcut(self, self.generate)
         # the canvas has the focus while the user draws: Ctrl+Return there generates too, while this tab shows
+        # (PySide6 ignores a `context=` keyword of QShortcut's constructor: set it afterwards, or the
+        # shortcut is window-wide and makes every tab's Ctrl+Return ambiguous)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), desk.canvas, self._generate_from_canvas, context=Qt.WidgetShortcut)
+            shortcut = QShortcut(QKeySequence(keys), desk.canvas)
+            shortcut.setContext(Qt.WidgetShortcut)
+            shortcut.activated.connect(self._generate_from_canvas)
         for n in range(1, CANDIDATES + 1):  # 1..9 place that candidate, as a click does
-            QShortcut(QKeySequence(str(n)), self, lambda n=n: self.apply(n - 1), context=Qt.WidgetWithChildrenShortcut)
+            shortcut = QShortcut(QKeySequence(str(n)), self)
+            shortcut.setContext(Qt.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(lambda n=n: self.apply(n - 1))
 
         self.live = QCheckBox("Continue as I draw")
         self.live.setToolTip("After each stroke you draw, offer nine endings (Continue) by itself")
