@@ -386,8 +386,11 @@ def drawing_case(rng: random.Random, big: bool = True) -> Case:
         data = npz_bytes({"test": npy_object_bytes(["abc", {"a": 1}, 3])})
     elif kind == "header-claims":
         raw = npy_object_bytes(drawings)
-        claimed = rng.choice(["(300000000,)", "(100000000000,)", "(3, 100000000000)"])
-        data = npz_bytes({"test": raw.replace(b"(3,)", claimed.encode().ljust(4), 1)})
+        payload = raw[raw.index(b"\n", 10) + 1:]  # the pickle after the npy header
+        head = io.BytesIO()
+        np.lib.format.write_array_header_1_0(head, {"descr": rng.choice(["|O", "<f8"]), "fortran_order": False,
+                                                    "shape": rng.choice([(300_000_000,), (10 ** 11,), (3, 10 ** 11)])})
+        data = npz_bytes({"test": head.getvalue() + payload})
     elif kind == "pickle-shape":
         data = npz_bytes({"test": pickle_shape_claim(rng.choice([300_000_000, 2 ** 40]))})
     elif kind == "numeric-2d":
@@ -470,7 +473,7 @@ def model_case(rng: random.Random, big: bool = True) -> Case:
         data = npz_bytes({"meta": npy_object_bytes([_RunsCode()]), "palette": npy_object_bytes([1])})
     elif kind == "huge":
         data = zip_bytes([("meta.npy", b"\x93NUMPY\x01\x00v\x00{'descr': '<f8', 'fortran_order': False, 'shape': (100000000000,), }"
-                           .ljust(128 + 10 - 1, b" ") + b"\n", zipfile.ZIP_DEFLATED)])
+                           .ljust(127, b" ") + b"\n", zipfile.ZIP_DEFLATED)])
     else:
         data = arrays_npz(arrays)
         if kind == "flip":
