@@ -249,7 +249,12 @@ def check_tshirt_png(path: str | os.PathLike) -> str:
     import numpy as np
     from PIL import Image
 
-    with Image.open(path) as im:
+    from artdesk.errors import ImportFailed
+    from artdesk.image_policy import check_format
+
+    with open(path, "rb") as fh:
+        check_format(fh.read(16), str(path), ("PNG",), ImportFailed)
+    with Image.open(path, formats=["PNG"]) as im:  # the image policy: PNG only, never another plugin
         size, mode, dpi = im.size, im.mode, im.info.get("dpi", (0, 0))
         alpha = np.asarray(im.getchannel("A")) if mode == "RGBA" else None
     if size != TSHIRT:

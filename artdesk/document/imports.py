@@ -144,18 +144,22 @@ def npz_drawing_layer(path: str | os.PathLike, doc: Document, index: int = 0, sp
 
 
 def _ndjson_line(path: Path, index: int) -> bytes:
-    """Line `index` of an ndjson file, streamed in bounded pieces (a line without an end is refused
-    once it passes MAX_NDJSON_LINE)."""
+    """Drawing `index` (blank lines skipped, as count_drawings counts) of an ndjson file, streamed
+    in bounded pieces (a line without an end is refused once it passes MAX_NDJSON_LINE)."""
     what = f"'{path.name}'"
     regular_file(path, what, ImportFailed, MAX_NDJSON_BYTES)
     try:
         with path.open("rb") as fh:
-            for i in range(index + 1):
+            seen, number = -1, 0
+            while seen < index:
                 line = fh.readline(MAX_NDJSON_LINE + 1)
+                number += 1
                 if not line:
                     raise ImportFailed(f"{what} has fewer than {index + 1} drawings.")
                 if len(line) > MAX_NDJSON_LINE:
-                    raise ImportFailed(f"{what} line {i + 1} is too long to be a drawing.")
+                    raise ImportFailed(f"{what} line {number} is too long to be a drawing.")
+                if line.strip():
+                    seen += 1
     except OSError as exc:
         raise ImportFailed(f"{what} cannot be read ({exc.strerror or exc}).") from exc
     return line

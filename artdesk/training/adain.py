@@ -41,6 +41,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from artdesk.atomic import atomic_file
+from artdesk.image_policy import IMPORT_FORMATS as IMAGE_FORMATS
 from artdesk.paths import models_dir, shared_data_dir
 from artdesk.training.manifest import atomic_write_bytes, sha256_of, write_manifest_entries
 
@@ -312,7 +313,7 @@ class Pools:
         if kind == "shape":
             from artdesk.engines.shapes import silhouette_mask
 
-            img = Image.open(path)
+            img = Image.open(path, formats=IMAGE_FORMATS)
             rgba = np.asarray(img.convert("RGBA")) if img.mode != "L" else np.asarray(img)
             mask = silhouette_mask(rgba if rgba.ndim == 3 else np.repeat(rgba[..., None], 3, 2))
             side = self.size
@@ -326,14 +327,14 @@ class Pools:
             ys, xs = slice(max(0, oy), min(side, oy + m.height)), slice(max(0, ox), min(side, ox + m.width))
             canvas[ys, xs] = sub[ys.start - oy:ys.stop - oy, xs.start - ox:xs.stop - ox]
             return shape_content(np.where(canvas >= 128, 255, 0).astype(np.uint8), self.rng)
-        img = _rgb(Image.open(path))
+        img = _rgb(Image.open(path, formats=IMAGE_FORMATS))
         return self._crop(img, 0.6, 2.5 if kind == "portrait" else 1.5)
 
     def style_image(self, tangle_share: float | None = None) -> np.ndarray:
         if self.rng.random() < (self.tangle_share if tangle_share is None else tangle_share):
             return self._tangle()
         path = self.style_files[int(self.rng.integers(len(self.style_files)))]
-        img = _rgb(Image.open(path))
+        img = _rgb(Image.open(path, formats=IMAGE_FORMATS))
         img.thumbnail((768, 768), Image.LANCZOS)
         return self._crop(img, 0.4, 1.5)
 

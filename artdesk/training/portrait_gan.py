@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from artdesk.atomic import atomic_file
+from artdesk.image_policy import IMPORT_FORMATS
 from artdesk.paths import models_dir, shared_data_dir
 from artdesk.training.manifest import sha256_of, write_manifest_entries
 
@@ -67,7 +68,7 @@ def load_faces(data_dir: Path, size: int, cache: Path | None = None) -> dict[str
     splits: dict[str, list[np.ndarray]] = {"train": [], "held_out": []}
     with open(data_dir / "labels.csv", newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            with Image.open(data_dir / row["file"]) as im:
+            with Image.open(data_dir / row["file"], formats=IMPORT_FORMATS) as im:  # the image policy
                 im = im.convert("RGB")
                 if im.size != (size, size):
                     im = im.resize((size, size), Image.LANCZOS)

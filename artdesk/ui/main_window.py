@@ -813,7 +813,7 @@ def offer_recovery(window: MainWindow, ask=None) -> bool:
         return QMessageBox.question(
             window, "Recover your drawing?",
             f"ArtDesk did not close properly. Restore the drawing it saved for you at {when}?{more}\n\n"
-            "If you answer No, the copy is kept in the recovery folder until you delete it.",
+            f"If you answer No, the copy is kept in {path.parent / recovery.KEPT} until you delete it.",
             QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes) == QMessageBox.Yes
 
     ask = ask or ask_user

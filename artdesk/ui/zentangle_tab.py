@@ -241,7 +241,12 @@ class ZentangleTab(QWidget):
     def set_pattern(self, path: str) -> None:
         self.pattern_path = path
         self.pattern_name.setText(pattern_label(path))
-        self.pattern_icon.setPixmap(QPixmap(path))
+        try:  # decoded under the image policy, as the gallery does (never QPixmap(path) on a user file)
+            from artdesk.export.render import numpy_to_qimage
+
+            self.pattern_icon.setPixmap(QPixmap.fromImage(numpy_to_qimage(read_image(path))))
+        except ImportFailed:
+            self.pattern_icon.clear()
 
     # -- filling --------------------------------------------------------------------------
     def fill_at_drop(self, path: str, x: float, y: float) -> None:
