@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv == ["--version"]:  # without building the parser, which imports every command's module
         print(f"ArtDesk {__version__}")
-        return 0
+        raise SystemExit(0)  # as argparse's version action does
     if not argv or (argv[0] not in COMMANDS and argv[0] != "gui" and not argv[0].startswith("-")):
         argv = ["gui", *argv]
     parser = build_parser(argv[0] if argv[0] in COMMANDS or argv[0] == "gui" else None)

@@ -208,13 +208,12 @@ class ZentangleTab(QWidget):
         except ImportFailed as exc:
             self.desk.show_error("Cannot use this pattern", str(exc))
             return
-        if self.job is not None and not self.job.done:
-            self.job.cancel()
         from artdesk.document.snapshot import snapshot
 
         settings = self.settings()
+        # the key cancels a fill still running and drops its late result
         self.job = self.desk.run_job("Zentangle fill", fill_job, snapshot(self.desk.document), pattern,
-                                     request, settings,
+                                     request, settings, key="zentangle",
                                      on_result=lambda r: self._done(r, request, settings, replace))
 
     def _done(self, result, request: FillRequest, settings: FillSettings, replace: bool) -> None:
