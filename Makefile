@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 APP := $(VENV)/.app-installed
 DEV := $(VENV)/.test-installed
 
-.PHONY: run test bench bundle icons samples screenshots desktop clean
+.PHONY: run test lint bench bundle icons samples screenshots desktop clean
 
 $(APP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ run: $(APP)
 
 test: $(DEV)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+# The layering contracts (import-linter), ruff (lint only: never `ruff format`) and mypy on the
+# Qt-free rooms; the rules are in pyproject.toml, the rooms in ARCHITECTURE.md.
+lint: $(DEV)
+	PYTHONPATH=. $(BIN)/lint-imports
+	$(BIN)/ruff check .
+	PYTHONPATH=. $(BIN)/mypy
 
 bench: $(DEV)
 	QT_QPA_PLATFORM=offscreen $(BIN)/artdesk bench all

@@ -12,7 +12,6 @@ that belong to the other action are refused with a sentence.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys

@@ -10,6 +10,10 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from artdesk.document.model import Document
 
 
 @dataclass(frozen=True)
@@ -21,7 +25,7 @@ class ExportFormat:
     presets: tuple[tuple[str, str], ...] = ()  # (key, label); the first is the default
     dtg: bool = False    # takes the DTG-safe option
 
-    def write(self, doc, path: str | os.PathLike, preset: str | None = None, dtg: bool = False):
+    def write(self, doc: Document, path: str | os.PathLike, preset: str | None = None, dtg: bool = False) -> Any:
         module, function = self.writer.split(":")
         fn = getattr(importlib.import_module(module), function)
         if self.presets:
@@ -43,7 +47,7 @@ FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
 )}
 
 
-def write_ndjson(doc, path: str | os.PathLike) -> None:
+def write_ndjson(doc: Document, path: str | os.PathLike) -> None:
     """The doodle as one Quick, Draw! record, its word the document's category."""
     from artdesk.export.vector import export_ndjson
 
@@ -75,7 +79,7 @@ def format_from_suffix(path: str | os.PathLike) -> str | None:
     return next((f.name for f in FORMATS.values() if f.suffix == suffix), None)
 
 
-def export_document(doc, path: str | os.PathLike, key: str, dtg: bool = False):
+def export_document(doc: Document, path: str | os.PathLike, key: str, dtg: bool = False) -> Any:
     """Write one export; returns a report (PNG) or None. Runs on a worker or headless."""
     fmt, preset = format_for(key)
     return fmt.write(doc, path, preset, dtg)
