@@ -22,7 +22,10 @@ $(DEV): $(APP)
 	$(if $(TORCH),$(BIN)/pip install --quiet $(TORCH) || echo "torch is not available: training tests will be skipped")
 	touch $(DEV)
 
+# Qt's X11 plugin needs system libraries a fresh machine may lack: name them all, with the
+# apt-get line, before Qt stops with a message that names one.
 run: $(APP)
+	$(BIN)/python -m artdesk.platform_check
 	$(BIN)/artdesk
 
 test: $(DEV)

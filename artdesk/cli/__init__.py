@@ -48,6 +48,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def _cmd_gui(args) -> int:
+    from artdesk import platform_check
+
+    if platform_check.uses_xcb() and (missing := platform_check.missing_qt_libraries()):
+        print(f"artdesk: {platform_check.advice(missing)}", file=sys.stderr)  # Qt's own message names one
     from artdesk.ui.app import run_app
 
     return run_app(args.file)
