@@ -11,10 +11,6 @@ from artdesk import registry
 
 log = logging.getLogger("artdesk.panel")
 
-# (tab title, module, class); a tab class is constructed as cls(desk) where desk is the MainWindow
-ENGINE_TABS = [(e.title, *e.tab.split(":")) for e in registry.engines()]
-
-
 class NotInstalledTab(QWidget):
     def __init__(self, title: str):
         super().__init__()
@@ -30,7 +26,9 @@ class GenerationPanel(QTabWidget):
         super().__init__()
         self.tabs = {}  # tab title -> widget
         self.by_engine = {}  # engine key -> widget
-        for engine, (title, module_name, class_name) in zip(registry.engines(), ENGINE_TABS):
+        for engine in registry.engines():  # each tab is constructed as Class(desk), desk the MainWindow
+            title = engine.title
+            module_name, class_name = engine.tab.split(":")
             try:
                 module = importlib.import_module(module_name)
             except ModuleNotFoundError as exc:
