@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 APP := $(VENV)/.app-installed
 DEV := $(VENV)/.test-installed
 
-.PHONY: run test bench bundle icons samples screenshots desktop clean
+.PHONY: run test lint bench bundle icons samples screenshots desktop clean
 
 $(APP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +22,21 @@ $(DEV): $(APP)
 	$(if $(TORCH),$(BIN)/pip install --quiet $(TORCH) || echo "torch is not available: training tests will be skipped")
 	touch $(DEV)
 
+# Qt's X11 plugin needs system libraries a fresh machine may lack: name them all, with the
+# apt-get line, before Qt stops with a message that names one.
 run: $(APP)
+	$(BIN)/python -m artdesk.platform_check
 	$(BIN)/artdesk
 
 test: $(DEV)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+# The layering contracts (import-linter), ruff (lint only: never `ruff format`) and mypy on the
+# Qt-free rooms; the rules are in pyproject.toml, the rooms in ARCHITECTURE.md.
+lint: $(DEV)
+	PYTHONPATH=. $(BIN)/lint-imports
+	$(BIN)/ruff check .
+	PYTHONPATH=. $(BIN)/mypy
 
 bench: $(DEV)
 	QT_QPA_PLATFORM=offscreen $(BIN)/artdesk bench all

@@ -177,9 +177,11 @@ def bench_desk() -> list[str]:
 CLI_RUNS = 7
 
 
-def _median_wall(argv: list[str], runs: int = CLI_RUNS, cwd: str | None = None) -> tuple[float, float]:
-    """Median (wall seconds, CPU seconds) of running `python argv` in fresh processes. The CPU
-    time (user + system of the child) hardly moves when other work shares the machine."""
+def _median_wall(argv: list[str], runs: int = CLI_RUNS, cwd: str | None = None,
+                 exit_status: int = 0) -> tuple[float, float]:
+    """Median (wall seconds, CPU seconds) of running `python argv` in fresh processes, each
+    ending with `exit_status`. The CPU time (user + system of the child) moves much less than
+    the wall time when other work shares the machine."""
     import resource
     import statistics
     import subprocess
@@ -189,8 +191,10 @@ def _median_wall(argv: list[str], runs: int = CLI_RUNS, cwd: str | None = None) 
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, *argv], check=True, cwd=cwd, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+        done = subprocess.run([sys.executable, *argv], cwd=cwd, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        if done.returncode != exit_status:
+            raise RuntimeError(f"python {' '.join(argv)} ended with {done.returncode}, not {exit_status}")
         walls.append(time.perf_counter() - t0)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
@@ -229,6 +233,9 @@ def bench_cli() -> list[str]:
             "artdesk export d.artdesk --out x.svg": ["-m", "artdesk", "export", sample, "--out",
                                                      os.path.join(tmp, "e.svg")],
         }
+        # Start-up alone: the command imports what it needs, builds its parser, then refuses the
+        # temperature (exit status 2) before it samples anything.
+        startup = ["-m", "artdesk", "doodle", "random", "--temperature", "5", "--out", os.path.join(tmp, "s.svg")]
         floor, floor_cpu = _median_wall(["-c", "pass"], cwd=tmp)
         lines = [f"python -c pass: {floor * 1000:.0f} ms wall, {floor_cpu * 1000:.0f} ms CPU "
                  f"(medians of {CLI_RUNS} runs)"]
@@ -238,4 +245,7 @@ def bench_cli() -> list[str]:
             lines.append(f"{label}: {wall * 1000:.0f} ms wall = {wall / floor:.1f}x python -c pass, "
                          f"{cpu * 1000:.0f} ms CPU = {cpu / max(floor_cpu, 1e-3):.1f}x; {imports:.0f} ms "
                          f"importing; QtWidgets {'LOADED' if widgets else 'not loaded'}")
+        wall, cpu = _median_wall(startup, cwd=tmp, exit_status=2)
+        lines.append(f"artdesk doodle random start-up (imports and parser, no sampling): {wall * 1000:.0f} ms wall "
+                     f"= {wall / floor:.1f}x python -c pass, {cpu * 1000:.0f} ms CPU = {cpu / max(floor_cpu, 1e-3):.1f}x")
     return lines

@@ -19,21 +19,24 @@ class Engine:
     key: str                  # "doodle": the CLI command, the `artdesk bench` name, the selftest line
     title: str                # the panel tab's title
     tab: str                  # "module:Class" of the panel tab, constructed as Class(desk)
-    cli_module: str           # module with add_parser(subparsers) and bench() -> list[str]
+    actions: str              # the engine's actions module (artdesk.actions.<key>)
     selftest: str             # "module:function" -> a short str; raises when the engine is broken
     model_folder: str | None  # models/<folder> (also listed in pyproject's data-files)
     drop: str | None = None   # method of the tab called as method(path, x, y) for a dropped pattern
+    # a hand-made CLI: a module with add_parser(subparsers) and bench() -> list[str]; None: the
+    # command is made from the actions module's Request (artdesk.cli.engine)
+    cli_module: str | None = None
 
 
 ENGINES: tuple[Engine, ...] = (
-    Engine("doodle", "Doodle", "artdesk.ui.doodle_tab:DoodleTab", "artdesk.cli.doodle",
-           "artdesk.selftest:_check_doodle", "doodle"),
-    Engine("zentangle", "Zentangle", "artdesk.ui.zentangle_tab:ZentangleTab", "artdesk.cli.zentangle",
-           "artdesk.selftest:_check_zentangle", "zentangle", drop="fill_at_drop"),
-    Engine("portrait", "Portraits", "artdesk.ui.portrait_tab:PortraitTab", "artdesk.cli.portrait",
-           "artdesk.selftest:_check_portrait", "portrait"),
-    Engine("bauhaus", "Bauhaus", "artdesk.ui.bauhaus_tab:BauhausTab", "artdesk.cli.bauhaus",
-           "artdesk.selftest:_check_bauhaus", "bauhaus"),
+    Engine("doodle", "Doodle", "artdesk.ui.doodle_tab:DoodleTab", "artdesk.actions.doodle",
+           "artdesk.selftest:_check_doodle", "doodle", cli_module="artdesk.cli.doodle"),
+    Engine("zentangle", "Zentangle", "artdesk.ui.zentangle_tab:ZentangleTab", "artdesk.actions.zentangle",
+           "artdesk.selftest:_check_zentangle", "zentangle", drop="fill_at_drop", cli_module="artdesk.cli.zentangle"),
+    Engine("portrait", "Portraits", "artdesk.ui.portrait_tab:PortraitTab", "artdesk.actions.portrait",
+           "artdesk.selftest:_check_portrait", "portrait", cli_module="artdesk.cli.portrait"),
+    Engine("bauhaus", "Bauhaus", "artdesk.ui.bauhaus_tab:BauhausTab", "artdesk.actions.bauhaus",
+           "artdesk.selftest:_check_bauhaus", "bauhaus", cli_module="artdesk.cli.bauhaus"),
 )
 
 

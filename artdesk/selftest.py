@@ -68,7 +68,7 @@ def run_selftest(out: str | os.PathLike | None = None, engines: bool = True, win
     checks.run("onnxruntime", lambda: f"{runtime.provider_description()} "
                                       f"({', '.join(f'{n} {v}' for n, v in runtime.onnxruntime_packages())})")
     if engines:
-        for name, fn in ENGINE_CHECKS:
+        for name, fn in engine_checks():
             checks.run(name, fn)
     if window:
         with tempfile.TemporaryDirectory(prefix="artdesk-selftest-") as tmp:
@@ -142,8 +142,11 @@ def _check_bauhaus() -> str:
     return f"48x48 from {names[0]} ({len(names)} chains)"
 
 
-ENGINE_CHECKS = [("models", _check_models), ("doodle", _check_doodle), ("zentangle", _check_zentangle),
-                 ("portrait", _check_portrait), ("bauhaus", _check_bauhaus)]
+def engine_checks() -> list[tuple[str, Callable[[], str]]]:
+    """The model checksums, then each registered engine's own check (artdesk.registry)."""
+    from artdesk import registry
+
+    return [("models", _check_models)] + [(e.key, registry.resolve(e.selftest)) for e in registry.engines()]
 
 
 # -- the window ------------------------------------------------------------------------------------

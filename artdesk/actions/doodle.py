@@ -11,7 +11,7 @@ import numpy as np
 from artdesk.actions import Applied
 from artdesk.document import commands as cmds
 from artdesk.document.model import Document, Stroke, VectorLayer
-from artdesk.engines.doodle_io import Outcome, Request, continuation_lines, doodle_job, placed_lines
+from artdesk.engines.doodle_io import Frame, Outcome, Request, continuation_lines, doodle_job, placed_lines
 
 __all__ = ["Applied", "Outcome", "Request", "again", "doodle_job", "generation", "place_candidate"]
 
@@ -44,6 +44,8 @@ def place_candidate(doc: Document, outcome: Outcome, index: int, color: str, wid
     request, drawing = outcome.request, outcome.candidates[index]
     made = generation(request, index)
     if request.action == "continue":
+        if outcome.prefix is None or not isinstance(outcome.frame, Frame):
+            return None  # a continuation always has the doodle it continues and its frame
         lines = continuation_lines(outcome.prefix, drawing, outcome.frame)
         strokes = [Stroke.from_xy(l, color, width) for l in lines if len(l)]
         if not strokes:

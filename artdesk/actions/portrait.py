@@ -4,6 +4,7 @@ pixels (upscaled, signed) and place them as one raster layer that records how it
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,7 @@ TRAIN_ADVICE = ("Reinstall ArtDesk, or train the model with `artdesk train portr
                 "(`python -m artdesk.training.portrait_gan`).")
 
 
-def open_generator():
+def open_generator() -> Any:
     """The generator's session; a ModelError that does not say what to do gets the advice."""
     try:
         return portrait.open_generator()

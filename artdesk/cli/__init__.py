@@ -16,19 +16,27 @@ import sys
 
 from artdesk import __version__, registry
 
-# Every engine has a CLI module artdesk.cli.<engine> that adds the command of the same name.
+# The engines' commands, in the registry's order (artdesk.bench runs their bench() too).
 ENGINE_CLI_MODULES = [engine.key for engine in registry.engines()]
 
-# command -> (module, function that adds its parser); engines are added below.
-COMMANDS: dict[str, tuple[str, str]] = {
+# command -> (module, function that adds its parser); the engines' commands come from the registry.
+DESK_COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("artdesk.cli.desk", "add_export_parser"),
     "bench": ("artdesk.cli.desk", "add_bench_parser"),
     "mockup": ("artdesk.cli.desk", "add_mockup_parser"),
     "selftest": ("artdesk.selftest", "add_parser"),
     "train": ("artdesk.cli.train", "add_parser"),
 }
-for _engine in registry.engines():
-    COMMANDS[_engine.key] = (_engine.cli_module, "add_parser")
+
+
+def commands() -> dict[str, tuple[str, str]]:
+    """Every command but gui: the desk's, then one per registered engine (an engine without a
+    hand-made CLI module gets one made from its actions: artdesk.cli.engine)."""
+    found = dict(DESK_COMMANDS)
+    for engine in registry.engines():
+        found[engine.key] = ((engine.cli_module, "add_parser") if engine.cli_module
+                             else ("artdesk.cli.engine", "add_parser_for"))
+    return found
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -42,13 +50,21 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                      "(`artdesk FILE` does the same: the desktop entry runs `artdesk %%f`)")
     gui.set_defaults(func=_cmd_gui)
 
-    for name, (module_name, function) in COMMANDS.items():
+    for name, (module_name, function) in commands().items():
         if only is None or only == name:
-            getattr(importlib.import_module(module_name), function)(sub)
+            add = getattr(importlib.import_module(module_name), function)
+            if function == "add_parser_for":
+                add(sub, registry.engine(name))
+            else:
+                add(sub)
     return parser
 
 
 def _cmd_gui(args) -> int:
+    from artdesk import platform_check
+
+    if platform_check.uses_xcb() and (missing := platform_check.missing_qt_libraries()):
+        print(f"artdesk: {platform_check.advice(missing)}", file=sys.stderr)  # Qt's own message names one
     from artdesk.ui.app import run_app
 
     return run_app(args.file)
@@ -58,10 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv == ["--version"]:  # without building the parser, which imports every command's module
         print(f"ArtDesk {__version__}")
-        return 0
-    if not argv or (argv[0] not in COMMANDS and argv[0] != "gui" and not argv[0].startswith("-")):
+        raise SystemExit(0)  # as argparse's version action does
+    known = commands()
+    if not argv or (argv[0] not in known and argv[0] != "gui" and not argv[0].startswith("-")):
         argv = ["gui", *argv]
-    parser = build_parser(argv[0] if argv[0] in COMMANDS or argv[0] == "gui" else None)
+    parser = build_parser(argv[0] if argv[0] in known or argv[0] == "gui" else None)
     args = parser.parse_args(argv)
     from artdesk.errors import ArtDeskError
 

@@ -122,9 +122,9 @@ def cmd_bench(args) -> int:
             lines = bench_canvas()
         else:
             try:
-                module = importlib.import_module(registry.engine(name).cli_module)
-            except (KeyError, ModuleNotFoundError):
-                print(f"== {name}: not part of this build yet")
+                module = importlib.import_module(registry.engine(name).cli_module or "")
+            except (KeyError, ValueError, ModuleNotFoundError):
+                print(f"== {name}: no bench for it in this build")
                 continue
             lines = module.bench()
         print(f"== {name}")

@@ -18,7 +18,7 @@ def snapshot(doc: Document, layers: Iterable[Layer] | None = None, **layer_overr
     twin_doc.metadata = copy.deepcopy(doc.metadata)
     for layer in doc.layers if layers is None else layers:
         twin = copy.copy(layer)
-        if isinstance(layer, VectorLayer):
+        if isinstance(layer, VectorLayer) and isinstance(twin, VectorLayer):
             twin.strokes = list(layer.strokes)
         for name, value in layer_overrides.items():
             setattr(twin, name, value)

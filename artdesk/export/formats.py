@@ -10,6 +10,10 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from artdesk.document.model import Document
 
 
 @dataclass(frozen=True)
@@ -21,7 +25,8 @@ class ExportFormat:
     presets: tuple[tuple[str, str], ...] = ()  # (key, label); the first is the default
     dtg: bool = False    # takes the DTG-safe option
 
-    def write(self, doc, path: str | os.PathLike, preset: str | None = None, dtg: bool = False, **options):
+    def write(self, doc: Document, path: str | os.PathLike, preset: str | None = None, dtg: bool = False,
+              **options: Any) -> Any:
         """options: the format's own (PNG: trim, lpi); the writer is called with them."""
         module, function = self.writer.split(":")
         fn = getattr(importlib.import_module(module), function)
@@ -44,7 +49,7 @@ FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
 )}
 
 
-def write_ndjson(doc, path: str | os.PathLike) -> None:
+def write_ndjson(doc: Document, path: str | os.PathLike) -> None:
     """The doodle as one Quick, Draw! record, its word the document's category."""
     from artdesk.export.vector import export_ndjson
 
@@ -76,15 +81,15 @@ def format_from_suffix(path: str | os.PathLike) -> str | None:
     return next((f.name for f in FORMATS.values() if f.suffix == suffix), None)
 
 
-def export_document(doc, path: str | os.PathLike, key: str, dtg: bool = False, **options):
+def export_document(doc: Document, path: str | os.PathLike, key: str, dtg: bool = False, **options: Any) -> Any:
     """Write one export; returns a report (PNG) or None. Runs on a worker or headless. options:
     the format's own (PNG: trim=None|bool, lpi=halftone lines per inch)."""
     fmt, preset = format_for(key)
     return fmt.write(doc, path, preset, dtg, **options)
 
 
-def export_job(doc, path: str | os.PathLike, key: str, dtg: bool = False, trim: bool | None = None,
-               lpi: float | None = None):
+def export_job(doc: Document, path: str | os.PathLike, key: str, dtg: bool = False, trim: bool | None = None,
+               lpi: float | None = None) -> Any:
     """export_document as a job: a PNG yields between bands and row blocks, so Cancel stops it
     within a fraction of a second and leaves no file; other formats poll check_cancel."""
     fmt, preset = format_for(key)

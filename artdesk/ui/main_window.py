@@ -626,11 +626,12 @@ class MainWindow(QMainWindow):
 
     def pattern_dropped(self, path: str, point) -> None:
         """A pattern dropped on the canvas fills the shape under the drop point."""
-        tab = self.panel.tabs.get("Zentangle")
-        if hasattr(tab, "fill_at_drop"):
+        found = self.panel.drop_handler()  # the engine registered for drops (artdesk.registry)
+        if found is not None:
+            tab, handler = found
             self.generateDock.show()
             self.panel.setCurrentWidget(tab)
-            tab.fill_at_drop(path, point.x(), point.y())
+            handler(path, point.x(), point.y())
         else:
             self.import_files([path], point)
 

@@ -1,4 +1,4 @@
-"""The generation panel: one tab per engine. Engines add their tab through `ENGINE_TABS`."""
+"""The generation panel: one tab per engine of `artdesk.registry`."""
 
 from __future__ import annotations
 
@@ -7,16 +7,9 @@ import logging
 
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
+from artdesk import registry
+
 log = logging.getLogger("artdesk.panel")
-
-# (tab title, module, class); a tab class is constructed as cls(desk) where desk is the MainWindow
-ENGINE_TABS = [
-    ("Doodle", "artdesk.ui.doodle_tab", "DoodleTab"),
-    ("Zentangle", "artdesk.ui.zentangle_tab", "ZentangleTab"),
-    ("Portraits", "artdesk.ui.portrait_tab", "PortraitTab"),
-    ("Bauhaus", "artdesk.ui.bauhaus_tab", "BauhausTab"),
-]
-
 
 class NotInstalledTab(QWidget):
     def __init__(self, title: str):
@@ -31,8 +24,11 @@ class NotInstalledTab(QWidget):
 class GenerationPanel(QTabWidget):
     def __init__(self, desk):
         super().__init__()
-        self.tabs = {}
-        for title, module_name, class_name in ENGINE_TABS:
+        self.tabs = {}  # tab title -> widget
+        self.by_engine = {}  # engine key -> widget
+        for engine in registry.engines():  # each tab is constructed as Class(desk), desk the MainWindow
+            title = engine.title
+            module_name, class_name = engine.tab.split(":")
             try:
                 module = importlib.import_module(module_name)
             except ModuleNotFoundError as exc:
@@ -41,5 +37,14 @@ class GenerationPanel(QTabWidget):
                 widget = NotInstalledTab(title)
             else:
                 widget = getattr(module, class_name)(desk)
-            self.tabs[title] = widget
+            self.tabs[title] = self.by_engine[engine.key] = widget
             self.addTab(widget, title)
+
+    def drop_handler(self):
+        """(tab, method) of the first engine that takes a pattern dropped on the canvas, or None."""
+        for engine in registry.engines():
+            tab = self.by_engine.get(engine.key)
+            handler = getattr(tab, engine.drop, None) if engine.drop else None
+            if handler is not None:
+                return tab, handler
+        return None

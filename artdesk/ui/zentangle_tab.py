@@ -11,23 +11,21 @@ same undo step. Cancelling the print-size fill takes the preview away again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QColorDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
                                QPushButton, QVBoxLayout, QWidget)
 
-from artdesk.document import commands as cmds
+from artdesk.actions import zentangle as actions
+from artdesk.actions.zentangle import FillRequest, fill_job  # noqa: F401 (the tab's names before actions/)
 from artdesk.document.imports import ImportFailed, read_image
-from artdesk.document.model import VectorLayer
 from artdesk.engines.neural_fill import DECODER_ID, NEURAL_SCALE
+from artdesk.actions.zentangle import builtin_tangle
+from artdesk.document import commands as cmds
 from artdesk.engines.progress import run_to_end
 from artdesk.engines.strings import DEFAULT_PATTERNS, parse_palette
 from artdesk.engines.tangles import TANGLES, find
-from artdesk.engines.zentangle import FillSettings, ShapeNotFound, fill_at
-from artdesk.export.targets import document_targets
+from artdesk.engines.zentangle import FillSettings, ShapeNotFound
 from artdesk.ui.gallery import pattern_label
 from artdesk.ui.widgets import ComboBox, Slider, SpinBox, run_shortcut
 
@@ -46,38 +44,6 @@ def neural_installed() -> bool:
         return DECODER_ID in load_manifest()
     except ModelError:
         return False
-
-
-@dataclass
-class FillRequest:
-    pattern_path: str
-    x: float
-    y: float
-    use_offered: bool = False
-
-
-def builtin_tangle(path: str) -> str | None:
-    """The key of a built-in tangle when `path` is its gallery picture (drawn, not resampled,
-    by the Strings mode), else None."""
-    from artdesk.paths import resources_dir
-
-    p = Path(path)
-    try:
-        shipped = p.resolve().parent == (resources_dir() / "patterns").resolve()
-    except OSError:
-        return None
-    return p.stem if shipped and p.stem in TANGLES else None
-
-
-def fill_job(doc, pattern, request: FillRequest, settings: FillSettings, size=None):
-    """Worker job: render the document's shapes at print size (or `size`), fill the one under
-    the point. Returns the FillResult, or the ShapeNotFound (a normal outcome the tab explains)."""
-    ink, targets, scale = yield from (document_targets(doc, size) if size else document_targets(doc))
-    try:
-        return (yield from fill_at(ink, targets, request.x * scale, request.y * scale, pattern,
-                                   settings, scale, request.use_offered))
-    except ShapeNotFound as missing:
-        return missing
 
 
 class ZentangleTab(QWidget):
@@ -327,39 +293,16 @@ class ZentangleTab(QWidget):
 
     def _apply(self, result, request: FillRequest, settings: FillSettings, replace: bool) -> None:
         self._before_preview = self.last
-        name = f"Zentangle {pattern_label(request.pattern_path)}"
-        metadata = {"generation": {"engine": "zentangle", "model": settings.mode,
-                                   "pattern": Path(request.pattern_path).name, "shape": result.source,
-                                   "drop": [round(request.x, 2), round(request.y, 2)],
-                                   **settings.as_metadata()}}
         old_id = self.last[1] if (replace and self.last) else None
-        desk = self.desk
-        desk.begin_macro("Restyle" if old_id else f"Fill with {pattern_label(request.pattern_path)}")
-        if old_id and any(l.id == old_id for l in desk.document.layers):
-            index = desk.document.index_of(old_id)
-            desk.push(cmds.RemoveLayer(old_id))
-        else:
-            index = self._below_the_doodle()
-        layer = desk.add_raster_layer(result.pixels, name, metadata, rect=result.rect, resample="smooth",
-                                      index=index)
-        notes = list(result.notes)
-        backdrop = next((l for l in desk.document.layers if l.id == result.backdrop_layer), None)
-        if backdrop is not None and backdrop.visible:
-            # a black-on-white silhouette: its white square would print around the filled shape
-            desk.push(cmds.SetLayerProperty(backdrop.id, "visible", False))
-            notes.append(f"Hid “{backdrop.name}” so its background does not print; "
-                         "tick it under Layers to show it.")
-        desk.end_macro()
-        self.last = (request, layer.id)
+        placed = actions.place_fill(self.desk.document, result, request, settings,
+                                    pattern_label(request.pattern_path), old_id)
+        self.desk.apply(placed.applied)
+        self.last = (request, placed.layer_id)
         self.restyle_button.setEnabled(True)
-        desk.statusBar().showMessage(f"{result.message} {' '.join(notes)}".strip(), 8000)
+        self.desk.statusBar().showMessage(f"{result.message} {' '.join(placed.notes)}".strip(), 8000)
 
     def _below_the_doodle(self) -> int | None:
-        """The fill goes under the lowest drawn vector layer, so the outline stays on top, sharp."""
-        for i, layer in enumerate(self.desk.document.layers):
-            if isinstance(layer, VectorLayer) and layer.visible and layer.strokes:
-                return i
-        return None
+        return actions.below_the_doodle(self.desk.document)
 
     def _explain(self, missing: ShapeNotFound, request: FillRequest) -> None:
         result = missing.result
