@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
         self.recovery_path = recovery_dir() / f"recovery-{os.getpid()}{EXTENSION}"
         self._autosaved_index = 0
         self.last_export = None
+        self.last_drawn_layer_id: str | None = None
 
         self.canvas = CanvasView()
         self.setCentralWidget(self.canvas)
@@ -287,7 +288,9 @@ class MainWindow(QMainWindow):
         self.options_bar = QToolBar("Tool options")
         self.options_bar.setObjectName("toolOptionsBar")
         self.options_stack = QStackedWidget()
-        self.options_stack.addWidget(QLabel(""))
+        blank = QLabel("")
+        blank.setMinimumHeight(QSpinBox().sizeHint().height())  # the bar keeps its height: no canvas jump
+        self.options_stack.addWidget(blank)
         self.options_bar.addWidget(self.options_stack)
         self.addToolBar(self.options_bar)
         self.set_tool("brush")
@@ -390,6 +393,7 @@ class MainWindow(QMainWindow):
         layer_id = self.ensure_vector_layer()
         self.push(cmds.AddStroke(layer_id, stroke))
         self.undo_stack.endMacro()
+        self.last_drawn_layer_id = layer_id  # Continue reads this layer when no other is active
 
     def erase_strokes(self, strokes: list) -> None:
         layer = self.active_layer()
@@ -420,15 +424,39 @@ class MainWindow(QMainWindow):
 
     def add_raster_layer(self, pixels, name: str, metadata: dict | None = None, rect=None,
                          resample: str = "smooth", index: int | None = None) -> RasterLayer:
-        """Engines' results land here: a new raster layer (fitted to the page unless `rect`)."""
-        from artdesk.document.imports import fit_rect
+        """Engines' results land here: a new raster layer at `rect`, or, without one, a third of
+        the page wide at the view's centre with the transform handles on it."""
+        from artdesk.document.placement import place_rect
 
         h, w = pixels.shape[:2]
         layer = RasterLayer(name=self.document.unique_layer_name(name), pixels=pixels,
-                            rect=rect or fit_rect(w, h, self.document), resample=resample,
-                            metadata=metadata or {})
+                            rect=rect or place_rect(w, h, self.document, self.placement_center()),
+                            resample=resample, metadata=metadata or {})
         self.add_layer(layer, text=f"Add {name}", index=index)
+        if rect is None:
+            self.show_handles(layer.id)
         return layer
+
+    def place_new_layer(self, layer, text: str, center=None) -> None:
+        """A generated or imported layer of its own: a third of the page wide at `center` (the
+        click or drop, else the view's centre), on the page, selected with its handles showing."""
+        from artdesk.document.placement import place_layer
+
+        place_layer(layer, self.document, center or self.placement_center())
+        self.add_layer(layer, text=text)
+        self.show_handles(layer.id)
+
+    def placement_center(self) -> tuple[float, float]:
+        """The view's centre in document units, kept on the page."""
+        c = self.canvas.to_document(self.canvas.rect().center().toPointF())
+        return (min(max(c.x(), 0.0), self.document.width), min(max(c.y(), 0.0), self.document.height))
+
+    def show_handles(self, layer_id: str) -> None:
+        """The move tool with transform handles on the layer, to adjust it at once."""
+        from artdesk.ui.tools.transform import Target
+
+        self.set_tool("move")
+        self.canvas.current_tool().transform(Target(layer_id))
 
     # -- tools ----------------------------------------------------------------------------
     def set_tool(self, tool: str) -> None:
@@ -588,7 +616,8 @@ class MainWindow(QMainWindow):
             except ImportFailed as exc:
                 self.show_error("Cannot import this file", str(exc))
                 continue
-            self.add_layer(layer, text=f"Import {Path(path).name}")
+            center = (point.x(), point.y()) if point is not None else None
+            self.place_new_layer(layer, f"Import {Path(path).name}", center)
 
     def _ask_drawing_index(self, path) -> int | None:
         """For a file of many drawings, ask which one (None: the user cancelled)."""
