@@ -28,6 +28,7 @@ class CanvasView(QWidget):
     commandRequested = Signal(object)  # a document Command for the undo history
     toolChanged = Signal(str)
     contextMenuRequested = Signal(QPoint, QPointF)  # global position, document point
+    selectionChanged = Signal(object)  # Selection or None
     layerPicked = Signal(str)  # a tool chose a layer (the move tool's click): make it active
 
     def __init__(self, parent: QWidget | None = None):
@@ -54,6 +55,7 @@ class CanvasView(QWidget):
         self._appended: set[str] = set()  # layers whose strokes changed since the last paint
         self.layer_images = LayerImages()
         self.floating = None  # (layer id, affine, strokes or None) shown moved, see set_floating
+        self.selection = None  # document.selection.Selection or None
         self.set_tool("brush")
 
     # -- document ------------------------------------------------------------------------
@@ -64,6 +66,11 @@ class CanvasView(QWidget):
         doc.subscribe(self._on_document_changed)
         self.layer_images = LayerImages()
         self.floating = None
+        self.selection = None
+        for tool in self.tools.values():
+            tool.cancel()
+            if hasattr(tool, "transformer"):
+                tool.transformer.set_target(None)
         self._fitted = True
         self.fit_to_window()
 
@@ -134,6 +141,15 @@ class CanvasView(QWidget):
         if self._fitted:
             self.fit_to_window()
         self.invalidate()
+
+    def set_selection(self, selection) -> None:
+        """What the selection tools chose (None: nothing); the selection tools show its handles."""
+        self.selection = selection
+        for tool in self.tools.values():
+            if hasattr(tool, "sync_selection"):
+                tool.sync_selection()
+        self.selectionChanged.emit(selection)
+        self.update()
 
     # -- painting -------------------------------------------------------------------------
     def set_floating(self, layer_id: str, t, strokes: list | None = None) -> None:

@@ -233,12 +233,14 @@ class MainWindow(QMainWindow):
         self._tool_actions()
         a["transform"] = self._action("Free &transform", self.free_transform, QKeySequence("Ctrl+T"),
                                       "Handles on the active layer (or the selection): move, scale, rotate, flip")
+        self._compose_actions()
         a["color"] = self._action("Brush &colour…", self.choose_color, QKeySequence("C"))
         a["bigger"] = self._action("Bigger brush", lambda: self.size_box.setValue(self.size_box.value() + 2), QKeySequence("]"))
         a["smaller"] = self._action("Smaller brush", lambda: self.size_box.setValue(self.size_box.value() - 2), QKeySequence("["))
         a["force_cpu"] = self._action("Force &CPU for models", self.toggle_force_cpu, checkable=True)
         a["force_cpu"].setChecked(runtime.force_cpu())
-        for key in ("undo", "redo", None, *self.tool_keys, "transform", "color", "bigger", "smaller", None, "clear", None, "force_cpu"):
+        for key in ("undo", "redo", None, "cut", "copy", "paste", "delete_selection", "select_all", "deselect",
+                    None, "duplicate_layer", "merge_down", "flip_h", "flip_v", None, *self.tool_keys, "transform", "color", "bigger", "smaller", None, "clear", None, "force_cpu"):
             edit.addSeparator() if key is None else edit.addAction(a[key])
 
         view = mb.addMenu("&View")
@@ -317,7 +319,32 @@ class MainWindow(QMainWindow):
             self.act[name] = action
             self.tool_keys.append(name)
 
+    def _compose_actions(self) -> None:
+        """Selection, clipboard and layer actions (artdesk/ui/compose.py)."""
+        from artdesk.ui.compose import Compose
+
+        self.compose = c = Compose(self)
+        for key, text, slot, keys, tip in (
+            ("copy", "&Copy", c.copy, QKeySequence.Copy, "Copy the selection (or the active layer), also as an image"),
+            ("cut", "Cu&t", c.cut, QKeySequence.Cut, "Copy the selection (or the active layer) and remove it"),
+            ("paste", "&Paste", c.paste, QKeySequence.Paste, "Paste onto a new layer, with handles to place it"),
+            ("delete_selection", "&Delete selection", c.delete_selection, QKeySequence.Delete, None),
+            ("select_all", "Select &all", c.select_all, QKeySequence.SelectAll, "Select everything on the active layer"),
+            ("deselect", "Dese&lect", c.deselect, QKeySequence("Ctrl+Shift+A"), None),
+            ("duplicate_layer", "Duplicate layer / selection to layer", c.duplicate, QKeySequence("Ctrl+J"),
+             "A copy of the active layer, or of the selection, on a new layer"),
+            ("merge_down", "&Merge down", c.merge_down, QKeySequence("Ctrl+Shift+E"),
+             "Merge the active layer into the one below it"),
+            ("flip_h", "Flip &horizontally", lambda: c.flip(True), None, "Mirror the layer (or selection) left to right"),
+            ("flip_v", "Flip &vertically", lambda: c.flip(False), None, "Mirror the layer (or selection) top to bottom"),
+        ):
+            self.act[key] = self._action(text, slot, keys, tip)
+
     def _connect(self) -> None:
+        self.canvas.contextMenuRequested.connect(lambda pos, _pt: self.compose.canvas_menu().popup(pos))
+        self.layers.list.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.layers.list.customContextMenuRequested.connect(
+            lambda pos: self.compose.layer_menu().popup(self.layers.list.viewport().mapToGlobal(pos)))
         self.canvas.commandRequested.connect(self.push)
         self.canvas.layerPicked.connect(self.layers.select)
         self.canvas.strokeFinished.connect(self.add_stroke)
