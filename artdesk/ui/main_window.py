@@ -397,6 +397,9 @@ class MainWindow(QMainWindow):
 
     def _active_layer_changed(self, layer_id) -> None:
         self.canvas.active_layer_id = layer_id
+        selection = self.canvas.selection
+        if selection is not None and selection.layer_id != layer_id:  # a selection belongs to one layer
+            self.canvas.set_selection(None)
 
     def active_layer(self):
         try:
