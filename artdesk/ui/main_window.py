@@ -456,23 +456,30 @@ class MainWindow(QMainWindow):
                          resample: str = "smooth", index: int | None = None) -> RasterLayer:
         """Engines' results land here: a new raster layer at `rect`, or, without one, a third of
         the page wide at the view's centre with the transform handles on it."""
-        from artdesk.document.placement import place_rect
+        from artdesk.document.placement import free_center, place_rect
 
         h, w = pixels.shape[:2]
-        layer = RasterLayer(name=self.document.unique_layer_name(name), pixels=pixels,
-                            rect=rect or place_rect(w, h, self.document, self.placement_center()),
+        if rect is None:
+            rect = place_rect(w, h, self.document, free_center(w, h, self.document, self.placement_center()))
+            handles = True
+        else:
+            handles = False
+        layer = RasterLayer(name=self.document.unique_layer_name(name), pixels=pixels, rect=rect,
                             resample=resample, metadata=metadata or {})
         self.add_layer(layer, text=f"Add {name}", index=index)
-        if rect is None:
+        if handles:
             self.show_handles(layer.id)
         return layer
 
     def place_new_layer(self, layer, text: str, center=None) -> None:
         """A generated or imported layer of its own: a third of the page wide at `center` (the
-        click or drop, else the view's centre), on the page, selected with its handles showing."""
-        from artdesk.document.placement import place_layer
+        click or drop, else near the view's centre where it covers nothing), on the page, selected
+        with its handles showing."""
+        from artdesk.document.placement import content_size, free_center, place_layer
 
-        place_layer(layer, self.document, center or self.placement_center())
+        if center is None:
+            center = free_center(*content_size(layer), self.document, self.placement_center())
+        place_layer(layer, self.document, center)
         self.add_layer(layer, text=text)
         self.show_handles(layer.id)
 
