@@ -292,6 +292,13 @@ class CanvasView(QWidget):
         self._gesture_tool = None
         self.update()
 
+    def finish_edits(self) -> None:
+        """Apply a pending transform (before saving or exporting, so the file shows the screen)."""
+        for tool in (self._tool, self._gesture_tool):
+            transformer = getattr(tool, "transformer", None)
+            if transformer is not None and transformer.is_pending() and not transformer.dragging():
+                transformer.apply()
+
     def busy(self) -> bool:
         return any(t is not None and t.busy() for t in (self._tool, self._gesture_tool))
 

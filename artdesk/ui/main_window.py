@@ -618,6 +618,7 @@ class MainWindow(QMainWindow):
         return self.save_to(Path(path))
 
     def save_to(self, path: Path) -> bool:
+        self.canvas.finish_edits()
         try:
             save_project(self.document, path)
         except OSError as exc:
@@ -700,6 +701,7 @@ class MainWindow(QMainWindow):
 
     def export_to(self, path: str, fmt: str = "png:tshirt", dtg: bool = False):
         """Export on a worker (a print PNG takes a second or two); the UI stays live."""
+        self.canvas.finish_edits()
         return self.run_job(f"Exporting {Path(path).name}", export_document, snapshot(self.document),
                             path, fmt, dtg, on_result=lambda report: self._exported(path, report))
 
