@@ -121,9 +121,10 @@ def test_click_places_one_print_layer_and_undo_removes_it(window, qtbot, tab, mo
     assert crisp.metadata == {"generation": {"engine": "portrait", "model": "portrait/kaokore_gan",
                                              "seed": 5, "variation": 0.8, "upscale": "crisp",
                                              "signed": False}}
-    x, y, w, h = crisp.rect  # square, as wide as the page, centred
+    x, y, w, h = crisp.rect  # square, a third of the page wide, at the view's centre (issue 16)
     doc = window.document
-    assert w == h == doc.width and x == 0 and y == pytest.approx((doc.height - h) / 2)
+    cx, cy = window.placement_center()
+    assert w == h == pytest.approx(doc.width / 3) and (x + w / 2, y + h / 2) == pytest.approx((cx, cy), abs=2)
     side = faces[2].shape[0]  # 64 or 128: whatever the installed generator paints
     k = 1024 // side
     blocks = crisp.pixels.reshape(side, k, side, k, 4)

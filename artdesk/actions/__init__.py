@@ -16,8 +16,11 @@ from artdesk.document.commands import Command
 @dataclass
 class Applied:
     """The undo commands that apply one result, pushed as one undo step (a macro) called `text`;
-    `select` is the layer to make active afterwards."""
+    `select` is the layer to make active afterwards; `place` a new layer (added by one of the
+    commands) that the desk puts where the user looks, at a size that leaves room around it
+    (document.placement), with its transform handles showing. The CLI leaves it where it is."""
 
     text: str
     commands: list[Command] = field(default_factory=list)
     select: str | None = None
+    place: str | None = None

@@ -140,4 +140,4 @@ def place_painting(doc: Document, request: PaintRequest, image: np.ndarray, name
     h, w = image.shape[:2]
     layer = RasterLayer(name=doc.unique_layer_name(name), pixels=image, rect=fit_rect(w, h, doc),
                         resample="crisp", metadata={"generation": generation(request)})
-    return Applied(f"Add {name}", [cmds.AddLayer(layer, text=f"Add {name}")], select=layer.id)
+    return Applied(f"Add {name}", [cmds.AddLayer(layer, text=f"Add {name}")], select=layer.id, place=layer.id)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import numpy as np
 
 from artdesk.actions import Applied
 from artdesk.document import commands as cmds
@@ -60,17 +59,12 @@ def place_candidate(doc: Document, outcome: Outcome, index: int, color: str, wid
         applied.commands += [cmds.AddStrokes(layer_id, strokes, text="Continue doodle"),
                              cmds.SetLayerMetadata(layer_id, "generation", made, text="Continue doodle")]
         return applied
-    if request.lines:
-        allxy = np.concatenate([np.asarray(l)[:, :2] for l in request.lines])
-        lo, hi = allxy.min(axis=0), allxy.max(axis=0)
-        center, extent = tuple((lo + hi) / 2), float((hi - lo).max())
-    else:
-        center, extent = (doc.width / 2, doc.height / 2), 0.6 * min(doc.width, doc.height)
-    strokes = [Stroke.from_xy(l, color, width) for l in placed_lines(drawing, center, extent) if len(l)]
+    lines = placed_lines(drawing, (doc.width / 2, doc.height / 2), doc.width / 3)  # the desk places it
+    strokes = [Stroke.from_xy(l, color, width) for l in lines if len(l)]
     if not strokes:
         return None
     name = LAYER_NAMES[request.action]
     layer = VectorLayer(name=doc.unique_layer_name(f"{name} {Path(request.model).name.split('.')[0]}"),
                         strokes=strokes, metadata={"generation": made})
     text = f"Place {request.action} doodle"
-    return Applied(text, [cmds.AddLayer(layer, text=text)], select=layer.id)
+    return Applied(text, [cmds.AddLayer(layer, text=text)], select=layer.id, place=layer.id)

@@ -116,7 +116,8 @@ def place_portrait(doc: Document, request: PlaceRequest, pixels: np.ndarray) -> 
         made["enlarger"] = portrait.ENLARGER_ID
     layer = RasterLayer(name=doc.unique_layer_name(request.name), pixels=pixels, rect=fit_rect(w, h, doc),
                         resample=request.mode, metadata={"generation": made})
-    return Applied(f"Add {request.name}", [cmds.AddLayer(layer, text=f"Add {request.name}")], select=layer.id)
+    return Applied(f"Add {request.name}", [cmds.AddLayer(layer, text=f"Add {request.name}")], select=layer.id,
+                   place=layer.id)
 
 
 def write_walk_gif(frames: list, path: str, ms: int, size: int, mode: str) -> Job:

@@ -330,14 +330,18 @@ class DoodleTab(QWidget):
             self.start("continue")
 
     def _source(self) -> tuple[list, str | None]:
-        """The doodle to read: the active vector layer's visible strokes, else all of them."""
+        """The doodle to read, and the layer its endings join: the active vector layer, else the
+        layer last drawn in, else the topmost drawing; one layer only, never a guide."""
         doc = self.desk.document
-        layer = self.desk.active_layer()
-        if isinstance(layer, VectorLayer) and layer.visible and layer.strokes:
-            return [s.points[:, :2] for s in layer.strokes], layer.id
-        strokes = doc.all_strokes()
-        owner = next((l.id for l in doc.vector_layers() if l.visible and l.strokes), None)
-        return [s.points[:, :2] for s in strokes], owner
+        usable = lambda l: isinstance(l, VectorLayer) and l.visible and l.strokes and not l.is_guide  # noqa: E731
+        candidates = [self.desk.active_layer()]
+        if getattr(self.desk, "last_drawn_layer_id", None):
+            candidates.append(next((l for l in doc.layers if l.id == self.desk.last_drawn_layer_id), None))
+        candidates += list(reversed(doc.vector_layers()))
+        layer = next((l for l in candidates if usable(l)), None)
+        if layer is None:
+            return [], None
+        return [s.points[:, :2] for s in layer.strokes], layer.id
 
     def start(self, action: str) -> None:
         if self.model_combo.count() == 0:

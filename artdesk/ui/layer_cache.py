@@ -57,10 +57,9 @@ class LayerImages:
         key = (layer.id, id(layer.pixels), level)
         image = self._proxies.get(key)
         if image is None:
-            full_key = (layer.id, id(layer.pixels), 0)
-            full = self._proxies.get(full_key)
+            full = self._proxies.get((layer.id, id(layer.pixels), 0))  # kept only when shown full size
             if full is None:
-                full = self._proxies[full_key] = numpy_to_qimage(layer.pixels)
+                full = numpy_to_qimage(layer.pixels)
             image = full if level == 0 else full.scaled(max(1, w >> level), max(1, h >> level),
                                                         Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
             self._proxies[key] = image

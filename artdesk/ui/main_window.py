@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         self.first_autosave_timer.setInterval(FIRST_AUTOSAVE_MS)
         self.first_autosave_timer.timeout.connect(self.autosave)
         self.last_export = None
+        self.last_drawn_layer_id: str | None = None
 
         self.canvas = CanvasView()
         self.setCentralWidget(self.canvas)
@@ -229,12 +230,14 @@ class MainWindow(QMainWindow):
         self._tool_actions()
         a["transform"] = self._action("Free &transform", self.free_transform, QKeySequence("Ctrl+T"),
                                       "Handles on the active layer (or the selection): move, scale, rotate, flip")
+        self._compose_actions()
         a["color"] = self._action("Brush &colour…", self.choose_color, QKeySequence("C"))
         a["bigger"] = self._action("Bigger brush", lambda: self.size_box.setValue(self.size_box.value() + 2), QKeySequence("]"))
         a["smaller"] = self._action("Smaller brush", lambda: self.size_box.setValue(self.size_box.value() - 2), QKeySequence("["))
         a["force_cpu"] = self._action("Force &CPU for models", self.toggle_force_cpu, checkable=True)
         a["force_cpu"].setChecked(runtime.force_cpu())
-        for key in ("undo", "redo", None, *self.tool_keys, "transform", "color", "bigger", "smaller", None, "clear", None, "force_cpu"):
+        for key in ("undo", "redo", None, "cut", "copy", "paste", "delete_selection", "select_all", "deselect",
+                    None, "duplicate_layer", "merge_down", "flip_h", "flip_v", None, *self.tool_keys, "transform", "color", "bigger", "smaller", None, "clear", None, "force_cpu"):
             edit.addSeparator() if key is None else edit.addAction(a[key])
 
         view = mb.addMenu("&View")
@@ -284,7 +287,9 @@ class MainWindow(QMainWindow):
         self.options_bar = QToolBar("Tool options")
         self.options_bar.setObjectName("toolOptionsBar")
         self.options_stack = QStackedWidget()
-        self.options_stack.addWidget(QLabel(""))
+        blank = QLabel("")
+        blank.setMinimumHeight(QSpinBox().sizeHint().height())  # the bar keeps its height: no canvas jump
+        self.options_stack.addWidget(blank)
         self.options_bar.addWidget(self.options_stack)
         self.addToolBar(self.options_bar)
         self.set_tool("brush")
@@ -311,7 +316,32 @@ class MainWindow(QMainWindow):
             self.act[name] = action
             self.tool_keys.append(name)
 
+    def _compose_actions(self) -> None:
+        """Selection, clipboard and layer actions (artdesk/ui/compose.py)."""
+        from artdesk.ui.compose import Compose
+
+        self.compose = c = Compose(self)
+        for key, text, slot, keys, tip in (
+            ("copy", "&Copy", c.copy, QKeySequence.Copy, "Copy the selection (or the active layer), also as an image"),
+            ("cut", "Cu&t", c.cut, QKeySequence.Cut, "Copy the selection (or the active layer) and remove it"),
+            ("paste", "&Paste", c.paste, QKeySequence.Paste, "Paste onto a new layer, with handles to place it"),
+            ("delete_selection", "&Delete selection", c.delete_selection, QKeySequence.Delete, None),
+            ("select_all", "Select &all", c.select_all, QKeySequence.SelectAll, "Select everything on the active layer"),
+            ("deselect", "Dese&lect", c.deselect, QKeySequence("Ctrl+Shift+A"), None),
+            ("duplicate_layer", "Duplicate layer / selection to layer", c.duplicate, QKeySequence("Ctrl+J"),
+             "A copy of the active layer, or of the selection, on a new layer"),
+            ("merge_down", "&Merge down", c.merge_down, QKeySequence("Ctrl+Shift+E"),
+             "Merge the active layer into the one below it"),
+            ("flip_h", "Flip &horizontally", lambda: c.flip(True), None, "Mirror the layer (or selection) left to right"),
+            ("flip_v", "Flip &vertically", lambda: c.flip(False), None, "Mirror the layer (or selection) top to bottom"),
+        ):
+            self.act[key] = self._action(text, slot, keys, tip)
+
     def _connect(self) -> None:
+        self.canvas.contextMenuRequested.connect(lambda pos, _pt: self.compose.canvas_menu().popup(pos))
+        self.layers.list.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.layers.list.customContextMenuRequested.connect(
+            lambda pos: self.compose.layer_menu().popup(self.layers.list.viewport().mapToGlobal(pos)))
         self.canvas.commandRequested.connect(self.push)
         self.canvas.layerPicked.connect(self.layers.select)
         self.canvas.strokeFinished.connect(self.add_stroke)
@@ -353,13 +383,28 @@ class MainWindow(QMainWindow):
         self.undo_stack.push(DocumentCommand(self.document, command))
 
     def apply(self, applied) -> None:
-        """Push an action's result (actions.Applied) as one undo step and select its layer."""
+        """Push an action's result (actions.Applied) as one undo step and select its layer; a new
+        layer to `place` lands where the user looks, with its transform handles showing."""
+        placed = self._place_new(applied)
         self.undo_stack.beginMacro(applied.text)
         for command in applied.commands:
             self.push(command)
         self.undo_stack.endMacro()
         if applied.select is not None:
             self.layers.select(applied.select)
+        if placed is not None:
+            self.show_handles(placed.id)
+
+    def _place_new(self, applied):
+        """The layer of `applied.place` (before it is added), placed as place_new_layer does."""
+        from artdesk.document.placement import content_size, free_center, place_layer
+
+        layer = next((c.layer for c in applied.commands
+                      if isinstance(c, cmds.AddLayer) and applied.place is not None and c.layer.id == applied.place),
+                     None)
+        if layer is not None:
+            place_layer(layer, self.document, free_center(*content_size(layer), self.document, self.placement_center()))
+        return layer
 
     def begin_macro(self, text: str) -> None:
         self.undo_stack.beginMacro(text)
@@ -374,6 +419,9 @@ class MainWindow(QMainWindow):
 
     def _active_layer_changed(self, layer_id) -> None:
         self.canvas.active_layer_id = layer_id
+        selection = self.canvas.selection
+        if selection is not None and selection.layer_id != layer_id:  # a selection belongs to one layer
+            self.canvas.set_selection(None)
 
     def active_layer(self):
         try:
@@ -397,6 +445,7 @@ class MainWindow(QMainWindow):
         layer_id = self.ensure_vector_layer()
         self.push(cmds.AddStroke(layer_id, stroke))
         self.undo_stack.endMacro()
+        self.last_drawn_layer_id = layer_id  # Continue reads this layer when no other is active
 
     def erase_strokes(self, strokes: list) -> None:
         layer = self.active_layer()
@@ -427,15 +476,46 @@ class MainWindow(QMainWindow):
 
     def add_raster_layer(self, pixels, name: str, metadata: dict | None = None, rect=None,
                          resample: str = "smooth", index: int | None = None) -> RasterLayer:
-        """Engines' results land here: a new raster layer (fitted to the page unless `rect`)."""
-        from artdesk.document.imports import fit_rect
+        """Engines' results land here: a new raster layer at `rect`, or, without one, a third of
+        the page wide at the view's centre with the transform handles on it."""
+        from artdesk.document.placement import free_center, place_rect
 
         h, w = pixels.shape[:2]
-        layer = RasterLayer(name=self.document.unique_layer_name(name), pixels=pixels,
-                            rect=rect or fit_rect(w, h, self.document), resample=resample,
-                            metadata=metadata or {})
+        if rect is None:
+            rect = place_rect(w, h, self.document, free_center(w, h, self.document, self.placement_center()))
+            handles = True
+        else:
+            handles = False
+        layer = RasterLayer(name=self.document.unique_layer_name(name), pixels=pixels, rect=rect,
+                            resample=resample, metadata=metadata or {})
         self.add_layer(layer, text=f"Add {name}", index=index)
+        if handles:
+            self.show_handles(layer.id)
         return layer
+
+    def place_new_layer(self, layer, text: str, center=None) -> None:
+        """A generated or imported layer of its own: a third of the page wide at `center` (the
+        click or drop, else near the view's centre where it covers nothing), on the page, selected
+        with its handles showing."""
+        from artdesk.document.placement import content_size, free_center, place_layer
+
+        if center is None:
+            center = free_center(*content_size(layer), self.document, self.placement_center())
+        place_layer(layer, self.document, center)
+        self.add_layer(layer, text=text)
+        self.show_handles(layer.id)
+
+    def placement_center(self) -> tuple[float, float]:
+        """The view's centre in document units, kept on the page."""
+        c = self.canvas.to_document(self.canvas.rect().center().toPointF())
+        return (min(max(c.x(), 0.0), self.document.width), min(max(c.y(), 0.0), self.document.height))
+
+    def show_handles(self, layer_id: str) -> None:
+        """The move tool with transform handles on the layer, to adjust it at once."""
+        from artdesk.ui.tools.transform import Target
+
+        self.set_tool("move")
+        self.canvas.current_tool().transform(Target(layer_id))
 
     # -- tools ----------------------------------------------------------------------------
     def set_tool(self, tool: str) -> None:
@@ -562,6 +642,7 @@ class MainWindow(QMainWindow):
         return self.save_to(Path(path))
 
     def save_to(self, path: Path) -> bool:
+        self.canvas.finish_edits()
         try:
             remove_orphans(Path(path).parent, Path(path).name)
             save_project(self.document, path)
@@ -608,7 +689,8 @@ class MainWindow(QMainWindow):
             except ArtDeskError as exc:
                 self.show_error("Cannot import this file", str(exc))
                 continue
-            self.add_layer(layer, text=f"Import {Path(path).name}")
+            center = (point.x(), point.y()) if point is not None else None
+            self.place_new_layer(layer, f"Import {Path(path).name}", center)
 
     def _ask_drawing_index(self, path) -> int | None:
         """For a file of many drawings, ask which one (None: the user cancelled)."""
@@ -658,6 +740,7 @@ class MainWindow(QMainWindow):
     def export_to(self, path: str, fmt: str = "png:tshirt", dtg: bool = False, trim: bool | None = None,
                   lpi: float = png_export.DEFAULT_LPI):
         """Export on a worker (a print PNG takes a second or two); the UI stays live."""
+        self.canvas.finish_edits()
         return self.run_job(f"Exporting {Path(path).name}", export_job, snapshot(self.document),
                             path, fmt, dtg, trim, lpi, on_result=lambda report: self._exported(path, report))
 

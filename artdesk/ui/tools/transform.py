@@ -315,6 +315,7 @@ class TransformOptions(QWidget):
             button.clicked.connect(slot)
             layout.addWidget(button)
             self.buttons[key] = button
+        layout.addStretch(1)
         self._syncing = False
         self.sync()
 
