@@ -27,15 +27,12 @@ from artdesk.engines.progress import run_to_end
 from artdesk.engines.strings import DEFAULT_PATTERNS, parse_palette
 from artdesk.engines.tangles import TANGLES, find
 from artdesk.engines.zentangle import FillSettings, ShapeNotFound, fill_at
-from artdesk.export.targets import document_targets
+from artdesk.export.targets import PREVIEW_SIZE, PRINT_SIZE, fill_document_at
 from artdesk.ui.gallery import pattern_label
 from artdesk.ui.widgets import ComboBox, Slider, SpinBox, run_shortcut
 
 PATTERN_MAX_PIXELS = 4096 * 4096
 MODE_KEY = "zentangle/mode"  # the fill mode chosen last session; Strings when none
-# The drop's instant preview is made at this page size (a 900x1080 document: half a unit per
-# pixel); Strings and Tile take about 0.1-0.2 s there on a loaded 2-core machine.
-PREVIEW_SIZE = (450, 540)
 
 
 def neural_installed() -> bool:
@@ -69,13 +66,12 @@ def builtin_tangle(path: str) -> str | None:
     return p.stem if shipped and p.stem in TANGLES else None
 
 
-def fill_job(doc, pattern, request: FillRequest, settings: FillSettings, size=None):
+def fill_job(doc, pattern, request: FillRequest, settings: FillSettings, size=PRINT_SIZE):
     """Worker job: render the document's shapes at print size (or `size`), fill the one under
     the point. Returns the FillResult, or the ShapeNotFound (a normal outcome the tab explains)."""
-    ink, targets, scale = yield from (document_targets(doc, size) if size else document_targets(doc))
     try:
-        return (yield from fill_at(ink, targets, request.x * scale, request.y * scale, pattern,
-                                   settings, scale, request.use_offered))
+        return (yield from fill_document_at(doc, pattern, request.x, request.y, settings, size,
+                                            request.use_offered))
     except ShapeNotFound as missing:
         return missing
 
