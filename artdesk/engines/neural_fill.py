@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from artdesk.engines.progress import Job
-from artdesk.engines.shapes import dilate
+from artdesk.engines.shapes import dilate, mask_bbox
 from artdesk.engines.tiling import TileFn, _pattern_rgb, mask_alpha, pattern_fill, tiled_apply
 
 ENCODER_ID = "zentangle/adain_encoder"
@@ -378,30 +378,36 @@ def neural_tile_fn(pattern_rgb: np.ndarray, scale: float = 1.0, strength: float 
     tiler = pattern_fill(src, scale=scale, seed=seed) if content == "pattern" else None
 
     # the reference disc's features, content stats and tone curves, kept across fills
-    fill_key = pattern_key + (getattr(models, "decoder", models), seed, round(strength, 6), global_content_stats,
+    fill_key = pattern_key + (getattr(models, "decoder", models), round(strength, 6), global_content_stats,
                               tuple(ink or ()), tuple(paper or ()))
     if fill_key not in _FILL_CACHE:
         _remember(_FILL_CACHE, fill_key, ({}, {}, {}))
     reference, discs, curves = _FILL_CACHE[fill_key]
 
-    def make_content(mode, tile_rgb, tile_mask, origin):
+    tilers = {seed: tiler}
+
+    def make_content(mode, tile_rgb, tile_mask, origin, content_seed=None):
+        content_seed = seed if content_seed is None else content_seed
         if mode == "canvas":
             return np.asarray(tile_rgb)[..., :3]
         if mode == "pattern":
-            c = tiler(tile_rgb, tile_mask, origin).astype(np.float32)
+            if content_seed not in tilers:
+                tilers[content_seed] = pattern_fill(src, scale=scale, seed=content_seed)
+            c = tilers[content_seed](tile_rgb, tile_mask, origin).astype(np.float32)
             pen = max(2, round(period / 24))
             outline, _ = outline_bands(tile_mask, pen, 3 * pen)
             c[outline] = 30.0
             c[np.asarray(tile_mask) < 128] = 255.0
             return c
-        return shape_content(tile_mask, seed, origin, period, outside=SHAPE_OUTSIDE, bands=SHAPE_BANDS)
+        return shape_content(tile_mask, content_seed, origin, period, outside=SHAPE_OUTSIDE, bands=SHAPE_BANDS)
 
     def disc_features(mode):
         """The reference disc as `mode` content: (disc mask, its features, the mask at feature
-        resolution), encoded once per fill for the content stats and the tone curve."""
+        resolution), encoded once for the content stats and the tone curve (with seed 0: its
+        statistics do not depend on where the repeat starts, so every seed shares it)."""
         if mode not in discs:
             disc = _disc(REFERENCE_SIDE)
-            feat = models.encode(_pad_to(make_content(mode, None, disc, (0, 0)), f))
+            feat = models.encode(_pad_to(make_content(mode, None, disc, (0, 0), content_seed=0), f))
             discs[mode] = disc, feat, feature_weight(_pad_to(disc, f, "edge"), f)
         return discs[mode]
 
@@ -505,7 +511,7 @@ def fill_shape_neural(pattern: np.ndarray, mask: np.ndarray, scale: float = 1.0,
     if k >= 1.0 or (sh, sw) == (h, w):
         fn = neural_tile_fn(pattern, scale=scale, strength=strength, seed=seed, content=content,
                             rotation=rotation, models=models, **colours)
-        return (yield from tiled_apply(fn, image, alpha, tile=tile, overlap=overlap))
+        return (yield from tiled_apply(fn, image, alpha, tile=_one_tile(alpha, tile), overlap=overlap))
     small_mask = np.asarray(Image.fromarray(alpha).resize((sw, sh), Image.BOX))
     small_image = None
     if image is not None:
@@ -513,7 +519,7 @@ def fill_shape_neural(pattern: np.ndarray, mask: np.ndarray, scale: float = 1.0,
                                  .resize((sw, sh), Image.BOX))
     fn = neural_tile_fn(pattern, scale=scale * k, strength=strength, seed=seed, content=content,
                         rotation=rotation, models=models, **colours)
-    small = yield from tiled_apply(fn, small_image, small_mask, tile=tile, overlap=overlap)
+    small = yield from tiled_apply(fn, small_image, small_mask, tile=_one_tile(small_mask, tile), overlap=overlap)
     # Enlarge the colour only. Outside the small mask the colour is 0 (black); spread the inside
     # colour outward first, or the bicubic would pull a dark fringe into the full-size edge.
     rgb = _bleed(small[..., :3], small[..., 3] > 0, steps=3)
@@ -523,6 +529,19 @@ def fill_shape_neural(pattern: np.ndarray, mask: np.ndarray, scale: float = 1.0,
     result[..., 3] = alpha
     result[alpha == 0, :3] = 0
     return result
+
+
+MAX_ONE_TILE = 768  # a shape whose box fits in this many pixels is painted as one tile
+
+
+def _one_tile(mask: np.ndarray, tile: int) -> int:
+    """The tile size for `mask`: one tile over its whole box when that box is small (no overlap
+    painted twice: a 672 px box is 0.45 MP as one tile, 1.05 MP as four 512 px tiles), else `tile`."""
+    box = mask_bbox(mask)
+    if box is None:
+        return tile
+    side = max(box[2] - box[0], box[3] - box[1])
+    return side if tile < side <= MAX_ONE_TILE else tile
 
 
 def _bleed(rgb: np.ndarray, inside: np.ndarray, steps: int) -> np.ndarray:
