@@ -25,7 +25,7 @@ WELCOME_DROP = (450.0, 850.0)  # the welcome sample's circle (packaging/make_sam
 
 
 def ellipse_mask(w: int, h: int) -> np.ndarray:
-    yy, xx = np.mgrid[0:h, 0:w]
+    yy, xx = np.ogrid[0:h, 0:w]
     inside = ((xx - w / 2) / (w * 0.45)) ** 2 + ((yy - h / 2) / (h * 0.45)) ** 2 <= 1
     return inside.astype(np.uint8) * 255
 
