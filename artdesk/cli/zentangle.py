@@ -108,17 +108,19 @@ def run(args) -> int:
 
 
 def bench() -> list[str]:
+    """`artdesk bench zentangle`: the four figures of artdesk.bench_neural, then the tile fill."""
     import resource
     import time
 
     import numpy as np
 
+    from artdesk.bench_neural import bench_zentangle
     from artdesk.engines.progress import run_to_end
     from artdesk.engines.tangles import draw
     from artdesk.engines.tiling import fill_shape_with_pattern
 
+    lines = bench_zentangle()
     pattern = draw("hollibaugh")
-    lines = []
     for side in (512, 4500):
         h = side if side == 512 else 5400
         yy, xx = np.ogrid[0:h, 0:side]
@@ -131,6 +133,4 @@ def bench() -> list[str]:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         label = "512x512" if side == 512 else "4500x5400 (tiled)"
         lines.append(f"tile fill {label}: {dt * 1000:.0f} ms, process peak {peak:.0f} MB")
-    from artdesk.bench_neural import bench_neural
-
-    return lines + bench_neural()
+    return lines

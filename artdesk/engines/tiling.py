@@ -31,12 +31,13 @@ TileFn = Callable[..., np.ndarray]
 
 
 def _starts(lo: int, hi: int, tile: int, step: int) -> list[int]:
-    """Tile starts covering [lo, hi): every `step`, the last one pulled back to end at hi."""
+    """Tile starts covering [lo, hi): as few tiles as a `step` apart need, spread evenly (the
+    first at lo, the last ending at hi), so neighbours overlap by at least tile - step and
+    no tile at the end overlaps its neighbour by most of its size."""
     if hi - lo <= tile:
         return [lo]
-    starts = list(range(lo, hi - tile, step))
-    starts.append(hi - tile)
-    return starts
+    n = math.ceil((hi - lo - tile) / step) + 1
+    return [lo + round(i * (hi - lo - tile) / (n - 1)) for i in range(n)]
 
 
 def _ramp(length: int, overlap: int, fade_start: bool, fade_end: bool) -> np.ndarray:

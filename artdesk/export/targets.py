@@ -10,6 +10,10 @@ from artdesk.engines.progress import Job, Progress
 from artdesk.engines.shapes import TargetLayer, has_transparency
 from artdesk.export.render import render_rgba
 
+# The Zentangle drop's instant preview is made on a page this size (a 900x1080 document: half a
+# unit per pixel), then the print-size fill replaces it (`artdesk bench zentangle` times it).
+PREVIEW_SIZE = (450, 540)
+
 
 def _only(doc: Document, layers) -> Document:
     return snapshot(doc, layers, opacity=1.0)
@@ -37,3 +41,14 @@ def document_targets(doc: Document, size: tuple[int, int] = PRINT_SIZE) -> Job:
         opaque = kind == "silhouette" and not has_transparency(layer.pixels)  # only a silhouette's shape asks
         targets.append(TargetLayer(rgba, kind, layer.name, grow, opaque=opaque, layer_id=layer.id))
     return ink, targets, scale
+
+
+def fill_document_at(doc: Document, pattern, x: float, y: float, settings=None,
+                     size: tuple[int, int] = PRINT_SIZE, use_offered: bool = False) -> Job:
+    """Job: the Zentangle drop on a document: its shapes rendered on a page of `size` (the print,
+    or a small page for the drop's instant preview), the one under document point (x, y) filled.
+    -> zentangle.FillResult; raises zentangle.ShapeNotFound."""
+    from artdesk.engines.zentangle import fill_at
+
+    ink, targets, scale = yield from document_targets(doc, size)
+    return (yield from fill_at(ink, targets, x * scale, y * scale, pattern, settings, scale, use_offered))

@@ -26,14 +26,12 @@ from artdesk.engines.progress import run_to_end
 from artdesk.engines.strings import DEFAULT_PATTERNS, parse_palette
 from artdesk.engines.tangles import TANGLES, find
 from artdesk.engines.zentangle import FillSettings, ShapeNotFound
+from artdesk.export.targets import PREVIEW_SIZE
 from artdesk.ui.gallery import pattern_label
 from artdesk.ui.widgets import ComboBox, Slider, SpinBox, run_shortcut
 
 PATTERN_MAX_PIXELS = 4096 * 4096
 MODE_KEY = "zentangle/mode"  # the fill mode chosen last session; Strings when none
-# The drop's instant preview is made at this page size (a 900x1080 document: half a unit per
-# pixel); Strings and Tile take about 0.1-0.2 s there on a loaded 2-core machine.
-PREVIEW_SIZE = (450, 540)
 
 
 def neural_installed() -> bool:
