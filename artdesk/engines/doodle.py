@@ -44,6 +44,7 @@ class OnnxDoodleModel:
         self.meta = meta
         self.name = meta["category"]
         self.start_token = np.asarray(meta.get("start_token", [0, 0, 1, 0, 0]), dtype=np.float32).reshape(5)
+        self.typical_extent = meta.get("typical_extent")  # see frame_scale
         self.scale_factor = float(meta["scale_factor"])
         self.max_seq_len = int(meta["max_seq_len"])
         hp = meta["hparams"]
@@ -225,8 +226,10 @@ TYPICAL_EXTENT = 12.0  # a training drawing spans about this many scale factors 
 
 def frame_scale(model, extent: float) -> float:
     """Factor that takes a drawing spanning `extent` canvas units into the model's frame (multiply
-    user strokes by it before sampling, divide the results by it)."""
-    return TYPICAL_EXTENT * model.scale_factor / max(float(extent), 1e-6)
+    user strokes by it before sampling, divide the results by it): the span of the model's own
+    drawings when its description names it, else TYPICAL_EXTENT scale factors."""
+    typical = float(getattr(model, "typical_extent", None) or TYPICAL_EXTENT)
+    return typical * model.scale_factor / max(float(extent), 1e-6)
 
 
 def slerp(z0: np.ndarray, z1: np.ndarray, t: float | np.ndarray) -> np.ndarray:

@@ -97,9 +97,23 @@ def label_of(category: str) -> str:
     return category.replace("_", " ")
 
 
+def typical_extent(teacher: JsDoodleModel, n: int = 60) -> float:
+    """The median longer side of the teacher's drawings at the app's temperature, in scale factors:
+    a user's doodle is scaled to it before the student reads it (doodle.frame_scale)."""
+    from artdesk.engines.doodle import sample_doodles
+    from artdesk.engines.progress import run_to_end
+
+    drawings = run_to_end(sample_doodles(teacher, n, seed=12345, temperature=0.25, min_points=10,
+                                         yield_every=10**9))
+    sides = [np.ptp(np.cumsum(d[:, :2], axis=0), axis=0).max() / teacher.scale_factor for d in drawings if len(d) > 5]
+    return round(float(np.median(sides)), 2)
+
+
 def export_student(model: SketchRNN, category: str, scale_factor: float, training: dict,
                    out_dir: Path | None = None, bench: dict | None = None) -> dict:
-    extra = {"label": label_of(category), "teacher": f"{category}.gen.json (Magenta sketch-rnn, Apache-2.0)"}
+    teacher = load_sketch_rnn_js(teacher_path(category))
+    extra = {"label": label_of(category), "teacher": f"{category}.gen.json (Magenta sketch-rnn, Apache-2.0)",
+             "typical_extent": typical_extent(teacher)}
     if bench:
         extra["bench"] = bench
     return export_model(model, category, scale_factor, training, out_dir, LICENCE.format(cat=category),
