@@ -330,8 +330,10 @@ def test_a_student_draws_as_its_teacher_at_step_0_and_its_int16_export_keeps_tha
         pt, t_state = teacher.step(x, t_state)
         assert np.abs(ps - pt).max() < 1e-4
         x = rng.normal(size=(3, 5)).astype(np.float32)
-    a = run_to_end(sample_doodles(onnx_model, 4, seed=3, temperature=0.25, z=np.zeros(onnx_model.z_size)))
+    a = run_to_end(sample_doodles(onnx_model, 4, seed=3, temperature=0.25, z=np.zeros(onnx_model.z_size),
+                                  max_steps=teacher.max_seq_len))
     b = run_to_end(sample_doodles(teacher, 4, seed=3, temperature=0.25))
+    assert onnx_model.max_seq_len == round(1.5 * teacher.max_seq_len)  # room to end what it began
     assert all(len(u) == len(v) for u, v in zip(a, b))  # same draws of the random numbers, same doodles
     back, _ = model_from_onnx("bird", tmp_path / "doodle")  # int16 weights read back for training
     w = back.decoder.weight_hh_l0.detach().numpy()
