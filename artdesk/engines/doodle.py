@@ -52,7 +52,8 @@ class OnnxDoodleModel:
         self.num_units = int(hp["dec_units"])
         self.decoder = decoder
         self.encoder = encoder
-        self.has_encoder = encoder is not None
+        # a student whose latent is untrained has an encoder but nothing to read with it
+        self.has_encoder = encoder is not None and bool(meta.get("reads_drawings", True))
 
     @classmethod
     def from_json(cls, path: str | Path, providers: Sequence[str] | None = None, threads: int = 1) -> "OnnxDoodleModel":
