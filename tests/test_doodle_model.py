@@ -340,3 +340,16 @@ def test_a_student_draws_as_its_teacher_at_step_0_and_its_int16_export_keeps_tha
     assert np.allclose(w, student.decoder.weight_hh_l0.detach().numpy(), atol=1e-6)
     float32_bytes = 4 * (5 + onnx_model.z_size + 512) * 2048  # the gate matrix alone, in float32
     assert (tmp_path / "doodle" / "bird.decoder.onnx").stat().st_size < 0.6 * float32_bytes
+
+
+def test_past_ends_after_the_first_lift_of_the_pen_ends_the_drawing():
+    model = load_sketch_rnn_js(SKETCH / "google_gen" / "bear.gen.json")
+    shortened = 0
+    for seed in range(6):  # one candidate a run: the random numbers stay in step
+        (a,) = run_to_end(sample_doodles(model, 1, seed=seed, temperature=0.25, max_steps=400))
+        (b,) = run_to_end(sample_doodles(model, 1, seed=seed, temperature=0.25, max_steps=400, ends_after=30))
+        lifts = np.flatnonzero(a[29:, 2] > 0.5)  # a lift on the 30th point or later ends the drawing there
+        expected = min(len(a), 30 + int(lifts[0])) if len(lifts) else len(a)
+        assert len(b) == expected and np.array_equal(a[:expected], b)
+        shortened += len(a) > expected
+    assert shortened >= 3  # bears drawn freely run on well past 30 points

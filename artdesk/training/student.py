@@ -123,7 +123,8 @@ def export_student(model: SketchRNN, category: str, scale_factor: float, trainin
                    out_dir: Path | None = None, bench: dict | None = None) -> dict:
     teacher = load_sketch_rnn_js(teacher_path(category))
     extra = {"label": label_of(category), "teacher": f"{category}.gen.json (Magenta sketch-rnn, Apache-2.0)",
-             "typical_extent": typical_extent(teacher), "reads_drawings": latent_carries(training)}
+             "typical_extent": typical_extent(teacher), "reads_drawings": latent_carries(training),
+             "ends_after": teacher.max_seq_len}
     if bench:
         extra["bench"] = bench
     return export_model(model, category, scale_factor, training, out_dir, LICENCE.format(cat=category),
