@@ -64,6 +64,12 @@ def _random(model, count: int, temperature: float, seed: int = 1) -> tuple[list,
     return out, sum(len(d) >= model.max_seq_len for d in out)
 
 
+def _past_teacher_length(model, drawings) -> int:
+    """Drawings longer than the teacher's max_seq_len (they ended at the first pen lift past it)."""
+    limit = getattr(model, "ends_after", None)
+    return sum(len(d) > limit for d in drawings) if limit else 0
+
+
 def _picked(category: str, count: int, temperature: float) -> list:
     from artdesk.engines.doodle_io import CANDIDATES, Request, doodle_job
     from artdesk.engines.progress import run_to_end
@@ -133,6 +139,7 @@ def category_figures(category: str, judge, count: int = COUNT, temperature: floa
     model = open_shipped(category)
     drawings, uncut = _random(model, count, temperature)
     fig = {"count": count, "temperature": temperature, "app": recognised(judge, drawings, category), "uncut": uncut,
+           "past_teacher_length": _past_teacher_length(model, drawings),
            "max_seq_len": model.max_seq_len, "ms_nine": round(_ms_nine(model), 1)}
     fig["app_picked"] = recognised(judge, _picked(category, count, temperature), category)
     teacher_path = teacher_of(category)
@@ -157,10 +164,12 @@ def table(figures: dict[str, dict], judge_name: str) -> list[str]:
     n, t = any_fig["count"], any_fig["temperature"]
     lines = [f"doodle bench: Random at temperature {t} (the app's default), {n} drawings per model; recognition = "
              f"top-1 of the {judge_name}; picked = the app's default (Pick the clearest by the recogniser, 9 of 27); "
-             "uncut = ran to max_seq_len without an end-of-drawing (target <= 17%); Continue = first 40% of real "
+             "uncut = ran to max_seq_len without an end-of-drawing (target <= 17%; the students may take 1.5x "
+             "their teacher's max_seq_len and end at the first pen lift past the teacher's: 'long' counts those); "
+             "Continue = first 40% of real "
              "Quick, Draw! drawings, judged before -> after (first ending / picked ending); ms = nine endings of "
              "max_seq_len steps, batched",
-             f"{'category':22} {'app':>5} {'picked':>6} {'teacher':>7} {'uncut':>6} {'t.uncut':>7} "
+             f"{'category':22} {'app':>5} {'picked':>6} {'teacher':>7} {'uncut':>6} {'long':>5} {'t.uncut':>7} "
              f"{'continue before->after/picked':>30} {'teacher cont.':>13} {'ms app/teacher':>15}"]
     tot = {"app": 0, "app_picked": 0, "teacher": 0, "uncut": 0, "teacher_uncut": 0, "n": 0, "nt": 0}
     for cat, f in figures.items():
@@ -172,7 +181,8 @@ def table(figures: dict[str, dict], judge_name: str) -> list[str]:
         t_uncut = _pct(f["teacher_uncut"], n) if "teacher_uncut" in f else "   -"
         ms = f"{f['ms_nine']:.0f}/{f['teacher_ms_nine']:.0f}" if "teacher_ms_nine" in f else f"{f['ms_nine']:.0f}/-"
         lines.append(f"{cat:22} {_pct(f['app'], n):>5} {_pct(f['app_picked'], n):>6} {teacher:>7} "
-                     f"{_pct(f['uncut'], n):>6} {t_uncut:>7} {cont:>30} {tcont:>13} {ms:>15}")
+                     f"{_pct(f['uncut'], n):>6} {_pct(f.get('past_teacher_length', 0), n):>5} {t_uncut:>7} "
+                     f"{cont:>30} {tcont:>13} {ms:>15}")
         tot["app"] += f["app"]
         tot["app_picked"] += f["app_picked"]
         tot["uncut"] += f["uncut"]
@@ -182,7 +192,7 @@ def table(figures: dict[str, dict], judge_name: str) -> list[str]:
             tot["teacher_uncut"] += f["teacher_uncut"]
             tot["nt"] += n
     lines.append(f"{'all':22} {_pct(tot['app'], tot['n']):>5} {_pct(tot['app_picked'], tot['n']):>6} "
-                 f"{_pct(tot['teacher'], tot['nt']):>7} {_pct(tot['uncut'], tot['n']):>6} "
+                 f"{_pct(tot['teacher'], tot['nt']):>7} {_pct(tot['uncut'], tot['n']):>6} {'':>5} "
                  f"{_pct(tot['teacher_uncut'], tot['nt']):>7}")
     return lines
 

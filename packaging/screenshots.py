@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "resources" / "screenshots"
 SIZE = (1280, 800)
+ONLY: list[str] = os.environ.get("ARTDESK_SHOTS_ONLY", "").split()  # --only, passed on to the inside run
 MAX_BYTES = 300 * 1024
 # (file, sample document, Generate tab or None)
 SHOTS = [
@@ -87,8 +88,9 @@ def outside(out: Path) -> int:
         xvfb.wait(10)
     for name, _, _ in SHOTS:
         path = out / f"{name}.png"
-        shrink(path)
-        print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: {path.stat().st_size / 1024:.0f} KB")
+        if path.exists():
+            shrink(path)
+            print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: {path.stat().st_size / 1024:.0f} KB")
     return 0
 
 
@@ -102,9 +104,11 @@ def show_engine(window, tab_name: str) -> None:
         index = tab.model_combo.findData("sheep")
         if index >= 0:
             tab.model_combo.setCurrentIndex(index)
-        tab.temperature.setValue(20)
+        tab.temperature.setValue(25)
         tab.seed.setValue(2)
         tab.start("random")
+        wait_for(lambda: not window.jobs.running, 120)
+        tab.model_combo.showPopup()  # the categories, listed over the form (closed after the grab)
     elif tab_name == "Portraits":
         tab.paint()
     elif tab_name == "Bauhaus":
@@ -145,6 +149,8 @@ def inside(out: Path) -> int:
     window.show()
     wait_for(None, 1.0)
     for name, sample, tab_name in SHOTS:
+        if ONLY and name not in ONLY:
+            continue
         window.undo_stack.setClean()
         window._force_dirty = False
         if not open_sample(window, sample):
@@ -157,6 +163,7 @@ def inside(out: Path) -> int:
         window.statusBar().clearMessage()
         wait_for(None, 0.8)
         pixmap = app.primaryScreen().grabWindow(0)  # the X screen as it is, not a widget render
+        window.panel.tabs["Doodle"].model_combo.hidePopup()
         path = out / f"{name}.png"
         if not pixmap.save(str(path), "PNG"):
             print(f"screenshots: cannot write {path}", file=sys.stderr)
@@ -171,7 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--only", nargs="+", default=[], help="these shots only (desk, doodle, ...)")
     args = parser.parse_args(argv)
+    if args.only:
+        ONLY[:] = args.only
+        os.environ["ARTDESK_SHOTS_ONLY"] = " ".join(args.only)
     return inside(args.out) if args.inside else outside(args.out)
 
 

@@ -330,11 +330,26 @@ def test_a_student_draws_as_its_teacher_at_step_0_and_its_int16_export_keeps_tha
         pt, t_state = teacher.step(x, t_state)
         assert np.abs(ps - pt).max() < 1e-4
         x = rng.normal(size=(3, 5)).astype(np.float32)
-    a = run_to_end(sample_doodles(onnx_model, 4, seed=3, temperature=0.25, z=np.zeros(onnx_model.z_size)))
+    a = run_to_end(sample_doodles(onnx_model, 4, seed=3, temperature=0.25, z=np.zeros(onnx_model.z_size),
+                                  max_steps=teacher.max_seq_len))
     b = run_to_end(sample_doodles(teacher, 4, seed=3, temperature=0.25))
+    assert onnx_model.max_seq_len == round(1.5 * teacher.max_seq_len)  # room to end what it began
     assert all(len(u) == len(v) for u, v in zip(a, b))  # same draws of the random numbers, same doodles
     back, _ = model_from_onnx("bird", tmp_path / "doodle")  # int16 weights read back for training
     w = back.decoder.weight_hh_l0.detach().numpy()
     assert np.allclose(w, student.decoder.weight_hh_l0.detach().numpy(), atol=1e-6)
     float32_bytes = 4 * (5 + onnx_model.z_size + 512) * 2048  # the gate matrix alone, in float32
     assert (tmp_path / "doodle" / "bird.decoder.onnx").stat().st_size < 0.6 * float32_bytes
+
+
+def test_past_ends_after_the_first_lift_of_the_pen_ends_the_drawing():
+    model = load_sketch_rnn_js(SKETCH / "google_gen" / "bear.gen.json")
+    shortened = 0
+    for seed in range(6):  # one candidate a run: the random numbers stay in step
+        (a,) = run_to_end(sample_doodles(model, 1, seed=seed, temperature=0.25, max_steps=400))
+        (b,) = run_to_end(sample_doodles(model, 1, seed=seed, temperature=0.25, max_steps=400, ends_after=30))
+        lifts = np.flatnonzero(a[29:, 2] > 0.5)  # a lift on the 30th point or later ends the drawing there
+        expected = min(len(a), 30 + int(lifts[0])) if len(lifts) else len(a)
+        assert len(b) == expected and np.array_equal(a[:expected], b)
+        shortened += len(a) > expected
+    assert shortened >= 3  # bears drawn freely run on well past 30 points

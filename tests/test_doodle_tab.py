@@ -64,7 +64,20 @@ def test_continue_offers_nine_endings_and_places_one_as_one_step(window, tab, qt
 
 
 def test_redraw_random_mix_and_morph_place_new_layers(window, tab, qtbot, shared_data):
+    from artdesk.engines.doodle_io import reads_drawings
+
     half_sheep(window, shared_data)
+    untrained = [c for c in shipped_categories() if not reads_drawings(c)]
+    if untrained:  # a student whose latent is untrained: Redraw, Morph, Mix are off, with the reason
+        tab.model_combo.setCurrentIndex(tab.model_combo.findData(untrained[0]))
+        assert not any(tab.buttons[k].isEnabled() for k in ("redraw", "morph", "mix"))
+        assert "cannot read a drawing" in tab.buttons["redraw"].toolTip()
+        assert tab.buttons["continue"].isEnabled() and tab.buttons["random"].isEnabled()
+        run(tab, qtbot, "redraw")  # asked anyway (the CLI, an old request): a sentence, not nonsense
+        assert tab.job.outcome == "error" and "cannot read a drawing" in window.last_message[1]
+    reader = next(c for c in shipped_categories() if reads_drawings(c))
+    tab.model_combo.setCurrentIndex(tab.model_combo.findData(reader))
+    assert tab.buttons["redraw"].isEnabled()
     for action, count in (("redraw", 9), ("random", 9), ("morph", 10)):
         run(tab, qtbot, action)
         assert tab.job.outcome == "result", (action, window.last_message)
@@ -76,7 +89,7 @@ def test_redraw_random_mix_and_morph_place_new_layers(window, tab, qtbot, shared
         placed = window.document.layers[-1]
         assert isinstance(placed, VectorLayer) and placed.metadata["generation"]["action"] == action
     if tab.mix_combo.count() > 1:
-        tab.mix_combo.setCurrentIndex(tab.mix_combo.findData(next(c for c in shipped_categories() if c != "sheep")))
+        tab.mix_combo.setCurrentIndex(tab.mix_combo.findData(next(c for c in shipped_categories() if c != reader)))
         run(tab, qtbot, "mix")
         assert tab.job.outcome == "result" and len(tab.outcome.candidates) == 9
 
@@ -130,8 +143,8 @@ def test_cli_doodle_sheets(tmp_path, shared_data, capsys):
     paths = ET.parse(tmp_path / "c.svg").getroot().findall(".//{http://www.w3.org/2000/svg}path")
     assert len(paths) > 9
     assert main(["doodle", "random", "--seed", "4", "--out", str(tmp_path / "r.png")]) == 0
-    assert main(["doodle", "morph", "--input", str(sheep), "--to", str(sheep), "--to-index", "5",
-                 "--out", str(tmp_path / "m.png")]) == 0
+    assert main(["doodle", "morph", "--model", "sheep (Sheep Market)", "--input", str(sheep), "--to", str(sheep),
+                 "--to-index", "5", "--out", str(tmp_path / "m.png")]) == 0
     assert main(["doodle", "redraw", "--out", str(tmp_path / "x.png")]) == 2
     assert "--input" in capsys.readouterr().err
     (tmp_path / "junk.gen.json").write_text("[1, 2]")

@@ -47,6 +47,8 @@ class OnnxDoodleModel:
         self.meta = meta
         self.name = meta["category"]
         self.start_token = np.asarray(meta.get("start_token", [0, 0, 1, 0, 0]), dtype=np.float32).reshape(5)
+        self.typical_extent = meta.get("typical_extent")  # see frame_scale
+        self.ends_after = meta.get("ends_after")  # see sample_doodles
         self.scale_factor = float(meta["scale_factor"])
         self.max_seq_len = int(meta["max_seq_len"])
         hp = meta["hparams"]
@@ -54,7 +56,8 @@ class OnnxDoodleModel:
         self.num_units = int(hp["dec_units"])
         self.decoder = decoder
         self.encoder = encoder
-        self.has_encoder = encoder is not None
+        # a student whose latent is untrained has an encoder but nothing to read with it
+        self.has_encoder = encoder is not None and bool(meta.get("reads_drawings", True))
 
     @classmethod
     def from_json(cls, path: str | Path, providers: Sequence[str] | None = None, threads: int = 1) -> "OnnxDoodleModel":
@@ -257,8 +260,10 @@ TYPICAL_EXTENT = 12.0  # a training drawing spans about this many scale factors 
 
 def frame_scale(model, extent: float) -> float:
     """Factor that takes a drawing spanning `extent` canvas units into the model's frame (multiply
-    user strokes by it before sampling, divide the results by it)."""
-    return TYPICAL_EXTENT * model.scale_factor / max(float(extent), 1e-6)
+    user strokes by it before sampling, divide the results by it): the span of the model's own
+    drawings when its description names it, else TYPICAL_EXTENT scale factors."""
+    typical = float(getattr(model, "typical_extent", None) or TYPICAL_EXTENT)
+    return typical * model.scale_factor / max(float(extent), 1e-6)
 
 
 def slerp(z0: np.ndarray, z1: np.ndarray, t: float | np.ndarray) -> np.ndarray:
@@ -278,7 +283,7 @@ def sample_doodles(model, n: int = 9, *, seed: int = 0, temperature: float = DEF
                    prefix: np.ndarray | None = None, z: np.ndarray | None = None,
                    max_steps: int | None = None, stop_at_end: bool = True,
                    softmax_temperature: float | None = None, min_points: int = 2, yield_every: int = 4,
-                   shared_noise: bool = False) -> Job:
+                   shared_noise: bool = False, ends_after: int | None = None) -> Job:
     """Draw n candidates at once; a job generator that returns a list of n stroke-3 arrays.
 
     prefix: stroke-3 drawing so far (data units); it is fed through the decoder once and each
@@ -288,6 +293,10 @@ def sample_doodles(model, n: int = 9, *, seed: int = 0, temperature: float = DEF
     An end of drawing sampled before min_points new points is read as "pen down" instead, so no
     candidate comes back empty. shared_noise: all candidates draw with the same random numbers, so
     they differ only by their z (a morph strip changes smoothly instead of nine different hands).
+    ends_after (default: the model's own `ends_after`, if any, counted from the drawing's start):
+    past this many points, the first lift of the pen ends the drawing, so a long drawing finishes
+    its stroke instead of starting new ones (the students' teachers were trained to this length;
+    the new strokes they add beyond it make a drawing less recognisable, not more).
     """
     rng = np.random.default_rng(seed)
     if model.z_size:
@@ -299,6 +308,8 @@ def sample_doodles(model, n: int = 9, *, seed: int = 0, temperature: float = DEF
     prefix_len = 0 if prefix is None else len(prefix)
     if max_steps is None:
         max_steps = max(model.max_seq_len - prefix_len, 16)
+    if ends_after is None and getattr(model, "ends_after", None):
+        ends_after = max(int(model.ends_after) - prefix_len, min_points)
 
     # the prefix: identical for all candidates when z is shared, so feed it once and repeat
     shared = z is None or bool(np.all(z == z[:1]))
@@ -325,6 +336,9 @@ def sample_doodles(model, n: int = 9, *, seed: int = 0, temperature: float = DEF
         if t < min_points:
             early = nxt[:, 4] > 0.5
             nxt[early, 2], nxt[early, 4] = 1.0, 0.0
+        elif ends_after is not None and t >= ends_after:
+            lifted = x[:, 3] > 0.5  # the previous point ended a stroke: end the drawing here
+            nxt[lifted] = (0.0, 0.0, 0.0, 0.0, 1.0)
         points[active, t] = nxt
         lengths[active] = t + 1
         if stop_at_end:

@@ -140,6 +140,20 @@ def open_shipped(category: str) -> OnnxDoodleModel:
                            open_session(f"doodle/{category}.encoder"))
 
 
+def reads_drawings(key: str) -> bool:
+    """Whether a model can read a drawing into its latent (Redraw, Morph, Mix): a shipped student
+    whose latent is not trained yet cannot (its description says reads_drawings: false)."""
+    from artdesk.paths import models_dir
+
+    if "/" in key or key.endswith(".json"):
+        return not key.endswith(".gen.json")
+    try:
+        meta = json.loads((models_dir() / "doodle" / f"{key}.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and bool(meta.get("reads_drawings", True))
+
+
 def resolve_category(name: str) -> str:
     """A shipped category from what a person typed: "palm tree", "palm_tree", "Palm Tree" or the
     label ("sheep (Sheep Market)"); DoodleInputError listing the categories when there is none."""
@@ -251,8 +265,11 @@ def doodle_job(request: Request):
         found = yield from continue_doodle(model, s3, drawn, **args)
         return recognised(Outcome(request, found, s3, frame, notes), n, picking)
     if not model.has_encoder:
-        raise DoodleInputError(f"The '{model.name}' model only draws from scratch (it has no encoder): "
-                               "use Continue or Random with it.")
+        readers = [category_label(c) for c in shipped_categories() if reads_drawings(c)]
+        raise DoodleInputError(f"The '{model.name.replace('_', ' ')}' model draws from scratch only: it cannot read a "
+                               f"drawing (no trained encoder), so it can Continue or draw Random ones but not "
+                               f"{request.action}." + (f" Models that read drawings: {', '.join(readers)}." if readers
+                                                       else ""))
     if request.action == "redraw":
         found = yield from redraw_doodle(model, s3, n, **args)
         return recognised(Outcome(request, found, s3, frame, notes), n, False)

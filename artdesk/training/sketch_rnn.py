@@ -436,7 +436,8 @@ def export_model(model: SketchRNN, category: str, scale_factor: float, training:
 def doodle_manifest_entries(category: str, meta: dict, out_dir: Path) -> list[dict]:
     z, h = meta["hparams"]["z_size"], meta["hparams"]["dec_units"]
     training = {k: meta["training"].get(k) for k in ("data", "steps", "seconds", "seed", "held_out", "updated")}
-    training["script"] = "python -m artdesk.training.sketch_rnn"
+    training["script"] = ("python -m artdesk.training.student" if meta.get("teacher")
+                          else "python -m artdesk.training.sketch_rnn")
     rel = lambda name: f"{out_dir.name}/{name}"  # relative to the manifest's folder
     return [
         {"id": f"doodle/{category}.encoder", "file": rel(meta["files"]["encoder"]),

@@ -97,9 +97,34 @@ def label_of(category: str) -> str:
     return category.replace("_", " ")
 
 
+LATENT_GAIN = 0.05  # held-out recon gained by the latent before Redraw, Morph and Mix are offered
+
+
+def latent_carries(training: dict) -> bool:
+    """Whether the latent carries the drawing: on held-out teacher drawings the encoder's z lowers
+    the reconstruction loss by LATENT_GAIN or more against z = 0 (at step 0 it carries nothing)."""
+    held = (training.get("held_out") or {}).get("teacher_samples") or {}
+    return "recon" in held and held["recon_without_z"] - held["recon"] >= LATENT_GAIN
+
+
+def typical_extent(teacher: JsDoodleModel, n: int = 60) -> float:
+    """The median longer side of the teacher's drawings at the app's temperature, in scale factors:
+    a user's doodle is scaled to it before the student reads it (doodle.frame_scale)."""
+    from artdesk.engines.doodle import sample_doodles
+    from artdesk.engines.progress import run_to_end
+
+    drawings = run_to_end(sample_doodles(teacher, n, seed=12345, temperature=0.25, min_points=10,
+                                         yield_every=10**9))
+    sides = [np.ptp(np.cumsum(d[:, :2], axis=0), axis=0).max() / teacher.scale_factor for d in drawings if len(d) > 5]
+    return round(float(np.median(sides)), 2)
+
+
 def export_student(model: SketchRNN, category: str, scale_factor: float, training: dict,
                    out_dir: Path | None = None, bench: dict | None = None) -> dict:
-    extra = {"label": label_of(category), "teacher": f"{category}.gen.json (Magenta sketch-rnn, Apache-2.0)"}
+    teacher = load_sketch_rnn_js(teacher_path(category))
+    extra = {"label": label_of(category), "teacher": f"{category}.gen.json (Magenta sketch-rnn, Apache-2.0)",
+             "typical_extent": typical_extent(teacher), "reads_drawings": latent_carries(training),
+             "ends_after": teacher.max_seq_len}
     if bench:
         extra["bench"] = bench
     return export_model(model, category, scale_factor, training, out_dir, LICENCE.format(cat=category),

@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout,
 from artdesk.actions import doodle as doodle_actions
 from artdesk.document.model import VectorLayer
 from artdesk.engines.doodle_io import (APP_TEMPERATURE, CANDIDATES, MORPH_STEPS, PICK_DEFAULT, PICK_FROM, Outcome,
-                                       Request, category_label, doodle_job,
-                                       shipped_categories)
+                                       Request, category_label, doodle_job, reads_drawings, shipped_categories)
 from artdesk.engines.progress import Progress
 from artdesk.engines.sketch_rnn_js import load_sketch_rnn_js
 from artdesk.paths import user_data_dir
@@ -249,6 +248,7 @@ class DoodleTab(QWidget):
         desk.documentReplaced.connect(lambda doc: self._document_replaced())
         self.model_combo.currentIndexChanged.connect(
             lambda _: desk.settings.setValue(MODEL_KEY, self.model_combo.currentData()))
+        self.model_combo.currentIndexChanged.connect(lambda _: self._enable_reading_actions())
         desk.undo_stack.indexChanged.connect(lambda _: self._refresh_morph_targets())
         self._refresh_morph_targets()
 
@@ -287,6 +287,20 @@ class DoodleTab(QWidget):
             b.setEnabled(has and (b is not self.buttons["again"] or self.last_request is not None))
         if not has:
             self.hint.setText("No doodle models are installed. Use File > Import doodle model to add one.")
+        self._enable_reading_actions()
+
+    READING_TIPS = {"redraw": "Your doodle, drawn again in the model's own style",
+                    "morph": "Ten in-betweens from your doodle to another",
+                    "mix": "Read your doodle as one category, draw it as another (crats!)"}
+
+    def _enable_reading_actions(self) -> None:
+        """Redraw, Morph and Mix read the doodle into the model's latent: only for models that can."""
+        key = self.model_combo.currentData()
+        ok = key is not None and reads_drawings(key)
+        for action, tip in self.READING_TIPS.items():
+            self.buttons[action].setEnabled(ok)
+            self.buttons[action].setToolTip(tip if ok else f"{tip}. This model cannot read a drawing yet (its "
+                                            "latent is not trained): Continue and Random work with it")
 
     def import_model_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import doodle model", "",
