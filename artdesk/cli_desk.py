@@ -33,7 +33,7 @@ def add_parsers(sub) -> None:
     m.set_defaults(func=cmd_mockup)
 
     b = sub.add_parser("bench", help="print speed figures (desk, or an engine: doodle, zentangle, ...)")
-    b.add_argument("what", nargs="?", default="desk", help="desk (default), all, or an engine name")
+    b.add_argument("what", nargs="?", default="desk", help="desk (default), canvas, all, or an engine name")
     b.set_defaults(func=cmd_bench)
 
 
@@ -94,6 +94,10 @@ def cmd_bench(args) -> int:
             from artdesk.bench import bench_desk
 
             lines = bench_desk()
+        elif name == "canvas":
+            from artdesk.bench_canvas import bench_canvas
+
+            lines = bench_canvas()
         else:
             try:
                 module = importlib.import_module(f"artdesk.cli_{name}")

@@ -102,9 +102,10 @@ def test_click_places_one_print_layer_and_undo_removes_it(window, qtbot, tab):
     assert crisp.metadata == {"generation": {"engine": "portrait", "model": "portrait/kaokore_gan",
                                              "seed": 5, "variation": 0.8, "upscale": "crisp",
                                              "signed": False}}
-    x, y, w, h = crisp.rect  # square, as wide as the page, centred
+    x, y, w, h = crisp.rect  # square, a third of the page wide, at the view's centre (issue 16)
     doc = window.document
-    assert w == h == doc.width and x == 0 and y == pytest.approx((doc.height - h) / 2)
+    cx, cy = window.placement_center()
+    assert w == h == pytest.approx(doc.width / 3) and (x + w / 2, y + h / 2) == pytest.approx((cx, cy), abs=2)
     blocks = crisp.pixels.reshape(64, 16, 64, 16, 4)
     assert (blocks == blocks[:, :1, :, :1]).all()  # nearest: every face pixel a 16x16 block
     np.testing.assert_array_equal(crisp.pixels[::16, ::16], faces[2])

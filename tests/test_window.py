@@ -115,6 +115,8 @@ def test_layers_panel_edits_are_undoable(window):
 def test_drawing_on_a_raster_layer_makes_a_vector_layer(window):
     pixels = np.zeros((8, 8, 4), np.uint8)
     window.add_raster_layer(pixels, "Pixels")
+    assert window.canvas.tool == "move"  # a placed result comes with its handles (issue 16)
+    window.set_tool("brush")
     draw(window.canvas, [(100, 100), (200, 200)])
     kinds = [l.kind for l in window.document.layers]
     assert kinds == ["vector", "raster", "vector"]

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from artdesk.document.model import TEXT_PROPERTIES, Document, Layer, RasterLayer, Stroke, TextLayer, VectorLayer
+from artdesk.document import affine
+from artdesk.document.model import (TEXT_PROPERTIES, Document, Layer, RasterLayer, Stroke, TextLayer,
+                                    VectorLayer, transformed_stroke)
 
 
 class Command:
@@ -201,6 +203,52 @@ class Batch(Command):
     def undo(self, doc):
         for command in reversed(self.commands):
             command.undo(doc)
+
+
+@dataclass
+class TransformLayer(Command):
+    """Move, scale, rotate or flip a layer, or some strokes of a vector layer, by the affine `t`
+    (document -> document). Vector strokes are re-made with transformed points (they stay
+    vectors); a raster layer keeps its pixels and changes only its placement."""
+
+    layer_id: str
+    t: tuple
+    strokes: list | None = None  # None: the whole layer
+    text: str = "Transform"
+
+    def do(self, doc):
+        layer = doc.layer(self.layer_id)
+        if isinstance(layer, VectorLayer):
+            chosen = layer.strokes if self.strokes is None else self.strokes
+            self._old = list(layer.strokes)
+            self._replaced = {id(s): transformed_stroke(s, self.t) for s in chosen}
+            layer.strokes = [self._replaced.get(id(s), s) for s in layer.strokes]
+            doc.notify("strokes", self.layer_id)
+        elif isinstance(layer, RasterLayer):
+            self._old = (layer.rect, layer.transform)
+            layer.rect, layer.transform = layer.with_transform(self.t)
+            doc.notify("layer", self.layer_id)
+        elif isinstance(layer, TextLayer):  # moves and scales (text stays upright)
+            self._old = (layer.x, layer.y, layer.size)
+            (x, y), = affine.apply(self.t, [(layer.x, layer.y)])
+            layer.x, layer.y, layer.size = float(x), float(y), layer.size * affine.area_scale(self.t)
+            doc.notify("layer", self.layer_id)
+
+    def undo(self, doc):
+        layer = doc.layer(self.layer_id)
+        if isinstance(layer, VectorLayer):
+            layer.strokes = list(self._old)
+            doc.notify("strokes", self.layer_id)
+        elif isinstance(layer, TextLayer):
+            layer.x, layer.y, layer.size = self._old
+            doc.notify("layer", self.layer_id)
+        else:
+            layer.rect, layer.transform = self._old
+            doc.notify("layer", self.layer_id)
+
+    def transformed(self, stroke):
+        """The stroke that replaced `stroke` (after do)."""
+        return self._replaced.get(id(stroke), stroke)
 
 
 @dataclass

@@ -14,6 +14,9 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from artdesk.document import affine
+from artdesk.document.affine import IDENTITY, Affine
+
 DEFAULT_SIZE = (900, 1080)
 RESAMPLE_MODES = ("smooth", "crisp")
 BRUSHES = ("round", "pen", "marker", "pencil")  # how a stroke's line is drawn (print and screen alike)
@@ -76,6 +79,17 @@ class Stroke:
         nearest = a + ab * s[:, None]
         return float(np.hypot(*(nearest - q).T).min())
 
+    def fill_contains(self, x: float, y: float) -> bool:
+        """True if (x, y) is inside a filled shape (even-odd rule, as the renderer fills)."""
+        if not self.fill or len(self.points) < 3:
+            return False
+        px, py = self.points[:, 0].astype(np.float64), self.points[:, 1].astype(np.float64)
+        qx, qy = np.roll(px, 1), np.roll(py, 1)
+        crosses = (py > y) != (qy > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at = (qx - px) * (y - py) / (qy - py) + px
+        return bool(np.count_nonzero(crosses & (x < at)) % 2)
+
     def to_dict(self) -> dict:
         data = {"color": self.color, "width": self.width,
                 "points": np.round(self.points.astype(np.float64), 3).tolist()}
@@ -112,6 +126,30 @@ class Layer:
     def is_empty(self) -> bool:
         raise NotImplementedError
 
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """(x0, y0, x1, y1) in document units of what the layer shows, None if nothing."""
+        raise NotImplementedError
+
+    def hit(self, x: float, y: float, tolerance: float = 0.0) -> bool:
+        """True if the layer paints something at (x, y) (within `tolerance` units)."""
+        raise NotImplementedError
+
+
+def strokes_bounds(strokes: Iterable[Stroke]) -> tuple[float, float, float, float] | None:
+    boxes = np.array([s.bounds() for s in strokes])
+    if not len(boxes):
+        return None
+    return (float(boxes[:, 0].min()), float(boxes[:, 1].min()), float(boxes[:, 2].max()), float(boxes[:, 3].max()))
+
+
+def transformed_stroke(stroke: Stroke, t: Affine) -> Stroke:
+    """A copy of `stroke` moved by `t`: points transformed, width scaled with the area, so the
+    print re-draws it crisp at any size (vectors stay vectors)."""
+    points = stroke.points.copy()
+    points[:, :2] = affine.apply(t, points[:, :2]).astype(np.float32)
+    return Stroke(points, stroke.color, stroke.width * affine.area_scale(t), closed=stroke.closed,
+                  fill=stroke.fill, outline=stroke.outline, brush=stroke.brush)
+
 
 @dataclass(eq=False)
 class VectorLayer(Layer):
@@ -122,6 +160,21 @@ class VectorLayer(Layer):
     def is_empty(self) -> bool:
         return not self.strokes
 
+    def bounds(self):
+        return strokes_bounds(self.strokes)
+
+    def hit(self, x: float, y: float, tolerance: float = 0.0) -> bool:
+        return self.stroke_at(x, y, tolerance) is not None
+
+    def stroke_at(self, x: float, y: float, tolerance: float = 0.0) -> Stroke | None:
+        """The topmost stroke under (x, y)."""
+        for stroke in reversed(self.strokes):
+            x0, y0, x1, y1 = stroke.bounds()
+            if x0 - tolerance <= x <= x1 + tolerance and y0 - tolerance <= y <= y1 + tolerance and \
+                    (stroke.distance_to(x, y) <= stroke.width / 2 + tolerance or stroke.fill_contains(x, y)):
+                return stroke
+        return None
+
 
 @dataclass(eq=False)
 class RasterLayer(Layer):
@@ -129,11 +182,14 @@ class RasterLayer(Layer):
 
     The pixels keep their own resolution (a 128 px portrait or a 4500 px styled fill); `resample`
     says how they are scaled for screen and print: "smooth" (bicubic) or "crisp" (nearest).
+    `transform` (an affine, see affine.py) moves the placed rect further: rotation and flips live
+    there, so the source pixels are never resampled until the print draws them once.
     """
 
     pixels: np.ndarray = field(default_factory=lambda: np.zeros((1, 1, 4), np.uint8))
     rect: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
     resample: str = "smooth"
+    transform: Affine = IDENTITY
 
     kind = "raster"
 
@@ -145,9 +201,43 @@ class RasterLayer(Layer):
             raise ValueError(f"resample must be one of {RESAMPLE_MODES}")
         self.pixels = np.ascontiguousarray(px)
         self.rect = tuple(float(v) for v in self.rect)
+        if not affine.is_valid(self.transform):
+            raise ValueError("a raster layer's transform must be six finite numbers that can be undone")
+        self.transform = tuple(float(v) for v in self.transform)
 
     def is_empty(self) -> bool:
         return not self.pixels[..., 3].any()
+
+    def pixel_to_document(self) -> Affine:
+        """Maps source pixel coordinates (0..W, 0..H) to the document."""
+        h, w = self.pixels.shape[:2]
+        return affine.compose(self.transform, affine.rect_to_rect((0, 0, w, h), self.rect))
+
+    def corners(self) -> np.ndarray:
+        """The four placed corners (top-left, top-right, bottom-right, bottom-left) in document units."""
+        h, w = self.pixels.shape[:2]
+        return affine.apply(self.pixel_to_document(), [(0, 0), (w, 0), (w, h), (0, h)])
+
+    def bounds(self):
+        c = self.corners()
+        return (float(c[:, 0].min()), float(c[:, 1].min()), float(c[:, 0].max()), float(c[:, 1].max()))
+
+    def hit(self, x: float, y: float, tolerance: float = 0.0) -> bool:
+        u, v = affine.apply(affine.invert(self.pixel_to_document()), [(x, y)])[0]
+        h, w = self.pixels.shape[:2]
+        if not (0 <= u < w and 0 <= v < h):
+            return False
+        return bool(self.pixels[int(v), int(u), 3] > 0)
+
+    def with_transform(self, t: Affine) -> tuple[tuple[float, float, float, float], Affine]:
+        """(rect, transform) after moving the layer by `t` (document -> document). A result without
+        rotation or flip is kept as a plain rect, so code that reads `rect` stays right."""
+        h, w = self.pixels.shape[:2]
+        total = affine.compose(t, self.pixel_to_document())
+        m11, m12, m21, m22, dx, dy = total
+        if abs(m12) < 1e-9 and abs(m21) < 1e-9 and m11 > 0 and m22 > 0:
+            return (dx, dy, m11 * w, m22 * h), IDENTITY
+        return self.rect, affine.compose(t, self.transform)
 
 
 @dataclass(eq=False)
@@ -164,6 +254,7 @@ class TextLayer(Layer):
     y: float = 0.0
     bold: bool = False
     italic: bool = False
+    measured: tuple | None = field(default=None, repr=False, compare=False)  # (style values, box)
 
     kind = "text"
 
@@ -177,6 +268,21 @@ class TextLayer(Layer):
 
     def is_empty(self) -> bool:
         return not self.text.strip()
+
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """The box of the letters: as measured by the renderer from the font (which stores it in
+        `measured`), else an estimate from the size and the number of characters."""
+        if self.is_empty():
+            return None
+        if self.measured is not None and self.measured[0] == tuple(self.style().values()):
+            return self.measured[1]
+        lines = self.text.split("\n")
+        return (self.x, self.y, self.x + self.size * 0.6 * max(map(len, lines)), self.y + self.size * 1.2 * len(lines))
+
+    def hit(self, x: float, y: float, tolerance: float = 0.0) -> bool:
+        box = self.bounds()
+        return box is not None and box[0] - tolerance <= x <= box[2] + tolerance and \
+            box[1] - tolerance <= y <= box[3] + tolerance
 
     def style(self) -> dict:
         return {k: getattr(self, k) for k in TEXT_PROPERTIES}

@@ -20,6 +20,7 @@ from PIL import Image, UnidentifiedImageError
 
 from artdesk import __version__
 from artdesk.atomic import atomic_file
+from artdesk.document.affine import IDENTITY, is_identity, is_valid
 from artdesk.document.model import TEXT_PROPERTIES, Document, Layer, RasterLayer, Stroke, TextLayer, VectorLayer
 
 FORMAT = "artdesk-project"
@@ -56,6 +57,8 @@ def document_to_json(doc: Document) -> dict:
             entry["image"] = f"layers/{layer.id}.png"
             entry["rect"] = list(layer.rect)
             entry["resample"] = layer.resample
+            if not is_identity(layer.transform):
+                entry["transform"] = list(layer.transform)
         elif isinstance(layer, TextLayer):
             entry.update(layer.style())
         layers.append(entry)
@@ -207,7 +210,11 @@ def _layer_from_json(entry: dict, name: str) -> Layer:
         if not (isinstance(rect, list) and len(rect) == 4 and rect[2] > 0 and rect[3] > 0):
             raise ProjectFileError(f"'{name}': layer '{common['name']}' has no valid placement.")
         resample = entry.get("resample", "smooth")
-        return RasterLayer(**common, rect=tuple(rect), resample=resample if resample in ("smooth", "crisp") else "smooth")
+        transform = entry.get("transform", IDENTITY)  # files before 0.x have none
+        if not is_valid(transform):
+            raise ProjectFileError(f"'{name}': layer '{common['name']}' has a damaged transform.")
+        return RasterLayer(**common, rect=tuple(rect), resample=resample if resample in ("smooth", "crisp") else "smooth",
+                           transform=tuple(transform))
     if kind == "text":
         return _text_layer(entry, common, name)
     raise ProjectFileError(f"'{name}' has a layer of unknown kind {kind!r}.")

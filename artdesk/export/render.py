@@ -15,6 +15,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QGuiApplication, QImage, QPainter,
                            QPainterPath, QPainterPathStroker, QPen, QPolygonF, QTransform)
 
+from artdesk.document.affine import IDENTITY
 from artdesk.document.model import Document, Layer, RasterLayer, Stroke, TextLayer, VectorLayer
 
 MIN_PRESSURE = 0.08
@@ -167,9 +168,17 @@ def qimage_to_numpy(image: QImage) -> np.ndarray:
 
 
 def paint_raster(painter: QPainter, layer: RasterLayer, image: QImage | None = None) -> None:
+    """Draw the layer's pixels (or a smaller proxy `image` of them) at its rect and transform:
+    one resample from the source, whatever the layer was moved, scaled or rotated by."""
     image = numpy_to_qimage(layer.pixels) if image is None else image
     painter.setRenderHint(QPainter.SmoothPixmapTransform, layer.resample == "smooth")
+    if layer.transform == IDENTITY:
+        painter.drawImage(QRectF(*layer.rect), image)
+        return
+    painter.save()
+    painter.setTransform(QTransform(*layer.transform), True)
     painter.drawImage(QRectF(*layer.rect), image)
+    painter.restore()
 
 
 _text_paths: dict[tuple, QPainterPath] = {}
@@ -194,6 +203,8 @@ def text_path(layer: TextLayer) -> QPainterPath:
         path = _text_paths[key] = QTransform(k, 0, 0, k, layer.x, layer.y).map(master)
         if len(_text_paths) > 256:
             _text_paths.pop(next(iter(_text_paths)))
+    box = path.boundingRect()
+    layer.measured = (tuple(layer.style().values()), (box.left(), box.top(), box.right(), box.bottom()))
     return path
 
 

@@ -12,7 +12,8 @@ from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPointingDevice, QTr
 from PySide6.QtWidgets import QWidget
 
 from artdesk.document.model import Document
-from artdesk.export.render import paint_document
+from artdesk.export.render import paint_stroke
+from artdesk.ui.layer_cache import LayerImages
 
 ZOOM_MIN, ZOOM_MAX = 0.05, 32.0
 PATTERN_MIME = "application/x-artdesk-pattern"
@@ -27,6 +28,7 @@ class CanvasView(QWidget):
     commandRequested = Signal(object)  # a document Command for the undo history
     toolChanged = Signal(str)
     contextMenuRequested = Signal(QPoint, QPointF)  # global position, document point
+    layerPicked = Signal(str)  # a tool chose a layer (the move tool's click): make it active
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -48,8 +50,10 @@ class CanvasView(QWidget):
         self._fitted = False
         self._pan_from: QPointF | None = None
         self._space_down = False
-        self._cache: QImage | None = None
-        self._raster_cache: dict = {}
+        self._cache: QImage | None = None  # the composed canvas
+        self._appended: set[str] = set()  # layers whose strokes changed since the last paint
+        self.layer_images = LayerImages()
+        self.floating = None  # (layer id, affine, strokes or None) shown moved, see set_floating
         self.overlays: list = []  # callables (painter in document units, canvas): guides, never printed
         self.set_tool("brush")
 
@@ -59,17 +63,30 @@ class CanvasView(QWidget):
             self.document.unsubscribe(self._on_document_changed)
         self.document = doc
         doc.subscribe(self._on_document_changed)
-        self._raster_cache.clear()
+        self.layer_images = LayerImages()
+        self.floating = None
         self._fitted = True
         self.fit_to_window()
 
     def _on_document_changed(self, what: str, detail: object) -> None:
-        self.invalidate()
+        """Redraw only what changed: new strokes are painted onto their layer's image (the
+        layer image notices), a layer's own change redraws that layer, a reorder only composes."""
+        for tool in self.tools.values():
+            tool.document_changed(what, detail)
+        if what == "strokes" and isinstance(detail, str) and self._cache is not None:
+            self._appended.add(detail)  # maybe only new strokes on top: see _paint_appended
+            self.update()
+            return
+        if what == "layer" and isinstance(detail, str):
+            self.layer_images.forget(detail)
+        elif what not in ("strokes", "layers"):
+            self.layer_images.forget()
+        self._cache = None
+        self.update()
 
     def invalidate(self) -> None:
+        """The view changed (zoom, pan, size): every layer image is redrawn."""
         self._cache = None
-        if len(self._raster_cache) > 64:
-            self._raster_cache.clear()
         self.update()
 
     # -- view transform -------------------------------------------------------------------
@@ -120,24 +137,87 @@ class CanvasView(QWidget):
         self.invalidate()
 
     # -- painting -------------------------------------------------------------------------
+    def set_floating(self, layer_id: str, t, strokes: list | None = None) -> None:
+        """Show layer `layer_id` (or only its `strokes`) moved by the affine `t` (document ->
+        document) without changing the document: the move tool's live preview."""
+        self.floating = (layer_id, tuple(t), list(strokes) if strokes is not None else None)
+        self._cache = None
+        self.update()
+
+    def clear_floating(self) -> None:
+        if self.floating is not None:
+            self.floating = None
+            self._cache = None
+            self.update()
+
     def _render_cache(self) -> QImage:
         dpr = self.devicePixelRatioF()
-        image = QImage(int(self.width() * dpr), int(self.height() * dpr), QImage.Format_ARGB32_Premultiplied)
+        size = self.size() * dpr
+        image = QImage(size, QImage.Format_ARGB32_Premultiplied)
         image.setDevicePixelRatio(dpr)
         image.fill(QColor("#5b5e66"))
-        if self.document is not None:
-            p = QPainter(image)
-            page = self.transform().mapRect(QRectF(0, 0, self.document.width, self.document.height))
-            p.fillRect(page.translated(3, 4), QColor(0, 0, 0, 60))
-            p.fillRect(page, _checker_brush())
-            p.setClipRect(page)
-            p.setTransform(self.transform())
-            paint_document(p, self.document, (image.width(), image.height()), self._raster_cache,
-                           skip=None)
-            p.end()
+        if self.document is None:
+            return image
+        view = self.transform()
+        p = QPainter(image)
+        page = view.mapRect(QRectF(0, 0, self.document.width, self.document.height))
+        p.fillRect(page.translated(3, 4), QColor(0, 0, 0, 60))
+        p.fillRect(page, _checker_brush())
+        p.setClipRect(page)
+        p.setRenderHint(QPainter.SmoothPixmapTransform, True)
+        float_id, float_t, float_strokes = self.floating or (None, None, None)
+        exclude = frozenset(map(id, float_strokes)) if float_strokes else frozenset()
+        self.layer_images.keep_only({layer.id for layer in self.document.layers})
+        for layer in self.document.layers:
+            if not layer.visible or layer.opacity <= 0:
+                continue
+            floating = layer.id == float_id
+            layer_image = self.layer_images.image(layer, view, size, dpr, exclude if floating else frozenset())
+            p.setOpacity(layer.opacity)
+            if floating and float_strokes is None:  # the whole layer: its screen image is the proxy
+                p.setTransform(view.inverted()[0] * QTransform(*float_t) * view)
+                p.drawImage(0, 0, layer_image)
+                p.resetTransform()
+            else:
+                p.drawImage(0, 0, layer_image)
+            if floating and float_strokes:
+                p.setTransform(QTransform(*float_t) * view)
+                p.setRenderHint(QPainter.Antialiasing, True)
+                for stroke in float_strokes:
+                    paint_stroke(p, stroke)
+                p.resetTransform()
+        p.end()
         return image
 
+    def _paint_appended(self) -> bool:
+        """Strokes added to the topmost visible layer are painted onto its image and onto the
+        composed canvas: no other layer is touched, however many strokes the page holds.
+        False if the change was anything else (the canvas is composed again)."""
+        changed, self._appended = self._appended, set()
+        visible = [layer for layer in self.document.layers if layer.visible and layer.opacity > 0]
+        if self.floating is not None or len(changed) != 1 or not visible:
+            return False
+        top = visible[-1]
+        if top.id not in changed or top.opacity < 1.0:
+            return False
+        new = self.layer_images.appended(top)
+        if new is None:
+            return False
+        dpr = self.devicePixelRatioF()
+        self.layer_images.image(top, self.transform(), self.size() * dpr, dpr)
+        p = QPainter(self._cache)
+        p.setClipRect(self.transform().mapRect(QRectF(0, 0, self.document.width, self.document.height)))
+        p.setRenderHint(QPainter.Antialiasing, True)
+        p.setTransform(self.transform())
+        for stroke in new:
+            paint_stroke(p, stroke)
+        p.end()
+        return True
+
     def paintEvent(self, event) -> None:
+        if self._cache is not None and self._appended and not self._paint_appended():
+            self._cache = None
+        self._appended = set()
         if self._cache is None or self._cache.size() != self.size() * self.devicePixelRatioF():
             self._cache = self._render_cache()
         painter = QPainter(self)

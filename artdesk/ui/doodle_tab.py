@@ -318,14 +318,18 @@ class DoodleTab(QWidget):
             self.start("continue")
 
     def _source(self) -> tuple[list, str | None]:
-        """The doodle to read: the active vector layer's visible strokes, else all of them."""
+        """The doodle to read, and the layer its endings join: the active vector layer, else the
+        layer last drawn in, else the topmost drawing; one layer only, never a guide."""
         doc = self.desk.document
-        layer = self.desk.active_layer()
-        if isinstance(layer, VectorLayer) and layer.visible and layer.strokes:
-            return [s.points[:, :2] for s in layer.strokes], layer.id
-        strokes = doc.all_strokes()
-        owner = next((l.id for l in doc.vector_layers() if l.visible and l.strokes), None)
-        return [s.points[:, :2] for s in strokes], owner
+        usable = lambda l: isinstance(l, VectorLayer) and l.visible and l.strokes and not l.is_guide  # noqa: E731
+        candidates = [self.desk.active_layer()]
+        if getattr(self.desk, "last_drawn_layer_id", None):
+            candidates.append(next((l for l in doc.layers if l.id == self.desk.last_drawn_layer_id), None))
+        candidates += list(reversed(doc.vector_layers()))
+        layer = next((l for l in candidates if usable(l)), None)
+        if layer is None:
+            return [], None
+        return [s.points[:, :2] for s in layer.strokes], layer.id
 
     def start(self, action: str) -> None:
         if self.model_combo.count() == 0:
@@ -421,13 +425,7 @@ class DoodleTab(QWidget):
             desk.push(cmds.AddStrokes(layer_id, strokes, text="Continue doodle"))
             desk.end_macro()
             return
-        if request.lines:
-            allxy = np.concatenate([np.asarray(l)[:, :2] for l in request.lines])
-            lo, hi = allxy.min(axis=0), allxy.max(axis=0)
-            center, extent = tuple((lo + hi) / 2), float((hi - lo).max())
-        else:
-            center, extent = (doc.width / 2, doc.height / 2), 0.6 * min(doc.width, doc.height)
-        lines = placed_lines(drawing, center, extent)
+        lines = placed_lines(drawing, (doc.width / 2, doc.height / 2), doc.width / 3)  # placed below
         strokes = [Stroke.from_xy(l, color, width) for l in lines if len(l)]
         if not strokes:
             desk.statusBar().showMessage("That candidate is empty; pick another.", 4000)
@@ -435,7 +433,7 @@ class DoodleTab(QWidget):
         name = {"redraw": "Redrawn", "morph": "Morph", "mix": "Mix", "random": "Doodle"}[request.action]
         layer = VectorLayer(name=doc.unique_layer_name(f"{name} {Path(request.model).name.split('.')[0]}"),
                             strokes=strokes, metadata={"generation": generation})
-        desk.add_layer(layer, text=f"Place {request.action} doodle")
+        desk.place_new_layer(layer, text=f"Place {request.action} doodle")
 
 
 def _lines(drawing, start=(0, 0)) -> list[np.ndarray]:

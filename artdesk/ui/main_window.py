@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
         self.recovery_path = recovery_dir() / f"recovery-{os.getpid()}{EXTENSION}"
         self._autosaved_index = 0
         self.last_export = None
+        self.last_drawn_layer_id: str | None = None
 
         self.canvas = CanvasView()
         self.setCentralWidget(self.canvas)
@@ -251,12 +252,14 @@ class MainWindow(QMainWindow):
         self.undo_stack.redoTextChanged.connect(lambda t: a["redo"].setStatusTip(f"Redo {t}"))
         a["clear"] = self._action("C&lear layer", self.clear_layer, QKeySequence("Ctrl+Shift+Delete"))
         self._tool_actions()
+        a["transform"] = self._action("Free &transform", self.free_transform, QKeySequence("Ctrl+T"),
+                                      "Handles on the active layer (or the selection): move, scale, rotate, flip")
         a["color"] = self._action("Brush &colour…", self.choose_color, QKeySequence("C"))
         a["bigger"] = self._action("Bigger brush", lambda: self.size_box.setValue(self.size_box.value() + 2), QKeySequence("]"))
         a["smaller"] = self._action("Smaller brush", lambda: self.size_box.setValue(self.size_box.value() - 2), QKeySequence("["))
         a["force_cpu"] = self._action("Force &CPU for models", self.toggle_force_cpu, checkable=True)
         a["force_cpu"].setChecked(runtime.force_cpu())
-        for key in ("undo", "redo", None, *self.tool_keys, "color", "bigger", "smaller", None, "clear", None, "force_cpu"):
+        for key in ("undo", "redo", None, *self.tool_keys, "transform", "color", "bigger", "smaller", None, "clear", None, "force_cpu"):
             edit.addSeparator() if key is None else edit.addAction(a[key])
 
         view = mb.addMenu("&View")
@@ -306,7 +309,9 @@ class MainWindow(QMainWindow):
         self.options_bar = QToolBar("Tool options")
         self.options_bar.setObjectName("toolOptionsBar")
         self.options_stack = QStackedWidget()
-        self.options_stack.addWidget(QLabel(""))
+        blank = QLabel("")
+        blank.setMinimumHeight(QSpinBox().sizeHint().height())  # the bar keeps its height: no canvas jump
+        self.options_stack.addWidget(blank)
         self.options_bar.addWidget(self.options_stack)
         self.addToolBar(self.options_bar)
         self.set_tool("brush")
@@ -335,6 +340,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.canvas.commandRequested.connect(self.push)
+        self.canvas.layerPicked.connect(self.layers.select)
         self.canvas.strokeFinished.connect(self.add_stroke)
         self.canvas.eraseFinished.connect(self.erase_strokes)
         self.canvas.filesDropped.connect(self.import_files)
@@ -408,6 +414,7 @@ class MainWindow(QMainWindow):
         layer_id = self.ensure_vector_layer()
         self.push(cmds.AddStroke(layer_id, stroke))
         self.undo_stack.endMacro()
+        self.last_drawn_layer_id = layer_id  # Continue reads this layer when no other is active
 
     def erase_strokes(self, strokes: list) -> None:
         layer = self.active_layer()
@@ -438,15 +445,39 @@ class MainWindow(QMainWindow):
 
     def add_raster_layer(self, pixels, name: str, metadata: dict | None = None, rect=None,
                          resample: str = "smooth", index: int | None = None) -> RasterLayer:
-        """Engines' results land here: a new raster layer (fitted to the page unless `rect`)."""
-        from artdesk.document.imports import fit_rect
+        """Engines' results land here: a new raster layer at `rect`, or, without one, a third of
+        the page wide at the view's centre with the transform handles on it."""
+        from artdesk.document.placement import place_rect
 
         h, w = pixels.shape[:2]
         layer = RasterLayer(name=self.document.unique_layer_name(name), pixels=pixels,
-                            rect=rect or fit_rect(w, h, self.document), resample=resample,
-                            metadata=metadata or {})
+                            rect=rect or place_rect(w, h, self.document, self.placement_center()),
+                            resample=resample, metadata=metadata or {})
         self.add_layer(layer, text=f"Add {name}", index=index)
+        if rect is None:
+            self.show_handles(layer.id)
         return layer
+
+    def place_new_layer(self, layer, text: str, center=None) -> None:
+        """A generated or imported layer of its own: a third of the page wide at `center` (the
+        click or drop, else the view's centre), on the page, selected with its handles showing."""
+        from artdesk.document.placement import place_layer
+
+        place_layer(layer, self.document, center or self.placement_center())
+        self.add_layer(layer, text=text)
+        self.show_handles(layer.id)
+
+    def placement_center(self) -> tuple[float, float]:
+        """The view's centre in document units, kept on the page."""
+        c = self.canvas.to_document(self.canvas.rect().center().toPointF())
+        return (min(max(c.x(), 0.0), self.document.width), min(max(c.y(), 0.0), self.document.height))
+
+    def show_handles(self, layer_id: str) -> None:
+        """The move tool with transform handles on the layer, to adjust it at once."""
+        from artdesk.ui.tools.transform import Target
+
+        self.set_tool("move")
+        self.canvas.current_tool().transform(Target(layer_id))
 
     # -- tools ----------------------------------------------------------------------------
     def set_tool(self, tool: str) -> None:
@@ -459,6 +490,22 @@ class MainWindow(QMainWindow):
             self.options_stack.addWidget(options)
         self.options_stack.setCurrentWidget(options if options is not None else self.options_stack.widget(0))
         self.statusBar().showMessage(current.tip, 3000)
+
+    def free_transform(self) -> None:
+        """Ctrl+T: the move tool with handles on the selection, else on the active layer."""
+        from artdesk.ui.tools.transform import Target
+
+        selection = getattr(self.canvas, "selection", None)
+        self.set_tool("move")
+        layer = self.active_layer()
+        if selection is not None and selection.strokes:
+            target = Target(selection.layer_id, list(selection.strokes))
+        elif layer is not None and not layer.is_empty():
+            target = Target(layer.id)
+        else:
+            self.statusBar().showMessage("Nothing to transform: the active layer is empty.", 4000)
+            return
+        self.canvas.current_tool().transform(target)
 
     def escape(self) -> None:
         """Esc: drop the canvas gesture in progress if there is one, else cancel the running jobs."""
@@ -601,7 +648,8 @@ class MainWindow(QMainWindow):
             except ImportFailed as exc:
                 self.show_error("Cannot import this file", str(exc))
                 continue
-            self.add_layer(layer, text=f"Import {Path(path).name}")
+            center = (point.x(), point.y()) if point is not None else None
+            self.place_new_layer(layer, f"Import {Path(path).name}", center)
 
     def _ask_drawing_index(self, path) -> int | None:
         """For a file of many drawings, ask which one (None: the user cancelled)."""

@@ -80,6 +80,9 @@ class Tool:
     def key_release(self, event: QKeyEvent) -> bool:
         return False
 
+    def document_changed(self, what: str, detail: object) -> None:
+        """The document changed (an undo, a generated layer): drop stale state."""
+
     # -- looks ---------------------------------------------------------------------------
     def paint_overlay(self, painter: QPainter) -> None:
         """Paint gesture feedback; the painter maps document units to the widget."""

@@ -1,0 +1,107 @@
+"""`artdesk bench canvas`: what a change costs on screen.
+
+Commit one stroke with 20, 200 and 2,000 strokes on the page (push the undo command, repaint the
+canvas), and the frame time while dragging a 4500 x 5400 raster layer with the move tool's
+preview. Ratios compare figures from the same run. Targets (issue 16): <= 16 ms per stroke at
+2,000 strokes, 2,000/20 <= 2, drag >= 30 frames a second.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+import numpy as np
+
+WIDGET = (1200, 900)
+
+
+def _canvas(doc):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from artdesk.ui.canvas import CanvasView
+
+    app = QApplication.instance() or QApplication([])
+    canvas = CanvasView()
+    canvas.resize(*WIDGET)
+    canvas.set_document(doc)
+    canvas.show()
+    app.processEvents()
+    canvas.repaint()
+    return app, canvas
+
+
+def _stroke(rng):
+    from artdesk.document.model import Stroke
+
+    xy = np.cumsum(rng.normal(0, 5, (60, 2)), axis=0) + rng.uniform(100, 800, 2)
+    points = np.column_stack([xy, np.full(60, 0.8), np.arange(60) * 0.008])
+    return Stroke(points, "#223344", 6.0)
+
+
+def commit_stroke_ms(n_strokes: int, repeats: int = 15) -> tuple[float, float]:
+    """(median ms to commit one stroke and repaint, ms to redraw everything from scratch)."""
+    from artdesk.bench import sample_drawing
+    from artdesk.document.commands import AddStroke
+
+    doc = sample_drawing(n_strokes)
+    app, canvas = _canvas(doc)
+    layer_id = doc.layers[0].id
+    rng = np.random.default_rng(1)
+    times = []
+    for _ in range(repeats):
+        stroke = _stroke(rng)
+        t0 = time.perf_counter()
+        AddStroke(layer_id, stroke).do(doc)
+        canvas.repaint()
+        times.append((time.perf_counter() - t0) * 1000)
+    t0 = time.perf_counter()
+    canvas.layer_images.forget()
+    canvas.invalidate()
+    canvas.repaint()
+    full = (time.perf_counter() - t0) * 1000
+    canvas.close()
+    app.processEvents()
+    return statistics.median(times), full
+
+
+def drag_frame_ms(frames: int = 30) -> float:
+    """Median ms per frame while a 4500 x 5400 raster layer follows the pointer."""
+    from artdesk.bench import sample_drawing
+    from artdesk.document import affine
+    from artdesk.document.model import RasterLayer
+
+    doc = sample_drawing(200)
+    rng = np.random.default_rng(2)
+    pixels = np.zeros((5400, 4500, 4), np.uint8)
+    pixels[..., :3] = rng.integers(0, 255, (54, 45, 3), dtype=np.uint8).repeat(100, 0).repeat(100, 1)
+    pixels[..., 3] = 255
+    layer = RasterLayer(name="Print-size picture", pixels=pixels, rect=(150, 180, 600, 720))
+    doc.layers.insert(0, layer)
+    app, canvas = _canvas(doc)
+    times = []
+    for i in range(frames):
+        t0 = time.perf_counter()
+        canvas.set_floating(layer.id, affine.compose(affine.translate(3 * i, 2 * i), affine.rotate(i, 450, 540)))
+        canvas.repaint()
+        times.append((time.perf_counter() - t0) * 1000)
+    canvas.close()
+    app.processEvents()
+    return statistics.median(times[1:])
+
+
+def bench_canvas() -> list[str]:
+    lines = []
+    per = {}
+    for n in (20, 200, 2000):
+        per[n], full = commit_stroke_ms(n)
+        lines.append(f"commit one stroke with {n:>4} strokes on the page: {per[n]:6.2f} ms "
+                     f"(a full redraw of everything: {full:7.1f} ms)")
+    frame = drag_frame_ms()
+    lines.append(f"drag a 4500x5400 raster layer: {frame:.1f} ms per frame ({1000 / frame:.0f} fps), "
+                 f"canvas {WIDGET[0]}x{WIDGET[1]}")
+    lines.append(f"targets: <= 16 ms at 2000 strokes, ratio <= 2, drag >= 30 fps")
+    lines.append(f"canvas: stroke 2000/20 = {per[2000] / per[20]:.2f}x")
+    return lines

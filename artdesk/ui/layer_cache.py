@@ -1,0 +1,127 @@
+"""Per-layer screen images for the canvas, so a change redraws only what it touches.
+
+Each visible layer keeps a transparent image the size of the canvas, drawn at the current view.
+A stroke added to a vector layer is painted onto that layer's image (the other strokes are not
+drawn again); a raster layer is drawn from a proxy no bigger than its size on screen (a 4500 px
+layer costs a screen's worth of pixels); the canvas composes the images, and a layer being
+dragged is composed from its screen image under the drag's transform.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QImage, QPainter, QTransform
+
+from artdesk.document import affine
+from artdesk.document.model import Layer, RasterLayer, TextLayer, VectorLayer
+from artdesk.export.render import numpy_to_qimage, paint_raster, paint_stroke, paint_text
+
+
+class _Entry:
+    __slots__ = ("image", "key", "strokes")
+
+    def __init__(self, image: QImage, key: tuple, strokes: list):
+        self.image, self.key, self.strokes = image, key, strokes
+
+
+class LayerImages:
+    MAX_PROXIES = 48
+
+    def __init__(self) -> None:
+        self._entries: dict[str, _Entry] = {}
+        self._proxies: dict[tuple, QImage] = {}
+        self.full_renders = 0  # counters for the bench and the tests
+        self.incremental = 0
+
+    def forget(self, layer_id: str | None = None) -> None:
+        if layer_id is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(layer_id, None)
+
+    def keep_only(self, layer_ids: set[str]) -> None:
+        for stale in set(self._entries) - layer_ids:
+            del self._entries[stale]
+        if len(self._proxies) > self.MAX_PROXIES:
+            self._proxies.clear()
+
+    # -- raster proxies -------------------------------------------------------------------
+    def proxy(self, layer: RasterLayer, screen_scale: float) -> QImage:
+        """The layer's pixels halved until one more halving would fall below their size on
+        screen (`screen_scale` screen px per document unit)."""
+        h, w = layer.pixels.shape[:2]
+        on_screen = layer.rect[2] * affine.area_scale(layer.transform) * screen_scale
+        level = max(0, int(math.floor(math.log2(max(w / max(on_screen, 1.0), 1.0)))))
+        key = (layer.id, id(layer.pixels), level)
+        image = self._proxies.get(key)
+        if image is None:
+            full_key = (layer.id, id(layer.pixels), 0)
+            full = self._proxies.get(full_key)
+            if full is None:
+                full = self._proxies[full_key] = numpy_to_qimage(layer.pixels)
+            image = full if level == 0 else full.scaled(max(1, w >> level), max(1, h >> level),
+                                                        Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
+            self._proxies[key] = image
+        return image
+
+    def appended(self, layer: Layer) -> list | None:
+        """The strokes added to a vector layer since its image was drawn, if that is all that
+        changed (None: something else changed, or there is no image yet)."""
+        entry = self._entries.get(layer.id)
+        if entry is None or not isinstance(layer, VectorLayer):
+            return None
+        old, strokes = entry.strokes, layer.strokes
+        if len(strokes) < len(old) or not all(a is b for a, b in zip(old, strokes)):
+            return None
+        return strokes[len(old):]
+
+    # -- layer images ---------------------------------------------------------------------
+    def image(self, layer: Layer, view: QTransform, size: QSize, dpr: float,
+              exclude: frozenset = frozenset()) -> QImage:
+        """The layer drawn at `view` on a transparent `size` image (device pixels), leaving out
+        the strokes whose id() is in `exclude` (they are being dragged)."""
+        key = (view.m11(), view.m22(), view.dx(), view.dy(), size.width(), size.height(), dpr, exclude)
+        if isinstance(layer, RasterLayer):
+            key += (id(layer.pixels), layer.rect, layer.transform, layer.resample)
+        elif isinstance(layer, TextLayer):
+            key += tuple(layer.style().values())
+        entry = self._entries.get(layer.id)
+        strokes = list(layer.strokes) if isinstance(layer, VectorLayer) else []
+        if entry is not None and entry.key == key:
+            if entry.strokes == strokes:
+                return entry.image
+            old = len(entry.strokes)
+            if len(strokes) > old and all(a is b for a, b in zip(entry.strokes, strokes)):
+                painter = self._painter(entry.image, view)
+                for stroke in strokes[old:]:
+                    if id(stroke) not in exclude:
+                        paint_stroke(painter, stroke)
+                painter.end()
+                entry.strokes = strokes
+                self.incremental += 1
+                return entry.image
+        image = QImage(size, QImage.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(dpr)
+        image.fill(Qt.transparent)
+        painter = self._painter(image, view)
+        if isinstance(layer, VectorLayer):
+            for stroke in strokes:
+                if id(stroke) not in exclude:
+                    paint_stroke(painter, stroke)
+        elif isinstance(layer, RasterLayer):
+            paint_raster(painter, layer, self.proxy(layer, view.m11() * dpr))
+        elif isinstance(layer, TextLayer):
+            paint_text(painter, layer)
+        painter.end()
+        self._entries[layer.id] = _Entry(image, key, strokes)
+        self.full_renders += 1
+        return image
+
+    @staticmethod
+    def _painter(image: QImage, view: QTransform) -> QPainter:
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.Antialiasing, True)
+        painter.setTransform(view)
+        return painter

@@ -1,0 +1,72 @@
+"""Per-layer canvas caches: a new stroke is painted onto its layer's image, and what the canvas
+shows after the cheap path is what a full redraw shows."""
+
+import numpy as np
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+
+from artdesk.document import affine
+from artdesk.export.render import qimage_to_numpy
+
+
+def draw(canvas, points):
+    QTest.mousePress(canvas, Qt.LeftButton, Qt.NoModifier, QPoint(*points[0]))
+    for p in points[1:]:
+        QTest.mouseMove(canvas, QPoint(*p))
+    QTest.mouseRelease(canvas, Qt.LeftButton, Qt.NoModifier, QPoint(*points[-1]))
+
+
+def shown(canvas) -> np.ndarray:
+    canvas.repaint()
+    return qimage_to_numpy(canvas._cache).astype(int)
+
+
+def redrawn(canvas) -> np.ndarray:
+    canvas.layer_images.forget()
+    canvas.invalidate()
+    return shown(canvas)
+
+
+def test_a_new_stroke_redraws_only_its_layer(window):
+    canvas = window.canvas
+    pixels = np.zeros((40, 40, 4), np.uint8)
+    pixels[..., 2] = 200
+    pixels[..., 3] = 255
+    window.add_raster_layer(pixels, "Blue", rect=(100, 100, 300, 300))
+    window.new_vector_layer()
+    draw(canvas, [(300, 300), (400, 320)])
+    shown(canvas)
+    full, incremental = canvas.layer_images.full_renders, canvas.layer_images.incremental
+    draw(canvas, [(320, 200), (420, 380), (500, 390)])
+    cheap = shown(canvas)
+    assert canvas.layer_images.full_renders == full  # no layer drawn again from scratch
+    assert canvas.layer_images.incremental == incremental + 1
+    assert np.abs(cheap - redrawn(canvas)).max() <= 2
+
+
+def test_strokes_on_a_lower_layer_and_undo_show_right(window):
+    canvas = window.canvas
+    draw(canvas, [(300, 300), (400, 320)])
+    bottom = window.document.layers[0].id
+    window.new_vector_layer()
+    draw(canvas, [(200, 300), (500, 300)])
+    window.layers.select(bottom)
+    draw(canvas, [(350, 200), (350, 450)])
+    assert np.abs(shown(canvas) - redrawn(canvas)).max() <= 2
+    window.undo_stack.undo()
+    assert np.abs(shown(canvas) - redrawn(canvas)).max() <= 2
+
+
+def test_floating_preview_moves_the_layer_on_screen(window):
+    canvas = window.canvas
+    draw(canvas, [(300, 300), (400, 300)])
+    layer = window.document.layers[0]
+    before = shown(canvas)
+    canvas.set_floating(layer.id, affine.translate(0, 100 / canvas.zoom))
+    moved = shown(canvas)
+    canvas.clear_floating()
+    assert np.abs(shown(canvas) - before).max() <= 2
+    y = int(round(300 * canvas.devicePixelRatioF()))
+    x = int(round(350 * canvas.devicePixelRatioF()))
+    assert abs(moved[y, x] - before[y, x]).max() > 50  # the ink left...
+    assert abs(moved[y + 100, x] - before[y, x]).max() <= 40  # ...and arrived 100 px lower

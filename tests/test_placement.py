@@ -1,0 +1,63 @@
+"""Sensible placement: new things get their own layer, a third of the page wide at the view's
+centre or the drop point, on the page, with handles; Continue reads one layer, never a guide."""
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtTest import QTest
+
+from artdesk.document.model import Document, RasterLayer, Stroke, VectorLayer
+from artdesk.document.placement import place_layer, place_rect
+
+
+def test_place_rect_is_a_third_wide_and_stays_on_the_page():
+    doc = Document(900, 1080)
+    assert place_rect(400, 300, doc) == pytest.approx((300, 427.5, 300, 225))
+    x, y, w, h = place_rect(400, 300, doc, center=(890, 5))  # a drop at the corner
+    assert (x + w, y) == pytest.approx((900, 0)) and w == pytest.approx(300)
+    x, y, w, h = place_rect(100, 1000, doc)  # tall things are a third of the page tall
+    assert h == pytest.approx(360) and w == pytest.approx(36)
+
+
+def test_vector_layers_keep_their_pen_width():
+    doc = Document(900, 1080)
+    layer = VectorLayer(name="d", strokes=[Stroke.from_xy([(0, 0), (5000, 2500)], width=7)])
+    place_layer(layer, doc, center=(450, 540))
+    xy = layer.strokes[0].points[:, :2]
+    assert np.ptp(xy[:, 0]) == pytest.approx(300) and layer.strokes[0].width == 7
+
+
+def test_an_imported_logo_lands_a_third_wide_with_handles(window, tmp_path):
+    path = tmp_path / "logo.png"
+    Image.fromarray(np.full((300, 400, 4), 200, np.uint8)).save(path)
+    window.import_files([str(path)])
+    layer = window.document.layers[-1]
+    assert isinstance(layer, RasterLayer) and window.layers.active_id == layer.id
+    x, y, w, h = layer.rect
+    assert (w, h) == pytest.approx((300, 225))
+    cx, cy = window.placement_center()
+    assert (x + w / 2, y + h / 2) == pytest.approx((cx, cy))
+    tool = window.canvas.current_tool()
+    assert window.canvas.tool == "move" and tool.transformer.target.layer_id == layer.id
+    window.import_files([str(path)], QPointF(880, 20))  # dropped at the page's corner
+    x, y, w, h = window.document.layers[-1].rect
+    assert x + w <= 900 + 1e-6 and y >= 0
+
+
+def test_continue_reads_only_the_layer_drawn_in_never_a_guide(window):
+    doc = window.document
+    guide = RasterLayer(name="Welcome guide", pixels=np.zeros((4, 4, 4), np.uint8), metadata={"guide": True})
+    circle = VectorLayer(name="Circle", strokes=[Stroke.from_xy([(100, 100), (200, 100)])])
+    doc.layers[:] = [guide, circle, doc.layers[0]]
+    drawing = doc.layers[2]
+    window.set_document(doc, None)
+    window.layers.select(drawing.id)
+    window.set_tool("brush")
+    QTest.mousePress(window.canvas, Qt.LeftButton, Qt.NoModifier, QPoint(300, 300))
+    QTest.mouseMove(window.canvas, QPoint(350, 320))
+    QTest.mouseRelease(window.canvas, Qt.LeftButton, Qt.NoModifier, QPoint(350, 320))
+    window.layers.select(guide.id)  # the user clicked the guide in the layer list
+    tab = window.panel.tabs["Doodle"]
+    lines, layer_id = tab._source()
+    assert layer_id == drawing.id and len(lines) == 1
