@@ -82,7 +82,8 @@ class LayersPanel(QWidget):
                 kind = "▦" if isinstance(layer, RasterLayer) else "✎"
                 item = QListWidgetItem(layer.name)
                 item.setData(Qt.UserRole, layer.id)
-                item.setToolTip(f"{'Raster' if kind == '▦' else 'Vector'} layer — double-click to rename")
+                item.setToolTip(f"{layer.kind.capitalize()} layer — double-click to rename"
+                                + (" (the text tool, T, edits its words)" if layer.kind == "text" else ""))
                 item.setFlags(item.flags() | Qt.ItemIsEditable | Qt.ItemIsUserCheckable)
                 item.setCheckState(Qt.Checked if layer.visible else Qt.Unchecked)
                 item.setText(f"{layer.name}")
