@@ -8,7 +8,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from artdesk.document.geometry import pressure_curve, shape_outline, shape_stroke, smooth_points
-from artdesk.document.model import Document, RasterLayer, Stroke, TextLayer, VectorLayer
+from artdesk.document.model import Document, RasterLayer, Stroke, TextLayer
 from artdesk.document.project import load_project, save_project
 from artdesk.export.png import export_png
 from artdesk.export.render import render_document
@@ -29,11 +29,6 @@ def drag(canvas, points, modifiers=Qt.NoModifier):
 
 def click(canvas, x, y, modifiers=Qt.NoModifier):
     QTest.mouseClick(canvas, Qt.LeftButton, modifiers, widget_point(canvas, x, y))
-
-
-def key(window, text):
-    window.canvas.setFocus()
-    QTest.keyClicks(window.canvas, text) if len(text) == 1 else None
 
 
 def strokes(window):
@@ -147,7 +142,7 @@ def test_text_tool_places_edits_and_moves_a_slogan(window, qtbot, tmp_path):
         px = np.asarray(im)[3500:4000, 500:2500]
     assert (px[..., 3] == 255).sum() > 20000 and tuple(px[px[..., 3] == 255][0][:3]) == (0xcc, 0x22, 0x55)
     # click it again: the dialog opens with its words; change them
-    x, y, w, h = (text.x, text.y, 100, 40)
+    x, y = text.x, text.y
     click(window.canvas, x + 20, y + 40)
     edit = tool.dialog
     assert edit is not dialog and edit.edit.toPlainText() == "Stay weird"
