@@ -15,7 +15,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QTransform
 
 from artdesk.document import affine
-from artdesk.document.model import Layer, RasterLayer, VectorLayer
+from artdesk.document.model import Layer, RasterLayer, Stroke, VectorLayer
 from artdesk.export.render import numpy_to_qimage, paint_raster, paint_stroke
 
 
@@ -29,7 +29,8 @@ class _Entry:
 class LayerImages:
     MAX_PROXIES = 48
 
-    def __init__(self) -> None:
+    def __init__(self, min_pen_px: float = 0.0) -> None:
+        self.min_pen_px = min_pen_px  # thumbnails: lines never thinner than this on the image
         self._entries: dict[str, _Entry] = {}
         self._proxies: dict[tuple, QImage] = {}
         self.full_renders = 0  # counters for the bench and the tests
@@ -94,7 +95,7 @@ class LayerImages:
                 painter = self._painter(entry.image, view)
                 for stroke in strokes[old:]:
                     if id(stroke) not in exclude:
-                        paint_stroke(painter, stroke)
+                        paint_stroke(painter, self._thick(stroke, view))
                 painter.end()
                 entry.strokes = strokes
                 self.incremental += 1
@@ -106,13 +107,18 @@ class LayerImages:
         if isinstance(layer, VectorLayer):
             for stroke in strokes:
                 if id(stroke) not in exclude:
-                    paint_stroke(painter, stroke)
+                    paint_stroke(painter, self._thick(stroke, view))
         elif isinstance(layer, RasterLayer):
             paint_raster(painter, layer, self.proxy(layer, view.m11() * dpr))
         painter.end()
         self._entries[layer.id] = _Entry(image, key, strokes)
         self.full_renders += 1
         return image
+
+    def _thick(self, stroke, view: QTransform):
+        if self.min_pen_px <= 0 or stroke.width * view.m11() >= self.min_pen_px:
+            return stroke
+        return Stroke(stroke.points, stroke.color, self.min_pen_px / view.m11())
 
     @staticmethod
     def _painter(image: QImage, view: QTransform) -> QPainter:

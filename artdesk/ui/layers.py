@@ -29,7 +29,7 @@ class LayersPanel(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("layerList")
         self.list.setIconSize(QSize(THUMB, THUMB))
-        self.thumbnails = LayerImages()  # a new stroke is painted onto its thumbnail, as on the canvas
+        self.thumbnails = LayerImages(min_pen_px=1.2)  # a new stroke is painted onto its thumbnail, as on the canvas
         self._thumb_timer = QTimer(self)
         self._thumb_timer.setSingleShot(True)
         self._thumb_timer.setInterval(250)
@@ -72,7 +72,7 @@ class LayersPanel(QWidget):
         if self.document is not None:
             self.document.unsubscribe(self._changed)
         self.document = doc
-        self.thumbnails = LayerImages()
+        self.thumbnails = LayerImages(min_pen_px=1.2)
         doc.subscribe(self._changed)
         self.active_id = doc.layers[-1].id if doc.layers else None
         self.refresh()
