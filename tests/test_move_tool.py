@@ -143,3 +143,13 @@ def test_clicking_empty_page_deselects_and_drawing_still_works_after(arranged):
     assert canvas.current_tool().transformer.target is None
     QTest.keyClick(canvas, Qt.Key_B)
     assert canvas.tool == "brush"
+
+
+def test_saving_applies_a_pending_transform(arranged, tmp_path):
+    window, doodle, image = arranged
+    canvas = window.canvas
+    QTest.mouseClick(canvas, Qt.LeftButton, Qt.NoModifier, QPoint(*map(round, screen(canvas, 600, 650))))
+    key(canvas, Qt.Key_Right, Qt.ShiftModifier)
+    assert image.rect[0] == 500
+    assert window.save_to(tmp_path / "a.artdesk")
+    assert image.rect[0] == 510 and not canvas.busy()

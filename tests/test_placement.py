@@ -61,3 +61,20 @@ def test_continue_reads_only_the_layer_drawn_in_never_a_guide(window):
     tab = window.panel.tabs["Doodle"]
     lines, layer_id = tab._source()
     assert layer_id == drawing.id and len(lines) == 1
+
+
+def test_new_things_do_not_land_on_each_other(window):
+    from artdesk.document.placement import free_center
+
+    pixels = np.full((100, 100, 4), 255, np.uint8)
+    boxes = []
+    for i in range(4):
+        window.add_raster_layer(pixels, f"Result {i}")
+        x0, y0, x1, y1 = window.document.layers[-1].bounds()
+        assert x0 >= 0 and y0 >= 0 and x1 <= 900 and y1 <= 1080
+        for b in boxes:
+            overlap = max(0, min(x1, b[2]) - max(x0, b[0])) * max(0, min(y1, b[3]) - max(y0, b[1]))
+            assert overlap <= 0.15 * (x1 - x0) * (y1 - y0)
+        boxes.append((x0, y0, x1, y1))
+    doc = Document(900, 1080)
+    assert free_center(1, 1, doc, (450, 540)) == pytest.approx((450, 540))  # an empty page: the centre

@@ -28,6 +28,7 @@ class CanvasView(QWidget):
     commandRequested = Signal(object)  # a document Command for the undo history
     toolChanged = Signal(str)
     contextMenuRequested = Signal(QPoint, QPointF)  # global position, document point
+    selectionChanged = Signal(object)  # Selection or None
     layerPicked = Signal(str)  # a tool chose a layer (the move tool's click): make it active
 
     def __init__(self, parent: QWidget | None = None):
@@ -52,8 +53,10 @@ class CanvasView(QWidget):
         self._space_down = False
         self._cache: QImage | None = None  # the composed canvas
         self._appended: set[str] = set()  # layers whose strokes changed since the last paint
+        self._float_parts = None  # (key, below, above) images while a layer is dragged
         self.layer_images = LayerImages()
         self.floating = None  # (layer id, affine, strokes or None) shown moved, see set_floating
+        self.selection = None  # document.selection.Selection or None
         self.overlays: list = []  # callables (painter in document units, canvas): guides, never printed
         self.set_tool("brush")
 
@@ -65,12 +68,18 @@ class CanvasView(QWidget):
         doc.subscribe(self._on_document_changed)
         self.layer_images = LayerImages()
         self.floating = None
+        self.selection = None
+        for tool in self.tools.values():
+            tool.cancel()
+            if hasattr(tool, "transformer"):
+                tool.transformer.set_target(None)
         self._fitted = True
         self.fit_to_window()
 
     def _on_document_changed(self, what: str, detail: object) -> None:
         """Redraw only what changed: new strokes are painted onto their layer's image (the
         layer image notices), a layer's own change redraws that layer, a reorder only composes."""
+        self._float_parts = None
         for tool in self.tools.values():
             tool.document_changed(what, detail)
         if what == "strokes" and isinstance(detail, str) and self._cache is not None:
@@ -87,6 +96,7 @@ class CanvasView(QWidget):
     def invalidate(self) -> None:
         """The view changed (zoom, pan, size): every layer image is redrawn."""
         self._cache = None
+        self._float_parts = None
         self.update()
 
     # -- view transform -------------------------------------------------------------------
@@ -136,6 +146,15 @@ class CanvasView(QWidget):
             self.fit_to_window()
         self.invalidate()
 
+    def set_selection(self, selection) -> None:
+        """What the selection tools chose (None: nothing); the selection tools show its handles."""
+        self.selection = selection
+        for tool in self.tools.values():
+            if hasattr(tool, "sync_selection"):
+                tool.sync_selection()
+        self.selectionChanged.emit(selection)
+        self.update()
+
     # -- painting -------------------------------------------------------------------------
     def set_floating(self, layer_id: str, t, strokes: list | None = None) -> None:
         """Show layer `layer_id` (or only its `strokes`) moved by the affine `t` (document ->
@@ -147,45 +166,95 @@ class CanvasView(QWidget):
     def clear_floating(self) -> None:
         if self.floating is not None:
             self.floating = None
+            self._float_parts = None
             self._cache = None
             self.update()
 
-    def _render_cache(self) -> QImage:
+    def _blank(self) -> QImage:
         dpr = self.devicePixelRatioF()
-        size = self.size() * dpr
-        image = QImage(size, QImage.Format_ARGB32_Premultiplied)
+        image = QImage(self.size() * dpr, QImage.Format_ARGB32_Premultiplied)
         image.setDevicePixelRatio(dpr)
+        return image
+
+    def _page(self) -> QRectF:
+        return self.transform().mapRect(QRectF(0, 0, self.document.width, self.document.height))
+
+    def _compose(self, image: QImage, layers, background: bool) -> None:
+        """Draw the layers' screen images onto `image` (with the page and its shadow first)."""
+        p = QPainter(image)
+        page = self._page()
+        if background:
+            p.fillRect(page.translated(3, 4), QColor(0, 0, 0, 60))
+            p.fillRect(page, _checker_brush())
+        p.setClipRect(page)
+        dpr = self.devicePixelRatioF()
+        for layer in layers:
+            if layer.visible and layer.opacity > 0:
+                p.setOpacity(layer.opacity)
+                p.drawImage(0, 0, self.layer_images.image(layer, self.transform(), self.size() * dpr, dpr))
+        p.end()
+
+    def _render_cache(self) -> QImage:
+        image = self._blank()
         image.fill(QColor("#5b5e66"))
         if self.document is None:
             return image
-        view = self.transform()
-        p = QPainter(image)
-        page = view.mapRect(QRectF(0, 0, self.document.width, self.document.height))
-        p.fillRect(page.translated(3, 4), QColor(0, 0, 0, 60))
-        p.fillRect(page, _checker_brush())
-        p.setClipRect(page)
-        p.setRenderHint(QPainter.SmoothPixmapTransform, True)
-        float_id, float_t, float_strokes = self.floating or (None, None, None)
-        exclude = frozenset(map(id, float_strokes)) if float_strokes else frozenset()
         self.layer_images.keep_only({layer.id for layer in self.document.layers})
-        for layer in self.document.layers:
-            if not layer.visible or layer.opacity <= 0:
-                continue
-            floating = layer.id == float_id
-            layer_image = self.layer_images.image(layer, view, size, dpr, exclude if floating else frozenset())
+        if self.floating is None:
+            self._compose(image, self.document.layers, True)
+            return image
+        return self._render_floating(image)
+
+    def _render_floating(self, image: QImage) -> QImage:
+        """A drag frame: the layers below and above the dragged one are composed once per drag
+        (kept in _float_parts); each frame draws those two and the dragged layer's screen image
+        (or strokes) under the drag's transform."""
+        layer_id, t, strokes = self.floating
+        layers = self.document.layers
+        try:
+            index = self.document.index_of(layer_id)
+        except KeyError:
+            self.floating = None
+            self._compose(image, layers, True)
+            return image
+        exclude = frozenset(map(id, strokes)) if strokes else frozenset()
+        key = (layer_id, exclude, self.zoom, self.offset.x(), self.offset.y(), self.width(), self.height())
+        if self._float_parts is None or self._float_parts[0] != key:
+            below, above = image.copy(), self._blank()
+            above.fill(Qt.transparent)
+            self._compose(below, layers[:index], True)
+            self._compose(above, layers[index + 1:], False)
+            box = layers[index].bounds()
+            area = QRectF(self.rect())
+            if box is not None:  # only the dragged layer's part of its screen image is drawn
+                area = self.transform().mapRect(QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]))
+                area = area.adjusted(-2, -2, 2, 2).intersected(QRectF(self.rect()))
+            self._float_parts = (key, below, above, area)
+        _, below, above, area = self._float_parts
+        layer = layers[index]
+        view = self.transform()
+        dpr = self.devicePixelRatioF()
+        p = QPainter(image)
+        p.drawImage(0, 0, below)
+        p.setClipRect(self._page())
+        if layer.visible and layer.opacity > 0:
             p.setOpacity(layer.opacity)
-            if floating and float_strokes is None:  # the whole layer: its screen image is the proxy
-                p.setTransform(view.inverted()[0] * QTransform(*float_t) * view)
-                p.drawImage(0, 0, layer_image)
+            layer_image = self.layer_images.image(layer, view, self.size() * dpr, dpr, exclude)
+            if strokes is None:  # the whole layer: its screen image is the proxy
+                p.setRenderHint(QPainter.SmoothPixmapTransform, True)
+                p.setTransform(view.inverted()[0] * QTransform(*t) * view)
+                source = QRectF(area.x() * dpr, area.y() * dpr, area.width() * dpr, area.height() * dpr)
+                p.drawImage(area, layer_image, source)
                 p.resetTransform()
             else:
                 p.drawImage(0, 0, layer_image)
-            if floating and float_strokes:
-                p.setTransform(QTransform(*float_t) * view)
+                p.setTransform(QTransform(*t) * view)
                 p.setRenderHint(QPainter.Antialiasing, True)
-                for stroke in float_strokes:
+                for stroke in strokes:
                     paint_stroke(p, stroke)
                 p.resetTransform()
+        p.setOpacity(1.0)
+        p.drawImage(0, 0, above)
         p.end()
         return image
 
@@ -278,6 +347,13 @@ class CanvasView(QWidget):
                 tool.cancel()
         self._gesture_tool = None
         self.update()
+
+    def finish_edits(self) -> None:
+        """Apply a pending transform (before saving or exporting, so the file shows the screen)."""
+        for tool in (self._tool, self._gesture_tool):
+            transformer = getattr(tool, "transformer", None)
+            if transformer is not None and transformer.is_pending() and not transformer.dragging():
+                transformer.apply()
 
     def busy(self) -> bool:
         return any(t is not None and t.busy() for t in (self._tool, self._gesture_tool))

@@ -9,6 +9,8 @@ dragged is composed from its screen image under the drag's transform.
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 
 from PySide6.QtCore import QSize, Qt
@@ -29,7 +31,8 @@ class _Entry:
 class LayerImages:
     MAX_PROXIES = 48
 
-    def __init__(self) -> None:
+    def __init__(self, min_pen_px: float = 0.0) -> None:
+        self.min_pen_px = min_pen_px  # thumbnails: lines never thinner than this on the image
         self._entries: dict[str, _Entry] = {}
         self._proxies: dict[tuple, QImage] = {}
         self.full_renders = 0  # counters for the bench and the tests
@@ -57,10 +60,9 @@ class LayerImages:
         key = (layer.id, id(layer.pixels), level)
         image = self._proxies.get(key)
         if image is None:
-            full_key = (layer.id, id(layer.pixels), 0)
-            full = self._proxies.get(full_key)
+            full = self._proxies.get((layer.id, id(layer.pixels), 0))  # kept only when shown full size
             if full is None:
-                full = self._proxies[full_key] = numpy_to_qimage(layer.pixels)
+                full = numpy_to_qimage(layer.pixels)
             image = full if level == 0 else full.scaled(max(1, w >> level), max(1, h >> level),
                                                         Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
             self._proxies[key] = image
@@ -97,7 +99,7 @@ class LayerImages:
                 painter = self._painter(entry.image, view)
                 for stroke in strokes[old:]:
                     if id(stroke) not in exclude:
-                        paint_stroke(painter, stroke)
+                        paint_stroke(painter, self._thick(stroke, view))
                 painter.end()
                 entry.strokes = strokes
                 self.incremental += 1
@@ -109,7 +111,7 @@ class LayerImages:
         if isinstance(layer, VectorLayer):
             for stroke in strokes:
                 if id(stroke) not in exclude:
-                    paint_stroke(painter, stroke)
+                    paint_stroke(painter, self._thick(stroke, view))
         elif isinstance(layer, RasterLayer):
             paint_raster(painter, layer, self.proxy(layer, view.m11() * dpr))
         elif isinstance(layer, TextLayer):
@@ -118,6 +120,11 @@ class LayerImages:
         self._entries[layer.id] = _Entry(image, key, strokes)
         self.full_renders += 1
         return image
+
+    def _thick(self, stroke, view: QTransform):
+        if self.min_pen_px <= 0 or stroke.width * view.m11() >= self.min_pen_px:
+            return stroke
+        return dataclasses.replace(stroke, width=self.min_pen_px / view.m11())  # keeps a shape's fill and brush
 
     @staticmethod
     def _painter(image: QImage, view: QTransform) -> QPainter:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSlider,
                                QToolButton, QVBoxLayout, QWidget)
 
 from artdesk.document.commands import MoveLayer, RemoveLayer, SetLayerProperty
 from artdesk.document.model import Document, RasterLayer
+from artdesk.ui.layer_cache import LayerImages
+
+THUMB = 44  # thumbnail height in px
 
 
 class LayersPanel(QWidget):
@@ -24,6 +28,12 @@ class LayersPanel(QWidget):
 
         self.list = QListWidget()
         self.list.setObjectName("layerList")
+        self.list.setIconSize(QSize(THUMB, THUMB))
+        self.thumbnails = LayerImages(min_pen_px=1.2)  # a new stroke is painted onto its thumbnail, as on the canvas
+        self._thumb_timer = QTimer(self)
+        self._thumb_timer.setSingleShot(True)
+        self._thumb_timer.setInterval(250)
+        self._thumb_timer.timeout.connect(self._update_thumbnails)
         self.list.currentItemChanged.connect(self._current_changed)
         self.list.itemChanged.connect(self._item_edited)
 
@@ -62,13 +72,46 @@ class LayersPanel(QWidget):
         if self.document is not None:
             self.document.unsubscribe(self._changed)
         self.document = doc
+        self.thumbnails = LayerImages(min_pen_px=1.2)
         doc.subscribe(self._changed)
         self.active_id = doc.layers[-1].id if doc.layers else None
         self.refresh()
 
     def _changed(self, what: str, detail: object) -> None:
+        if what == "layer" and isinstance(detail, str):
+            self.thumbnails.forget(detail)
         if what in ("layers", "layer"):
             self.refresh()
+        else:
+            self._thumb_timer.start()  # strokes: the thumbnail follows a moment later
+
+    def thumbnail(self, layer) -> QIcon:
+        """The layer's content over a checkerboard, the page's shape."""
+        doc = self.document
+        scale = THUMB / max(doc.width, doc.height)
+        size = QSize(max(1, round(doc.width * scale)), max(1, round(doc.height * scale)))
+        content = self.thumbnails.image(layer, QTransform.fromScale(scale, scale), size, 1.0)
+        image = QImage(size, QImage.Format_ARGB32_Premultiplied)
+        image.fill(QColor("#ffffff"))
+        p = QPainter(image)
+        for y in range(0, size.height(), 6):
+            for x in range((y // 6 % 2) * 6, size.width(), 12):
+                p.fillRect(x, y, 6, 6, QColor("#e3e3e3"))
+        p.drawImage(0, 0, content)
+        p.setPen(QColor("#9a9a9a"))
+        p.drawRect(0, 0, size.width() - 1, size.height() - 1)
+        p.end()
+        return QIcon(QPixmap.fromImage(image))
+
+    def _update_thumbnails(self) -> None:
+        if self.document is None:
+            return
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            try:
+                item.setIcon(self.thumbnail(self.document.layer(item.data(Qt.UserRole))))
+            except KeyError:
+                continue
 
     def refresh(self) -> None:
         doc = self.document
@@ -87,8 +130,7 @@ class LayersPanel(QWidget):
                 item.setFlags(item.flags() | Qt.ItemIsEditable | Qt.ItemIsUserCheckable)
                 item.setCheckState(Qt.Checked if layer.visible else Qt.Unchecked)
                 item.setText(f"{layer.name}")
-                item.setIcon(self.style().standardIcon(self.style().StandardPixmap.SP_FileIcon
-                                                       if kind == "▦" else self.style().StandardPixmap.SP_FileDialogDetailedView))
+                item.setIcon(self.thumbnail(layer))
                 self.list.addItem(item)
                 if layer.id == self.active_id:
                     self.list.setCurrentItem(item)

@@ -254,12 +254,14 @@ class MainWindow(QMainWindow):
         self._tool_actions()
         a["transform"] = self._action("Free &transform", self.free_transform, QKeySequence("Ctrl+T"),
                                       "Handles on the active layer (or the selection): move, scale, rotate, flip")
+        self._compose_actions()
         a["color"] = self._action("Brush &colour…", self.choose_color, QKeySequence("C"))
         a["bigger"] = self._action("Bigger brush", lambda: self.size_box.setValue(self.size_box.value() + 2), QKeySequence("]"))
         a["smaller"] = self._action("Smaller brush", lambda: self.size_box.setValue(self.size_box.value() - 2), QKeySequence("["))
         a["force_cpu"] = self._action("Force &CPU for models", self.toggle_force_cpu, checkable=True)
         a["force_cpu"].setChecked(runtime.force_cpu())
-        for key in ("undo", "redo", None, *self.tool_keys, "transform", "color", "bigger", "smaller", None, "clear", None, "force_cpu"):
+        for key in ("undo", "redo", None, "cut", "copy", "paste", "delete_selection", "select_all", "deselect",
+                    None, "duplicate_layer", "merge_down", "flip_h", "flip_v", None, *self.tool_keys, "transform", "color", "bigger", "smaller", None, "clear", None, "force_cpu"):
             edit.addSeparator() if key is None else edit.addAction(a[key])
 
         view = mb.addMenu("&View")
@@ -338,7 +340,32 @@ class MainWindow(QMainWindow):
             self.act[name] = action
             self.tool_keys.append(name)
 
+    def _compose_actions(self) -> None:
+        """Selection, clipboard and layer actions (artdesk/ui/compose.py)."""
+        from artdesk.ui.compose import Compose
+
+        self.compose = c = Compose(self)
+        for key, text, slot, keys, tip in (
+            ("copy", "&Copy", c.copy, QKeySequence.Copy, "Copy the selection (or the active layer), also as an image"),
+            ("cut", "Cu&t", c.cut, QKeySequence.Cut, "Copy the selection (or the active layer) and remove it"),
+            ("paste", "&Paste", c.paste, QKeySequence.Paste, "Paste onto a new layer, with handles to place it"),
+            ("delete_selection", "&Delete selection", c.delete_selection, QKeySequence.Delete, None),
+            ("select_all", "Select &all", c.select_all, QKeySequence.SelectAll, "Select everything on the active layer"),
+            ("deselect", "Dese&lect", c.deselect, QKeySequence("Ctrl+Shift+A"), None),
+            ("duplicate_layer", "Duplicate layer / selection to layer", c.duplicate, QKeySequence("Ctrl+J"),
+             "A copy of the active layer, or of the selection, on a new layer"),
+            ("merge_down", "&Merge down", c.merge_down, QKeySequence("Ctrl+Shift+E"),
+             "Merge the active layer into the one below it"),
+            ("flip_h", "Flip &horizontally", lambda: c.flip(True), None, "Mirror the layer (or selection) left to right"),
+            ("flip_v", "Flip &vertically", lambda: c.flip(False), None, "Mirror the layer (or selection) top to bottom"),
+        ):
+            self.act[key] = self._action(text, slot, keys, tip)
+
     def _connect(self) -> None:
+        self.canvas.contextMenuRequested.connect(lambda pos, _pt: self.compose.canvas_menu().popup(pos))
+        self.layers.list.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.layers.list.customContextMenuRequested.connect(
+            lambda pos: self.compose.layer_menu().popup(self.layers.list.viewport().mapToGlobal(pos)))
         self.canvas.commandRequested.connect(self.push)
         self.canvas.layerPicked.connect(self.layers.select)
         self.canvas.strokeFinished.connect(self.add_stroke)
@@ -391,6 +418,9 @@ class MainWindow(QMainWindow):
 
     def _active_layer_changed(self, layer_id) -> None:
         self.canvas.active_layer_id = layer_id
+        selection = self.canvas.selection
+        if selection is not None and selection.layer_id != layer_id:  # a selection belongs to one layer
+            self.canvas.set_selection(None)
 
     def active_layer(self):
         try:
@@ -447,23 +477,30 @@ class MainWindow(QMainWindow):
                          resample: str = "smooth", index: int | None = None) -> RasterLayer:
         """Engines' results land here: a new raster layer at `rect`, or, without one, a third of
         the page wide at the view's centre with the transform handles on it."""
-        from artdesk.document.placement import place_rect
+        from artdesk.document.placement import free_center, place_rect
 
         h, w = pixels.shape[:2]
-        layer = RasterLayer(name=self.document.unique_layer_name(name), pixels=pixels,
-                            rect=rect or place_rect(w, h, self.document, self.placement_center()),
+        if rect is None:
+            rect = place_rect(w, h, self.document, free_center(w, h, self.document, self.placement_center()))
+            handles = True
+        else:
+            handles = False
+        layer = RasterLayer(name=self.document.unique_layer_name(name), pixels=pixels, rect=rect,
                             resample=resample, metadata=metadata or {})
         self.add_layer(layer, text=f"Add {name}", index=index)
-        if rect is None:
+        if handles:
             self.show_handles(layer.id)
         return layer
 
     def place_new_layer(self, layer, text: str, center=None) -> None:
         """A generated or imported layer of its own: a third of the page wide at `center` (the
-        click or drop, else the view's centre), on the page, selected with its handles showing."""
-        from artdesk.document.placement import place_layer
+        click or drop, else near the view's centre where it covers nothing), on the page, selected
+        with its handles showing."""
+        from artdesk.document.placement import content_size, free_center, place_layer
 
-        place_layer(layer, self.document, center or self.placement_center())
+        if center is None:
+            center = free_center(*content_size(layer), self.document, self.placement_center())
+        place_layer(layer, self.document, center)
         self.add_layer(layer, text=text)
         self.show_handles(layer.id)
 
@@ -603,6 +640,7 @@ class MainWindow(QMainWindow):
         return self.save_to(Path(path))
 
     def save_to(self, path: Path) -> bool:
+        self.canvas.finish_edits()
         try:
             save_project(self.document, path)
         except OSError as exc:
@@ -698,6 +736,7 @@ class MainWindow(QMainWindow):
     def export_to(self, path: str, fmt: str = "png:tshirt", dtg: bool = False, trim: bool | None = None,
                   lpi: float = png_export.DEFAULT_LPI):
         """Export on a worker (a print PNG takes a second or two); the UI stays live."""
+        self.canvas.finish_edits()
         return self.run_job(f"Exporting {Path(path).name}", export_document, snapshot(self.document),
                             path, fmt, dtg, trim, lpi, on_result=lambda report: self._exported(path, report))
 

@@ -2,7 +2,7 @@
 toolbar order."""
 
 from artdesk.ui.tools.base import TOOLS, Tool, ToolEvent, register
-from artdesk.ui.tools import brush, eraser, move  # noqa: F401,E402  (registers)
+from artdesk.ui.tools import brush, eraser, move, select  # noqa: F401,E402  (registers)
 from artdesk.ui.tools import pixel_eraser, shapes, text, bucket, eyedropper  # noqa: F401,E402
 
 __all__ = ["TOOLS", "Tool", "ToolEvent", "register"]
