@@ -6,7 +6,8 @@ Starts an Xvfb display (1280x800), runs ArtDesk on it (the real main window on Q
 platform, with user folders and settings of its own), opens the welcome canvas and each sample
 document, lets each engine's tab show what it does (nine random sheep, nine portraits, the
 Bauhaus picture painted again in the preview), and grabs
-the X screen itself for each: desk.png, doodle.png, zentangle.png, portrait.png, bauhaus.png.
+the X screen itself for each: desk.png, doodle.png, zentangle.png, portrait.png, bauhaus.png,
+and compose.png (a shirt arranged with the move and selection tools, see compose_shirt).
 PNGs over 300 KB are quantised to 256 colours. Needs Xvfb (Debian: apt-get install xvfb).
 """
 
@@ -33,6 +34,7 @@ SHOTS = [
     ("zentangle", "zentangle", "Zentangle"),
     ("portrait", "portrait", "Portraits"),
     ("bauhaus", "bauhaus", "Bauhaus"),
+    ("compose", None, "Doodle"),  # a shirt arranged with the move and selection tools
 ]
 
 
@@ -130,6 +132,63 @@ def show_engine(window, tab_name: str) -> None:
     wait_for(lambda: not window.jobs.running, 120)
 
 
+def compose_shirt(window) -> None:
+    """Arrange a shirt as a person would: a portrait, a Bauhaus picture and two doodles land
+    where placement puts them, then the move tool and its options bar size, rotate and flip
+    them, part of a doodle is selected and moved, and a doodle is copied."""
+    from artdesk.document.selection import rect_polygon, select
+    from artdesk.engines import bauhaus, portrait
+    from artdesk.engines.progress import run_to_end
+    from artdesk.selftest import wait_for
+
+    (face,) = run_to_end(portrait.paint_portraits([26], 0.8))
+    window.add_raster_layer(portrait.upscale(face, 512, "smooth"), "Portrait 26")
+    chain = bauhaus.load_builtin_chain("kandinsky_scan_o3")
+    window.add_raster_layer(run_to_end(bauhaus.paint(chain, 160, 100, 4, 4)), "Bauhaus", resample="crisp")
+    layers = window.document.layers
+    face_layer, band = layers[-2], layers[-1]
+    tab = window.panel.tabs["Doodle"]
+    doodles = []
+    for model, seed in (("sheep", 3), ("bird", 5)):
+        tab.model_combo.setCurrentIndex(max(0, tab.model_combo.findData(model)))
+        tab.seed.setValue(seed)
+        tab.start("random")
+        wait_for(lambda: not window.jobs.running, 120)
+        wait_for(None, 0.3)
+        tab.apply(0)
+        doodles.append(window.document.layers[-1])
+    canvas = window.canvas
+
+    def arrange(layer, x, y, size, angle=0.0, flip=False, height=None):
+        window.layers.select(layer.id)
+        window.free_transform()
+        tool = canvas.current_tool()
+        if flip:
+            tool.transformer.flip(True)
+        _, _, w, h, _ = tool.transformer.geometry()
+        k = size / max(w, h)
+        tool.transformer.set_geometry(x, y, w * k, height if height else h * k, angle)
+        tool.transformer.apply()
+
+    arrange(face_layer, 250, 70, 400, angle=-8)
+    arrange(band, 120, 690, 660, flip=True, height=300)
+    arrange(doodles[0], 40, 520, 230)
+    arrange(doodles[1], 600, 470, 230, angle=12, flip=True)
+    window.layers.select(doodles[1].id)  # select the bird's left half and lift it a little
+    window.set_tool("select")
+    x0, y0, x1, y1 = doodles[1].bounds()
+    tool = canvas.current_tool()
+    canvas.set_selection(select(doodles[1], rect_polygon(x0 - 4, y0 - 4, (x0 + x1) / 2, y1 + 4)))
+    if canvas.selection is not None:
+        tool.transformer.nudge(-12, -20)
+        tool.transformer.apply()
+    window.layers.select(doodles[0].id)
+    window.compose.duplicate()
+    arrange(window.document.layers[window.document.index_of(doodles[0].id) + 1], 720, 60, 140)
+    window.layers.select(face_layer.id)
+    window.free_transform()
+
+
 def inside(out: Path) -> int:
     from PySide6.QtWidgets import QApplication
 
@@ -153,13 +212,20 @@ def inside(out: Path) -> int:
             continue
         window.undo_stack.setClean()
         window._force_dirty = False
-        if not open_sample(window, sample):
+        if sample is None:
+            from artdesk.document.model import Document
+
+            window.set_document(Document.blank(), None)
+            window.canvas.fit_to_window()
+            compose_shirt(window)
+        elif not open_sample(window, sample):
             print(f"screenshots: cannot open the sample {sample}", file=sys.stderr)
             return 1
         window.panel.setCurrentWidget(window.panel.tabs[tab_name or "Doodle"])
-        if tab_name:
+        if tab_name and sample is not None:
             show_engine(window, tab_name)
-        window.canvas.fit_to_window()
+        if sample is not None:
+            window.canvas.fit_to_window()
         window.statusBar().clearMessage()
         wait_for(None, 0.8)
         pixmap = app.primaryScreen().grabWindow(0)  # the X screen as it is, not a widget render

@@ -8,7 +8,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from artdesk.document.geometry import pressure_curve, shape_outline, shape_stroke, smooth_points
-from artdesk.document.model import Document, RasterLayer, Stroke, TextLayer, VectorLayer
+from artdesk.document.model import Document, RasterLayer, Stroke, TextLayer
 from artdesk.document.project import load_project, save_project
 from artdesk.export.png import export_png
 from artdesk.export.render import render_document
@@ -29,11 +29,6 @@ def drag(canvas, points, modifiers=Qt.NoModifier):
 
 def click(canvas, x, y, modifiers=Qt.NoModifier):
     QTest.mouseClick(canvas, Qt.LeftButton, modifiers, widget_point(canvas, x, y))
-
-
-def key(window, text):
-    window.canvas.setFocus()
-    QTest.keyClicks(window.canvas, text) if len(text) == 1 else None
 
 
 def strokes(window):
@@ -147,7 +142,7 @@ def test_text_tool_places_edits_and_moves_a_slogan(window, qtbot, tmp_path):
         px = np.asarray(im)[3500:4000, 500:2500]
     assert (px[..., 3] == 255).sum() > 20000 and tuple(px[px[..., 3] == 255][0][:3]) == (0xcc, 0x22, 0x55)
     # click it again: the dialog opens with its words; change them
-    x, y, w, h = (text.x, text.y, 100, 40)
+    x, y = text.x, text.y
     click(window.canvas, x + 20, y + 40)
     edit = tool.dialog
     assert edit is not dialog and edit.edit.toPlainText() == "Stay weird"
@@ -290,3 +285,30 @@ def test_svg_keeps_shapes_closed_and_filled(tmp_path):
     doc.layers[0].strokes.append(shape_stroke("star", 0, 0, 100, 100, "#112233", 4, fill="#ffcc00", outline=False))
     svg = svg_text(doc)
     assert ' Z"' in svg and 'fill="#ffcc00"' in svg and 'stroke="none"' in svg
+
+
+def test_move_tool_moves_a_text_and_keeps_a_shapes_fill(window):
+    from tests.test_move_tool import drag as move_drag, screen
+
+    doc = window.document
+    doc.layers[0].strokes.append(shape_stroke("star", 100, 100, 300, 300, "#000000", 4, fill="#ff0000"))
+    text = TextLayer("Slogan", text="HELLO", size=60, x=400, y=600)
+    window.add_layer(text)
+    window.undo_stack.clear()
+    window.canvas.invalidate()
+    window.set_tool("move")
+    canvas = window.canvas
+    canvas.setFocus()
+    canvas.repaint()
+    x0, y0, x1, y1 = text.bounds()
+    assert x1 - x0 > 100 and text.measured is not None  # measured from the font by the renderer
+    move_drag(canvas, screen(canvas, (x0 + x1) / 2, (y0 + y1) / 2), screen(canvas, (x0 + x1) / 2 + 100, (y0 + y1) / 2))
+    QTest.keyClick(canvas, Qt.Key_Return)
+    assert text.x == pytest.approx(500, abs=1.5) and text.y == pytest.approx(600, abs=1.5) and text.size == 60
+    move_drag(canvas, screen(canvas, 200, 200), screen(canvas, 250, 200))
+    QTest.keyClick(canvas, Qt.Key_Return)
+    star = doc.layers[0].strokes[0]  # picked by its fill (the click was inside, off the outline)
+    assert star.closed and star.fill == "#ff0000" and star.points[0, 0] == pytest.approx(250, abs=1.5)
+    window.undo_stack.undo()
+    window.undo_stack.undo()
+    assert text.x == pytest.approx(400)

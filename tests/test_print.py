@@ -229,3 +229,26 @@ def test_mockup_view(window, qtbot):
     qtbot.waitUntil(lambda: dialog.pixels is not None, timeout=30000)
     assert dialog.pixels.shape[1] == 1000 and dialog.image.pixmap() is not None
     dialog.close()
+
+
+def test_halftone_cuts_anti_aliased_edges_cleanly():
+    px = np.zeros((60, 60, 4), np.uint8)
+    px[10:50, 10:50] = (200, 0, 0, 255)
+    px[10:50, 50] = (200, 0, 0, 100)  # a 1-pixel anti-aliased rim, below half
+    px[10:50, 9] = (200, 0, 0, 180)  # and one above half
+    out = halftone_alpha(px)
+    assert (out[10:50, 50, 3] == 0).all() and (out[10:50, 9, 3] == 255).all()  # cut, not dotted
+    screened = halftone_alpha(px, edges="screen")
+    assert 0 < screened[10:50, 9, 3].mean() < 255
+
+
+def test_marker_strokes_count_as_semi_transparent_and_the_cli_says_so(tmp_path):
+    doc = Document.blank()
+    marker = Stroke.from_xy([(100, 100), (400, 300)], width=20)
+    marker.brush = "marker"
+    doc.layers[0].strokes.append(marker)
+    assert "'Drawing' has marker strokes" in semi_transparency_warning(doc)
+    save_project(doc, tmp_path / "m.artdesk")
+    run = subprocess.run([sys.executable, "-m", "artdesk", "export", str(tmp_path / "m.artdesk"), "--out",
+                          str(tmp_path / "m.png"), "--preset", "screen"], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0 and "note: Semi-transparent parts" in run.stderr and "--dtg" in run.stderr

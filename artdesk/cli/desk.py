@@ -79,6 +79,12 @@ def cmd_export(args) -> int:
             return 2
         fmt = f"{fmt}:{args.preset}"
     report = export_document(doc, args.out, fmt, args.dtg, trim=args.trim, lpi=args.lpi)
+    if fmt.startswith("png:") and not args.dtg:
+        from artdesk.export.png import semi_transparency_warning
+
+        note = semi_transparency_warning(doc)
+        if note:
+            print(f"note: {note.replace('DTG-safe', '--dtg')}", file=sys.stderr)
     if report is not None and hasattr(report, "bytes"):
         print(f"{args.out}: {report.width}x{report.height}, {report.bytes / 1024 / 1024:.2f} MB")
         for warning in report.warnings:

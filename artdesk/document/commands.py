@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from artdesk.document.model import (TEXT_PROPERTIES, Document, Layer, RasterLayer, Stroke, TextLayer, VectorLayer,
-                                    transformed_stroke)
+from artdesk.document import affine
+from artdesk.document.model import (TEXT_PROPERTIES, Document, Layer, RasterLayer, Stroke, TextLayer,
+                                    VectorLayer, transformed_stroke)
 
 
 class Command:
@@ -254,12 +255,20 @@ class TransformLayer(Command):
             self._old = (layer.rect, layer.transform)
             layer.rect, layer.transform = layer.with_transform(self.t)
             doc.notify("layer", self.layer_id)
+        elif isinstance(layer, TextLayer):  # moves and scales (text stays upright)
+            self._old = (layer.x, layer.y, layer.size)
+            (x, y), = affine.apply(self.t, [(layer.x, layer.y)])
+            layer.x, layer.y, layer.size = float(x), float(y), layer.size * affine.area_scale(self.t)
+            doc.notify("layer", self.layer_id)
 
     def undo(self, doc):
         layer = doc.layer(self.layer_id)
         if isinstance(layer, VectorLayer):
             layer.strokes = list(self._old)
             doc.notify("strokes", self.layer_id)
+        elif isinstance(layer, TextLayer):
+            layer.x, layer.y, layer.size = self._old
+            doc.notify("layer", self.layer_id)
         else:
             layer.rect, layer.transform = self._old
             doc.notify("layer", self.layer_id)

@@ -79,6 +79,17 @@ class Stroke:
         nearest = a + ab * s[:, None]
         return float(np.hypot(*(nearest - q).T).min())
 
+    def fill_contains(self, x: float, y: float) -> bool:
+        """True if (x, y) is inside a filled shape (even-odd rule, as the renderer fills)."""
+        if not self.fill or len(self.points) < 3:
+            return False
+        px, py = self.points[:, 0].astype(np.float64), self.points[:, 1].astype(np.float64)
+        qx, qy = np.roll(px, 1), np.roll(py, 1)
+        crosses = (py > y) != (qy > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at = (qx - px) * (y - py) / (qy - py) + px
+        return bool(np.count_nonzero(crosses & (x < at)) % 2)
+
     def to_dict(self) -> dict:
         data = {"color": self.color, "width": self.width,
                 "points": np.round(self.points.astype(np.float64), 3).tolist()}
@@ -136,7 +147,8 @@ def transformed_stroke(stroke: Stroke, t: Affine) -> Stroke:
     print re-draws it crisp at any size (vectors stay vectors)."""
     points = stroke.points.copy()
     points[:, :2] = affine.apply(t, points[:, :2]).astype(np.float32)
-    return Stroke(points, stroke.color, stroke.width * affine.area_scale(t))
+    return Stroke(points, stroke.color, stroke.width * affine.area_scale(t), closed=stroke.closed,
+                  fill=stroke.fill, outline=stroke.outline, brush=stroke.brush)
 
 
 @dataclass(eq=False)
@@ -159,7 +171,7 @@ class VectorLayer(Layer):
         for stroke in reversed(self.strokes):
             x0, y0, x1, y1 = stroke.bounds()
             if x0 - tolerance <= x <= x1 + tolerance and y0 - tolerance <= y <= y1 + tolerance and \
-                    stroke.distance_to(x, y) <= stroke.width / 2 + tolerance:
+                    (stroke.distance_to(x, y) <= stroke.width / 2 + tolerance or stroke.fill_contains(x, y)):
                 return stroke
         return None
 
@@ -242,6 +254,7 @@ class TextLayer(Layer):
     y: float = 0.0
     bold: bool = False
     italic: bool = False
+    measured: tuple | None = field(default=None, repr=False, compare=False)  # (style values, box)
 
     kind = "text"
 
@@ -255,6 +268,21 @@ class TextLayer(Layer):
 
     def is_empty(self) -> bool:
         return not self.text.strip()
+
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """The box of the letters: as measured by the renderer from the font (which stores it in
+        `measured`), else an estimate from the size and the number of characters."""
+        if self.is_empty():
+            return None
+        if self.measured is not None and self.measured[0] == tuple(self.style().values()):
+            return self.measured[1]
+        lines = self.text.split("\n")
+        return (self.x, self.y, self.x + self.size * 0.6 * max(map(len, lines)), self.y + self.size * 1.2 * len(lines))
+
+    def hit(self, x: float, y: float, tolerance: float = 0.0) -> bool:
+        box = self.bounds()
+        return box is not None and box[0] - tolerance <= x <= box[2] + tolerance and \
+            box[1] - tolerance <= y <= box[3] + tolerance
 
     def style(self) -> dict:
         return {k: getattr(self, k) for k in TEXT_PROPERTIES}

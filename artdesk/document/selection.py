@@ -4,6 +4,7 @@ the strokes mostly inside it; on a raster layer it stands for the source pixels 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -96,7 +97,7 @@ def copied_layer(layer: RasterLayer, mask: np.ndarray, name: str) -> RasterLayer
 
 
 def copied_strokes(strokes: list[Stroke]) -> list[Stroke]:
-    return [Stroke(s.points.copy(), s.color, s.width) for s in strokes]
+    return [dataclasses.replace(s, points=s.points.copy()) for s in strokes]  # shape fill and brush too
 
 
 def duplicate(layer: Layer, name: str) -> Layer:

@@ -20,7 +20,7 @@ from PIL import Image, ImageCms, PngImagePlugin
 
 from artdesk import PRINT_SIZE, __version__
 from artdesk.atomic import atomic_file
-from artdesk.document.model import Document, RasterLayer
+from artdesk.document.model import Document, RasterLayer, VectorLayer
 from artdesk.engines.progress import Progress, run_to_end
 from artdesk.export.halftone import DEFAULT_LPI, halftone_alpha
 
@@ -107,8 +107,8 @@ def semi_transparent_fraction(pixels: np.ndarray) -> float:
 
 def semi_transparent_layers(doc: Document) -> list[str]:
     """Sentences naming the printed layers that will put semi-transparent pixels in a PNG (a
-    layer opacity below 100%, or a raster layer with soft alpha); anti-aliased stroke edges
-    are not counted."""
+    layer opacity below 100%, a raster layer with soft alpha, marker or pencil strokes);
+    anti-aliased edges are not counted."""
     found = []
     for layer in printed_layers(doc):
         if layer.opacity < 0.999:
@@ -117,6 +117,10 @@ def semi_transparent_layers(doc: Document) -> list[str]:
             share = semi_transparent_fraction(layer.pixels[::2, ::2])
             if share > 0.05:
                 found.append(f"'{layer.name}' has soft transparency ({share * 100:.0f}% of its pixels)")
+        elif isinstance(layer, VectorLayer):
+            see_through = sorted({s.brush for s in layer.strokes if s.brush in ("marker", "pencil")})
+            if see_through:
+                found.append(f"'{layer.name}' has {' and '.join(see_through)} strokes (see-through ink)")
     return found
 
 

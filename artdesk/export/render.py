@@ -204,6 +204,8 @@ def text_path(layer: TextLayer) -> QPainterPath:
         path = _text_paths[key] = QTransform(k, 0, 0, k, layer.x, layer.y).map(master)
         if len(_text_paths) > 256:
             _text_paths.pop(next(iter(_text_paths)))
+    box = path.boundingRect()
+    layer.measured = (tuple(layer.style().values()), (box.left(), box.top(), box.right(), box.bottom()))
     return path
 
 

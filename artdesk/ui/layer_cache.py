@@ -9,14 +9,16 @@ dragged is composed from its screen image under the drag's transform.
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QTransform
 
 from artdesk.document import affine
-from artdesk.document.model import Layer, RasterLayer, VectorLayer
-from artdesk.export.render import numpy_to_qimage, paint_raster, paint_stroke
+from artdesk.document.model import Layer, RasterLayer, TextLayer, VectorLayer
+from artdesk.export.render import numpy_to_qimage, paint_raster, paint_stroke, paint_text
 
 
 class _Entry:
@@ -29,7 +31,8 @@ class _Entry:
 class LayerImages:
     MAX_PROXIES = 48
 
-    def __init__(self) -> None:
+    def __init__(self, min_pen_px: float = 0.0) -> None:
+        self.min_pen_px = min_pen_px  # thumbnails: lines never thinner than this on the image
         self._entries: dict[str, _Entry] = {}
         self._proxies: dict[tuple, QImage] = {}
         self.full_renders = 0  # counters for the bench and the tests
@@ -84,6 +87,8 @@ class LayerImages:
         key = (view.m11(), view.m22(), view.dx(), view.dy(), size.width(), size.height(), dpr, exclude)
         if isinstance(layer, RasterLayer):
             key += (id(layer.pixels), layer.rect, layer.transform, layer.resample)
+        elif isinstance(layer, TextLayer):
+            key += tuple(layer.style().values())
         entry = self._entries.get(layer.id)
         strokes = list(layer.strokes) if isinstance(layer, VectorLayer) else []
         if entry is not None and entry.key == key:
@@ -94,7 +99,7 @@ class LayerImages:
                 painter = self._painter(entry.image, view)
                 for stroke in strokes[old:]:
                     if id(stroke) not in exclude:
-                        paint_stroke(painter, stroke)
+                        paint_stroke(painter, self._thick(stroke, view))
                 painter.end()
                 entry.strokes = strokes
                 self.incremental += 1
@@ -106,13 +111,20 @@ class LayerImages:
         if isinstance(layer, VectorLayer):
             for stroke in strokes:
                 if id(stroke) not in exclude:
-                    paint_stroke(painter, stroke)
+                    paint_stroke(painter, self._thick(stroke, view))
         elif isinstance(layer, RasterLayer):
             paint_raster(painter, layer, self.proxy(layer, view.m11() * dpr))
+        elif isinstance(layer, TextLayer):
+            paint_text(painter, layer)
         painter.end()
         self._entries[layer.id] = _Entry(image, key, strokes)
         self.full_renders += 1
         return image
+
+    def _thick(self, stroke, view: QTransform):
+        if self.min_pen_px <= 0 or stroke.width * view.m11() >= self.min_pen_px:
+            return stroke
+        return dataclasses.replace(stroke, width=self.min_pen_px / view.m11())  # keeps a shape's fill and brush
 
     @staticmethod
     def _painter(image: QImage, view: QTransform) -> QPainter:

@@ -29,7 +29,7 @@ class LayersPanel(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("layerList")
         self.list.setIconSize(QSize(THUMB, THUMB))
-        self.thumbnails = LayerImages()  # a new stroke is painted onto its thumbnail, as on the canvas
+        self.thumbnails = LayerImages(min_pen_px=1.2)  # a new stroke is painted onto its thumbnail, as on the canvas
         self._thumb_timer = QTimer(self)
         self._thumb_timer.setSingleShot(True)
         self._thumb_timer.setInterval(250)
@@ -72,7 +72,7 @@ class LayersPanel(QWidget):
         if self.document is not None:
             self.document.unsubscribe(self._changed)
         self.document = doc
-        self.thumbnails = LayerImages()
+        self.thumbnails = LayerImages(min_pen_px=1.2)
         doc.subscribe(self._changed)
         self.active_id = doc.layers[-1].id if doc.layers else None
         self.refresh()
@@ -125,7 +125,8 @@ class LayersPanel(QWidget):
                 kind = "▦" if isinstance(layer, RasterLayer) else "✎"
                 item = QListWidgetItem(layer.name)
                 item.setData(Qt.UserRole, layer.id)
-                item.setToolTip(f"{'Raster' if kind == '▦' else 'Vector'} layer — double-click to rename")
+                item.setToolTip(f"{layer.kind.capitalize()} layer — double-click to rename"
+                                + (" (the text tool, T, edits its words)" if layer.kind == "text" else ""))
                 item.setFlags(item.flags() | Qt.ItemIsEditable | Qt.ItemIsUserCheckable)
                 item.setCheckState(Qt.Checked if layer.visible else Qt.Unchecked)
                 item.setText(f"{layer.name}")

@@ -63,7 +63,7 @@ class ExportDialog(QDialog):
         self.lpi.setValue(int(lpi))
         self.lpi.setToolTip("The halftone's dot screen: fewer lines, bigger dots (DTG printers like 35–55)")
         self.trim = QCheckBox("Trim to the design (cut the transparent margin)")
-        self.trim.setChecked(trim or dtg)
+        self.trim.setChecked(trim)
         self.warning = QLabel(warning)
         self.warning.setWordWrap(True)
         self.warning.setStyleSheet("color: #b35c00")

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QToolButton, 
 
 from artdesk.document import affine
 from artdesk.document.commands import TransformLayer
-from artdesk.document.model import RasterLayer, VectorLayer, strokes_bounds
+from artdesk.document.model import RasterLayer, TextLayer, VectorLayer, strokes_bounds
 
 HANDLE_PX = 9  # handle square size on screen
 GRAB_PX = 10  # how near a handle the pointer must be
@@ -38,8 +38,9 @@ def frame_of(layer, strokes=None) -> affine.Affine | None:
     if isinstance(layer, RasterLayer) and strokes is None:
         h, w = layer.pixels.shape[:2]
         return affine.compose(layer.pixel_to_document(), affine.scale(w, h))
-    if isinstance(layer, VectorLayer):
-        box = strokes_bounds(layer.strokes if strokes is None else strokes)
+    if isinstance(layer, (VectorLayer, TextLayer)):
+        box = strokes_bounds(layer.strokes if strokes is None else strokes) if isinstance(layer, VectorLayer) \
+            else layer.bounds()
         if box is None:
             return None
         x0, y0, x1, y1 = box
