@@ -143,13 +143,13 @@ def open_shipped(category: str) -> OnnxDoodleModel:
 def reads_drawings(key: str) -> bool:
     """Whether a model can read a drawing into its latent (Redraw, Morph, Mix): a shipped student
     whose latent is not trained yet cannot (its description says reads_drawings: false)."""
-    from artdesk.paths import models_dir
+    from artdesk.runtime.models import ModelError, read_model_description
 
     if "/" in key or key.endswith(".json"):
         return not key.endswith(".gen.json")
-    try:
-        meta = json.loads((models_dir() / "doodle" / f"{key}.json").read_text("utf-8"))
-    except (OSError, ValueError):
+    try:  # checksummed and size-bounded, like every model file
+        meta = read_model_description(f"doodle/{key}.decoder")
+    except ModelError:
         return False
     return isinstance(meta, dict) and bool(meta.get("reads_drawings", True))
 
