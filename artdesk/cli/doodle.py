@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from artdesk.engines.doodle_io import APP_TEMPERATURE, CANDIDATES, MORPH_STEPS, PICK_DEFAULT, PICK_FROM
+from artdesk.engines.doodle_defaults import APP_TEMPERATURE, CANDIDATES, MORPH_STEPS, PICK_DEFAULT, PICK_FROM
 
 ACTIONS = ["continue", "redraw", "morph", "mix", "random"]
 OUT_SUFFIXES = (".svg", ".png", ".ndjson")

@@ -17,12 +17,10 @@ from artdesk.engines.doodle import (OnnxDoodleModel, continue_doodle, encode_doo
 from artdesk.engines.progress import Progress, check_cancel
 from artdesk.engines.sketch_format import lines_to_stroke3, rdp, stroke3_to_lines
 
-CANDIDATES = 9
-APP_TEMPERATURE = 0.25  # the Doodle tab's and the CLI's default temperature
-PICK_FROM = 3  # "Pick the clearest": draw this many candidates for each cell of the grid
-PICK_DEFAULT = True  # the tab picks unless the user turned it off; the CLI does the same
+from artdesk.engines.doodle_defaults import (APP_TEMPERATURE, CANDIDATES, MORPH_STEPS,  # noqa: F401 (re-exported)
+                                             PICK_DEFAULT, PICK_FROM)
+
 PICKING_ACTIONS = ("random", "continue")  # the actions that draw the model's category and can pick
-MORPH_STEPS = 10
 MIN_EXTENT = 2.0  # document units: anything smaller is a dot, not a doodle
 MAX_INPUT_POINTS = 5000
 
