@@ -100,3 +100,11 @@ def test_the_registry_entry_gives_a_panel_tab_that_takes_the_drop(stripes, windo
     assert [window.panel.tabText(i) for i in range(1, 5)] == ["Doodle", "Zentangle", "Portraits", "Bauhaus"]
     window.pattern_dropped("pattern.png", QPointF(10, 20))
     assert tab.dropped == [("pattern.png", 10.0, 20.0)] and window.panel.currentWidget() is tab
+
+
+def test_the_window_is_the_desk_the_tabs_are_given(window):
+    from artdesk.ui.desk import Desk
+
+    assert isinstance(window, Desk)
+    window.status("Painted", 1000)
+    assert window.statusBar().currentMessage() == "Painted"

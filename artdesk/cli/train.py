@@ -39,4 +39,8 @@ def run_train(args) -> int:
                   "pip install -e '.[train]'", file=sys.stderr)
             return 2
         raise
-    return int(module.main(list(args.options)) or 0)
+    argv0, sys.argv[0] = sys.argv[0], f"artdesk train {args.model}"  # the script's usage line names the command
+    try:
+        return int(module.main(list(args.options)) or 0)
+    finally:
+        sys.argv[0] = argv0

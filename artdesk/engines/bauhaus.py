@@ -30,7 +30,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from artdesk.engines.progress import Job, Progress, run_to_end
+from artdesk.engines.progress import Job, Progress, run_to_end, sub_job
 from artdesk.errors import ModelError
 from artdesk.safe_read import read_npz
 
@@ -379,14 +379,7 @@ def learn_chain(images: Sequence, order: int = 3, palette_size: int = 12,
         for rgb in rgbs:
             flat = rgb.reshape(-1, 3)
             samples.append(flat[rng.choice(len(flat), min(per_image, len(flat)), replace=False)])
-        job = kmeans_palette_job(np.concatenate(samples), palette_size, seed)
-        while True:
-            try:
-                p = next(job)
-            except StopIteration as stop:
-                palette = stop.value
-                break
-            yield Progress(0.2 + 0.2 * p.fraction, p.message)
+        palette = yield from sub_job(kmeans_palette_job(np.concatenate(samples), palette_size, seed), 0.2, 0.2)
     palette = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
     k = len(palette)
     base = k + 1
@@ -569,27 +562,6 @@ def paint_python_loop(chain: MarkovChain, width: int, height: int, seed: int = 0
                     break
     canvas = np.array(cells, dtype=np.uint8).reshape(canvas.shape)
     return run_to_end(_final_image(_lut(chain), canvas, width, height, block))
-
-
-def bauhaus_from_images(images: Sequence, width: int, height: int, order: int = 3,
-                        palette_size: int = 12, context: str = "scanline", seed: int = 0,
-                        block: int = 1, size: int | None = 256) -> Job:
-    """Job: learn a chain from the user's pictures and paint with it; returns (image, chain)."""
-    learn = learn_chain(images, order, palette_size, context, seed, size)
-    while True:
-        try:
-            p = next(learn)
-        except StopIteration as stop:
-            chain = stop.value
-            break
-        yield Progress(0.5 * p.fraction, p.message)
-    painting = paint(chain, width, height, seed, block)
-    while True:
-        try:
-            p = next(painting)
-        except StopIteration as stop:
-            return stop.value, chain
-        yield Progress(0.5 + 0.5 * p.fraction, p.message, p.preview)
 
 
 # ----------------------------------------------------------------------------- evaluation

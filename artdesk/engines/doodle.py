@@ -61,23 +61,21 @@ class OnnxDoodleModel:
 
     @classmethod
     def from_json(cls, path: str | Path, providers: Sequence[str] | None = None, threads: int = 1) -> "OnnxDoodleModel":
-        """Open models/doodle/<category>.json with its two ONNX files beside it (CPU by default)."""
-        import onnxruntime as ort
+        """Open a models/doodle/<category>.json-style model (an imported one: the shipped ones come
+        through doodle_io.open_shipped) with its two ONNX files beside it, through the runtime: its
+        provider choice (Force CPU respected), quiet logs and clear errors. `providers` names one
+        to use instead; `threads` is kept for callers of the old signature."""
+        from artdesk.runtime.models import open_onnx_file
 
         path = Path(path)
         meta = load_json_file(path, MAX_DESCRIPTION_BYTES, f"The doodle model description {path.name}", ModelError)
         check_doodle_meta(meta, path.name)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        providers = list(providers or ["CPUExecutionProvider"])
 
         def session(key: str):
             file = path.parent / meta["files"][key]
             if not file.exists():
                 raise ModelError(f"The doodle model file {file} is missing; re-export it with `artdesk train doodle`.")
-            return ort.InferenceSession(str(file), opts, providers=providers)
+            return open_onnx_file(file, providers[0] if providers else None, label=f"{path.name} ({key})")
 
         try:
             return cls(meta, session("decoder"), session("encoder") if "encoder" in meta["files"] else None)

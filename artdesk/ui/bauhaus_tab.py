@@ -26,6 +26,7 @@ from artdesk.document.model import RasterLayer
 from artdesk.engines import bauhaus
 from artdesk.engines.progress import Progress
 from artdesk.export.render import numpy_to_qimage
+from artdesk.ui.desk import Desk
 from artdesk.ui.widgets import ComboBox, paint_placeholder, fill_with_scroll_area, run_shortcut, button, spin_box
 
 log = logging.getLogger("artdesk.bauhaus_tab")
@@ -140,7 +141,7 @@ class PaletteStrip(QWidget):
 class BauhausTab(QWidget):
     """Chain choice, painting settings, live preview, and "learn from my pictures"."""
 
-    def __init__(self, desk):
+    def __init__(self, desk: Desk):
         super().__init__()
         self.desk = desk
         self.chains: dict[str, bauhaus.MarkovChain] = {}  # combo key -> loaded chain
@@ -383,7 +384,7 @@ class BauhausTab(QWidget):
         self.desk.apply(actions.place_painting(self.desk.document, request, image))
         generation = actions.generation(request)
         log.info("painted Bauhaus layer: %s", generation)
-        self.desk.statusBar().showMessage(
+        self.desk.status(
             f"Painted a {request.width}x{request.height} Bauhaus picture (seed {request.seed})", 5000)
         self._update_buttons()
 
@@ -455,7 +456,7 @@ class BauhausTab(QWidget):
             chain.info = {**chain.info, "learned_from": names}
             self.add_chain(chain, title, source)
             log.info("learned a Bauhaus chain (%s) from %s", chain_summary(chain), names)
-            self.desk.statusBar().showMessage(
+            self.desk.status(
                 f"Learned a chain from {len(names)} picture(s): {chain_summary(chain)}", 5000)
 
         self.learn_job = self.desk.run_job("Learning from your pictures", actions.learn_job,
@@ -481,7 +482,7 @@ class BauhausTab(QWidget):
             self.desk.show_error("Could not save the chain",
                                  f"Saving to {path} failed: {exc.strerror or exc}. Try another folder.")
             return False
-        self.desk.statusBar().showMessage(f"Saved the chain to {Path(path).name}", 4000)
+        self.desk.status(f"Saved the chain to {Path(path).name}", 4000)
         return True
 
     def open_chain_dialog(self) -> None:

@@ -46,6 +46,9 @@ class Job(QObject):
         self.title = title
         self.key = key
         self._cancel = threading.Event()
+        # True once the job's outcome has reached its slots: set on the GUI thread when the
+        # runner handles `finished` (so a tab that checks `done` in its `ended` handler, or a
+        # test that waits for it, never sees a finished job whose result is still on its way)
         self.done = False
         self.superseded = False  # a newer job of the same key started: this one's outcome is dropped
         self.outcome: str | None = None  # "result" | "error" | "cancelled"
@@ -88,7 +91,6 @@ class _Worker(QRunnable):
             job.error.emit(error_message(exc), tb)
         finally:
             bind_cancel(None)
-            job.done = True
             job.finished.emit()
 
     def _drive(self, gen) -> Any:
@@ -166,6 +168,7 @@ class JobRunner(QObject):
         return self._latest.get(key)
 
     def _finished(self, job: Job) -> None:
+        job.done = True
         if job in self.running:
             self.running.remove(job)
         # keep the last few alive a while: the worker may still hold the job, and its last

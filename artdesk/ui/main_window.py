@@ -382,6 +382,10 @@ class MainWindow(QMainWindow):
     def push(self, command: cmds.Command) -> None:
         self.undo_stack.push(DocumentCommand(self.document, command))
 
+    def status(self, message: str, ms: int = 4000) -> None:
+        """A line in the status bar for `ms` milliseconds (what the tabs say when work is done)."""
+        self.statusBar().showMessage(message, ms)
+
     def apply(self, applied) -> None:
         """Push an action's result (actions.Applied) as one undo step and select its layer; a new
         layer to `place` lands where the user looks, with its transform handles showing."""
