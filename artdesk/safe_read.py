@@ -14,6 +14,7 @@ import math
 import os
 import pickletools
 import stat
+import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -56,6 +57,29 @@ def read_regular_file(path: str | os.PathLike, max_bytes: int, what: str, error:
 
 
 # -- zip ----------------------------------------------------------------------------------------
+def open_zip(path: str | os.PathLike, what: str, error: type[ArtDeskError], max_entries: int) -> zipfile.ZipFile:
+    """A ZipFile, after reading the end record's entry count: a central directory of a million
+    entries is refused before zipfile builds an object for each."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - 65557))
+            tail = fh.read()
+    except OSError as exc:
+        raise error(f"{what} cannot be read ({exc.strerror or exc}).") from exc
+    at = tail.rfind(b"PK\x05\x06")
+    if at >= 0 and len(tail) >= at + 22:
+        entries, cd_size = struct.unpack("<HI", tail[at + 10: at + 16])
+        if entries > max_entries or cd_size > max_entries * 1200 + 65536:
+            raise error(f"{what} has more entries inside than such a file ever has. Refused.")
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError,
+            RuntimeError, OverflowError, zlib.error) as exc:
+        raise error(f"{what} is damaged or not the kind of file it claims to be (not a readable zip).") from exc
+
+
 def checked_zip_entries(zf: zipfile.ZipFile, what: str, error: type[ArtDeskError], max_entries: int,
                         max_member: int, max_total: int) -> dict[str, zipfile.ZipInfo]:
     """Every entry must be unique, unencrypted, stored or deflated, and within the size limits
@@ -182,7 +206,7 @@ class _Bad(Exception):
     pass
 
 
-def read_npy(fh: IO[bytes], limit: int, objects: bool = False) -> np.ndarray:
+def read_npy(fh: IO[bytes], limit: int, objects: bool = False, max_objects: int = 250_000) -> np.ndarray:
     """One .npy stream -> array. Numeric arrays are read as raw bytes; object arrays (only with
     `objects`, as sketch-rnn saves lists of drawings) are decoded by `_ObjectArrayReader`, which
     understands numpy's pickle layout of arrays and nothing else: no class is ever imported or
@@ -198,7 +222,7 @@ def read_npy(fh: IO[bytes], limit: int, objects: bool = False) -> np.ndarray:
     if dtype.hasobject:
         if not objects:
             raise _Bad("it holds Python objects, not numbers")
-        arr = _ObjectArrayReader(stream).load()
+        arr = _ObjectArrayReader(stream, max_objects).load()
         if arr.shape != tuple(shape):
             raise _Bad("its object list does not match its header")
         return arr
@@ -241,18 +265,21 @@ class _ObjectArrayReader:
     """Reads numpy's pickle of an ndarray (object arrays of numeric arrays) by walking the opcodes
     with pickletools.genops, which only decodes the stream. Anything outside that layout is refused."""
 
-    MAX_OPS = 50_000_000
+    OPS_PER_OBJECT = 40  # numpy's pickle of one array takes about 20 operations
 
-    def __init__(self, stream: IO[bytes]):
+    def __init__(self, stream: IO[bytes], max_objects: int = 250_000):
         self.stream = stream
+        self.max_objects = max_objects
+        self.objects = 0
 
     def load(self) -> np.ndarray:
         stack: list[Any] = []
         marks: list[int] = []
         memo: dict[int, Any] = {}
+        max_ops = self.OPS_PER_OBJECT * (self.max_objects + 2)
         for count, (op, arg, _) in enumerate(pickletools.genops(self.stream)):
-            if count > self.MAX_OPS:
-                raise _Bad("too many pickle operations")
+            if count > max_ops:
+                raise _TooBig()
             name = op.name
             if name in ("PROTO", "FRAME"):
                 continue
@@ -340,11 +367,13 @@ class _ObjectArrayReader:
             raise _Bad("a damaged list")
         return stack[-1]
 
-    @staticmethod
-    def _reduce(fn: Any, args: Any) -> Any:
+    def _reduce(self, fn: Any, args: Any) -> Any:
         if not isinstance(fn, _Global) or not isinstance(args, tuple):
             raise _Bad("an unexpected call")
         if fn.name == "reconstruct" and len(args) == 3 and isinstance(args[0], _Global) and args[0].name == "ndarray":
+            self.objects += 1
+            if self.objects > self.max_objects + 1:
+                raise _TooBig()
             return _PendingArray()
         if fn.name == "dtype" and len(args) == 3 and isinstance(args[0], (str, bytes)):
             descr = args[0].decode("latin-1") if isinstance(args[0], bytes) else args[0]
@@ -396,18 +425,19 @@ class _ObjectArrayReader:
 
 
 def read_npz(path: str | os.PathLike, what: str, error: type[ArtDeskError], max_bytes: int,
-             max_member: int, max_entries: int = 64, objects: bool = False) -> dict[str, np.ndarray]:
+             max_member: int, max_entries: int = 64, objects: bool = False,
+             max_objects: int = 250_000) -> dict[str, np.ndarray]:
     """Every `.npy` member of an npz file, each bounded; nothing is unpickled."""
     regular_file(path, what, error)
     out: dict[str, np.ndarray] = {}
     try:
-        with zipfile.ZipFile(path) as zf:
+        with open_zip(path, what, error, max_entries) as zf:
             infos = checked_zip_entries(zf, what, error, max_entries, max_member, max_bytes)
             for name, info in infos.items():
                 if not name.endswith(".npy"):
                     continue
                 with zf.open(info) as fh:
-                    out[name[:-4]] = read_npy(fh, max_member, objects)
+                    out[name[:-4]] = read_npy(fh, max_member, objects, max_objects)
     except ArtDeskError:
         raise
     except _TooBig as exc:

@@ -428,3 +428,29 @@ def test_error_families():
 
     assert all(issubclass(e, ArtDeskError) for e in (A, B, C))
     assert issubclass(C, ValueError)  # model loaders raised ValueError before; callers still catch it
+
+
+def test_a_million_zip_entries_are_refused_before_zipfile_reads_them(tmp_path):
+    import struct
+
+    path = tmp_path / "many.artdesk"
+    # an end record claiming 65,000 entries in a 60 MB central directory (the directory itself absent)
+    path.write_bytes(b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, 65000, 65000, 60_000_000, 0, 0))
+    with pytest.raises(ProjectFileError, match="more entries"):
+        load_project(path)
+    npz = tmp_path / "many.npz"
+    npz.write_bytes(path.read_bytes())
+    with pytest.raises(ImportFailed, match="more entries"):
+        load_stroke3_npz(npz)
+
+
+def test_a_pickle_of_endless_operations_stops_early(tmp_path):
+    raw = hostile.npy_object_bytes(hostile.seed_drawings(__import__("random").Random(1), 3))
+    header = raw[: raw.index(b"\n", 10) + 1]
+    ops = b"\x80\x02]" + b"N" * 200_000 + b"."  # PROTO 2, EMPTY_LIST, then NONE after NONE
+    path = tmp_path / "ops.npz"
+    path.write_bytes(hostile.npz_bytes({"test": header + ops}))
+    from artdesk.document import imports
+
+    with pytest.raises(ImportFailed, match="more data than ArtDesk reads"):
+        imports.read_npz(path, "'ops.npz'", ImportFailed, 10 ** 8, 10 ** 8, objects=True, max_objects=100)

@@ -27,7 +27,8 @@ from artdesk.atomic import atomic_file
 from artdesk.document.model import RESAMPLE_MODES, Document, Layer, RasterLayer, Stroke, VectorLayer
 from artdesk.errors import ProjectFileError
 from artdesk.image_policy import MAX_IMAGE_PIXELS, PROJECT_FORMATS, check_pixels, decode_image, png_size
-from artdesk.safe_read import READ_ERRORS, checked_zip_entries, finite, parse_json, read_member, regular_file, whole
+from artdesk.safe_read import (READ_ERRORS, checked_zip_entries, finite, open_zip, parse_json, read_member,
+                                regular_file, whole)
 
 __all__ = ["ProjectFileError", "load_project", "save_project", "document_to_json", "decode_image_bytes"]
 
@@ -93,7 +94,7 @@ def load_project(path: str | os.PathLike) -> Document:
     name = f"'{path.name}'"
     regular_file(path, name, ProjectFileError)
     try:
-        with zipfile.ZipFile(path) as zf:
+        with open_zip(path, name, ProjectFileError, MAX_ENTRIES) as zf:
             infos = checked_zip_entries(zf, name, ProjectFileError, MAX_ENTRIES,
                                         max(MAX_JSON_BYTES, MAX_PNG_BYTES), MAX_TOTAL_BYTES)
             data = _read_json(zf, infos, "document.json", name)
