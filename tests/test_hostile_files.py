@@ -454,3 +454,16 @@ def test_a_pickle_of_endless_operations_stops_early(tmp_path):
 
     with pytest.raises(ImportFailed, match="more data than ArtDesk reads"):
         imports.read_npz(path, "'ops.npz'", ImportFailed, 10 ** 8, 10 ** 8, objects=True, max_objects=100)
+
+
+def test_a_jpeg_of_endless_scans_is_refused_before_decoding(tmp_path):
+    raw = hostile.pil_bytes("JPEG", (200, 100), "RGB")
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(raw)).save(buf, "JPEG", progressive=True)
+    raw = buf.getvalue()
+    start, end = raw.index(b"\xff\xda"), raw.rindex(b"\xff\xd9")
+    (tmp_path / "ok.jpg").write_bytes(raw)
+    assert import_file(tmp_path / "ok.jpg", Document.blank()).pixels.shape == (100, 200, 4)
+    (tmp_path / "scans.jpg").write_bytes(raw[:end] + raw[start:end] * 20 + raw[end:])
+    with pytest.raises(ImportFailed, match="scans"):
+        import_file(tmp_path / "scans.jpg", Document.blank())
