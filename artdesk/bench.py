@@ -129,4 +129,6 @@ def bench_stall() -> list[str]:
 
 
 def bench_desk() -> list[str]:
-    return bench_export() + bench_stall()
+    from artdesk.bench_hostile import bench_cancel_and_writer
+
+    return bench_export() + bench_stall() + bench_cancel_and_writer()
