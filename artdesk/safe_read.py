@@ -188,7 +188,7 @@ class _Limited(io.RawIOBase):
             raise _TooBig()
         return data
 
-    def readline(self, size: int = -1) -> bytes:
+    def readline(self, size: int | None = -1) -> bytes:
         out = bytearray()
         while not out.endswith(b"\n"):
             c = self.read(1)
@@ -258,7 +258,7 @@ class _PendingDtype:
 
 
 class _PendingArray:
-    pass
+    value: np.ndarray | None = None
 
 
 class _ObjectArrayReader:
@@ -267,7 +267,7 @@ class _ObjectArrayReader:
 
     OPS_PER_OBJECT = 40  # numpy's pickle of one array takes about 20 operations
 
-    def __init__(self, stream: IO[bytes], max_objects: int = 250_000):
+    def __init__(self, stream: Any, max_objects: int = 250_000):
         self.stream = stream
         self.max_objects = max_objects
         self.objects = 0
@@ -277,7 +277,8 @@ class _ObjectArrayReader:
         marks: list[int] = []
         memo: dict[int, Any] = {}
         max_ops = self.OPS_PER_OBJECT * (self.max_objects + 2)
-        for count, (op, arg, _) in enumerate(pickletools.genops(self.stream)):
+        for count, (op, arg_, _) in enumerate(pickletools.genops(self.stream)):
+            arg: Any = arg_
             if count > max_ops:
                 raise _TooBig()
             name = op.name
@@ -306,18 +307,18 @@ class _ObjectArrayReader:
                 marks.append(len(stack))
             elif name in ("TUPLE", "LIST"):
                 at = marks.pop()
-                items = stack[at:]
+                marked = stack[at:]
                 del stack[at:]
-                stack.append(tuple(items) if name == "TUPLE" else list(items))
+                stack.append(tuple(marked) if name == "TUPLE" else marked)
             elif name == "EMPTY_TUPLE":
                 stack.append(())
             elif name in ("TUPLE1", "TUPLE2", "TUPLE3"):
                 n = int(name[-1])
                 if len(stack) < n:
                     raise _Bad("a damaged tuple")
-                items = tuple(stack[-n:])
+                small = tuple(stack[-n:])
                 del stack[-n:]
-                stack.append(items)
+                stack.append(small)
             elif name == "EMPTY_LIST":
                 stack.append([])
             elif name == "APPEND":
@@ -409,19 +410,20 @@ class _ObjectArrayReader:
                 raise _Bad("an object array whose items do not match its shape")
             out = np.empty(count, dtype=object)
             for i, item in enumerate(data):
-                value = getattr(item, "value", None) if isinstance(item, _PendingArray) else None
+                value = item.value if isinstance(item, _PendingArray) else None
                 if not isinstance(value, np.ndarray) or value.dtype == object:
                     raise _Bad("an item that is not a numeric array")
                 out[i] = value
             return out.reshape(shape, order="F" if fortran else "C")
-        dt = np.dtype(dtype.descr).newbyteorder(dtype.order if dtype.order in "<>" else "=")
+        order: Any = dtype.order if dtype.order in "<>" else "="
+        dt = np.dtype(dtype.descr).newbyteorder(order)
         if not isinstance(data, (bytes, bytearray)) or len(data) != count * dt.itemsize:
             raise _Bad("an array whose bytes do not match its shape")
         return np.frombuffer(data, dtype=dt).reshape(shape, order="F" if fortran else "C")
 
     @staticmethod
     def _finish(value: Any) -> Any:
-        return value.value if isinstance(value, _PendingArray) and hasattr(value, "value") else None
+        return value.value if isinstance(value, _PendingArray) else None
 
 
 def read_npz(path: str | os.PathLike, what: str, error: type[ArtDeskError], max_bytes: int,

@@ -25,7 +25,6 @@ import io
 import json
 import math
 import os
-import pickle
 import random
 import struct
 import sys
@@ -639,6 +638,7 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     cases = corpus(args.seed, args.cases)
+    cli_cases = [c for c in corpus(args.seed + 1, args.cli * 4 // 3, big=False) if c.family != "model"][:args.cli]
     outcomes: Counter = Counter()
     per_family: dict[str, Counter] = {f: Counter() for f in FAMILIES}
     uncaught, hangs, heavy = [], [], []
@@ -683,7 +683,7 @@ def main(argv: list[str] | None = None) -> int:
                     p.unlink()
             folder.rmdir()
         cli = Counter()
-        for i, case in enumerate(c for c in corpus(args.seed + 1, args.cli * 4 // 3, big=False) if c.family != "model"):
+        for i, case in enumerate(cli_cases):
             folder = Path(tmp) / f"cli{i}"
             folder.mkdir()
             signal.alarm(args.timeout)

@@ -2,7 +2,6 @@
 every case is accepted or refused with its family's error, none starts a program, none hangs.
 `python tests/hostile.py --cases 1200` is the long run (with peak memory per case)."""
 
-import os
 import signal
 import sys
 from pathlib import Path

@@ -1,6 +1,5 @@
 """One regression test per bug family of issue 14 (every file is hostile)."""
 
-import base64
 import io
 import json
 import os
@@ -16,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import hostile  # noqa: E402
 
 from artdesk.document.imports import ImportFailed, count_drawings, import_file, load_stroke3_npz  # noqa: E402
-from artdesk.document.model import Document, Stroke, VectorLayer  # noqa: E402
+from artdesk.document.model import Document, Stroke  # noqa: E402
 from artdesk.document.project import ProjectFileError, load_project, save_project  # noqa: E402
 from artdesk.errors import ArtDeskError, ModelError  # noqa: E402
 

@@ -125,9 +125,9 @@ def _read_json(zf, infos, entry: str, name: str) -> dict:
     data = parse_json(raw, f"{name}: {entry}", ProjectFileError)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ProjectFileError(f"{name} is not an ArtDesk project.")
-    version = data.get("version")
-    if whole(version, 1, 1 << 30) is None:
-        raise ProjectFileError(f"{name} has an impossible format version ({version!r}); the file is damaged.")
+    version = whole(data.get("version"), 1, 1 << 30)
+    if version is None:
+        raise ProjectFileError(f"{name} has an impossible format version ({data.get('version')!r}); the file is damaged.")
     if version > FORMAT_VERSION:
         raise ProjectFileError(f"{name} was written by a newer ArtDesk (format {version}); please update.")
     return data
@@ -157,9 +157,9 @@ def decode_image_bytes(raw: bytes, what: str, max_pixels: int = MAX_IMAGE_PIXELS
 
 def _document_from_json(data: dict, name: str) -> tuple[Document, list[tuple[RasterLayer, str]]]:
     """The Document (raster pixels not yet read) and the (layer, image entry) pairs to read."""
-    width, height = data.get("width"), data.get("height")
-    if whole(width, 1, MAX_DOC_SIDE) is None or whole(height, 1, MAX_DOC_SIDE) is None:
-        raise ProjectFileError(f"{name} has an impossible page size ({width!r} x {height!r}).")
+    width, height = whole(data.get("width"), 1, MAX_DOC_SIDE), whole(data.get("height"), 1, MAX_DOC_SIDE)
+    if width is None or height is None:
+        raise ProjectFileError(f"{name} has an impossible page size ({data.get('width')!r} x {data.get('height')!r}).")
     layers_data = data.get("layers")
     if not isinstance(layers_data, list):
         raise ProjectFileError(f"{name} has no layer list.")
@@ -183,7 +183,7 @@ def _document_from_json(data: dict, name: str) -> tuple[Document, list[tuple[Ras
             points += sum(len(s.points) for s in layer.strokes)
             if points > MAX_DOC_POINTS:
                 raise ProjectFileError(f"{name} holds more stroke points than ArtDesk opens ({MAX_DOC_POINTS:,}).")
-        else:
+        elif isinstance(layer, RasterLayer):
             image = entry.get("image")
             if not isinstance(image, str):
                 raise ProjectFileError(f"{name}: raster layer '{layer.name}' names no image.")
@@ -217,22 +217,24 @@ def _layer_from_json(entry, name: str) -> Layer:
     metadata = entry.get("metadata", {})
     if not isinstance(metadata, dict):
         raise _bad(name, lname, "damaged metadata")
-    common = dict(name=lname, visible=visible, opacity=opacity, id=layer_id, metadata=metadata)
     kind = entry.get("kind")
     if kind == "vector":
         strokes = entry.get("strokes", [])
         if not isinstance(strokes, list):
             raise _bad(name, lname, "damaged strokes")
-        return VectorLayer(**common, strokes=[_stroke_from_json(s, name, lname) for s in strokes])
+        return VectorLayer(name=lname, visible=visible, opacity=opacity, id=layer_id, metadata=metadata,
+                           strokes=[_stroke_from_json(s, name, lname) for s in strokes])
     if kind == "raster":
         rect = entry.get("rect")
-        values = [finite(v, -MAX_COORD, MAX_COORD) for v in rect] if isinstance(rect, list) and len(rect) == 4 else None
-        if values is None or None in values or values[2] <= 0 or values[3] <= 0:
+        values = [finite(v, -MAX_COORD, MAX_COORD) for v in rect] if isinstance(rect, list) and len(rect) == 4 else []
+        x, y, w, h = values if len(values) == 4 else (None, None, None, None)
+        if x is None or y is None or w is None or h is None or w <= 0 or h <= 0:
             raise _bad(name, lname, "no valid placement (x, y, width, height)")
         resample = entry.get("resample", "smooth")
         if resample not in RESAMPLE_MODES:
             raise _bad(name, lname, f"an unknown resampling {resample!r}")
-        return RasterLayer(**common, rect=tuple(values), resample=resample)
+        return RasterLayer(name=lname, visible=visible, opacity=opacity, id=layer_id, metadata=metadata,
+                           rect=(x, y, w, h), resample=resample)
     raise ProjectFileError(f"{name} has a layer of unknown kind {kind!r}.")
 
 
