@@ -41,7 +41,7 @@ MAX_LAYERS = 1000
 MAX_JSON_BYTES = 100 * 1024 * 1024  # absolute, streamed: 20,000 identical strokes compress 1000x and reopen
 MAX_PNG_BYTES = MAX_IMAGE_PIXELS * 4 + 16 * 1024 * 1024
 MAX_TOTAL_BYTES = 4 * 1024 ** 3
-MAX_DOC_PIXELS = 160_000_000  # decoded raster pixels per document (640 MB as RGBA), about 6 print-size layers
+MAX_DOC_PIXELS = 250_000_000  # decoded raster pixels per document (1 GB as RGBA), about 10 print-size layers
 MAX_DOC_POINTS = 2_000_000  # stroke points per document
 MAX_DOC_SIDE = 20000
 MAX_COORD = 1e7  # document units, for points and raster placements
@@ -119,6 +119,9 @@ def load_project(path: str | os.PathLike) -> Document:
 def _read_json(zf, infos, entry: str, name: str) -> dict:
     if entry not in infos:
         raise ProjectFileError(f"{name} is not an ArtDesk project (no {entry} inside).")
+    if infos[entry].file_size > MAX_JSON_BYTES:  # its header says so; a header that lies is caught while reading
+        raise ProjectFileError(f"{name}: {entry} would unpack to {infos[entry].file_size / 1e6:.0f} MB, more than "
+                               f"ArtDesk allows ({MAX_JSON_BYTES / 1e6:.0f} MB). Refused.")
     raw = read_member(zf, infos[entry], MAX_JSON_BYTES, name, ProjectFileError)
     if raw.count(b"[") > MAX_DOC_POINTS + 10 * MAX_LAYERS + 100_000:  # each point is a list
         raise ProjectFileError(f"{name} holds more stroke points than ArtDesk opens ({MAX_DOC_POINTS:,}).")
