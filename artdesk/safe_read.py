@@ -130,9 +130,24 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, what: st
 
 
 # -- JSON -------------------------------------------------------------------------------------
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _DuplicateKey("a key appears twice in one object")
+    return out
+
+
 def parse_json(raw: bytes | str, what: str, error: type[ArtDeskError]) -> Any:
+    """JSON with a sentence for every failure; an object with a key twice is refused (readers
+    disagree on which one counts, as they do on a zip member stored twice)."""
     try:
-        return json.loads(raw)
+        return json.loads(raw, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as exc:
+        raise error(f"{what} names the same field twice in one place; a damaged or tampered file. Refused.") from exc
     except RecursionError as exc:
         raise error(f"{what} is nested too deeply to be real data. Refused.") from exc
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, over-long integers

@@ -466,3 +466,13 @@ def test_a_jpeg_of_endless_scans_is_refused_before_decoding(tmp_path):
     (tmp_path / "scans.jpg").write_bytes(raw[:end] + raw[start:end] * 20 + raw[end:])
     with pytest.raises(ImportFailed, match="scans"):
         import_file(tmp_path / "scans.jpg", Document.blank())
+
+
+def test_a_field_named_twice_is_refused(tmp_path):
+    doc, images = hostile.seed_document_json()
+    text = hostile.dumps(doc).replace(b'"width": 900', b'"width": 900, "width": 20000', 1)
+    path = tmp_path / "twice.artdesk"
+    path.write_bytes(hostile.zip_bytes([("document.json", text, zipfile.ZIP_DEFLATED)]
+                                       + [(k, v, zipfile.ZIP_STORED) for k, v in images.items()]))
+    with pytest.raises(ProjectFileError, match="same field twice"):
+        load_project(path)

@@ -226,7 +226,7 @@ def _layer_from_json(entry, name: str) -> Layer:
         if not isinstance(strokes, list):
             raise _bad(name, lname, "damaged strokes")
         return VectorLayer(name=lname, visible=visible, opacity=opacity, id=layer_id, metadata=metadata,
-                           strokes=[_stroke_from_json(s, name, lname) for s in strokes])
+                           strokes=_strokes_from_json(strokes, name, lname))
     if kind == "raster":
         rect = entry.get("rect")
         values = [finite(v, -MAX_COORD, MAX_COORD) for v in rect] if isinstance(rect, list) and len(rect) == 4 else []
@@ -241,31 +241,41 @@ def _layer_from_json(entry, name: str) -> Layer:
     raise ProjectFileError(f"{name} has a layer of unknown kind {kind!r}.")
 
 
-def _is_number(v) -> bool:
-    t = type(v)
-    return t is float or t is int
+_NUMBER_TYPES = {int, float}
 
 
-def _stroke_from_json(data, name: str, lname: str) -> Stroke:
-    if not isinstance(data, dict):
-        raise _bad(name, lname, "a damaged stroke")
-    color = data.get("color", "#000000")
-    if not isinstance(color, str) or not _COLOR.fullmatch(color):
-        raise _bad(name, lname, f"a stroke colour that is not #rrggbb ({str(color)[:20]!r})")
-    width = finite(data.get("width", 6.0), 0.0, MAX_STROKE_WIDTH)
-    if width is None or width <= 0:
-        raise _bad(name, lname, f"a stroke width outside 0..{MAX_STROKE_WIDTH:g}")
-    rows = data.get("points")
-    if not isinstance(rows, list) or not rows:
-        raise _bad(name, lname, "a stroke without points")
-    if not all(type(r) is list and len(r) == 4 for r in rows) or not all(_is_number(v) for r in rows for v in r):
-        raise _bad(name, lname, "a stroke point that is not four numbers (x, y, pressure, time)")
+def _strokes_from_json(strokes: list, name: str, lname: str) -> list[Stroke]:
+    """All strokes of a layer: types checked per stroke, numbers checked for the layer at once."""
+    specs = []
+    for data in strokes:
+        if not isinstance(data, dict):
+            raise _bad(name, lname, "a damaged stroke")
+        color = data.get("color", "#000000")
+        if not isinstance(color, str) or not _COLOR.fullmatch(color):
+            raise _bad(name, lname, f"a stroke colour that is not #rrggbb ({str(color)[:20]!r})")
+        width = finite(data.get("width", 6.0), 0.0, MAX_STROKE_WIDTH)
+        if width is None or width <= 0:
+            raise _bad(name, lname, f"a stroke width outside 0..{MAX_STROKE_WIDTH:g}")
+        rows = data.get("points")
+        if not isinstance(rows, list) or not rows:
+            raise _bad(name, lname, "a stroke without points")
+        if set(map(type, rows)) != {list} or set(map(len, rows)) != {4} \
+                or not {type(v) for r in rows for v in r} <= _NUMBER_TYPES:  # no bools, no strings
+            raise _bad(name, lname, "a stroke point that is not four numbers (x, y, pressure, time)")
+        specs.append((rows, color, width))
+    if not specs:
+        return []
     try:
-        pts = np.array(rows, dtype=np.float64)
+        pts = np.array([r for rows, _, _ in specs for r in rows], dtype=np.float64)
     except OverflowError:
         raise _bad(name, lname, "a stroke point too large to be real") from None
     if not np.isfinite(pts).all() or np.abs(pts[:, :2]).max() > MAX_COORD or np.abs(pts[:, 3]).max() > 1e9:
         raise _bad(name, lname, "a stroke point out of range")
     if pts[:, 2].min() < 0 or pts[:, 2].max() > 1:
         raise _bad(name, lname, "a pen pressure outside 0..1")
-    return Stroke(pts.astype(np.float32), color, width)
+    pts32 = pts.astype(np.float32)
+    out, start = [], 0
+    for rows, color, width in specs:
+        out.append(Stroke(pts32[start: start + len(rows)], color, width))
+        start += len(rows)
+    return out
