@@ -643,6 +643,7 @@ def main(argv: list[str] | None = None) -> int:
     per_family: dict[str, Counter] = {f: Counter() for f in FAMILIES}
     uncaught, hangs, heavy = [], [], []
     slowest = (0.0, "")
+    largest = (0.0, "")
 
     def alarm(*_):
         raise TimeoutError("hang")
@@ -672,6 +673,8 @@ def main(argv: list[str] | None = None) -> int:
             peak = _peak_mb()
             if peak > 1536:
                 heavy.append(f"{case.family}/{case.label}: {peak:.0f} MB")
+            if peak > largest[0]:
+                largest = (peak, f"{case.family}/{case.label}")
             if seconds > slowest[0]:
                 slowest = (seconds, f"{case.family}/{case.label}")
             outcomes[result] += 1
@@ -709,7 +712,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in uncaught[:20]:
         print(f"  {line}")
     print(f"hangs over {args.timeout} s: {len(hangs)} {hangs[:10]}")
-    print(f"peaks over 1.5 GB: {len(heavy)} {heavy[:10]} (largest single case peak measured per case, VmHWM)")
+    print(f"peaks over 1.5 GB: {len(heavy)} {heavy[:10]}; largest peak {largest[0]:.0f} MB ({largest[1]}), "
+          "the process's resident high-water mark reset before each case")
     print(f"slowest case: {slowest[0]:.2f} s ({slowest[1]})")
     print(f"external programs started: {len(guard.started)} {guard.started[:5]}")
     print(f"marker file written by hostile content: {MARKER.exists()}")
