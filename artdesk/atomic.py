@@ -76,10 +76,11 @@ def pid_alive(pid: int) -> bool:
     if os.name == "nt":
         import ctypes
 
-        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        kernel32 = getattr(ctypes, "windll").kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
         if not handle:
             return False
-        ctypes.windll.kernel32.CloseHandle(handle)
+        kernel32.CloseHandle(handle)
         return True
     try:
         os.kill(pid, 0)
@@ -98,7 +99,7 @@ def orphans(folder: str | os.PathLike, name: str | None = None) -> list[Path]:
     """Temporary files in `folder` left by writers that died (for the target `name`, or any)."""
     found = []
     try:
-        entries = list(os.scandir(folder))
+        entries = list(os.scandir(os.fspath(folder)))
     except OSError:
         return []
     now = time.time()
@@ -115,7 +116,7 @@ def orphans(folder: str | os.PathLike, name: str | None = None) -> list[Path]:
     return found
 
 
-def _age(entry: os.DirEntry, now: float) -> float:
+def _age(entry: os.DirEntry[str], now: float) -> float:
     try:
         return now - entry.stat().st_mtime
     except OSError:

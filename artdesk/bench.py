@@ -173,7 +173,9 @@ def bench_print_tools() -> list[str]:
 
 
 def bench_desk() -> list[str]:
-    return bench_export() + bench_stall() + bench_print_tools()
+    from artdesk.bench_hostile import bench_cancel_and_writer
+
+    return bench_export() + bench_stall() + bench_print_tools() + bench_cancel_and_writer()
 
 
 # -- command start-up -------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from artdesk.errors import ArtDeskError, ImportFailed
 PROJECT_FORMATS = ("PNG",)
 IMPORT_FORMATS = ("PNG", "JPEG", "WEBP")
 MAX_IMAGE_PIXELS = 6000 * 7200  # a bit above the 4500 x 5400 print
+MAX_JPEG_SCANS = 100  # a progressive JPEG has about 10; thousands make a decoding-time bomb
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _NAMES = {"PNG": "PNG", "JPEG": "JPEG", "WEBP": "WebP"}
 
@@ -72,6 +73,9 @@ def decode_image(raw: bytes, what: str, formats: Sequence[str] = IMPORT_FORMATS,
                  max_pixels: int = MAX_IMAGE_PIXELS, error: type[ArtDeskError] = ImportFailed) -> np.ndarray:
     """Image bytes -> RGBA uint8 (H, W, 4), or `error` with a sentence."""
     fmt = check_format(raw[:16], what, formats, error)
+    scans = raw.count(b"\xff\xda") if fmt == "JPEG" else 0  # SOS markers (a 0xFF in the data is stuffed)
+    if scans > MAX_JPEG_SCANS:
+        raise error(f"{what} is a JPEG of {scans} scans, far more than a real photo has. Refused.")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -32,7 +32,7 @@ def _try_lock(fh) -> bool:
 
         try:
             fh.seek(0)
-            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+            getattr(msvcrt, "locking")(fh.fileno(), getattr(msvcrt, "LK_NBLCK"), 1)
             return True
         except OSError:
             return False
@@ -51,7 +51,7 @@ def _unlock(fh) -> None:
 
         try:
             fh.seek(0)
-            msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+            getattr(msvcrt, "locking")(fh.fileno(), getattr(msvcrt, "LK_UNLCK"), 1)
         except OSError:
             pass
         return

@@ -14,6 +14,7 @@ import math
 import os
 import pickletools
 import stat
+import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -56,6 +57,29 @@ def read_regular_file(path: str | os.PathLike, max_bytes: int, what: str, error:
 
 
 # -- zip ----------------------------------------------------------------------------------------
+def open_zip(path: str | os.PathLike, what: str, error: type[ArtDeskError], max_entries: int) -> zipfile.ZipFile:
+    """A ZipFile, after reading the end record's entry count: a central directory of a million
+    entries is refused before zipfile builds an object for each."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - 65557))
+            tail = fh.read()
+    except OSError as exc:
+        raise error(f"{what} cannot be read ({exc.strerror or exc}).") from exc
+    at = tail.rfind(b"PK\x05\x06")
+    if at >= 0 and len(tail) >= at + 22:
+        entries, cd_size = struct.unpack("<HI", tail[at + 10: at + 16])
+        if entries > max_entries or cd_size > max_entries * 1200 + 65536:
+            raise error(f"{what} has more entries inside than such a file ever has. Refused.")
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError,
+            RuntimeError, OverflowError, zlib.error) as exc:
+        raise error(f"{what} is damaged or not the kind of file it claims to be (not a readable zip).") from exc
+
+
 def checked_zip_entries(zf: zipfile.ZipFile, what: str, error: type[ArtDeskError], max_entries: int,
                         max_member: int, max_total: int) -> dict[str, zipfile.ZipInfo]:
     """Every entry must be unique, unencrypted, stored or deflated, and within the size limits
@@ -106,9 +130,24 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, what: st
 
 
 # -- JSON -------------------------------------------------------------------------------------
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _DuplicateKey("a key appears twice in one object")
+    return out
+
+
 def parse_json(raw: bytes | str, what: str, error: type[ArtDeskError]) -> Any:
+    """JSON with a sentence for every failure; an object with a key twice is refused (readers
+    disagree on which one counts, as they do on a zip member stored twice)."""
     try:
-        return json.loads(raw)
+        return json.loads(raw, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as exc:
+        raise error(f"{what} names the same field twice in one place; a damaged or tampered file. Refused.") from exc
     except RecursionError as exc:
         raise error(f"{what} is nested too deeply to be real data. Refused.") from exc
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, over-long integers
@@ -164,7 +203,7 @@ class _Limited(io.RawIOBase):
             raise _TooBig()
         return data
 
-    def readline(self, size: int = -1) -> bytes:
+    def readline(self, size: int | None = -1) -> bytes:
         out = bytearray()
         while not out.endswith(b"\n"):
             c = self.read(1)
@@ -182,7 +221,7 @@ class _Bad(Exception):
     pass
 
 
-def read_npy(fh: IO[bytes], limit: int, objects: bool = False) -> np.ndarray:
+def read_npy(fh: IO[bytes], limit: int, objects: bool = False, max_objects: int = 250_000) -> np.ndarray:
     """One .npy stream -> array. Numeric arrays are read as raw bytes; object arrays (only with
     `objects`, as sketch-rnn saves lists of drawings) are decoded by `_ObjectArrayReader`, which
     understands numpy's pickle layout of arrays and nothing else: no class is ever imported or
@@ -198,7 +237,7 @@ def read_npy(fh: IO[bytes], limit: int, objects: bool = False) -> np.ndarray:
     if dtype.hasobject:
         if not objects:
             raise _Bad("it holds Python objects, not numbers")
-        arr = _ObjectArrayReader(stream).load()
+        arr = _ObjectArrayReader(stream, max_objects).load()
         if arr.shape != tuple(shape):
             raise _Bad("its object list does not match its header")
         return arr
@@ -234,25 +273,29 @@ class _PendingDtype:
 
 
 class _PendingArray:
-    pass
+    value: np.ndarray | None = None
 
 
 class _ObjectArrayReader:
     """Reads numpy's pickle of an ndarray (object arrays of numeric arrays) by walking the opcodes
     with pickletools.genops, which only decodes the stream. Anything outside that layout is refused."""
 
-    MAX_OPS = 50_000_000
+    OPS_PER_OBJECT = 40  # numpy's pickle of one array takes about 20 operations
 
-    def __init__(self, stream: IO[bytes]):
+    def __init__(self, stream: Any, max_objects: int = 250_000):
         self.stream = stream
+        self.max_objects = max_objects
+        self.objects = 0
 
     def load(self) -> np.ndarray:
         stack: list[Any] = []
         marks: list[int] = []
         memo: dict[int, Any] = {}
-        for count, (op, arg, _) in enumerate(pickletools.genops(self.stream)):
-            if count > self.MAX_OPS:
-                raise _Bad("too many pickle operations")
+        max_ops = self.OPS_PER_OBJECT * (self.max_objects + 2)
+        for count, (op, arg_, _) in enumerate(pickletools.genops(self.stream)):
+            arg: Any = arg_
+            if count > max_ops:
+                raise _TooBig()
             name = op.name
             if name in ("PROTO", "FRAME"):
                 continue
@@ -279,18 +322,18 @@ class _ObjectArrayReader:
                 marks.append(len(stack))
             elif name in ("TUPLE", "LIST"):
                 at = marks.pop()
-                items = stack[at:]
+                marked = stack[at:]
                 del stack[at:]
-                stack.append(tuple(items) if name == "TUPLE" else list(items))
+                stack.append(tuple(marked) if name == "TUPLE" else marked)
             elif name == "EMPTY_TUPLE":
                 stack.append(())
             elif name in ("TUPLE1", "TUPLE2", "TUPLE3"):
                 n = int(name[-1])
                 if len(stack) < n:
                     raise _Bad("a damaged tuple")
-                items = tuple(stack[-n:])
+                small = tuple(stack[-n:])
                 del stack[-n:]
-                stack.append(items)
+                stack.append(small)
             elif name == "EMPTY_LIST":
                 stack.append([])
             elif name == "APPEND":
@@ -340,11 +383,13 @@ class _ObjectArrayReader:
             raise _Bad("a damaged list")
         return stack[-1]
 
-    @staticmethod
-    def _reduce(fn: Any, args: Any) -> Any:
+    def _reduce(self, fn: Any, args: Any) -> Any:
         if not isinstance(fn, _Global) or not isinstance(args, tuple):
             raise _Bad("an unexpected call")
         if fn.name == "reconstruct" and len(args) == 3 and isinstance(args[0], _Global) and args[0].name == "ndarray":
+            self.objects += 1
+            if self.objects > self.max_objects + 1:
+                raise _TooBig()
             return _PendingArray()
         if fn.name == "dtype" and len(args) == 3 and isinstance(args[0], (str, bytes)):
             descr = args[0].decode("latin-1") if isinstance(args[0], bytes) else args[0]
@@ -380,34 +425,36 @@ class _ObjectArrayReader:
                 raise _Bad("an object array whose items do not match its shape")
             out = np.empty(count, dtype=object)
             for i, item in enumerate(data):
-                value = getattr(item, "value", None) if isinstance(item, _PendingArray) else None
+                value = item.value if isinstance(item, _PendingArray) else None
                 if not isinstance(value, np.ndarray) or value.dtype == object:
                     raise _Bad("an item that is not a numeric array")
                 out[i] = value
             return out.reshape(shape, order="F" if fortran else "C")
-        dt = np.dtype(dtype.descr).newbyteorder(dtype.order if dtype.order in "<>" else "=")
+        order: Any = dtype.order if dtype.order in "<>" else "="
+        dt = np.dtype(dtype.descr).newbyteorder(order)
         if not isinstance(data, (bytes, bytearray)) or len(data) != count * dt.itemsize:
             raise _Bad("an array whose bytes do not match its shape")
         return np.frombuffer(data, dtype=dt).reshape(shape, order="F" if fortran else "C")
 
     @staticmethod
     def _finish(value: Any) -> Any:
-        return value.value if isinstance(value, _PendingArray) and hasattr(value, "value") else None
+        return value.value if isinstance(value, _PendingArray) else None
 
 
 def read_npz(path: str | os.PathLike, what: str, error: type[ArtDeskError], max_bytes: int,
-             max_member: int, max_entries: int = 64, objects: bool = False) -> dict[str, np.ndarray]:
+             max_member: int, max_entries: int = 64, objects: bool = False,
+             max_objects: int = 250_000) -> dict[str, np.ndarray]:
     """Every `.npy` member of an npz file, each bounded; nothing is unpickled."""
     regular_file(path, what, error)
     out: dict[str, np.ndarray] = {}
     try:
-        with zipfile.ZipFile(path) as zf:
+        with open_zip(path, what, error, max_entries) as zf:
             infos = checked_zip_entries(zf, what, error, max_entries, max_member, max_bytes)
             for name, info in infos.items():
                 if not name.endswith(".npy"):
                     continue
                 with zf.open(info) as fh:
-                    out[name[:-4]] = read_npy(fh, max_member, objects)
+                    out[name[:-4]] = read_npy(fh, max_member, objects, max_objects)
     except ArtDeskError:
         raise
     except _TooBig as exc:

@@ -86,9 +86,12 @@ def _check_models() -> str:
     from artdesk.runtime import models as runtime
 
     entries = runtime.load_manifest()
+    described = set()
     for entry in entries.values():
         runtime.verify(entry)
-    return f"{len(entries)} models, checksums match"
+        if isinstance(entry.info.get("meta"), str):  # descriptions are checksummed too (meta_sha256)
+            described.add(str(runtime.verified_path(entry.info["meta"])))
+    return f"{len(entries)} models and {len(described)} descriptions, checksums match"
 
 
 def _check_doodle() -> str:

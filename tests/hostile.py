@@ -25,7 +25,6 @@ import io
 import json
 import math
 import os
-import pickle
 import random
 import struct
 import sys
@@ -546,6 +545,23 @@ def run_case(case: Case, folder: Path) -> str:
     return "accepted"
 
 
+def run_cli_case(case: Case, folder: Path) -> str:
+    """`artdesk export FILE --out o.png --preset screen` in this process: exit status 0 or 2 and,
+    on 2, one sentence on stderr (never a traceback). Returns 'exported' or 'refused'."""
+    import contextlib
+
+    from artdesk.cli import main
+
+    path = write_case(case, folder)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(["export", str(path), "--out", str(folder / "out.png"), "--preset", "screen"])
+    text = err.getvalue()
+    if code not in (0, 2) or "Traceback" in text or (code == 2 and not text.strip()):
+        raise AssertionError(f"artdesk export exited {code}: {text[-300:]}")
+    return "exported" if code == 0 else "refused"
+
+
 class ProcessGuard:
     """Records and refuses every way of starting a program while it is active."""
 
@@ -617,14 +633,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=1200)
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--timeout", type=int, default=10)
+    parser.add_argument("--cli", type=int, default=60, help="cases also run through `artdesk export`")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     cases = corpus(args.seed, args.cases)
+    cli_cases = [c for c in corpus(args.seed + 1, args.cli * 4 // 3, big=False) if c.family != "model"][:args.cli]
     outcomes: Counter = Counter()
     per_family: dict[str, Counter] = {f: Counter() for f in FAMILIES}
     uncaught, hangs, heavy = [], [], []
     slowest = (0.0, "")
+    largest = (0.0, "")
 
     def alarm(*_):
         raise TimeoutError("hang")
@@ -654,6 +673,8 @@ def main(argv: list[str] | None = None) -> int:
             peak = _peak_mb()
             if peak > 1536:
                 heavy.append(f"{case.family}/{case.label}: {peak:.0f} MB")
+            if peak > largest[0]:
+                largest = (peak, f"{case.family}/{case.label}")
             if seconds > slowest[0]:
                 slowest = (seconds, f"{case.family}/{case.label}")
             outcomes[result] += 1
@@ -664,17 +685,35 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     p.unlink()
             folder.rmdir()
+        cli = Counter()
+        for i, case in enumerate(cli_cases):
+            folder = Path(tmp) / f"cli{i}"
+            folder.mkdir()
+            signal.alarm(args.timeout)
+            try:
+                cli[run_cli_case(case, folder)] += 1
+            except TimeoutError:
+                cli["hang"] += 1
+                hangs.append(f"cli/{case.family}/{case.label}")
+            except BaseException as exc:  # noqa: BLE001
+                cli["uncaught"] += 1
+                uncaught.append(f"cli/{case.family}/{case.label}: {type(exc).__name__}: {str(exc)[:120]}")
+            finally:
+                signal.alarm(0)
     elapsed = time.perf_counter() - started_all
     print(f"hostile corpus: {len(cases)} cases (seed {args.seed}) in {elapsed:.0f} s")
     for family in FAMILIES:
         c = per_family[family]
         print(f"  {family:8s} {sum(c.values()):5d} cases: {c['refused']} refused, {c['accepted']} accepted, "
               f"{c['uncaught']} uncaught, {c['hang']} hangs")
+    print(f"  artdesk export {sum(cli.values()):4d} cases: {cli['refused']} refused (exit 2), {cli['exported']} "
+          f"exported, {cli['uncaught']} tracebacks or other exits, {cli['hang']} hangs")
     print(f"uncaught exceptions: {len(uncaught)}")
     for line in uncaught[:20]:
         print(f"  {line}")
     print(f"hangs over {args.timeout} s: {len(hangs)} {hangs[:10]}")
-    print(f"peaks over 1.5 GB: {len(heavy)} {heavy[:10]} (largest single case peak measured per case, VmHWM)")
+    print(f"peaks over 1.5 GB: {len(heavy)} {heavy[:10]}; largest peak {largest[0]:.0f} MB ({largest[1]}), "
+          "the process's resident high-water mark reset before each case")
     print(f"slowest case: {slowest[0]:.2f} s ({slowest[1]})")
     print(f"external programs started: {len(guard.started)} {guard.started[:5]}")
     print(f"marker file written by hostile content: {MARKER.exists()}")

@@ -2,7 +2,6 @@
 every case is accepted or refused with its family's error, none starts a program, none hangs.
 `python tests/hostile.py --cases 1200` is the long run (with peak memory per case)."""
 
-import os
 import signal
 import sys
 from pathlib import Path
@@ -54,3 +53,14 @@ def test_corpus_is_seeded():
     b = hostile.corpus(7, 40, big=False)
     assert [(c.label, c.data) for c in a] == [(c.label, c.data) for c in b]
     assert {c.family for c in a} == set(hostile.FAMILIES)
+
+
+def test_hostile_files_through_the_cli(tmp_path):
+    """`artdesk export` on hostile files: exit 0 or 2 with a sentence, never a traceback."""
+    cases = [c for c in hostile.corpus(seed=1499, count=24, families=("project", "image", "drawing"), big=False)]
+    outcomes = []
+    for i, case in enumerate(cases):
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        outcomes.append(hostile.run_cli_case(case, folder))
+    assert "refused" in outcomes

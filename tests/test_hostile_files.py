@@ -1,6 +1,5 @@
 """One regression test per bug family of issue 14 (every file is hostile)."""
 
-import base64
 import io
 import json
 import os
@@ -16,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import hostile  # noqa: E402
 
 from artdesk.document.imports import ImportFailed, count_drawings, import_file, load_stroke3_npz  # noqa: E402
-from artdesk.document.model import Document, Stroke, VectorLayer  # noqa: E402
+from artdesk.document.model import Document, Stroke  # noqa: E402
 from artdesk.document.project import ProjectFileError, load_project, save_project  # noqa: E402
 from artdesk.errors import ArtDeskError, ModelError  # noqa: E402
 
@@ -428,3 +427,52 @@ def test_error_families():
 
     assert all(issubclass(e, ArtDeskError) for e in (A, B, C))
     assert issubclass(C, ValueError)  # model loaders raised ValueError before; callers still catch it
+
+
+def test_a_million_zip_entries_are_refused_before_zipfile_reads_them(tmp_path):
+    import struct
+
+    path = tmp_path / "many.artdesk"
+    # an end record claiming 65,000 entries in a 60 MB central directory (the directory itself absent)
+    path.write_bytes(b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, 65000, 65000, 60_000_000, 0, 0))
+    with pytest.raises(ProjectFileError, match="more entries"):
+        load_project(path)
+    npz = tmp_path / "many.npz"
+    npz.write_bytes(path.read_bytes())
+    with pytest.raises(ImportFailed, match="more entries"):
+        load_stroke3_npz(npz)
+
+
+def test_a_pickle_of_endless_operations_stops_early(tmp_path):
+    raw = hostile.npy_object_bytes(hostile.seed_drawings(__import__("random").Random(1), 3))
+    header = raw[: raw.index(b"\n", 10) + 1]
+    ops = b"\x80\x02]" + b"N" * 200_000 + b"."  # PROTO 2, EMPTY_LIST, then NONE after NONE
+    path = tmp_path / "ops.npz"
+    path.write_bytes(hostile.npz_bytes({"test": header + ops}))
+    from artdesk.document import imports
+
+    with pytest.raises(ImportFailed, match="more data than ArtDesk reads"):
+        imports.read_npz(path, "'ops.npz'", ImportFailed, 10 ** 8, 10 ** 8, objects=True, max_objects=100)
+
+
+def test_a_jpeg_of_endless_scans_is_refused_before_decoding(tmp_path):
+    raw = hostile.pil_bytes("JPEG", (200, 100), "RGB")
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(raw)).save(buf, "JPEG", progressive=True)
+    raw = buf.getvalue()
+    start, end = raw.index(b"\xff\xda"), raw.rindex(b"\xff\xd9")
+    (tmp_path / "ok.jpg").write_bytes(raw)
+    assert import_file(tmp_path / "ok.jpg", Document.blank()).pixels.shape == (100, 200, 4)
+    (tmp_path / "scans.jpg").write_bytes(raw[:end] + raw[start:end] * 20 + raw[end:])
+    with pytest.raises(ImportFailed, match="scans"):
+        import_file(tmp_path / "scans.jpg", Document.blank())
+
+
+def test_a_field_named_twice_is_refused(tmp_path):
+    doc, images = hostile.seed_document_json()
+    text = hostile.dumps(doc).replace(b'"width": 900', b'"width": 900, "width": 20000', 1)
+    path = tmp_path / "twice.artdesk"
+    path.write_bytes(hostile.zip_bytes([("document.json", text, zipfile.ZIP_DEFLATED)]
+                                       + [(k, v, zipfile.ZIP_STORED) for k, v in images.items()]))
+    with pytest.raises(ProjectFileError, match="same field twice"):
+        load_project(path)

@@ -48,6 +48,17 @@ def test_first_autosave_comes_seconds_after_the_first_change(window, qtbot):
     assert len(load_project(window.recovery_path).all_strokes()) == 1
 
 
+def test_an_imported_picture_is_saved_for_recovery_soon(window, qtbot, tmp_path):
+    from PIL import Image
+
+    from artdesk.ui.main_window import FIRST_AUTOSAVE_MS
+
+    Image.new("RGBA", (30, 20), (0, 0, 255, 255)).save(tmp_path / "blue.png")
+    assert window.open_path(tmp_path / "blue.png")
+    qtbot.waitUntil(window.recovery_path.exists, timeout=FIRST_AUTOSAVE_MS + 3000)
+    window._force_dirty = False
+
+
 def test_every_crashed_copy_is_offered_and_declined_ones_are_kept(window):
     from artdesk.ui.main_window import find_recovery_files, offer_recovery
 

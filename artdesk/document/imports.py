@@ -15,7 +15,7 @@ import numpy as np
 from artdesk.document.model import Document, RasterLayer, Stroke, VectorLayer
 from artdesk.errors import ImportFailed
 from artdesk.image_policy import IMPORT_FORMATS, read_image_file
-from artdesk.safe_read import finite, read_npz, regular_file
+from artdesk.safe_read import read_npz, regular_file
 
 __all__ = ["ImportFailed", "import_file", "read_image", "load_stroke3_npz", "count_drawings"]
 

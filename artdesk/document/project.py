@@ -29,7 +29,8 @@ from artdesk.document.model import (BRUSHES, RESAMPLE_MODES, TEXT_PROPERTIES, Do
                                     TextLayer, VectorLayer)
 from artdesk.errors import ProjectFileError
 from artdesk.image_policy import MAX_IMAGE_PIXELS, PROJECT_FORMATS, check_pixels, decode_image, png_size
-from artdesk.safe_read import READ_ERRORS, checked_zip_entries, finite, parse_json, read_member, regular_file, whole
+from artdesk.safe_read import (READ_ERRORS, checked_zip_entries, finite, open_zip, parse_json, read_member,
+                                regular_file, whole)
 
 __all__ = ["ProjectFileError", "load_project", "save_project", "document_to_json", "decode_image_bytes"]
 
@@ -42,7 +43,7 @@ MAX_LAYERS = 1000
 MAX_JSON_BYTES = 100 * 1024 * 1024  # absolute, streamed: 20,000 identical strokes compress 1000x and reopen
 MAX_PNG_BYTES = MAX_IMAGE_PIXELS * 4 + 16 * 1024 * 1024
 MAX_TOTAL_BYTES = 4 * 1024 ** 3
-MAX_DOC_PIXELS = 160_000_000  # decoded raster pixels per document (640 MB as RGBA), about 6 print-size layers
+MAX_DOC_PIXELS = 250_000_000  # decoded raster pixels per document (1 GB as RGBA), about 10 print-size layers
 MAX_DOC_POINTS = 2_000_000  # stroke points per document
 MAX_DOC_SIDE = 20000
 MAX_COORD = 1e7  # document units, for points and raster placements
@@ -99,7 +100,7 @@ def load_project(path: str | os.PathLike) -> Document:
     name = f"'{path.name}'"
     regular_file(path, name, ProjectFileError)
     try:
-        with zipfile.ZipFile(path) as zf:
+        with open_zip(path, name, ProjectFileError, MAX_ENTRIES) as zf:
             infos = checked_zip_entries(zf, name, ProjectFileError, MAX_ENTRIES,
                                         max(MAX_JSON_BYTES, MAX_PNG_BYTES), MAX_TOTAL_BYTES)
             data = _read_json(zf, infos, "document.json", name)
@@ -124,15 +125,18 @@ def load_project(path: str | os.PathLike) -> Document:
 def _read_json(zf, infos, entry: str, name: str) -> dict:
     if entry not in infos:
         raise ProjectFileError(f"{name} is not an ArtDesk project (no {entry} inside).")
+    if infos[entry].file_size > MAX_JSON_BYTES:  # its header says so; a header that lies is caught while reading
+        raise ProjectFileError(f"{name}: {entry} would unpack to {infos[entry].file_size / 1e6:.0f} MB, more than "
+                               f"ArtDesk allows ({MAX_JSON_BYTES / 1e6:.0f} MB). Refused.")
     raw = read_member(zf, infos[entry], MAX_JSON_BYTES, name, ProjectFileError)
     if raw.count(b"[") > MAX_DOC_POINTS + 10 * MAX_LAYERS + 100_000:  # each point is a list
         raise ProjectFileError(f"{name} holds more stroke points than ArtDesk opens ({MAX_DOC_POINTS:,}).")
     data = parse_json(raw, f"{name}: {entry}", ProjectFileError)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ProjectFileError(f"{name} is not an ArtDesk project.")
-    version = data.get("version")
-    if whole(version, 1, 1 << 30) is None:
-        raise ProjectFileError(f"{name} has an impossible format version ({version!r}); the file is damaged.")
+    version = whole(data.get("version"), 1, 1 << 30)
+    if version is None:
+        raise ProjectFileError(f"{name} has an impossible format version ({data.get('version')!r}); the file is damaged.")
     if version > FORMAT_VERSION:
         raise ProjectFileError(f"{name} was written by a newer ArtDesk (format {version}); please update.")
     return data
@@ -162,9 +166,9 @@ def decode_image_bytes(raw: bytes, what: str, max_pixels: int = MAX_IMAGE_PIXELS
 
 def _document_from_json(data: dict, name: str) -> tuple[Document, list[tuple[RasterLayer, str]]]:
     """The Document (raster pixels not yet read) and the (layer, image entry) pairs to read."""
-    width, height = data.get("width"), data.get("height")
-    if whole(width, 1, MAX_DOC_SIDE) is None or whole(height, 1, MAX_DOC_SIDE) is None:
-        raise ProjectFileError(f"{name} has an impossible page size ({width!r} x {height!r}).")
+    width, height = whole(data.get("width"), 1, MAX_DOC_SIDE), whole(data.get("height"), 1, MAX_DOC_SIDE)
+    if width is None or height is None:
+        raise ProjectFileError(f"{name} has an impossible page size ({data.get('width')!r} x {data.get('height')!r}).")
     layers_data = data.get("layers")
     if not isinstance(layers_data, list):
         raise ProjectFileError(f"{name} has no layer list.")
@@ -222,17 +226,18 @@ def _layer_from_json(entry, name: str) -> Layer:
     metadata = entry.get("metadata", {})
     if not isinstance(metadata, dict):
         raise _bad(name, lname, "damaged metadata")
-    common = dict(name=lname, visible=visible, opacity=opacity, id=layer_id, metadata=metadata)
     kind = entry.get("kind")
     if kind == "vector":
         strokes = entry.get("strokes", [])
         if not isinstance(strokes, list):
             raise _bad(name, lname, "damaged strokes")
-        return VectorLayer(**common, strokes=[_stroke_from_json(s, name, lname) for s in strokes])
+        return VectorLayer(name=lname, visible=visible, opacity=opacity, id=layer_id, metadata=metadata,
+                           strokes=_strokes_from_json(strokes, name, lname))
     if kind == "raster":
         rect = entry.get("rect")
-        values = [finite(v, -MAX_COORD, MAX_COORD) for v in rect] if isinstance(rect, list) and len(rect) == 4 else None
-        if values is None or None in values or values[2] <= 0 or values[3] <= 0:
+        values = [finite(v, -MAX_COORD, MAX_COORD) for v in rect] if isinstance(rect, list) and len(rect) == 4 else []
+        x, y, w, h = values if len(values) == 4 else (None, None, None, None)
+        if x is None or y is None or w is None or h is None or w <= 0 or h <= 0:
             raise _bad(name, lname, "no valid placement (x, y, width, height)")
         resample = entry.get("resample", "smooth")
         if resample not in RESAMPLE_MODES:
@@ -240,49 +245,61 @@ def _layer_from_json(entry, name: str) -> Layer:
         transform = entry.get("transform", IDENTITY)  # files before 0.x have none
         if not is_valid(transform):
             raise _bad(name, lname, "a damaged transform")
-        return RasterLayer(**common, rect=tuple(values), resample=resample, transform=tuple(transform))
+        return RasterLayer(name=lname, visible=visible, opacity=opacity, id=layer_id, metadata=metadata,
+                           rect=(x, y, w, h), resample=resample, transform=tuple(transform))
     if kind == "text":
-        return _text_layer(entry, common, name)
+        return _text_layer(entry, dict(name=lname, visible=visible, opacity=opacity, id=layer_id, metadata=metadata),
+                           name)
     raise ProjectFileError(f"{name} has a layer of unknown kind {kind!r}.")
 
 
-def _is_number(v) -> bool:
-    t = type(v)
-    return t is float or t is int
+_NUMBER_TYPES = {int, float}
 
 
-def _stroke_from_json(data, name: str, lname: str) -> Stroke:
-    if not isinstance(data, dict):
-        raise _bad(name, lname, "a damaged stroke")
-    color = data.get("color", "#000000")
-    if not isinstance(color, str) or not _COLOR.fullmatch(color):
-        raise _bad(name, lname, f"a stroke colour that is not #rrggbb ({str(color)[:20]!r})")
-    width = finite(data.get("width", 6.0), 0.0, MAX_STROKE_WIDTH)
-    if width is None or width <= 0:
-        raise _bad(name, lname, f"a stroke width outside 0..{MAX_STROKE_WIDTH:g}")
-    rows = data.get("points")
-    if not isinstance(rows, list) or not rows:
-        raise _bad(name, lname, "a stroke without points")
-    if not all(type(r) is list and len(r) == 4 for r in rows) or not all(_is_number(v) for r in rows for v in r):
-        raise _bad(name, lname, "a stroke point that is not four numbers (x, y, pressure, time)")
+def _strokes_from_json(strokes: list, name: str, lname: str) -> list[Stroke]:
+    """All strokes of a layer: types checked per stroke, numbers checked for the layer at once."""
+    specs = []
+    for data in strokes:
+        if not isinstance(data, dict):
+            raise _bad(name, lname, "a damaged stroke")
+        color = data.get("color", "#000000")
+        if not isinstance(color, str) or not _COLOR.fullmatch(color):
+            raise _bad(name, lname, f"a stroke colour that is not #rrggbb ({str(color)[:20]!r})")
+        width = finite(data.get("width", 6.0), 0.0, MAX_STROKE_WIDTH)
+        if width is None or width <= 0:
+            raise _bad(name, lname, f"a stroke width outside 0..{MAX_STROKE_WIDTH:g}")
+        rows = data.get("points")
+        if not isinstance(rows, list) or not rows:
+            raise _bad(name, lname, "a stroke without points")
+        if set(map(type, rows)) != {list} or set(map(len, rows)) != {4} \
+                or not {type(v) for r in rows for v in r} <= _NUMBER_TYPES:  # no bools, no strings
+            raise _bad(name, lname, "a stroke point that is not four numbers (x, y, pressure, time)")
+        closed, outline = data.get("closed", False), data.get("outline", True)
+        if type(closed) is not bool or type(outline) is not bool:
+            raise _bad(name, lname, "a stroke whose closed/outline flag is not true or false")
+        fill = data.get("fill", "")
+        if not isinstance(fill, str) or (fill and not _COLOR.fullmatch(fill)):
+            raise _bad(name, lname, f"a fill colour that is not #rrggbb ({str(fill)[:20]!r})")
+        brush = data.get("brush", "round")
+        if brush not in BRUSHES:
+            raise _bad(name, lname, f"an unknown brush {str(brush)[:20]!r}")
+        specs.append((rows, color, width, dict(closed=closed, fill=fill, outline=outline, brush=brush)))
+    if not specs:
+        return []
     try:
-        pts = np.array(rows, dtype=np.float64)
+        pts = np.array([r for rows, *_ in specs for r in rows], dtype=np.float64)
     except OverflowError:
         raise _bad(name, lname, "a stroke point too large to be real") from None
     if not np.isfinite(pts).all() or np.abs(pts[:, :2]).max() > MAX_COORD or np.abs(pts[:, 3]).max() > 1e9:
         raise _bad(name, lname, "a stroke point out of range")
     if pts[:, 2].min() < 0 or pts[:, 2].max() > 1:
         raise _bad(name, lname, "a pen pressure outside 0..1")
-    closed, outline = data.get("closed", False), data.get("outline", True)
-    if type(closed) is not bool or type(outline) is not bool:
-        raise _bad(name, lname, "a stroke whose closed/outline flag is not true or false")
-    fill = data.get("fill", "")
-    if not isinstance(fill, str) or (fill and not _COLOR.fullmatch(fill)):
-        raise _bad(name, lname, f"a fill colour that is not #rrggbb ({str(fill)[:20]!r})")
-    brush = data.get("brush", "round")
-    if brush not in BRUSHES:
-        raise _bad(name, lname, f"an unknown brush {str(brush)[:20]!r}")
-    return Stroke(pts.astype(np.float32), color, width, closed=closed, fill=fill, outline=outline, brush=brush)
+    pts32 = pts.astype(np.float32)
+    out, start = [], 0
+    for rows, color, width, look in specs:
+        out.append(Stroke(pts32[start: start + len(rows)], color, width, **look))
+        start += len(rows)
+    return out
 
 
 def _text_layer(entry: dict, common: dict, name: str) -> TextLayer:

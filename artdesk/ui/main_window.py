@@ -373,6 +373,7 @@ class MainWindow(QMainWindow):
         self._force_dirty = dirty  # a recovered or imported drawing has never been saved
         self.undo_stack.setClean()
         self._autosaved_index = -1
+        self._autosave_soon()  # an imported or recovered drawing is saved for recovery within seconds
         self._update_title()
         self.documentReplaced.emit(doc)
 
