@@ -102,6 +102,6 @@ def bench_canvas() -> list[str]:
     frame = drag_frame_ms()
     lines.append(f"drag a 4500x5400 raster layer: {frame:.1f} ms per frame ({1000 / frame:.0f} fps), "
                  f"canvas {WIDGET[0]}x{WIDGET[1]}")
-    lines.append(f"targets: <= 16 ms at 2000 strokes, ratio <= 2, drag >= 30 fps")
+    lines.append("targets: <= 16 ms at 2000 strokes, ratio <= 2, drag >= 30 fps")
     lines.append(f"canvas: stroke 2000/20 = {per[2000] / per[20]:.2f}x")
     return lines

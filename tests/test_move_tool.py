@@ -10,7 +10,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from artdesk.document import affine
-from artdesk.document.model import RasterLayer, Stroke, VectorLayer
+from artdesk.document.model import RasterLayer, Stroke
 
 
 def mouse_move(canvas, pos, modifiers=Qt.NoModifier, buttons=Qt.LeftButton):

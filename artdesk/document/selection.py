@@ -10,7 +10,14 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from artdesk.document import affine
-from artdesk.document.model import Document, Layer, RasterLayer, Stroke, VectorLayer, new_id
+from artdesk.document.model import (
+    Document,
+    Layer,
+    RasterLayer,
+    Stroke,
+    VectorLayer,
+    new_id,
+)
 
 
 @dataclass(eq=False)

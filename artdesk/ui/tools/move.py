@@ -8,7 +8,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QCursor, QPainter
 
 from artdesk.ui.tools.base import Tool, ToolEvent, register
-from artdesk.ui.tools.transform import Target, TransformOptions, Transformer, transform_keys
+from artdesk.ui.tools.transform import (
+    Target,
+    Transformer,
+    TransformOptions,
+    transform_keys,
+)
 
 PICK_PX = 4  # how near a stroke a click picks it, in screen px
 

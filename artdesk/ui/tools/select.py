@@ -11,9 +11,21 @@ from PySide6.QtGui import QColor, QCursor, QPainter, QPen, QPolygonF
 
 from artdesk.document.commands import AddLayer, Batch, SetRasterPixels
 from artdesk.document.model import RasterLayer
-from artdesk.document.selection import cleared, copied_layer, inside, raster_mask, rect_polygon, select
+from artdesk.document.selection import (
+    cleared,
+    copied_layer,
+    inside,
+    raster_mask,
+    rect_polygon,
+    select,
+)
 from artdesk.ui.tools.base import Tool, ToolEvent, register
-from artdesk.ui.tools.transform import Target, TransformOptions, Transformer, transform_keys
+from artdesk.ui.tools.transform import (
+    Target,
+    Transformer,
+    TransformOptions,
+    transform_keys,
+)
 
 CLICK_PX = 3  # a drag shorter than this is a click: it clears the selection
 

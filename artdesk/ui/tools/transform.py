@@ -148,7 +148,7 @@ class Transformer:
         """("rotate", ()) / ("scale", (u, v)) / ("move", ()) under the widget point, or None."""
         if self.frame is None:
             return None
-        near = lambda q: math.hypot(q.x() - pos.x(), q.y() - pos.y()) <= GRAB_PX  # noqa: E731
+        near = lambda q: math.hypot(q.x() - pos.x(), q.y() - pos.y()) <= GRAB_PX
         if near(self._rotate_handle()):
             return "rotate", ()
         for uv in HANDLES:
