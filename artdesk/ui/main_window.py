@@ -416,6 +416,9 @@ class MainWindow(QMainWindow):
         new = VectorLayer(name=self.document.unique_layer_name("Drawing"))
         self.push(cmds.AddLayer(new))
         self.layers.select(new.id)
+        if layer is not None:
+            self.statusBar().showMessage(f"'{layer.name}' holds pixels: the strokes went onto a new layer, "
+                                         f"'{new.name}'. To move a picture, use the move tool (V).", 6000)
         return new.id
 
     def add_stroke(self, stroke) -> None:
