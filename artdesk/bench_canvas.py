@@ -67,6 +67,22 @@ def commit_stroke_ms(n_strokes: int, repeats: int = 15) -> tuple[float, float]:
     return statistics.median(times), full
 
 
+def pan_ms(n_strokes: int = 2000, steps: int = 10) -> float:
+    """Median ms for one pan step (the view moves; no layer needs drawing again)."""
+    from artdesk.bench import sample_drawing
+
+    app, canvas = _canvas(sample_drawing(n_strokes))
+    times = []
+    for i in range(steps):
+        t0 = time.perf_counter()
+        canvas.pan_by(7 if i % 2 else -7, 5)
+        canvas.repaint()
+        times.append((time.perf_counter() - t0) * 1000)
+    canvas.close()
+    app.processEvents()
+    return statistics.median(times)
+
+
 def drag_frame_ms(frames: int = 30) -> float:
     """Median ms per frame while a 4500 x 5400 raster layer follows the pointer."""
     from artdesk.bench import sample_drawing
@@ -99,6 +115,7 @@ def bench_canvas() -> list[str]:
         per[n], full = commit_stroke_ms(n)
         lines.append(f"commit one stroke with {n:>4} strokes on the page: {per[n]:6.2f} ms "
                      f"(a full redraw of everything: {full:7.1f} ms)")
+    lines.append(f"pan one step with 2000 strokes on the page: {pan_ms():.1f} ms")
     frame = drag_frame_ms()
     lines.append(f"drag a 4500x5400 raster layer: {frame:.1f} ms per frame ({1000 / frame:.0f} fps), "
                  f"canvas {WIDGET[0]}x{WIDGET[1]}")

@@ -7,7 +7,9 @@ document Command), which turns it into one undo step.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+import math
+
+from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPointingDevice, QTransform
 from PySide6.QtWidgets import QWidget
 
@@ -16,6 +18,7 @@ from artdesk.export.render import paint_stroke
 from artdesk.ui.layer_cache import LayerImages
 
 ZOOM_MIN, ZOOM_MAX = 0.05, 32.0
+PAGE_IMAGE_PIXELS = 6_000_000  # layer images cover the whole page up to this size (see _image_space)
 PATTERN_MIME = "application/x-artdesk-pattern"
 
 
@@ -178,6 +181,22 @@ class CanvasView(QWidget):
     def _page(self) -> QRectF:
         return self.transform().mapRect(QRectF(0, 0, self.document.width, self.document.height))
 
+    def _image_space(self) -> tuple[QTransform, QSize, QPointF]:
+        """How layer images are drawn: (document -> image transform, image size in device px,
+        widget position of the image's origin). While the page at this zoom is a few million
+        pixels at most, a layer image covers the page, so panning redraws no layer; beyond that it
+        covers the widget."""
+        dpr = self.devicePixelRatioF()
+        w, h = self.document.width * self.zoom * dpr, self.document.height * self.zoom * dpr
+        if w * h <= PAGE_IMAGE_PIXELS:
+            return (QTransform.fromScale(self.zoom, self.zoom), QSize(math.ceil(w), math.ceil(h)),
+                    QPointF(self.offset))
+        return self.transform(), self.size() * dpr, QPointF(0, 0)
+
+    def _layer_image(self, layer, exclude: frozenset = frozenset()) -> tuple[QImage, QPointF]:
+        space, size, origin = self._image_space()
+        return self.layer_images.image(layer, space, size, self.devicePixelRatioF(), exclude), origin
+
     def _compose(self, image: QImage, layers, background: bool) -> None:
         """Draw the layers' screen images onto `image` (with the page and its shadow first)."""
         p = QPainter(image)
@@ -190,7 +209,8 @@ class CanvasView(QWidget):
         for layer in layers:
             if layer.visible and layer.opacity > 0:
                 p.setOpacity(layer.opacity)
-                p.drawImage(0, 0, self.layer_images.image(layer, self.transform(), self.size() * dpr, dpr))
+                image, origin = self._layer_image(layer)
+                p.drawImage(origin, image)
         p.end()
 
     def _render_cache(self) -> QImage:
@@ -238,15 +258,16 @@ class CanvasView(QWidget):
         p.setClipRect(self._page())
         if layer.visible and layer.opacity > 0:
             p.setOpacity(layer.opacity)
-            layer_image = self.layer_images.image(layer, view, self.size() * dpr, dpr, exclude)
+            layer_image, origin = self._layer_image(layer, exclude)
             if strokes is None:  # the whole layer: its screen image is the proxy
                 p.setRenderHint(QPainter.SmoothPixmapTransform, True)
                 p.setTransform(view.inverted()[0] * QTransform(*t) * view)
-                source = QRectF(area.x() * dpr, area.y() * dpr, area.width() * dpr, area.height() * dpr)
+                source = QRectF((area.x() - origin.x()) * dpr, (area.y() - origin.y()) * dpr,
+                                area.width() * dpr, area.height() * dpr)
                 p.drawImage(area, layer_image, source)
                 p.resetTransform()
             else:
-                p.drawImage(0, 0, layer_image)
+                p.drawImage(origin, layer_image)
                 p.setTransform(QTransform(*t) * view)
                 p.setRenderHint(QPainter.Antialiasing, True)
                 for stroke in strokes:
@@ -271,8 +292,7 @@ class CanvasView(QWidget):
         new = self.layer_images.appended(top)
         if new is None:
             return False
-        dpr = self.devicePixelRatioF()
-        self.layer_images.image(top, self.transform(), self.size() * dpr, dpr)
+        self._layer_image(top)
         p = QPainter(self._cache)
         p.setClipRect(self.transform().mapRect(QRectF(0, 0, self.document.width, self.document.height)))
         p.setRenderHint(QPainter.Antialiasing, True)
