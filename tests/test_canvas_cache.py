@@ -70,3 +70,14 @@ def test_floating_preview_moves_the_layer_on_screen(window):
     x = int(round(350 * canvas.devicePixelRatioF()))
     assert abs(moved[y, x] - before[y, x]).max() > 50  # the ink left...
     assert abs(moved[y + 100, x] - before[y, x]).max() <= 40  # ...and arrived 100 px lower
+
+
+def test_panning_draws_no_layer_again(window):
+    canvas = window.canvas
+    draw(canvas, [(300, 300), (400, 320)])
+    shown(canvas)
+    full = canvas.layer_images.full_renders
+    canvas.pan_by(40, -25)
+    panned = shown(canvas)
+    assert canvas.layer_images.full_renders == full
+    assert np.abs(panned - redrawn(canvas)).max() <= 2

@@ -153,3 +153,24 @@ def test_saving_applies_a_pending_transform(arranged, tmp_path):
     assert image.rect[0] == 500
     assert window.save_to(tmp_path / "a.artdesk")
     assert image.rect[0] == 510 and not canvas.busy()
+
+
+def test_ctrl_t_on_a_selection_and_undo_under_a_pending_transform(arranged):
+    window, doodle, image = arranged
+    canvas = window.canvas
+    extra = Stroke.from_xy([(600, 200), (700, 200)], width=8)
+    doodle.strokes.append(extra)
+    window.layers.select(doodle.id)
+    window.set_tool("select")
+    drag(canvas, screen(canvas, 550, 150), screen(canvas, 750, 250))
+    assert canvas.selection.strokes == [extra]
+    QTest.keyClick(window, Qt.Key_T, Qt.ControlModifier)
+    tool = canvas.current_tool()
+    assert canvas.tool == "move" and tool.transformer.target.strokes == [extra]
+    key(canvas, Qt.Key_Down, Qt.ShiftModifier)
+    key(canvas, Qt.Key_Return)
+    assert doodle.strokes[1].points[0, 1] == pytest.approx(210)
+    assert doodle.strokes[0].points[0, 1] == 200  # the square stayed
+    key(canvas, Qt.Key_Up)
+    window.undo_stack.undo()  # undo drops the pending nudge and takes back the applied move
+    assert doodle.strokes[1] is extra and not canvas.busy()
