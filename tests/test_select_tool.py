@@ -60,6 +60,9 @@ def test_lasso_delete_and_select_all(doodles):
     assert canvas.selection.strokes == [left]
     QTest.keyClick(canvas, Qt.Key_A, Qt.ControlModifier | Qt.ShiftModifier)
     assert canvas.selection is None
+    QTest.keyClick(canvas, Qt.Key_A, Qt.ControlModifier)
+    QTest.keyClick(canvas, Qt.Key_D, Qt.ControlModifier)
+    assert canvas.selection is None
 
 
 def test_copy_paste_through_the_system_clipboard(doodles):

@@ -339,6 +339,7 @@ class MainWindow(QMainWindow):
             ("flip_v", "Flip &vertically", lambda: c.flip(False), None, "Mirror the layer (or selection) top to bottom"),
         ):
             self.act[key] = self._action(text, slot, keys, tip)
+        self.act["deselect"].setShortcuts([QKeySequence("Ctrl+Shift+A"), QKeySequence("Ctrl+D")])  # GIMP, Photoshop
 
     def _connect(self) -> None:
         self.canvas.contextMenuRequested.connect(lambda pos, _pt: self.compose.canvas_menu().popup(pos))
