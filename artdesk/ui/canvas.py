@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPointingDevice, QTransform
 from PySide6.QtWidgets import QWidget
 
@@ -18,6 +18,7 @@ from artdesk.export.render import paint_stroke
 from artdesk.ui.layer_cache import LayerImages
 
 ZOOM_MIN, ZOOM_MAX = 0.05, 32.0
+SHARPEN_MS = 180  # after the last zoom step, layers are drawn sharp at the new zoom
 PAGE_IMAGE_PIXELS = 6_000_000  # layer images cover the whole page up to this size (see _image_space)
 PATTERN_MIME = "application/x-artdesk-pattern"
 
@@ -57,6 +58,11 @@ class CanvasView(QWidget):
         self._cache: QImage | None = None  # the composed canvas
         self._appended: set[str] = set()  # layers whose strokes changed since the last paint
         self._float_parts = None  # (key, below, above) images while a layer is dragged
+        self._zooming = False  # layer images drawn scaled until _sharpen fires
+        self._sharpen = QTimer(self)
+        self._sharpen.setSingleShot(True)
+        self._sharpen.setInterval(SHARPEN_MS)
+        self._sharpen.timeout.connect(self._zoom_done)
         self.layer_images = LayerImages()
         self.floating = None  # (layer id, affine, strokes or None) shown moved, see set_floating
         self.selection = None  # document.selection.Selection or None
@@ -127,7 +133,12 @@ class CanvasView(QWidget):
         self.zoom = zoom
         self.offset = QPointF(anchor.x() - doc_pt.x() * zoom, anchor.y() - doc_pt.y() * zoom)
         self._fitted = False
+        self._zooming = True
         self.zoomChanged.emit(self.zoom)
+        self.invalidate()
+
+    def _zoom_done(self) -> None:
+        self._zooming = False
         self.invalidate()
 
     def zoom_in(self) -> None:
@@ -209,8 +220,16 @@ class CanvasView(QWidget):
         for layer in layers:
             if layer.visible and layer.opacity > 0:
                 p.setOpacity(layer.opacity)
-                image, origin = self._layer_image(layer)
-                p.drawImage(origin, image)
+                stale = self.layer_images.stale(layer) if self._zooming else None
+                if stale is not None:  # mid-zoom: the old image, scaled; sharp again when zooming stops
+                    image, drawn_with = stale
+                    p.setTransform(drawn_with.inverted()[0] * self.transform())
+                    p.drawImage(0, 0, image)
+                    p.resetTransform()
+                    self._sharpen.start()
+                else:
+                    image, origin = self._layer_image(layer)
+                    p.drawImage(origin, image)
         p.end()
 
     def _render_cache(self) -> QImage:

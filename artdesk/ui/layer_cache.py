@@ -20,10 +20,10 @@ from artdesk.export.render import numpy_to_qimage, paint_raster, paint_stroke
 
 
 class _Entry:
-    __slots__ = ("image", "key", "strokes")
+    __slots__ = ("image", "key", "strokes", "view", "content")
 
-    def __init__(self, image: QImage, key: tuple, strokes: list):
-        self.image, self.key, self.strokes = image, key, strokes
+    def __init__(self, image: QImage, key: tuple, strokes: list, view: QTransform, content: tuple):
+        self.image, self.key, self.strokes, self.view, self.content = image, key, strokes, view, content
 
 
 class LayerImages:
@@ -82,9 +82,8 @@ class LayerImages:
               exclude: frozenset = frozenset()) -> QImage:
         """The layer drawn at `view` on a transparent `size` image (device pixels), leaving out
         the strokes whose id() is in `exclude` (they are being dragged)."""
-        key = (view.m11(), view.m22(), view.dx(), view.dy(), size.width(), size.height(), dpr, exclude)
-        if isinstance(layer, RasterLayer):
-            key += (id(layer.pixels), layer.rect, layer.transform, layer.resample)
+        content = self._content(layer, exclude)
+        key = (view.m11(), view.m22(), view.dx(), view.dy(), size.width(), size.height(), dpr) + content
         entry = self._entries.get(layer.id)
         strokes = list(layer.strokes) if isinstance(layer, VectorLayer) else []
         if entry is not None and entry.key == key:
@@ -111,9 +110,25 @@ class LayerImages:
         elif isinstance(layer, RasterLayer):
             paint_raster(painter, layer, self.proxy(layer, view.m11() * dpr))
         painter.end()
-        self._entries[layer.id] = _Entry(image, key, strokes)
+        self._entries[layer.id] = _Entry(image, key, strokes, QTransform(view), content)
         self.full_renders += 1
         return image
+
+    @staticmethod
+    def _content(layer: Layer, exclude: frozenset) -> tuple:
+        if isinstance(layer, RasterLayer):
+            return (exclude, id(layer.pixels), layer.rect, layer.transform, layer.resample)
+        return (exclude,)
+
+    def stale(self, layer: Layer) -> tuple[QImage, QTransform] | None:
+        """The layer's image drawn at another view, with the transform it was drawn with, if the
+        layer itself has not changed since (zooming shows it scaled until a sharp one is drawn)."""
+        entry = self._entries.get(layer.id)
+        if entry is None or entry.content != self._content(layer, frozenset()):
+            return None
+        if isinstance(layer, VectorLayer) and entry.strokes != layer.strokes:
+            return None
+        return entry.image, entry.view
 
     def _thick(self, stroke, view: QTransform):
         if self.min_pen_px <= 0 or stroke.width * view.m11() >= self.min_pen_px:
