@@ -216,7 +216,6 @@ class CanvasView(QWidget):
             p.fillRect(page.translated(3, 4), QColor(0, 0, 0, 60))
             p.fillRect(page, _checker_brush())
         p.setClipRect(page)
-        dpr = self.devicePixelRatioF()
         for layer in layers:
             if layer.visible and layer.opacity > 0:
                 p.setOpacity(layer.opacity)

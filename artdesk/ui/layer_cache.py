@@ -20,7 +20,7 @@ from artdesk.export.render import numpy_to_qimage, paint_raster, paint_stroke
 
 
 class _Entry:
-    __slots__ = ("image", "key", "strokes", "view", "content")
+    __slots__ = ("content", "image", "key", "strokes", "view")
 
     def __init__(self, image: QImage, key: tuple, strokes: list, view: QTransform, content: tuple):
         self.image, self.key, self.strokes, self.view, self.content = image, key, strokes, view, content
