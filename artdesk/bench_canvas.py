@@ -68,6 +68,25 @@ def commit_stroke_ms(n_strokes: int, repeats: int = 15) -> tuple[float, float]:
     return statistics.median(times), full
 
 
+def erase_stroke_ms(n_strokes: int = 2000, repeats: int = 10) -> float:
+    """Median ms to erase one stroke (and repaint) with `n_strokes` on the page."""
+    from artdesk.bench import sample_drawing
+    from artdesk.document.commands import RemoveStrokes
+
+    doc = sample_drawing(n_strokes)
+    app, canvas = _canvas(doc)
+    layer = doc.layers[0]
+    times = []
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        RemoveStrokes(layer.id, [layer.strokes[i * 37]]).do(doc)
+        canvas.repaint()
+        times.append((time.perf_counter() - t0) * 1000)
+    canvas.close()
+    app.processEvents()
+    return statistics.median(times)
+
+
 def pan_ms(n_strokes: int = 2000, steps: int = 10) -> float:
     """Median ms for one pan step (the view moves; no layer needs drawing again)."""
     from artdesk.bench import sample_drawing
@@ -137,6 +156,7 @@ def bench_canvas() -> list[str]:
         per[n], full = commit_stroke_ms(n)
         lines.append(f"commit one stroke with {n:>4} strokes on the page: {per[n]:6.2f} ms "
                      f"(a full redraw of everything: {full:7.1f} ms)")
+    lines.append(f"erase one stroke with 2000 strokes on the page: {erase_stroke_ms():.1f} ms")
     lines.append(f"pan one step with 2000 strokes on the page: {pan_ms():.1f} ms")
     from artdesk.ui.canvas import SHARPEN_MS
 

@@ -2,7 +2,7 @@
 shows after the cheap path is what a full redraw shows."""
 
 import numpy as np
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from artdesk.document import affine
@@ -81,3 +81,28 @@ def test_panning_draws_no_layer_again(window):
     panned = shown(canvas)
     assert canvas.layer_images.full_renders == full
     assert np.abs(panned - redrawn(canvas)).max() <= 2
+
+
+def test_erasing_and_undo_redraw_only_where_the_strokes_were(window):
+    from artdesk.bench import sample_drawing
+
+    doc = sample_drawing(300)
+    window.set_document(doc, None)
+    canvas = window.canvas
+    shown(canvas)
+    full = canvas.layer_images.full_renders
+    window.set_tool("eraser")
+    victim = doc.layers[0].strokes[10]
+    x, y = victim.points[len(victim.points) // 2, :2]
+    p = canvas.transform().map(QPointF(float(x), float(y))).toPoint()
+    draw(canvas, [(p.x(), p.y()), (p.x() + 1, p.y())])
+    assert victim not in doc.layers[0].strokes
+    erased = shown(canvas)
+    window.undo_stack.undo()
+    restored = shown(canvas)
+    assert canvas.layer_images.full_renders == full and canvas.layer_images.repairs >= 2
+    window.undo_stack.redo()
+    assert np.abs(shown(canvas) - erased).max() <= 2
+    assert np.abs(erased - redrawn(canvas)).max() <= 3
+    window.undo_stack.undo()
+    assert np.abs(restored - redrawn(canvas)).max() <= 3

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QTransform
 
 from artdesk.document import affine
-from artdesk.document.model import Layer, RasterLayer, Stroke, VectorLayer
+from artdesk.document.model import Layer, RasterLayer, Stroke, VectorLayer, strokes_bounds
 from artdesk.export.render import numpy_to_qimage, paint_raster, paint_stroke
+
+
+MAX_REPAIR_STROKES = 300  # more changed strokes than this: the layer is drawn again whole
 
 
 class _Entry:
@@ -35,6 +38,7 @@ class LayerImages:
         self._proxies: dict[tuple, QImage] = {}
         self.full_renders = 0  # counters for the bench and the tests
         self.incremental = 0
+        self.repairs = 0
 
     def forget(self, layer_id: str | None = None) -> None:
         if layer_id is None:
@@ -99,6 +103,9 @@ class LayerImages:
                 entry.strokes = strokes
                 self.incremental += 1
                 return entry.image
+            if self._repair(entry, strokes, view, dpr, exclude):
+                self.repairs += 1
+                return entry.image
         image = QImage(size, QImage.Format_ARGB32_Premultiplied)
         image.setDevicePixelRatio(dpr)
         image.fill(Qt.transparent)
@@ -113,6 +120,50 @@ class LayerImages:
         self._entries[layer.id] = _Entry(image, key, strokes, QTransform(view), content)
         self.full_renders += 1
         return image
+
+    def _repair(self, entry: _Entry, strokes: list, view: QTransform, dpr: float, exclude: frozenset) -> bool:
+        """Strokes removed, added or replaced in place (an erase, an undo, a moved selection):
+        clear the pixels they cover and draw again only the strokes there. False if the change
+        is too big or reorders strokes (the caller draws the whole layer)."""
+        old_ids, new_ids = {id(s) for s in entry.strokes}, {id(s) for s in strokes}
+        changed = [s for s in entry.strokes if id(s) not in new_ids] + [s for s in strokes if id(s) not in old_ids]
+        if len(changed) > MAX_REPAIR_STROKES:
+            return False
+        kept_old = [s for s in entry.strokes if id(s) in new_ids]
+        kept_new = [s for s in strokes if id(s) in old_ids]
+        if any(a is not b for a, b in zip(kept_old, kept_new)):
+            return False
+        box = strokes_bounds(changed)
+        entry.strokes = strokes
+        if box is None:
+            return True
+        image = entry.image
+        area = view.mapRect(QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]))
+        x0, y0 = math.floor(area.left() * dpr) - 2, math.floor(area.top() * dpr) - 2
+        x1, y1 = math.ceil(area.right() * dpr) + 2, math.ceil(area.bottom() * dpr) + 2
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, image.width()), min(y1, image.height())
+        if x1 <= x0 or y1 <= y0:
+            return True
+        if (x1 - x0) * (y1 - y0) > 0.5 * image.width() * image.height():
+            entry.key = None  # cheaper to draw it all
+            return False
+        clip = QRectF(x0 / dpr, y0 / dpr, (x1 - x0) / dpr, (y1 - y0) / dpr)
+        painter = QPainter(image)
+        painter.setCompositionMode(QPainter.CompositionMode_Clear)
+        painter.fillRect(clip, Qt.transparent)
+        painter.setCompositionMode(QPainter.CompositionMode_SourceOver)
+        painter.setClipRect(clip)
+        painter.setRenderHint(QPainter.Antialiasing, True)
+        painter.setTransform(view)
+        inv = view.inverted()[0].mapRect(clip)
+        for stroke in strokes:
+            if id(stroke) in exclude:
+                continue
+            sx0, sy0, sx1, sy1 = stroke.bounds()
+            if sx1 >= inv.left() and sx0 <= inv.right() and sy1 >= inv.top() and sy0 <= inv.bottom():
+                paint_stroke(painter, self._thick(stroke, view))
+        painter.end()
+        return True
 
     @staticmethod
     def _content(layer: Layer, exclude: frozenset) -> tuple:
