@@ -15,9 +15,14 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QTransform
 
 from artdesk.document import affine
-from artdesk.document.model import Layer, RasterLayer, Stroke, VectorLayer, strokes_bounds
+from artdesk.document.model import (
+    Layer,
+    RasterLayer,
+    Stroke,
+    VectorLayer,
+    strokes_bounds,
+)
 from artdesk.export.render import numpy_to_qimage, paint_raster, paint_stroke
-
 
 MAX_REPAIR_STROKES = 300  # more changed strokes than this: the layer is drawn again whole
 
