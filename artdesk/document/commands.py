@@ -7,14 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from artdesk.document.model import (
-    Document,
-    Layer,
-    RasterLayer,
-    Stroke,
-    VectorLayer,
-    transformed_stroke,
-)
+from artdesk.document.model import Document, Layer, RasterLayer, Stroke, VectorLayer, transformed_stroke
 
 
 class Command:
