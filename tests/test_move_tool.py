@@ -174,3 +174,16 @@ def test_ctrl_t_on_a_selection_and_undo_under_a_pending_transform(arranged):
     key(canvas, Qt.Key_Up)
     window.undo_stack.undo()  # undo drops the pending nudge and takes back the applied move
     assert doodle.strokes[1] is extra and not canvas.busy()
+
+
+def test_a_tiny_layer_is_moved_not_scaled_by_a_press_on_it(window):
+    canvas = window.canvas
+    QTest.mouseClick(canvas, Qt.LeftButton, Qt.NoModifier, QPoint(400, 300))  # a dot, one click
+    (dot,) = window.document.layers[0].strokes
+    width = dot.width
+    QTest.keyClick(canvas, Qt.Key_V)
+    drag(canvas, (400, 300), (460, 340))
+    QTest.keyClick(canvas, Qt.Key_Return)
+    (moved,) = window.document.layers[0].strokes
+    assert moved.width == pytest.approx(width)
+    np.testing.assert_allclose(moved.points[0, :2] - dot.points[0, :2], [60 / canvas.zoom, 40 / canvas.zoom], atol=0.5)

@@ -148,17 +148,20 @@ class Transformer:
         """("rotate", ()) / ("scale", (u, v)) / ("move", ()) under the widget point, or None."""
         if self.frame is None:
             return None
+        doc = self.canvas.to_document(pos)
+        u, v = affine.apply(affine.invert(self.box()), [(doc.x(), doc.y())])[0]
+        inside = -1e-6 <= u <= 1 + 1e-6 and -1e-6 <= v <= 1 + 1e-6
+        corners = [self._screen(*uv) for uv in CORNERS]
+        small = min(math.hypot((a - b).x(), (a - b).y()) for a, b in zip(corners, corners[1:])) < 3 * GRAB_PX
+        if inside and small:  # a box a few pixels wide: its handles would cover it; a press moves it
+            return "move", ()
         near = lambda q: math.hypot(q.x() - pos.x(), q.y() - pos.y()) <= GRAB_PX
         if near(self._rotate_handle()):
             return "rotate", ()
         for uv in HANDLES:
             if near(self._screen(*uv)):
                 return "scale", uv
-        doc = self.canvas.to_document(pos)
-        u, v = affine.apply(affine.invert(self.box()), [(doc.x(), doc.y())])[0]
-        if -1e-6 <= u <= 1 + 1e-6 and -1e-6 <= v <= 1 + 1e-6:
-            return "move", ()
-        return None
+        return ("move", ()) if inside else None
 
     def cursor_at(self, pos: QPointF) -> QCursor | None:
         hit = self.handle_at(pos)
