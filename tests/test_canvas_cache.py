@@ -106,3 +106,23 @@ def test_erasing_and_undo_redraw_only_where_the_strokes_were(window):
     assert np.abs(erased - redrawn(canvas)).max() <= 3
     window.undo_stack.undo()
     assert np.abs(restored - redrawn(canvas)).max() <= 3
+
+
+def test_renaming_hiding_and_reordering_draw_no_layer_again(window):
+    canvas = window.canvas
+    draw(canvas, [(300, 300), (400, 320)])
+    window.new_vector_layer()
+    draw(canvas, [(200, 300), (450, 300)])
+    shown(canvas)
+    full = canvas.layer_images.full_renders
+    top = window.document.layers[-1]
+    item = window.layers.list.item(0)
+    item.setText("Ink")
+    window.layers.list.item(0).setCheckState(Qt.Unchecked)
+    hidden = shown(canvas)
+    window.layers.list.item(0).setCheckState(Qt.Checked)
+    window.layers.buttons["down"].click()
+    moved = shown(canvas)
+    assert top.name == "Ink" and canvas.layer_images.full_renders == full
+    assert np.abs(moved - redrawn(canvas)).max() <= 2
+    assert np.abs(hidden - moved).max() > 50  # hiding showed

@@ -85,8 +85,9 @@ class CanvasView(QWidget):
         self.fit_to_window()
 
     def _on_document_changed(self, what: str, detail: object) -> None:
-        """Redraw only what changed: new strokes are painted onto their layer's image (the
-        layer image notices), a layer's own change redraws that layer, a reorder only composes."""
+        """Redraw only what changed: layer images know what they show (strokes, pixels,
+        placement), so a new stroke is painted onto its layer's image, a layer whose content
+        changed is drawn again, and a rename, a visibility change or a reorder only composes."""
         self._float_parts = None
         for tool in self.tools.values():
             tool.document_changed(what, detail)
@@ -94,15 +95,12 @@ class CanvasView(QWidget):
             self._appended.add(detail)  # maybe only new strokes on top: see _paint_appended
             self.update()
             return
-        if what == "layer" and isinstance(detail, str):
-            self.layer_images.forget(detail)
-        elif what not in ("strokes", "layers"):
-            self.layer_images.forget()
         self._cache = None
         self.update()
 
     def invalidate(self) -> None:
-        """The view changed (zoom, pan, size): every layer image is redrawn."""
+        """The view changed (zoom, pan, size): compose again (layer images are drawn again only
+        when the zoom or, for very large pages, the pan changed them)."""
         self._cache = None
         self._float_parts = None
         self.update()
