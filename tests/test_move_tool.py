@@ -187,3 +187,13 @@ def test_a_tiny_layer_is_moved_not_scaled_by_a_press_on_it(window):
     (moved,) = window.document.layers[0].strokes
     assert moved.width == pytest.approx(width)
     np.testing.assert_allclose(moved.points[0, :2] - dot.points[0, :2], [60 / canvas.zoom, 40 / canvas.zoom], atol=0.5)
+
+
+def test_ctrl_t_from_the_layer_list_takes_the_arrows(arranged):
+    window, doodle, image = arranged
+    window.layers.list.setFocus()
+    window.layers.select(image.id)
+    QTest.keyClick(window.layers.list, Qt.Key_T, Qt.ControlModifier)
+    QTest.keyClick(window.focusWidget(), Qt.Key_Up, Qt.ShiftModifier)
+    QTest.keyClick(window.focusWidget(), Qt.Key_Return)
+    assert image.rect[1] == pytest.approx(590) and window.layers.active_id == image.id

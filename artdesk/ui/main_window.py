@@ -498,6 +498,7 @@ class MainWindow(QMainWindow):
 
         self.set_tool("move")
         self.canvas.current_tool().transform(Target(layer_id))
+        self.canvas.setFocus()  # arrows nudge and Enter applies at once
 
     # -- tools ----------------------------------------------------------------------------
     def set_tool(self, tool: str) -> None:
@@ -526,6 +527,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Nothing to transform: the active layer is empty.", 4000)
             return
         self.canvas.current_tool().transform(target)
+        self.canvas.setFocus()
 
     def escape(self) -> None:
         """Esc: drop the canvas gesture in progress if there is one, else cancel the running jobs."""
