@@ -126,3 +126,15 @@ def test_renaming_hiding_and_reordering_draw_no_layer_again(window):
     assert top.name == "Ink" and canvas.layer_images.full_renders == full
     assert np.abs(moved - redrawn(canvas)).max() <= 2
     assert np.abs(hidden - moved).max() > 50  # hiding showed
+
+
+def test_zoomed_in_far_the_layer_images_cover_the_widget_and_stay_right(window):
+    canvas = window.canvas
+    draw(canvas, [(300, 300), (400, 320)])
+    canvas.set_zoom(4.0, QPointF(350, 310))
+    canvas._zoom_done()
+    space, size, origin = canvas._image_space()
+    assert size.width() <= canvas.width() * canvas.devicePixelRatioF() + 1  # widget-sized, not page-sized
+    draw(canvas, [(200, 200), (600, 500)])
+    canvas.pan_by(-30, 12)
+    assert np.abs(shown(canvas) - redrawn(canvas)).max() <= 2
