@@ -105,7 +105,10 @@ def test_pixel_selection_lifts_onto_its_own_layer_when_dragged(window):
     assert piece is not layer and piece.pixels.shape[:2] == (50, 50)
     assert piece.rect == pytest.approx((500, 100, 200, 200), abs=1.5)
     assert layer.pixels[:50, :50, 3].max() == 0 and layer.pixels[60:, 60:, 3].min() == 255
-    assert window.undo_stack.count() == steps + 2  # lift, then the move
+    assert window.undo_stack.count() == steps + 1  # lifting and moving the pixels: one step
+    assert window.undo_stack.undoText() == "Move selection"
+    window.undo_stack.undo()
+    assert window.document.layers[-1] is layer and layer.pixels[:50, :50, 3].min() == 255
 
 
 def test_ctrl_j_duplicates_flip_and_merge_down(doodles):
