@@ -116,8 +116,9 @@ class LayerImages:
         image.fill(Qt.transparent)
         painter = self._painter(image, view)
         if isinstance(layer, VectorLayer):
-            for stroke in strokes:
-                if id(stroke) not in exclude:
+            seen = view.inverted()[0].mapRect(QRectF(0, 0, size.width() / dpr, size.height() / dpr))
+            for stroke in strokes:  # zoomed in, most strokes are off the image: skip them
+                if id(stroke) not in exclude and _meets(stroke.bounds(), seen):
                     paint_stroke(painter, self._thick(stroke, view))
         elif isinstance(layer, RasterLayer):
             paint_raster(painter, layer, self.proxy(layer, view.m11() * dpr))
@@ -162,10 +163,7 @@ class LayerImages:
         painter.setTransform(view)
         inv = view.inverted()[0].mapRect(clip)
         for stroke in strokes:
-            if id(stroke) in exclude:
-                continue
-            sx0, sy0, sx1, sy1 = stroke.bounds()
-            if sx1 >= inv.left() and sx0 <= inv.right() and sy1 >= inv.top() and sy0 <= inv.bottom():
+            if id(stroke) not in exclude and _meets(stroke.bounds(), inv):
                 paint_stroke(painter, self._thick(stroke, view))
         painter.end()
         return True
@@ -197,3 +195,8 @@ class LayerImages:
         painter.setRenderHint(QPainter.Antialiasing, True)
         painter.setTransform(view)
         return painter
+
+
+def _meets(box: tuple[float, float, float, float], rect: QRectF) -> bool:
+    """Does the (x0, y0, x1, y1) box touch the rect (a stroke's pen width is in its box)?"""
+    return box[2] >= rect.left() and box[0] <= rect.right() and box[3] >= rect.top() and box[1] <= rect.bottom()
