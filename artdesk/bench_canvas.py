@@ -109,7 +109,7 @@ def zoom_ms(n_strokes: int = 2000, steps: int = 6) -> tuple[float, float]:
 
     app, canvas = _canvas(sample_drawing(n_strokes))
     times = []
-    for i in range(steps):
+    for _ in range(steps):
         t0 = time.perf_counter()
         canvas.set_zoom(canvas.zoom * 1.1)
         canvas.repaint()

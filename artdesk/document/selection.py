@@ -113,6 +113,6 @@ def duplicate(layer: Layer, name: str) -> Layer:
     twin.id = new_id()
     twin.name = name
     twin.metadata = copy.deepcopy(layer.metadata)
-    if isinstance(layer, VectorLayer):
-        twin.strokes = copied_strokes(layer.strokes)
+    if isinstance(twin, VectorLayer):
+        twin.strokes = copied_strokes(twin.strokes)
     return twin
