@@ -197,3 +197,16 @@ def test_ctrl_t_from_the_layer_list_takes_the_arrows(arranged):
     QTest.keyClick(window.focusWidget(), Qt.Key_Up, Qt.ShiftModifier)
     QTest.keyClick(window.focusWidget(), Qt.Key_Return)
     assert image.rect[1] == pytest.approx(590) and window.layers.active_id == image.id
+
+
+def test_dragging_just_outside_a_corner_rotates(arranged):
+    window, doodle, image = arranged
+    canvas = window.canvas
+    QTest.mouseClick(canvas, Qt.LeftButton, Qt.NoModifier, QPoint(*map(round, screen(canvas, 600, 650))))
+    corner = screen(canvas, 700, 700)
+    start = (corner[0] + 14, corner[1] + 10)
+    centre = screen(canvas, 600, 650)
+    angle = math.atan2(start[1] - centre[1], start[0] - centre[0]) + math.radians(30)
+    r = math.hypot(start[0] - centre[0], start[1] - centre[1])
+    drag(canvas, start, (centre[0] + r * math.cos(angle), centre[1] + r * math.sin(angle)))
+    assert canvas.current_tool().transformer.geometry()[4] == pytest.approx(30, abs=2)

@@ -23,6 +23,7 @@ from artdesk.document.model import RasterLayer, VectorLayer, strokes_bounds
 HANDLE_PX = 9  # handle square size on screen
 GRAB_PX = 10  # how near a handle the pointer must be
 ROTATE_PX = 30  # rotate handle distance above the top edge
+ROTATE_RING_PX = 28  # a press this near a corner, outside the box, rotates
 CORNERS = [(0, 0), (1, 0), (1, 1), (0, 1)]
 HANDLES = CORNERS + [(0.5, 0), (1, 0.5), (0.5, 1), (0, 0.5)]
 
@@ -161,7 +162,11 @@ class Transformer:
         for uv in HANDLES:
             if near(self._screen(*uv)):
                 return "scale", uv
-        return ("move", ()) if inside else None
+        if inside:
+            return "move", ()
+        if any(math.hypot(c.x() - pos.x(), c.y() - pos.y()) <= ROTATE_RING_PX for c in corners):
+            return "rotate", ()  # just outside a corner, as in most painting programs
+        return None
 
     def cursor_at(self, pos: QPointF) -> QCursor | None:
         hit = self.handle_at(pos)
