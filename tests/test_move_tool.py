@@ -108,7 +108,8 @@ def test_rotate_handle_with_shift_snaps_to_15_degrees(arranged):
          Qt.ShiftModifier)
     assert tool.transformer.geometry()[4] == pytest.approx(45, abs=1e-6)
     key(canvas, Qt.Key_Return)
-    w, h, angle, flipped = affine.decompose(affine.compose(image.transform, affine.rect_to_rect((0, 0, 1, 1), image.rect)))
+    placed = affine.compose(image.transform, affine.rect_to_rect((0, 0, 1, 1), image.rect))
+    w, h, angle, flipped = affine.decompose(placed)
     assert angle == pytest.approx(45) and not flipped
     x0, y0, x1, y1 = image.bounds()
     assert ((x0 + x1) / 2, (y0 + y1) / 2) == pytest.approx((600, 650))  # about its centre

@@ -329,14 +329,17 @@ class MainWindow(QMainWindow):
             ("cut", "Cu&t", c.cut, QKeySequence.Cut, "Copy the selection (or the active layer) and remove it"),
             ("paste", "&Paste", c.paste, QKeySequence.Paste, "Paste onto a new layer, with handles to place it"),
             ("delete_selection", "&Delete selection", c.delete_selection, QKeySequence.Delete, None),
-            ("select_all", "Select &all", c.select_all, QKeySequence.SelectAll, "Select everything on the active layer"),
+            ("select_all", "Select &all", c.select_all, QKeySequence.SelectAll,
+             "Select everything on the active layer"),
             ("deselect", "Dese&lect", c.deselect, QKeySequence("Ctrl+Shift+A"), None),
             ("duplicate_layer", "Duplicate layer / selection to layer", c.duplicate, QKeySequence("Ctrl+J"),
              "A copy of the active layer, or of the selection, on a new layer"),
             ("merge_down", "&Merge down", c.merge_down, QKeySequence("Ctrl+Shift+E"),
              "Merge the active layer into the one below it"),
-            ("flip_h", "Flip &horizontally", lambda: c.flip(True), None, "Mirror the layer (or selection) left to right"),
-            ("flip_v", "Flip &vertically", lambda: c.flip(False), None, "Mirror the layer (or selection) top to bottom"),
+            ("flip_h", "Flip &horizontally", lambda: c.flip(True), None,
+             "Mirror the layer (or selection) left to right"),
+            ("flip_v", "Flip &vertically", lambda: c.flip(False), None,
+             "Mirror the layer (or selection) top to bottom"),
         ):
             self.act[key] = self._action(text, slot, keys, tip)
         self.act["deselect"].setShortcuts([QKeySequence("Ctrl+Shift+A"), QKeySequence("Ctrl+D")])  # GIMP, Photoshop

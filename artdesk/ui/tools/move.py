@@ -24,8 +24,8 @@ class MoveTool(Tool):
     label = "&Move / transform"
     shortcut = "V"
     icon = "SP_ArrowUp"
-    tip = ("Move: click a layer to pick it; drag to move, corners to scale (Shift: keep aspect), "
-           "the round handle or just outside a corner to rotate (Shift: 15°); arrows nudge; Enter applies, Esc cancels")
+    tip = ("Move: click a layer to pick it; drag to move, corners to scale (Shift: keep aspect), the round "
+           "handle or just outside a corner to rotate (Shift: 15°); arrows nudge; Enter applies, Esc cancels")
 
     def __init__(self, canvas):
         super().__init__(canvas)
