@@ -519,10 +519,15 @@ class MainWindow(QMainWindow):
         """Ctrl+T: the move tool with handles on the selection, else on the active layer."""
         from artdesk.ui.tools.transform import Target
 
+        from artdesk.ui.tools.select import lift
+
         selection = getattr(self.canvas, "selection", None)
+        piece = lift(self.canvas, selection) if selection is not None and selection.strokes is None else None
         self.set_tool("move")
         layer = self.active_layer()
-        if selection is not None and selection.strokes:
+        if piece is not None:
+            target = Target(piece)
+        elif selection is not None and selection.strokes:
             target = Target(selection.layer_id, list(selection.strokes))
         elif layer is not None and not layer.is_empty():
             target = Target(layer.id)
