@@ -30,6 +30,9 @@ def add_parser(sub) -> None:
                         "(default: Hollibaugh, Printemps, Crescent Moon, Knightsbridge, 'Nzeppel, Florz, "
                         "Static, Jetties)")
     p.add_argument("--strings", type=int, default=4, help="strings: how many curves divide the shape (0-8)")
+    p.add_argument("--strings-image", default=None,
+                   help="strings: your own strings instead of curves, an image of strokes (its alpha, or its "
+                        "dark pixels) laid over the shape image: each part between them gets its own tangle")
     p.add_argument("--palette", default="",
                    help="strings: ink colours per section, e.g. \"#1b4f72,#c0392b,#117a65\" "
                         "(coloured pattern images keep their own colours)")
@@ -82,6 +85,7 @@ def run(args) -> int:
         names = DEFAULT_PATTERNS if args.patterns is None else [n.strip() for n in args.patterns.split(",") if n.strip()]
         others = tuple(_pattern(n, keep_key=True) for n in names) if strings_mode else ()
         palette = tuple(parse_palette(args.palette))
+        lines = read_image(args.strings_image) if strings_mode and args.strings_image else None
     except (ImportFailed, ValueError) as exc:
         print(f"artdesk zentangle: {exc}", file=sys.stderr)
         return 2
@@ -92,13 +96,15 @@ def run(args) -> int:
                             detail=args.detail, content=args.content, patterns=others,
                             strings=args.strings, palette=palette)
     try:
-        page = run_to_end(fill_silhouette(shape, pattern, size, settings))
+        page = run_to_end(fill_silhouette(shape, pattern, size, settings, strings_rgba=lines))
     except (ShapeNotFound, ModelError) as exc:
         print(f"artdesk zentangle: {exc}", file=sys.stderr)
         return 2
     metadata = settings.as_metadata()
     if strings_mode and args.patterns is not None:
         metadata["patterns"] = names  # as the user named them (files by their path)
+    if lines is not None:
+        metadata["strings"] = "image"
     settings_text = json.dumps([{"engine": "zentangle", "pattern": args.pattern, **metadata}])
     data = png_bytes(page, 300, {"Software": f"ArtDesk {__version__}", "artdesk:generation": settings_text})
     with atomic_file(args.out) as fh:

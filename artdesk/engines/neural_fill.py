@@ -575,11 +575,12 @@ NEURAL_SCALE = 2.0
 
 def fill_for_mode(mode: str, pattern, mask: np.ndarray, strength: float = 1.0,
                   detail: float | str = 1.0, content: str = "auto", patterns=(), strings: int = 4,
-                  palette=None, pen_scale: float | None = None, **kwargs) -> Job:
+                  palette=None, pen_scale: float | None = None, dividers=None, **kwargs) -> Job:
     """The Job for a zentangle FillSettings.mode: "tile" -> tiling.fill_shape_with_pattern,
     "neural" -> fill_shape_neural (which also takes `strength`, `detail` and `content`),
     "strings" -> strings.fill_shape_with_strings (`pattern` first, then `patterns`, tangle keys
-    or images; `strings` curves, a `palette`, `pen_scale` for the outlines' width). Same
+    or images; `strings` curves or the user's strokes as `dividers`, a `palette`, `pen_scale` for
+    the outlines' width). Same
     keyword arguments otherwise (scale, rotation, seed, tile, overlap, ink, paper); the
     neural fill's pattern is NEURAL_SCALE times larger at the same `scale`. `pattern` may be
     a built-in tangle's key (drawn at 512 px for the tile and neural modes)."""
@@ -592,7 +593,7 @@ def fill_for_mode(mode: str, pattern, mask: np.ndarray, strength: float = 1.0,
         for key in ("tile", "overlap"):
             kwargs.pop(key, None)
         return fill_shape_with_strings(chosen, mask, count=strings, palette=list(palette or []) or None,
-                                       pen_scale=pen_scale, **kwargs)
+                                       pen_scale=pen_scale, dividers=dividers, **kwargs)
     if isinstance(pattern, str):
         from artdesk.engines.tangles import draw
 

@@ -126,6 +126,15 @@ class ZentangleTab(QWidget):
         self.strings.setRange(0, 8)
         self.strings.setValue(4)
         self.strings.setToolTip("Strings: how many curves divide the shape into sections")
+        self.string_source = ComboBox()
+        self.string_source.addItem("Generated curves", "curves")
+        self.string_source.addItem("My strokes (the active layer)", "layer")
+        self.string_source.setToolTip("Strings: seeded curves, or your own strokes: draw lines across the "
+                                      "shape on a layer of their own, keep it active and drop the pattern; "
+                                      "each part between them gets its own tangle")
+        self.string_source.currentIndexChanged.connect(
+            lambda _: self.strings.setEnabled(self.mode.currentData() == "strings"
+                                              and self.string_source.currentData() == "curves"))
         self.palette = QLineEdit()
         self.palette.setPlaceholderText("#1b4f72, #c0392b, #117a65")
         self.palette.setToolTip("Strings: an ink colour per section (empty: all in the ink colour); "
@@ -163,7 +172,10 @@ class ZentangleTab(QWidget):
         form = QFormLayout()
         form.addRow("Mode", self.mode)
         form.addRow("Tangles", self.tangles)
-        form.addRow("Strings", self.strings)
+        strings_row = QHBoxLayout()
+        strings_row.addWidget(self.string_source, 1)
+        strings_row.addWidget(self.strings)
+        form.addRow("Strings", strings_row)
         form.addRow("Palette", self.palette)
         form.addRow("Strength", self.strength)
         form.addRow("Start from", self.content)
@@ -204,20 +216,29 @@ class ZentangleTab(QWidget):
                 raise ValueError(f"“{name}” is not a built-in tangle; known: "
                                  f"{', '.join(t.display_name for t in TANGLES.values())}.")
             keys.append(key)
+        string_layer = ""
+        if self.mode.currentData() == "strings" and self.string_source.currentData() == "layer":
+            layer = self.desk.active_layer()
+            if not isinstance(layer, VectorLayer) or not layer.strokes:
+                raise ValueError("“My strokes” takes the strings from the active layer: select the layer "
+                                 "you drew the strings on (under Layers), or choose generated curves.")
+            string_layer = layer.id
         return FillSettings(mode=self.mode.currentData(), scale=self.scale.value() / 100,
                             rotation=float(self.rotation.value()), seed=self.seed.value(),
                             ink=None if ink == QColor("#000000") else (ink.red(), ink.green(), ink.blue()),
                             strength=self.strength.value() / 100, detail=self.detail.currentData(),
                             content=self.content.currentData(), patterns=tuple(keys),
-                            strings=self.strings.value(), palette=tuple(parse_palette(self.palette.text())))
+                            strings=self.strings.value(), palette=tuple(parse_palette(self.palette.text())),
+                            string_layer=string_layer)
 
     def _mode_changed(self) -> None:
         neural = self.mode.currentData() == "neural"
         for w in (self.strength, self.detail, self.content):
             w.setEnabled(neural)
         strings = self.mode.currentData() == "strings"
-        for w in (self.tangles, self.strings, self.palette):
+        for w in (self.tangles, self.string_source, self.palette):
             w.setEnabled(strings)
+        self.strings.setEnabled(strings and self.string_source.currentData() == "curves")
 
     def _choose_ink(self) -> None:
         color = QColorDialog.getColor(self.ink, self, "Pattern colour")
