@@ -544,9 +544,22 @@ def _one_tile(mask: np.ndarray, tile: int) -> int:
     return side if tile < side <= MAX_ONE_TILE else tile
 
 
-def _bleed(rgb: np.ndarray, inside: np.ndarray, steps: int) -> np.ndarray:
+def _bleed(rgb: np.ndarray, inside: np.ndarray, steps: int, band: int = 256) -> np.ndarray:
     """Copy the colour at the edge of `inside` outward by `steps` pixels (mean of the inside
-    4-neighbours), so resampling near the edge sees the shape's own colours."""
+    4-neighbours), so resampling near the edge sees the shape's own colours. Done in bands of
+    rows (each with `steps` rows of context), so the float temporaries stay a few MB."""
+    h = rgb.shape[0]
+    if h <= band + 2 * steps:
+        return _bleed_block(rgb, inside, steps)
+    out = np.empty(rgb.shape, np.uint8)
+    for y0 in range(0, h, band):
+        lo, hi = max(0, y0 - steps), min(h, y0 + band + steps)
+        block = _bleed_block(rgb[lo:hi], inside[lo:hi], steps)
+        out[y0:min(h, y0 + band)] = block[y0 - lo:y0 - lo + min(band, h - y0)]
+    return out
+
+
+def _bleed_block(rgb: np.ndarray, inside: np.ndarray, steps: int) -> np.ndarray:
     rgb = rgb.astype(np.float32)
     have = inside.copy()
     h, w = have.shape

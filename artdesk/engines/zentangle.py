@@ -23,6 +23,7 @@ import numpy as np
 from artdesk.engines.progress import Job, Progress
 from artdesk.engines.shapes import ShapeResult, TargetLayer, find_target, mask_bbox, silhouette_mask
 from artdesk.engines.neural_fill import FILL_MODES, fill_for_mode
+from artdesk.engines.strings import DEFAULT_PATTERNS
 
 PRINT_SIZE = (4500, 5400)
 MODES = FILL_MODES
@@ -47,7 +48,7 @@ class FillSettings:
     strength: float = 1.0  # neural mode: 0 = the shape's own look, 1 = fully the pattern's style
     detail: str = "standard"  # neural mode: the network's work resolution (neural_fill.DETAILS)
     content: str = "pattern"  # neural mode: what the network redraws: "pattern" (the repeat) or "shape"
-    patterns: tuple = ()  # strings mode: the other tangles (keys) beside the dropped pattern
+    patterns: tuple = DEFAULT_PATTERNS  # strings mode: the other tangles (keys or images) beside the dropped one
     strings: int = 4  # strings mode: how many curves divide the shape
     palette: tuple = ()  # strings mode: an ink colour per section, (r, g, b) each; () = the ink
     string_layer: str = ""  # strings mode: id of the layer whose strokes are the strings ("" = generated)
