@@ -210,9 +210,34 @@ def tangle_side(pixel_scale: float) -> int:
 
 @lru_cache(maxsize=64)
 def _tangle_at(key: str, side: int) -> np.ndarray:
+    """The tangle drawn at `side` px; below the gallery's 512 px (a preview) its shipped picture
+    (tangles.render_all's output, the same drawing) made smaller with Lanczos instead, since
+    drawing a packed tangle (Printemps, Tipple) costs about 0.5 s at any size."""
     from artdesk.engines import tangles
 
+    if side < TANGLE_SIDE:
+        picture = _shipped_tangle(key)
+        if picture is not None:
+            from PIL import Image
+
+            return np.asarray(Image.fromarray(picture).resize((side, side), Image.LANCZOS))
     return tangles.draw(key, size=side)
+
+
+@lru_cache(maxsize=32)
+def _shipped_tangle(key: str) -> np.ndarray | None:
+    from PIL import Image
+
+    from artdesk.paths import resources_dir
+
+    path = resources_dir() / "patterns" / f"{key}.png"
+    try:
+        with Image.open(path) as im:
+            if im.size != (TANGLE_SIDE, TANGLE_SIDE):
+                return None
+            return np.asarray(im.convert("L"))
+    except OSError:
+        return None
 
 
 def pattern_at(pattern, pixel_scale: float) -> tuple[np.ndarray, float]:
