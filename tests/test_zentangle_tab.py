@@ -81,7 +81,7 @@ def test_a_drop_shows_a_preview_at_once_then_the_print_fill_in_one_undo_step(win
     qtbot.wait(50)
     (fill,) = fills(window)
     assert fill.pixels.shape[1] > 2000 and window.undo_stack.index() == before + 1
-    assert abs(fill.rect[0] - x) < 2.5 and abs(fill.rect[2] - w) < 2.5  # a preview pixel is 2 units
+    assert abs(fill.rect[0] - x) < 2.5 and abs(fill.rect[2] - w) < 2.5  # a preview pixel is 1.33 units
     # the preview is the print made small: the same sections, the same tones
     small = np.asarray(Image.fromarray(fill.pixels).resize(preview.pixels.shape[1::-1], Image.BOX), np.float32)
     inside = (preview.pixels[..., 3] == 255) & (small[..., 3] == 255)
