@@ -62,6 +62,7 @@ def test_every_section_is_filled_with_its_own_tangle(filled):
     inside = shape >= 128
     grey = out[y0:y1, x0:x1, :3].mean(axis=2)
     assert len(plan) >= 4
+    assert max(plan.values(), key=lambda sec: sec.area).pattern == 0  # the dropped tangle shows most
     seen = {}
     for c, section in plan.items():
         body = inside & (code == c) & (near > 8)  # away from the strings

@@ -189,6 +189,21 @@ def plan_sections(alpha: np.ndarray, strings: list[String], n_patterns: int, see
             angle = math.atan2(vy, vx)
         colour = palette[c % len(palette)] if palette else None
         sections[c] = Section(c, len(yy) / total, angle, chosen[c], colour)
+    return _dropped_pattern_first(sections)
+
+
+def _dropped_pattern_first(sections: dict[int, Section]) -> dict[int, Section]:
+    """The largest section gets pattern 0 (the one the user dropped): the patterns of the
+    sections are swapped as a whole (0 <-> the largest's), so neighbours still differ."""
+    if not sections:
+        return sections
+    big = max(sections.values(), key=lambda sec: (sec.area, -sec.code))
+    other = big.pattern
+    if other == 0:
+        return sections
+    swap = {0: other, other: 0}
+    for sec in sections.values():
+        sec.pattern = swap.get(sec.pattern, sec.pattern)
     return sections
 
 
@@ -399,7 +414,7 @@ def plan_labelled(labels: np.ndarray, count: int, inside: np.ndarray, n_patterns
             angle = math.atan2(vy, vx)
         colour = palette[c % len(palette)] if palette else None
         sections[c] = Section(c, max(len(yy), 1) / total, angle, order[c % n_patterns], colour)
-    return sections
+    return _dropped_pattern_first(sections)
 
 
 # ---------------------------------------------------------------- the fill
