@@ -120,6 +120,7 @@ class ZentangleTab(QWidget):
         self.content.setToolTip("Neural fill: the network redraws the repeated pattern in its own hand, "
                                 "or grows a free texture in the pattern's strokes from the plain shape")
         self.tangles = QLineEdit(", ".join(TANGLES[k].display_name for k in DEFAULT_PATTERNS))
+        self.tangles.setCursorPosition(0)  # show the list from its start
         self.tangles.setToolTip("Strings: the tangles the sections are filled with, besides the dropped "
                                 "pattern (built-in names, comma-separated)")
         self.strings = SpinBox()
