@@ -317,3 +317,17 @@ def test_strings_from_my_own_strokes_on_the_active_layer(window, qtbot):
     tab.fill_at_drop(window.gallery.list.item(0).data(Qt.UserRole), 330, 470)
     assert window.last_message[0] == "Cannot fill with these settings" and "active layer" in window.last_message[1]
     assert len(fills(window)) == 1
+
+
+def test_a_failing_preview_says_so_and_leaves_the_document(window, qtbot, monkeypatch):
+    add_ellipse(window)
+    tab = window.panel.tabs["Zentangle"]
+    before = window.undo_stack.index()
+
+    def broken(*args):
+        raise MemoryError()
+
+    monkeypatch.setattr(tab, "_preview", broken)
+    tab.fill_at_drop(window.gallery.list.item(0).data(Qt.UserRole), 450, 540)
+    assert window.last_message[0] == "Zentangle fill failed" and fills(window) == []
+    assert window.undo_stack.index() == before and (tab.job is None or tab.job.done)

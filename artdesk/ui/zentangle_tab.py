@@ -11,6 +11,7 @@ same undo step. Cancelling the print-size fill takes the preview away again.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,8 @@ from artdesk.engines.zentangle import FillSettings, ShapeNotFound, fill_at
 from artdesk.export.targets import PREVIEW_SIZE, PRINT_SIZE, fill_document_at
 from artdesk.ui.gallery import pattern_label
 from artdesk.ui.widgets import ComboBox, Slider, SpinBox, run_shortcut
+
+log = logging.getLogger("artdesk.zentangle")
 
 PATTERN_MAX_PIXELS = 4096 * 4096
 MODE_KEY = "zentangle/mode"  # the fill mode chosen last session; Strings when none
@@ -294,7 +297,14 @@ class ZentangleTab(QWidget):
         if settings.mode == "strings":
             pattern = builtin_tangle(request.pattern_path) or pattern
         doc = snapshot(self.desk.document)
-        preview = self._preview(doc, pattern, request, settings)
+        try:
+            preview = self._preview(doc, pattern, request, settings)
+        except Exception as exc:  # a failing engine must never take the app down (as on the runner)
+            from artdesk.ui.jobs import error_message
+
+            log.exception("zentangle preview failed")
+            self.desk.show_error("Zentangle fill failed", error_message(exc))
+            return
         if isinstance(preview, ShapeNotFound):
             self._explain(preview, request)
             return
