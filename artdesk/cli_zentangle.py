@@ -114,29 +114,7 @@ def run(args) -> int:
 
 
 def bench() -> list[str]:
-    """`artdesk bench zentangle`: the four figures of artdesk.bench_neural, then the tile fill."""
-    import resource
-    import time
-
-    import numpy as np
-
+    """`artdesk bench zentangle`: issue 17's four figures (artdesk.bench_neural), the tile fill beside them."""
     from artdesk.bench_neural import bench_zentangle
-    from artdesk.engines.progress import run_to_end
-    from artdesk.engines.tangles import draw
-    from artdesk.engines.tiling import fill_shape_with_pattern
 
-    lines = bench_zentangle()
-    pattern = draw("hollibaugh")
-    for side in (512, 4500):
-        h = side if side == 512 else 5400
-        yy, xx = np.ogrid[0:h, 0:side]
-        inside = ((xx - side / 2) / (side * 0.45)) ** 2 + ((yy - h / 2) / (h * 0.45)) ** 2 <= 1
-        mask = np.where(inside, np.uint8(255), np.uint8(0))
-        del inside
-        t0 = time.perf_counter()
-        run_to_end(fill_shape_with_pattern(pattern, mask, scale=1.0))
-        dt = time.perf_counter() - t0
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        label = "512x512" if side == 512 else "4500x5400 (tiled)"
-        lines.append(f"tile fill {label}: {dt * 1000:.0f} ms, process peak {peak:.0f} MB")
-    return lines
+    return bench_zentangle()
