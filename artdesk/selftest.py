@@ -119,7 +119,12 @@ def _check_zentangle() -> str:
     pixels = run_to_end(fill_shape_with_pattern(draw("hollibaugh", 128), mask, scale=0.5))
     if pixels.shape[:2] != mask.shape or pixels[0, 0, 3] != 0 or pixels[80, 80, 3] == 0:
         raise RuntimeError("the fill does not follow the shape")
-    return "tile fill of a circle"
+    from artdesk.engines.strings import DEFAULT_PATTERNS, fill_shape_with_strings
+
+    pixels = run_to_end(fill_shape_with_strings(list(DEFAULT_PATTERNS), mask, scale=0.2))
+    if not np.array_equal(pixels[..., 3], mask) or pixels[mask == 255, :3].std() < 10:
+        raise RuntimeError("the strings fill does not follow the shape")
+    return "tile and strings fills of a circle"
 
 
 def _check_portrait() -> str:

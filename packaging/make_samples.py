@@ -8,9 +8,10 @@ engine, each made by the engines' public functions with the models in models/.
   into, and an empty Drawing layer on top for the user's first strokes;
 - doodle.artdesk: sheep drawn by the sheep sketch-rnn (artdesk.engines.doodle_io.doodle_job,
   "random"), one large and three small;
-- zentangle.artdesk: a heart, a circle and a star drawn as strokes, each filled by the Zentangle
-  tile fill (artdesk.engines.zentangle.fill_at, the same job as a drop in the app) with a
-  different tangle from resources/patterns;
+- zentangle.artdesk: a heart, a circle and a star drawn as strokes, filled by the Zentangle
+  fills (artdesk.engines.zentangle.fill_at, the same job as a drop in the app): the heart in
+  Strings mode (sections of different tangles), the circle and the star by the tile fill with
+  a tangle each from resources/patterns;
 - portrait.artdesk: faces from the KaoKore GAN (artdesk.engines.portrait), the large one signed;
 - bauhaus.artdesk: a picture painted by the shipped Kandinsky Markov chain.
 
@@ -217,7 +218,7 @@ def star_lines(cx: float, cy: float, r: float, points: int = 5) -> np.ndarray:
 
 
 ZENTANGLE_SHAPES = [  # (shape name, polyline, drop point, pattern file, fill scale, mode)
-    ("heart", lambda: heart_lines(450, 400, 600), (450, 420), "hollibaugh", 1.0, "neural"),
+    ("heart", lambda: heart_lines(450, 400, 600), (450, 420), "hollibaugh", 1.0, "strings"),
     ("circle", lambda: circle_lines(250, 860, 150), (250, 860), "printemps", 1.6, "tile"),
     ("star", lambda: star_lines(660, 860, 175), (660, 870), "crescent_moon", 0.7, "tile"),
 ]
@@ -239,11 +240,20 @@ def make_zentangle() -> Document:
     for shape, _, (x, y), pattern_name, scale, mode in ZENTANGLE_SHAPES:
         pattern_path = resources_dir() / "patterns" / f"{pattern_name}.png"
         pattern = read_image(pattern_path)
-        mode = mode if neural else "tile"  # the neural fill once its model is installed
+        mode = mode if neural or mode != "neural" else "tile"  # the neural fill once its model is installed
         settings = FillSettings(mode=mode, scale=scale, seed=1, detail="full")
+        if mode == "strings":
+            pattern = pattern_name  # a built-in tangle by key: drawn at the size it is shown
+            # bold tangles (fine hatching makes the sample file too big for the 1.5 MB it may take)
+            settings.patterns = ("crescent_moon", "knightsbridge", "jetties", "nzeppel", "cadent")
+
+        # the strings fill turns each section's tangle (every pixel resampled): it compresses
+        # worse than a tile, so it is kept at a quarter of print size (1.25 px per unit, sharp on
+        # screen up to 125% zoom) to keep the sample under 1.5 MB
+        shape_page = (doc.width * 5 // 4, doc.height * 5 // 4) if mode == "strings" else page
 
         def job():
-            ink, targets, k = yield from document_targets(doc, page)
+            ink, targets, k = yield from document_targets(doc, shape_page)
             return (yield from fill_at(ink, targets, x * k, y * k, pattern, settings, k))
 
         result = run_to_end(job())

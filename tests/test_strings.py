@@ -62,6 +62,7 @@ def test_every_section_is_filled_with_its_own_tangle(filled):
     inside = shape >= 128
     grey = out[y0:y1, x0:x1, :3].mean(axis=2)
     assert len(plan) >= 4
+    assert max(plan.values(), key=lambda sec: sec.area).pattern == 0  # the dropped tangle shows most
     seen = {}
     for c, section in plan.items():
         body = inside & (code == c) & (near > 8)  # away from the strings
@@ -150,3 +151,58 @@ def test_cli_strings_mode(tmp_path, shared_data):
     assert main(["zentangle", "--shape", str(shape), "--pattern", "florz", "--patterns", "Nope",
                  "--out", str(tmp_path / "x.png")]) == 2
     assert not (tmp_path / "x.png").exists()
+
+
+def crossing_lines(w, h, width=8):
+    from PIL import ImageDraw
+
+    im = Image.new("L", (w, h), 0)
+    d = ImageDraw.Draw(im)
+    d.line([(0, h * 0.3), (w, h * 0.7)], fill=255, width=width)
+    d.line([(w * 0.55, 0), (w * 0.45, h)], fill=255, width=width)
+    return np.asarray(im)
+
+
+def test_label_sections_finds_the_parts_between_strokes():
+    free = np.ones((9, 12), bool)
+    free[4, :] = False  # a horizontal stroke
+    free[:, 6] = False  # a vertical one
+    labels, n = zs.label_sections(free)
+    assert n == 4 and (labels[~free] == -1).all()
+    assert labels[0, 0] == 0 and labels[0, 11] == 1 and labels[8, 0] == 2 and labels[8, 11] == 3
+    ring = np.ones((7, 7), bool)
+    ring[1:6, 1] = ring[1:6, 5] = ring[1, 1:6] = ring[5, 1:6] = False
+    labels, n = zs.label_sections(ring)
+    assert n == 2 and labels[3, 3] != labels[0, 0]  # the inside of a closed stroke is its own part
+
+
+def test_the_users_strokes_divide_the_shape():
+    mask = ellipse(600, 720)
+    lines = crossing_lines(600, 720)
+    out = run_to_end(zs.fill_shape_with_strings(PATTERNS, mask, scale=600 / 4500, dividers=lines, seed=2))
+    assert np.array_equal(out[..., 3], mask)  # under the strokes too: no hole where they run
+    again = run_to_end(zs.fill_shape_with_strings(PATTERNS, mask, scale=600 / 4500, dividers=lines, seed=2))
+    assert np.array_equal(out, again)
+    grey = out[..., :3].mean(axis=2)
+    # the four parts (one point well inside each) carry different tangles: different textures
+    spots = [(200, 170), (220, 430), (500, 180), (540, 420)]
+    stats = []
+    for y, x in spots:
+        patch = grey[y - 40:y + 40, x - 40:x + 40]
+        assert (mask[y - 40:y + 40, x - 40:x + 40] == 255).all()
+        stats.append(((patch < 128).mean(), np.abs(np.diff(patch, axis=1)).mean()))
+    for i in range(4):
+        for j in range(i + 1, 4):
+            assert max(abs(stats[i][0] - stats[j][0]), abs(stats[i][1] - stats[j][1]) / 40) > 0.02, (i, j, stats)
+
+
+def test_cli_strings_from_an_image(tmp_path, shared_data):
+    shape = sorted((shared_data / "shapes" / "openclipart_pd").glob("*.png"))[3]
+    with Image.open(shape) as im:
+        size = im.size
+    Image.fromarray(crossing_lines(*size, width=3)).save(tmp_path / "lines.png")
+    out = tmp_path / "s.png"
+    assert main(["zentangle", "--shape", str(shape), "--pattern", "florz", "--strings-image",
+                 str(tmp_path / "lines.png"), "--size", "450x540", "--out", str(out)]) == 0
+    with Image.open(out) as im:
+        assert json.loads(im.text["artdesk:generation"])[0]["strings"] == "image"

@@ -81,7 +81,7 @@ def test_a_drop_shows_a_preview_at_once_then_the_print_fill_in_one_undo_step(win
     qtbot.wait(50)
     (fill,) = fills(window)
     assert fill.pixels.shape[1] > 2000 and window.undo_stack.index() == before + 1
-    assert abs(fill.rect[0] - x) < 2.5 and abs(fill.rect[2] - w) < 2.5  # a preview pixel is 2 units
+    assert abs(fill.rect[0] - x) < 2.5 and abs(fill.rect[2] - w) < 2.5  # a preview pixel is 1.33 units
     # the preview is the print made small: the same sections, the same tones
     small = np.asarray(Image.fromarray(fill.pixels).resize(preview.pixels.shape[1::-1], Image.BOX), np.float32)
     inside = (preview.pixels[..., 3] == 255) & (small[..., 3] == 255)
@@ -292,3 +292,42 @@ def test_cli_neural_fill(neural_models, tmp_path, shared_data):
         alpha = np.asarray(im)[..., 3]
     assert '"content": "shape"' in settings and '"detail": "fast"' in settings
     assert alpha[0, 0] == 0 and (alpha == 255).mean() > 0.05
+
+
+def test_strings_from_my_own_strokes_on_the_active_layer(window, qtbot):
+    add_ellipse(window)
+    tab = window.panel.tabs["Zentangle"]
+    tab.mode.setCurrentIndex(tab.mode.findData("strings"))
+    tab.string_source.setCurrentIndex(tab.string_source.findData("layer"))
+    assert not tab.strings.isEnabled()
+    window.new_vector_layer()  # active: the strings go here
+    strings_id = window.layers.active_id
+    for (x0, y0), (x1, y1) in (((180, 400), (720, 700)), ((470, 220), (430, 860))):
+        line = Stroke.from_xy(np.column_stack([np.linspace(x0, x1, 20), np.linspace(y0, y1, 20)]), "#000000", 6)
+        window.push(cmds.AddStroke(strings_id, line))
+    drop_pattern(window, qtbot, 330, 470)
+    (fill,) = fills(window)
+    gen = fill.metadata["generation"]
+    assert gen["mode"] == "strings" and gen["strings"] == "layer"
+    x, y, w, h = fill.rect  # the strokes divide the shape; they do not bound it: the whole ellipse fills
+    assert abs(x - 200) < 6 and abs(w - 500) < 12 and abs(h - 600) < 12
+    assert fill.pixels.shape[1] > 2000 and fill.pixels[fill.pixels.shape[0] // 2, fill.pixels.shape[1] // 2, 3] == 255
+    # an empty active layer says what to do
+    window.new_vector_layer()
+    tab.fill_at_drop(window.gallery.list.item(0).data(Qt.UserRole), 330, 470)
+    assert window.last_message[0] == "Cannot fill with these settings" and "active layer" in window.last_message[1]
+    assert len(fills(window)) == 1
+
+
+def test_a_failing_preview_says_so_and_leaves_the_document(window, qtbot, monkeypatch):
+    add_ellipse(window)
+    tab = window.panel.tabs["Zentangle"]
+    before = window.undo_stack.index()
+
+    def broken(*args):
+        raise MemoryError()
+
+    monkeypatch.setattr(tab, "_preview", broken)
+    tab.fill_at_drop(window.gallery.list.item(0).data(Qt.UserRole), 450, 540)
+    assert window.last_message[0] == "Zentangle fill failed" and fills(window) == []
+    assert window.undo_stack.index() == before and (tab.job is None or tab.job.done)

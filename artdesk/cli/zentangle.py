@@ -30,6 +30,9 @@ def add_parser(sub) -> None:
                         "(default: Hollibaugh, Printemps, Crescent Moon, Knightsbridge, 'Nzeppel, Florz, "
                         "Static, Jetties)")
     p.add_argument("--strings", type=int, default=4, help="strings: how many curves divide the shape (0-8)")
+    p.add_argument("--strings-image", default=None,
+                   help="strings: your own strings instead of curves, an image of strokes (its alpha, or its "
+                        "dark pixels) laid over the shape image: each part between them gets its own tangle")
     p.add_argument("--palette", default="",
                    help="strings: ink colours per section, e.g. \"#1b4f72,#c0392b,#117a65\" "
                         "(coloured pattern images keep their own colours)")
@@ -82,6 +85,7 @@ def run(args) -> int:
         names = DEFAULT_PATTERNS if args.patterns is None else [n.strip() for n in args.patterns.split(",") if n.strip()]
         others = tuple(_pattern(n, keep_key=True) for n in names) if strings_mode else ()
         palette = tuple(parse_palette(args.palette))
+        lines = read_image(args.strings_image) if strings_mode and args.strings_image else None
     except (ImportFailed, ValueError) as exc:
         print(f"artdesk zentangle: {exc}", file=sys.stderr)
         return 2
@@ -92,13 +96,15 @@ def run(args) -> int:
                             detail=args.detail, content=args.content, patterns=others,
                             strings=args.strings, palette=palette)
     try:
-        page = run_to_end(fill_silhouette(shape, pattern, size, settings))
+        page = run_to_end(fill_silhouette(shape, pattern, size, settings, strings_rgba=lines))
     except (ShapeNotFound, ModelError) as exc:
         print(f"artdesk zentangle: {exc}", file=sys.stderr)
         return 2
     metadata = settings.as_metadata()
     if strings_mode and args.patterns is not None:
         metadata["patterns"] = names  # as the user named them (files by their path)
+    if lines is not None:
+        metadata["strings"] = "image"
     settings_text = json.dumps([{"engine": "zentangle", "pattern": args.pattern, **metadata}])
     data = png_bytes(page, 300, {"Software": f"ArtDesk {__version__}", "artdesk:generation": settings_text})
     with atomic_file(args.out) as fh:
@@ -108,29 +114,7 @@ def run(args) -> int:
 
 
 def bench() -> list[str]:
-    """`artdesk bench zentangle`: the four figures of artdesk.bench_neural, then the tile fill."""
-    import resource
-    import time
-
-    import numpy as np
-
+    """`artdesk bench zentangle`: issue 17's four figures (artdesk.bench_neural), the tile fill beside them."""
     from artdesk.bench_neural import bench_zentangle
-    from artdesk.engines.progress import run_to_end
-    from artdesk.engines.tangles import draw
-    from artdesk.engines.tiling import fill_shape_with_pattern
 
-    lines = bench_zentangle()
-    pattern = draw("hollibaugh")
-    for side in (512, 4500):
-        h = side if side == 512 else 5400
-        yy, xx = np.ogrid[0:h, 0:side]
-        inside = ((xx - side / 2) / (side * 0.45)) ** 2 + ((yy - h / 2) / (h * 0.45)) ** 2 <= 1
-        mask = np.where(inside, np.uint8(255), np.uint8(0))
-        del inside
-        t0 = time.perf_counter()
-        run_to_end(fill_shape_with_pattern(pattern, mask, scale=1.0))
-        dt = time.perf_counter() - t0
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        label = "512x512" if side == 512 else "4500x5400 (tiled)"
-        lines.append(f"tile fill {label}: {dt * 1000:.0f} ms, process peak {peak:.0f} MB")
-    return lines
+    return bench_zentangle()

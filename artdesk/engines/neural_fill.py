@@ -543,9 +543,22 @@ def _one_tile(mask: np.ndarray, tile: int) -> int:
     return side if tile < side <= MAX_ONE_TILE else tile
 
 
-def _bleed(rgb: np.ndarray, inside: np.ndarray, steps: int) -> np.ndarray:
+def _bleed(rgb: np.ndarray, inside: np.ndarray, steps: int, band: int = 256) -> np.ndarray:
     """Copy the colour at the edge of `inside` outward by `steps` pixels (mean of the inside
-    4-neighbours), so resampling near the edge sees the shape's own colours."""
+    4-neighbours), so resampling near the edge sees the shape's own colours. Done in bands of
+    rows (each with `steps` rows of context), so the float temporaries stay a few MB."""
+    h = rgb.shape[0]
+    if h <= band + 2 * steps:
+        return _bleed_block(rgb, inside, steps)
+    out = np.empty(rgb.shape, np.uint8)
+    for y0 in range(0, h, band):
+        lo, hi = max(0, y0 - steps), min(h, y0 + band + steps)
+        block = _bleed_block(rgb[lo:hi], inside[lo:hi], steps)
+        out[y0:min(h, y0 + band)] = block[y0 - lo:y0 - lo + min(band, h - y0)]
+    return out
+
+
+def _bleed_block(rgb: np.ndarray, inside: np.ndarray, steps: int) -> np.ndarray:
     rgb = rgb.astype(np.float32)
     have = inside.copy()
     h, w = have.shape
@@ -574,11 +587,12 @@ NEURAL_SCALE = 2.0
 
 def fill_for_mode(mode: str, pattern, mask: np.ndarray, strength: float = 1.0,
                   detail: float | str = 1.0, content: str = "auto", patterns=(), strings: int = 4,
-                  palette=None, pen_scale: float | None = None, **kwargs) -> Job:
+                  palette=None, pen_scale: float | None = None, dividers=None, **kwargs) -> Job:
     """The Job for a zentangle FillSettings.mode: "tile" -> tiling.fill_shape_with_pattern,
     "neural" -> fill_shape_neural (which also takes `strength`, `detail` and `content`),
     "strings" -> strings.fill_shape_with_strings (`pattern` first, then `patterns`, tangle keys
-    or images; `strings` curves, a `palette`, `pen_scale` for the outlines' width). Same
+    or images; `strings` curves or the user's strokes as `dividers`, a `palette`, `pen_scale` for
+    the outlines' width). Same
     keyword arguments otherwise (scale, rotation, seed, tile, overlap, ink, paper); the
     neural fill's pattern is NEURAL_SCALE times larger at the same `scale`. `pattern` may be
     a built-in tangle's key (drawn at 512 px for the tile and neural modes)."""
@@ -591,7 +605,7 @@ def fill_for_mode(mode: str, pattern, mask: np.ndarray, strength: float = 1.0,
         for key in ("tile", "overlap"):
             kwargs.pop(key, None)
         return fill_shape_with_strings(chosen, mask, count=strings, palette=list(palette or []) or None,
-                                       pen_scale=pen_scale, **kwargs)
+                                       pen_scale=pen_scale, dividers=dividers, **kwargs)
     if isinstance(pattern, str):
         from artdesk.engines.tangles import draw
 

@@ -189,6 +189,21 @@ def plan_sections(alpha: np.ndarray, strings: list[String], n_patterns: int, see
             angle = math.atan2(vy, vx)
         colour = palette[c % len(palette)] if palette else None
         sections[c] = Section(c, len(yy) / total, angle, chosen[c], colour)
+    return _dropped_pattern_first(sections)
+
+
+def _dropped_pattern_first(sections: dict[int, Section]) -> dict[int, Section]:
+    """The largest section gets pattern 0 (the one the user dropped): the patterns of the
+    sections are swapped as a whole (0 <-> the largest's), so neighbours still differ."""
+    if not sections:
+        return sections
+    big = max(sections.values(), key=lambda sec: (sec.area, -sec.code))
+    other = big.pattern
+    if other == 0:
+        return sections
+    swap = {0: other, other: 0}
+    for sec in sections.values():
+        sec.pattern = swap.get(sec.pattern, sec.pattern)
     return sections
 
 
@@ -210,9 +225,34 @@ def tangle_side(pixel_scale: float) -> int:
 
 @lru_cache(maxsize=64)
 def _tangle_at(key: str, side: int) -> np.ndarray:
+    """The tangle drawn at `side` px; below the gallery's 512 px (a preview) its shipped picture
+    (tangles.render_all's output, the same drawing) made smaller with Lanczos instead, since
+    drawing a packed tangle (Printemps, Tipple) costs about 0.5 s at any size."""
     from artdesk.engines import tangles
 
+    if side < TANGLE_SIDE:
+        picture = _shipped_tangle(key)
+        if picture is not None:
+            from PIL import Image
+
+            return np.asarray(Image.fromarray(picture).resize((side, side), Image.LANCZOS))
     return tangles.draw(key, size=side)
+
+
+@lru_cache(maxsize=32)
+def _shipped_tangle(key: str) -> np.ndarray | None:
+    from PIL import Image
+
+    from artdesk.paths import resources_dir
+
+    path = resources_dir() / "patterns" / f"{key}.png"
+    try:
+        with Image.open(path) as im:
+            if im.size != (TANGLE_SIDE, TANGLE_SIDE):
+                return None
+            return np.asarray(im.convert("L"))
+    except OSError:
+        return None
 
 
 def pattern_at(pattern, pixel_scale: float) -> tuple[np.ndarray, float]:
@@ -292,6 +332,91 @@ def _box3(a: np.ndarray) -> np.ndarray:
     return (rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]) / 9.0
 
 
+# ---------------------------------------------------------------- the user's own strings
+
+
+DIVIDER_INK = 64  # alpha at or above this in the dividers (the user's strokes) splits sections
+
+
+def label_sections(free: np.ndarray) -> tuple[np.ndarray, int]:
+    """Connected parts (4-neighbour) of the boolean `free`: (int32 labels, -1 outside, count).
+    Runs of each row are joined to the overlapping runs of the next row with a union-find, so
+    the cost follows the number of runs, not of pixels; labels follow the first run of each part
+    in reading order (top to bottom, left to right)."""
+    from artdesk.engines.shapes import _Runs
+
+    h, w = free.shape
+    runs = _Runs.of(free)
+    n = len(runs.row)
+    labels = np.full((h, w), -1, np.int32)
+    if n == 0:
+        return labels, 0
+    stride = w + 1
+    start_key = runs.row * stride + runs.start
+    end_key = runs.row * stride + runs.end
+    lo = np.searchsorted(end_key, (runs.row + 1) * stride + runs.start, "right")
+    hi = np.searchsorted(start_key, (runs.row + 1) * stride + runs.end, "left")
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in np.flatnonzero(hi > lo).tolist():
+        for j in range(int(lo[i]), int(hi[i])):
+            a, b = find(i), find(j)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    roots = np.asarray([find(i) for i in range(n)])
+    _, first = np.unique(roots, return_index=True)
+    number = {int(roots[f]): k for k, f in enumerate(np.sort(first))}
+    run_label = np.asarray([number[int(r)] for r in roots], np.int32)
+    for r, a, b, lab in zip(runs.row.tolist(), runs.start.tolist(), runs.end.tolist(), run_label.tolist()):
+        labels[r, a:b] = lab
+    return labels, len(number)
+
+
+def _fill_row_gaps(labels: np.ndarray) -> np.ndarray:
+    """Give every -1 pixel of each row the label of the nearest labelled pixel to its left (else
+    to its right; else 0): pixels under the user's strokes get a neighbouring section's pattern,
+    so the stroke's antialiased edge shows pattern, not a white halo."""
+    h, w = labels.shape
+    have = labels >= 0
+    idx = np.where(have, np.arange(w)[None, :], 0)
+    np.maximum.accumulate(idx, axis=1, out=idx)
+    left = np.take_along_axis(labels, idx, axis=1)
+    left_ok = np.take_along_axis(have, idx, axis=1)
+    ridx = np.where(have, np.arange(w)[None, :], w - 1)[:, ::-1]
+    np.minimum.accumulate(ridx, axis=1, out=ridx)
+    right = np.take_along_axis(labels, ridx[:, ::-1], axis=1)
+    out = np.where(have, labels, np.where(left_ok, left, right))
+    return np.maximum(out, 0)
+
+
+def plan_labelled(labels: np.ndarray, count: int, inside: np.ndarray, n_patterns: int, seed: int,
+                  palette: list[tuple[int, int, int]] | None) -> dict[int, Section]:
+    """Sections for labelled parts (the user's strings): area and long axis measured on a grid of
+    about STAT_SIDE, patterns in a seeded order (consecutive parts differ)."""
+    step = max(1, max(labels.shape) // (STAT_SIDE * 2))
+    grid = labels[::step, ::step]
+    total = max(1, int((inside[::step, ::step]).sum()))
+    order = [int(v) for v in np.random.default_rng(seed + 1).permutation(n_patterns)]
+    sections = {}
+    for c in range(count):
+        yy, xx = np.nonzero(grid == c)
+        angle = 0.0
+        if len(yy) >= 3:
+            cov = np.cov(np.stack([xx.astype(np.float64), yy.astype(np.float64)]))
+            vals, vecs = np.linalg.eigh(cov)
+            vx, vy = vecs[:, int(np.argmax(vals))]
+            angle = math.atan2(vy, vx)
+        colour = palette[c % len(palette)] if palette else None
+        sections[c] = Section(c, max(len(yy), 1) / total, angle, order[c % n_patterns], colour)
+    return _dropped_pattern_first(sections)
+
+
 # ---------------------------------------------------------------- the fill
 
 
@@ -335,9 +460,14 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
                             seed: int = 0, count: int = 4, ink: tuple[int, int, int] | None = None,
                             paper: tuple[int, int, int] | None = None,
                             palette: list[tuple[int, int, int]] | None = None,
-                            outline: bool = True, pen_scale: float | None = None) -> Job:
+                            outline: bool = True, pen_scale: float | None = None,
+                            dividers: np.ndarray | None = None) -> Job:
     """Job: `mask` divided by `count` seeded strings, each section filled with one of `patterns`
     (tangle keys or images), outlined. Returns RGBA uint8 the size of `mask`, alpha = the mask.
+
+    dividers: the user's own strings instead of generated ones, an alpha (uint8, the size of
+    `mask`) of strokes that cut the shape into sections (a doodle's strokes, strokes on a layer);
+    the strokes themselves are not drawn (they stay on their own layer, on top).
 
     scale: page pixels per print pixel times the user's pattern size (1.0 = a 4500 px wide print
     at the default size); pen_scale: page pixels per print pixel for the strings' and outline's
@@ -358,8 +488,18 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
     shape = alpha[by0:by1, bx0:bx1]
     bh, bw = shape.shape
     side = max(bh, bw)
-    yield Progress(0.02, "Drawing the strings")
-    strings, sections = layout(shape, count, seed, len(patterns), palette)
+    labels = None
+    if dividers is not None:
+        yield Progress(0.02, "Finding the sections between your strokes")
+        div = np.asarray(dividers)[by0:by1, bx0:bx1]
+        if div.shape != shape.shape:
+            raise ValueError(f"dividers {np.asarray(dividers).shape} and mask {alpha.shape} differ in size")
+        labels, n_labels = label_sections((shape >= 128) & (div < DIVIDER_INK))
+        strings: list[String] = []
+        sections = plan_labelled(labels, n_labels, shape >= 128, len(patterns), seed, palette)
+    else:
+        yield Progress(0.02, "Drawing the strings")
+        strings, sections = layout(shape, count, seed, len(patterns), palette)
     n_sections = max(1, len(sections))
 
     ink_rgb = np.asarray(ink if ink is not None else (0, 0, 0), np.float32)
@@ -367,7 +507,8 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
     pen = STRING_PEN * (pen_scale or scale)
     aura = AURA * (pen_scale or scale)
     rng = np.random.default_rng(seed + 2)
-    offsets = {c: (float(rng.uniform(0, 1)), float(rng.uniform(0, 1))) for c in range(1 << len(strings))}
+    offsets = {c: (float(rng.uniform(0, 1)), float(rng.uniform(0, 1))) for c in range(1 << len(strings))} \
+        if labels is None else {}
     sources: dict[int, tuple[np.ndarray, float, bool]] = {}
 
     def source(sec: Section) -> tuple[np.ndarray, float, bool]:
@@ -391,7 +532,11 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
         if len(ry):
             py = (ry + y0).astype(np.float32) + 0.5
             px = rx.astype(np.float32) + 0.5
-            code, near = _band_distances(strings, y0, y1, bw, side, ry, rx)
+            if labels is not None:
+                code = _fill_row_gaps(labels[y0:y1])[ry, rx]
+                near = np.full(len(ry), np.inf, np.float32)
+            else:
+                code, near = _band_distances(strings, y0, y1, bw, side, ry, rx)
             colour = np.empty((len(ry), 3), np.float32)
             for c in np.flatnonzero(np.bincount(code)).tolist():
                 sel = code == c
@@ -400,7 +545,7 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
                 sections.setdefault(c, sec)
                 src, zoom, grey = source(sec)
                 ph, pw = src.shape[:2]
-                oy, ox = offsets.get(c, (0.0, 0.0))
+                oy, ox = offsets[c] if c in offsets else np.random.default_rng([seed, c]).uniform(size=2)
                 angle = sec.angle + math.radians(rotation)
                 got = sample(src, py[sel], px[sel], angle, oy * ph, ox * pw, zoom)
                 if grey:

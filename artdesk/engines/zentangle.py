@@ -24,6 +24,7 @@ from artdesk import PRINT_SIZE
 from artdesk.engines.progress import Job, Progress
 from artdesk.engines.shapes import ShapeResult, TargetLayer, find_target, mask_bbox, silhouette_mask
 from artdesk.engines.neural_fill import FILL_MODES, fill_for_mode
+from artdesk.engines.strings import DEFAULT_PATTERNS
 
 MODES = FILL_MODES
 
@@ -47,9 +48,10 @@ class FillSettings:
     strength: float = 1.0  # neural mode: 0 = the shape's own look, 1 = fully the pattern's style
     detail: str = "standard"  # neural mode: the network's work resolution (neural_fill.DETAILS)
     content: str = "pattern"  # neural mode: what the network redraws: "pattern" (the repeat) or "shape"
-    patterns: tuple = ()  # strings mode: the other tangles (keys) beside the dropped pattern
+    patterns: tuple = DEFAULT_PATTERNS  # strings mode: the other tangles (keys or images) beside the dropped one
     strings: int = 4  # strings mode: how many curves divide the shape
     palette: tuple = ()  # strings mode: an ink colour per section, (r, g, b) each; () = the ink
+    string_layer: str = ""  # strings mode: id of the layer whose strokes are the strings ("" = generated)
 
     def fill_options(self, pen_scale: float) -> dict:
         """The keyword arguments of neural_fill.fill_for_mode for these settings."""
@@ -64,7 +66,7 @@ class FillSettings:
         data = {"mode": self.mode, "scale": self.scale, "rotation": self.rotation, "seed": self.seed}
         if self.mode == "strings":
             data["patterns"] = [p if isinstance(p, str) else "image" for p in self.patterns]
-            data["strings"] = self.strings
+            data["strings"] = "layer" if self.string_layer else self.strings
             if self.palette:
                 data["palette"] = ["#%02x%02x%02x" % tuple(c) for c in self.palette]
         if self.mode == "neural":
@@ -90,12 +92,14 @@ class FillResult:
 
 def fill_at(ink_alpha: np.ndarray | None, targets: list[TargetLayer], x: float, y: float,
             pattern: np.ndarray, settings: FillSettings | None = None, pixels_per_unit: float = 5.0,
-            use_offered: bool = False) -> Job:
+            use_offered: bool = False, dividers: np.ndarray | None = None) -> Job:
     """Job: fill the shape under page pixel (x, y) with `pattern` -> FillResult.
 
     `ink_alpha` is the doodle's ink (page-sized alpha at print scale), `targets` the visible
     raster layers rendered on the same page, topmost first; `pixels_per_unit` maps the page back
-    to document units for the result's rect. Raises ShapeNotFound with the reason for people."""
+    to document units for the result's rect; `dividers` (strings mode) the alpha of the strokes
+    that divide the shape into sections, on the same page. Raises ShapeNotFound with the reason
+    for people."""
     settings = settings or FillSettings()
     if settings.mode not in MODES:
         raise ValueError(f"Unknown fill mode {settings.mode!r}.")
@@ -113,8 +117,10 @@ def fill_at(ink_alpha: np.ndarray | None, targets: list[TargetLayer], x: float, 
     y0, x0, y1, x1 = bbox
     crop = np.ascontiguousarray(mask[y0:y1, x0:x1])
     del mask
-    job = fill_for_mode(settings.mode, pattern, crop, scale=settings.scale * pixels_per_unit / 5.0,
-                        **settings.fill_options(pixels_per_unit / 5.0))
+    options = settings.fill_options(pixels_per_unit / 5.0)
+    if dividers is not None and settings.mode == "strings":
+        options["dividers"] = np.ascontiguousarray(dividers[y0:y1, x0:x1])
+    job = fill_for_mode(settings.mode, pattern, crop, scale=settings.scale * pixels_per_unit / 5.0, **options)
     pixels = yield from _scaled_progress(job, 0.15, 1.0, "Filling")
     k = pixels_per_unit
     rect = (x0 / k, y0 / k, (x1 - x0) / k, (y1 - y0) / k)
@@ -131,8 +137,10 @@ def _scaled_progress(job: Job, lo: float, hi: float, label: str) -> Job:
 
 
 def fill_silhouette(shape_rgba: np.ndarray, pattern: np.ndarray, size: tuple[int, int],
-                    settings: FillSettings | None = None) -> Job:
-    """Job for the CLI: an imported silhouette scaled to fit `size`, filled -> RGBA page."""
+                    settings: FillSettings | None = None, strings_rgba: np.ndarray | None = None) -> Job:
+    """Job for the CLI: an imported silhouette scaled to fit `size`, filled -> RGBA page.
+    strings_rgba (strings mode): an image of the strokes that divide the shape (its alpha, or its
+    dark pixels), laid over the silhouette image (stretched to its size)."""
     from PIL import Image
 
     settings = settings or FillSettings()
@@ -146,6 +154,11 @@ def fill_silhouette(shape_rgba: np.ndarray, pattern: np.ndarray, size: tuple[int
     mask[oy:oy + nh, ox:ox + nw] = silhouette_mask(big, magnification=k)
     if not mask.any():
         raise ShapeNotFound(ShapeResult("empty", "The shape image has no shape in it (it is blank)."))
-    job = fill_for_mode(settings.mode, pattern, mask, scale=settings.scale * size[0] / PRINT_SIZE[0],
-                        **settings.fill_options(size[0] / PRINT_SIZE[0]))
+    options = settings.fill_options(size[0] / PRINT_SIZE[0])
+    if strings_rgba is not None and settings.mode == "strings":
+        lines = Image.fromarray(np.ascontiguousarray(strings_rgba, dtype=np.uint8)).resize((nw, nh), Image.BICUBIC)
+        dividers = np.zeros_like(mask)
+        dividers[oy:oy + nh, ox:ox + nw] = silhouette_mask(np.asarray(lines), magnification=k)
+        options["dividers"] = dividers
+    job = fill_for_mode(settings.mode, pattern, mask, scale=settings.scale * size[0] / PRINT_SIZE[0], **options)
     return (yield from job)

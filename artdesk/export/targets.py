@@ -10,9 +10,10 @@ from artdesk.engines.progress import Job, Progress
 from artdesk.engines.shapes import TargetLayer, has_transparency
 from artdesk.export.render import render_rgba
 
-# The Zentangle drop's instant preview is made on a page this size (a 900x1080 document: half a
-# unit per pixel), then the print-size fill replaces it (`artdesk bench zentangle` times it).
-PREVIEW_SIZE = (450, 540)
+# The Zentangle drop's instant preview is made on a page this size (a 900x1080 document: 0.75
+# pixel per unit, about the canvas at its usual fit-to-window zoom), then the print-size fill
+# replaces it; `artdesk bench zentangle` times it (0.2 s for the first drop on the loaded 2 cores).
+PREVIEW_SIZE = (675, 810)
 
 
 def _only(doc: Document, layers) -> Document:
@@ -25,10 +26,12 @@ def page_scale(doc: Document, size: tuple[int, int] = PRINT_SIZE) -> tuple[int, 
     return round(doc.width * scale), round(doc.height * scale), scale
 
 
-def document_targets(doc: Document, size: tuple[int, int] = PRINT_SIZE) -> Job:
-    """Job -> (ink alpha or None, [TargetLayer topmost first], pixels per unit)."""
+def document_targets(doc: Document, size: tuple[int, int] = PRINT_SIZE, exclude: tuple = ()) -> Job:
+    """Job -> (ink alpha or None, [TargetLayer topmost first], pixels per unit); the layers whose
+    ids are in `exclude` are left out (a Zentangle's strings layer does not bound the shape)."""
     width, height, scale = page_scale(doc, size)
-    vectors = [l for l in doc.layers if isinstance(l, VectorLayer) and l.visible and l.strokes and not l.is_guide]
+    vectors = [l for l in doc.layers if isinstance(l, VectorLayer) and l.visible and l.strokes and not l.is_guide
+               and l.id not in exclude]
     rasters = [l for l in reversed(doc.layers) if isinstance(l, RasterLayer) and l.visible and not l.is_guide]
     yield Progress(0.0, "Looking at the drawing")
     ink = render_rgba(_only(doc, vectors), width, height, scale, scale)[..., 3].copy() if vectors else None
@@ -48,7 +51,18 @@ def fill_document_at(doc: Document, pattern, x: float, y: float, settings=None,
     """Job: the Zentangle drop on a document: its shapes rendered on a page of `size` (the print,
     or a small page for the drop's instant preview), the one under document point (x, y) filled.
     -> zentangle.FillResult; raises zentangle.ShapeNotFound."""
-    from artdesk.engines.zentangle import fill_at
+    from artdesk.engines.zentangle import ShapeNotFound, fill_at
+    from artdesk.engines.shapes import ShapeResult
 
-    ink, targets, scale = yield from document_targets(doc, size)
-    return (yield from fill_at(ink, targets, x * scale, y * scale, pattern, settings, scale, use_offered))
+    layer_id = getattr(settings, "string_layer", "") if getattr(settings, "mode", "") == "strings" else ""
+    dividers = None
+    if layer_id:
+        layer = next((l for l in doc.layers if l.id == layer_id), None)
+        if not isinstance(layer, VectorLayer) or not layer.strokes:
+            raise ShapeNotFound(ShapeResult("empty", "The layer chosen for the strings has no strokes: draw "
+                                                     "your strings on it, or choose generated strings."))
+        width, height, k = page_scale(doc, size)
+        dividers = render_rgba(_only(doc, [layer]), width, height, k, k)[..., 3].copy()
+    ink, targets, scale = yield from document_targets(doc, size, exclude=(layer_id,) if layer_id else ())
+    return (yield from fill_at(ink, targets, x * scale, y * scale, pattern, settings, scale, use_offered,
+                               dividers))

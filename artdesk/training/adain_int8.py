@@ -10,8 +10,8 @@ they are installed (neural_fill.AdaInModels.open).
 
 Measured on this project's 2-core machine (AVX-512 VNNI), 512 px tile: encoder 2.5-3x, decoder
 about 2x faster; a fill's decoded colour differs from float32 by 9/255 on average before the
-tone curve, and the filled shape looks the same at 100% (README contact sheet). Needs only
-onnxruntime (its quantization tools) and numpy: no torch, no data from outside the project.
+tone curve, and the filled shape looks the same at 100%. Needs onnxruntime's quantization tools
+and the `onnx` package (the `train` extra), no torch, no data from outside the project.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ same undo step. Cancelling the print-size fill takes the preview away again.
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QColorDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
@@ -22,6 +24,7 @@ from artdesk.document.imports import ImportFailed, read_image
 from artdesk.engines.neural_fill import DECODER_ID, NEURAL_SCALE
 from artdesk.actions.zentangle import builtin_tangle
 from artdesk.document import commands as cmds
+from artdesk.document.model import VectorLayer
 from artdesk.engines.progress import run_to_end
 from artdesk.engines.strings import DEFAULT_PATTERNS, parse_palette
 from artdesk.engines.tangles import TANGLES, find
@@ -29,6 +32,8 @@ from artdesk.engines.zentangle import FillSettings, ShapeNotFound
 from artdesk.export.targets import PREVIEW_SIZE
 from artdesk.ui.gallery import pattern_label
 from artdesk.ui.widgets import ComboBox, Slider, SpinBox, run_shortcut
+
+log = logging.getLogger("artdesk.zentangle")
 
 PATTERN_MAX_PIXELS = 4096 * 4096
 MODE_KEY = "zentangle/mode"  # the fill mode chosen last session; Strings when none
@@ -88,12 +93,22 @@ class ZentangleTab(QWidget):
         self.content.setToolTip("Neural fill: the network redraws the repeated pattern in its own hand, "
                                 "or grows a free texture in the pattern's strokes from the plain shape")
         self.tangles = QLineEdit(", ".join(TANGLES[k].display_name for k in DEFAULT_PATTERNS))
+        self.tangles.setCursorPosition(0)  # show the list from its start
         self.tangles.setToolTip("Strings: the tangles the sections are filled with, besides the dropped "
                                 "pattern (built-in names, comma-separated)")
         self.strings = SpinBox()
         self.strings.setRange(0, 8)
         self.strings.setValue(4)
         self.strings.setToolTip("Strings: how many curves divide the shape into sections")
+        self.string_source = ComboBox()
+        self.string_source.addItem("Generated curves", "curves")
+        self.string_source.addItem("My strokes (the active layer)", "layer")
+        self.string_source.setToolTip("Strings: seeded curves, or your own strokes: draw lines across the "
+                                      "shape on a layer of their own, keep it active and drop the pattern; "
+                                      "each part between them gets its own tangle")
+        self.string_source.currentIndexChanged.connect(
+            lambda _: self.strings.setEnabled(self.mode.currentData() == "strings"
+                                              and self.string_source.currentData() == "curves"))
         self.palette = QLineEdit()
         self.palette.setPlaceholderText("#1b4f72, #c0392b, #117a65")
         self.palette.setToolTip("Strings: an ink colour per section (empty: all in the ink colour); "
@@ -131,7 +146,10 @@ class ZentangleTab(QWidget):
         form = QFormLayout()
         form.addRow("Mode", self.mode)
         form.addRow("Tangles", self.tangles)
-        form.addRow("Strings", self.strings)
+        strings_row = QHBoxLayout()
+        strings_row.addWidget(self.string_source, 1)
+        strings_row.addWidget(self.strings)
+        form.addRow("Strings", strings_row)
         form.addRow("Palette", self.palette)
         form.addRow("Strength", self.strength)
         form.addRow("Start from", self.content)
@@ -172,20 +190,29 @@ class ZentangleTab(QWidget):
                 raise ValueError(f"“{name}” is not a built-in tangle; known: "
                                  f"{', '.join(t.display_name for t in TANGLES.values())}.")
             keys.append(key)
+        string_layer = ""
+        if self.mode.currentData() == "strings" and self.string_source.currentData() == "layer":
+            layer = self.desk.active_layer()
+            if not isinstance(layer, VectorLayer) or not layer.strokes:
+                raise ValueError("“My strokes” takes the strings from the active layer: select the layer "
+                                 "you drew the strings on (under Layers), or choose generated curves.")
+            string_layer = layer.id
         return FillSettings(mode=self.mode.currentData(), scale=self.scale.value() / 100,
                             rotation=float(self.rotation.value()), seed=self.seed.value(),
                             ink=None if ink == QColor("#000000") else (ink.red(), ink.green(), ink.blue()),
                             strength=self.strength.value() / 100, detail=self.detail.currentData(),
                             content=self.content.currentData(), patterns=tuple(keys),
-                            strings=self.strings.value(), palette=tuple(parse_palette(self.palette.text())))
+                            strings=self.strings.value(), palette=tuple(parse_palette(self.palette.text())),
+                            string_layer=string_layer)
 
     def _mode_changed(self) -> None:
         neural = self.mode.currentData() == "neural"
         for w in (self.strength, self.detail, self.content):
             w.setEnabled(neural)
         strings = self.mode.currentData() == "strings"
-        for w in (self.tangles, self.strings, self.palette):
+        for w in (self.tangles, self.string_source, self.palette):
             w.setEnabled(strings)
+        self.strings.setEnabled(strings and self.string_source.currentData() == "curves")
 
     def _choose_ink(self) -> None:
         color = QColorDialog.getColor(self.ink, self, "Pattern colour")
@@ -245,7 +272,14 @@ class ZentangleTab(QWidget):
         if settings.mode == "strings":
             pattern = builtin_tangle(request.pattern_path) or pattern
         doc = snapshot(self.desk.document)
-        preview = self._preview(doc, pattern, request, settings)
+        try:
+            preview = self._preview(doc, pattern, request, settings)
+        except Exception as exc:  # a failing engine must never take the app down (as on the runner)
+            from artdesk.ui.jobs import error_message
+
+            log.exception("zentangle preview failed")
+            self.desk.show_error("Zentangle fill failed", error_message(exc))
+            return
         if isinstance(preview, ShapeNotFound):
             self._explain(preview, request)
             return

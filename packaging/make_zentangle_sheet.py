@@ -1,0 +1,132 @@
+"""The README's Zentangle contact sheet: Tile, Strings and Neural side by side at print size.
+
+    python packaging/make_zentangle_sheet.py [--cache runs/sheet]
+
+For three silhouettes (the welcome sample's circle, a galloping horse and a fox from the
+public-domain openclipart set in ../shared/data/shapes) each mode fills a 4500x5400 page with the
+same pattern (Hollibaugh; Strings adds its default tangles) and seed, through the app's own jobs
+(the welcome circle by the drop job on the sample document, the others by the CLI's
+fill_silhouette). Each cell shows the whole page small and a 100% crop (one print pixel per sheet
+pixel) of the same page spot in every mode. Writes resources/screenshots/zentangle_sheet.png.
+The full pages are kept in --cache so the sheet can be re-laid out without refilling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PATTERN = "hollibaugh"
+MODES = ("tile", "strings", "neural")
+# (label, source, 100% crop centre as a fraction of the shape's box (x, y))
+SILHOUETTES = [
+    ("welcome circle", "welcome", (0.30, 0.30)),
+    ("horse (openclipart)", "animals_mammals_horses_cavallo_architetto_franc_01.png", (0.42, 0.40)),
+    ("fox (openclipart)", "animals_mammals_contour_fox.png", (0.30, 0.55)),
+]
+THUMB = (300, 300)
+CROP = 420
+
+
+def fill_page(source: str, mode: str) -> np.ndarray:
+    from artdesk.engines.progress import run_to_end
+    from artdesk.engines.tangles import draw
+    from artdesk.engines.zentangle import FillSettings, fill_silhouette
+
+    settings = FillSettings(mode=mode, seed=1)
+    pattern = PATTERN if mode == "strings" else draw(PATTERN)
+    if source == "welcome":
+        from artdesk.document.project import load_project
+        from artdesk.export.render import ensure_gui_app
+        from artdesk.export.targets import PRINT_SIZE, fill_document_at
+
+        ensure_gui_app()
+        doc = load_project(ROOT / "resources" / "samples" / "welcome.artdesk")
+        result = run_to_end(fill_document_at(doc, pattern, 450.0, 850.0, settings))
+        page = np.zeros((PRINT_SIZE[1], PRINT_SIZE[0], 4), np.uint8)
+        x, y, w, h = (round(v * 5) for v in result.rect)
+        page[y:y + result.pixels.shape[0], x:x + result.pixels.shape[1]] = result.pixels
+        # the doodle's circle is drawn on top in the app: add it, as the export would
+        from artdesk.export.render import render_rgba
+        from artdesk.document.model import Document
+
+        ink = Document(doc.width, doc.height)
+        ink.layers = [l for l in doc.layers if l.name.startswith("Circle")]
+        stroke = render_rgba(ink, PRINT_SIZE[0], PRINT_SIZE[1], 5.0, 5.0)
+        a = stroke[..., 3:4].astype(np.float32) / 255
+        page[..., :3] = (page[..., :3] * (1 - a) + stroke[..., :3] * a).astype(np.uint8)
+        page[..., 3] = np.maximum(page[..., 3], stroke[..., 3])
+        return page
+    from artdesk.document.imports import read_image
+    from artdesk.paths import shared_data_dir
+
+    shape = read_image(str(shared_data_dir() / "shapes" / "openclipart_pd" / source))
+    return run_to_end(fill_silhouette(shape, pattern, (4500, 5400), settings))
+
+
+def on_paper(rgba: np.ndarray) -> Image.Image:
+    img = Image.fromarray(rgba, "RGBA")
+    paper = Image.new("RGBA", img.size, (255, 255, 255, 255))
+    paper.alpha_composite(img)
+    return paper.convert("RGB")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache", default=str(ROOT / "runs" / "sheet"))
+    parser.add_argument("--out", default=str(ROOT / "resources" / "screenshots" / "zentangle_sheet.png"))
+    args = parser.parse_args(argv)
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    label_w, head_h, pad = 150, 34, 10
+    cell_w = CROP
+    cell_h = THUMB[1] + pad + CROP
+    sheet = Image.new("RGB", (label_w + len(MODES) * (cell_w + pad), head_h + len(SILHOUETTES) * (cell_h + 2 * pad)),
+                      "white")  # RGB: the thumbnails' red boxes mark the 100% crops
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default(size=18)
+    for j, mode in enumerate(MODES):
+        draw.text((label_w + j * (cell_w + pad) + 8, 8), mode.capitalize(), fill="black", font=font)
+    for i, (label, source, (fx, fy)) in enumerate(SILHOUETTES):
+        top = head_h + i * (cell_h + 2 * pad)
+        draw.text((8, top + 8), label.replace(" (", "\n("), fill="black", font=font)
+        for j, mode in enumerate(MODES):
+            path = cache / f"{Path(source).stem}_{mode}.png"
+            if not path.exists():
+                t0 = time.perf_counter()
+                Image.fromarray(fill_page(source, mode)).save(path)
+                print(f"{label} {mode}: {time.perf_counter() - t0:.1f} s", flush=True)
+            rgba = np.asarray(Image.open(path))
+            ys, xs = np.nonzero(rgba[..., 3])
+            box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+            page = on_paper(rgba)
+            left = label_w + j * (cell_w + pad)
+            shape = page.crop(box)
+            k = min(THUMB[0] / shape.width, THUMB[1] / shape.height)
+            thumb = shape.resize((max(1, round(shape.width * k)), max(1, round(shape.height * k))), Image.LANCZOS)
+            cx = round(box[0] + fx * (box[2] - box[0]))
+            cy = round(box[1] + fy * (box[3] - box[1]))
+            spot = (cx - CROP // 2, cy - CROP // 2, cx + CROP // 2, cy + CROP // 2)
+            ImageDraw.Draw(thumb).rectangle([round((spot[0] - box[0]) * k), round((spot[1] - box[1]) * k),
+                                             round((spot[2] - box[0]) * k), round((spot[3] - box[1]) * k)],
+                                            outline=(220, 40, 40), width=2)
+            sheet.paste(thumb, (left + (cell_w - thumb.width) // 2, top))
+            sheet.paste(page.crop(spot), (left, top + THUMB[1] + pad))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # 48 colours, no dither: the greys of the antialiased ink and the red boxes survive, a third the size
+    sheet.quantize(colors=48, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, optimize=True)
+    print(f"wrote {out} ({out.stat().st_size // 1024} KB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
