@@ -201,9 +201,13 @@ class DoodleTab(QWidget):
         run_shortcut(self, self.generate)
         # the canvas has the focus while the user draws: Ctrl+Return there generates too, while this tab shows
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), desk.canvas, self._generate_from_canvas, context=Qt.WidgetShortcut)
-        for n in range(1, CANDIDATES + 1):  # 1..9 place that candidate, as a click does
-            QShortcut(QKeySequence(str(n)), self, lambda n=n: self.apply(n - 1), context=Qt.WidgetWithChildrenShortcut)
+            shortcut = QShortcut(QKeySequence(keys), desk.canvas)
+            shortcut.setContext(Qt.WidgetShortcut)  # (a context keyword is not taken: it would be window-wide)
+            shortcut.activated.connect(self._generate_from_canvas)
+        for n in range(1, CANDIDATES + 1):  # 1..9 place that candidate, as a click does (within this tab)
+            number = QShortcut(QKeySequence(str(n)), self)
+            number.setContext(Qt.WidgetWithChildrenShortcut)  # PySide6 ignores a context keyword: window-wide
+            number.activated.connect(lambda n=n: self.apply(n - 1))
 
         self.live = QCheckBox("Continue as I draw")
         self.live.setToolTip("After each stroke you draw, offer nine endings (Continue) by itself")
