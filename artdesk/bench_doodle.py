@@ -104,55 +104,70 @@ def real_drawings(category: str) -> list[np.ndarray]:
     return load_quickdraw_stroke3(path, size=None) if path.exists() else []
 
 
-def continue_figures(model_key: str, category: str, judge, temperature: float) -> dict:
-    """The first CONTINUE_FRACTION of each real drawing, judged alone and continued by `model_key`
-    (first ending, and the app's default picked ending)."""
+def continue_drawings(model_key: str, category: str, temperature: float) -> dict:
+    """The first CONTINUE_FRACTION of each real drawing, alone and continued by `model_key` (its
+    first ending, and the app's default picked ending), as whole stroke-3 drawings."""
     from artdesk.engines.doodle_io import Request, doodle_job
     from artdesk.engines.progress import run_to_end
     from artdesk.engines.sketch_format import stroke3_to_lines
 
     real = [d for d in real_drawings(category) if len(d) >= 5]
-    prefixes, first, picked = [], [], []
+    out: dict[str, list] = {"before": [], "after": [], "after_picked": []}
     for i, d in enumerate(real):
         prefix = d[:max(2, round(CONTINUE_FRACTION * len(d)))]
         lines = [l for l in stroke3_to_lines(prefix) if len(l)]
-        row = {}
-        for pick in (False, True):
+        for pick, key in ((False, "after"), (True, "after_picked")):
             outcome = run_to_end(doodle_job(Request("continue", model_key, i + 1, temperature, lines=lines, pick=pick)))
             end = outcome.candidates[0]
-            row[pick] = np.concatenate([outcome.prefix, end]) if len(end) else outcome.prefix
-        prefixes.append(outcome.prefix)
-        first.append(row[False])
-        picked.append(row[True])
-    n = len(real)
-    return {"drawings": n, "before": recognised(judge, prefixes, category), "after": recognised(judge, first, category),
-            "after_picked": recognised(judge, picked, category)}
+            out[key].append(np.concatenate([outcome.prefix, end]) if len(end) else outcome.prefix)
+        out["before"].append(outcome.prefix)
+    return out
 
 
-def category_figures(category: str, judge, count: int = COUNT, temperature: float | None = None,
-                     with_continue: bool = True) -> dict:
-    """The figures of one shipped category (see the module docstring)."""
+def draw_category(category: str, count: int = COUNT, temperature: float | None = None,
+                  with_continue: bool = True, teacher_continue: bool = False) -> tuple[dict, dict]:
+    """(figures that need no judge, the drawings to judge) of one shipped category."""
     from artdesk.engines.doodle_io import APP_TEMPERATURE, open_shipped
     from artdesk.engines.sketch_rnn_js import load_sketch_rnn_js
 
     temperature = APP_TEMPERATURE if temperature is None else temperature
     model = open_shipped(category)
-    drawings, uncut = _random(model, count, temperature)
-    fig = {"count": count, "temperature": temperature, "app": recognised(judge, drawings, category), "uncut": uncut,
-           "past_teacher_length": _past_teacher_length(model, drawings),
+    app, uncut = _random(model, count, temperature)
+    fig = {"count": count, "temperature": temperature, "uncut": uncut,
+           "past_teacher_length": _past_teacher_length(model, app),
            "max_seq_len": model.max_seq_len, "ms_nine": round(_ms_nine(model), 1)}
-    fig["app_picked"] = recognised(judge, _picked(category, count, temperature), category)
+    sets: dict = {"app": app, "app_picked": _picked(category, count, temperature)}
     teacher_path = teacher_of(category)
     if teacher_path is not None:
         teacher = load_sketch_rnn_js(teacher_path)
-        t_drawings, t_uncut = _random(teacher, count, temperature)
-        fig.update(teacher=recognised(judge, t_drawings, category), teacher_uncut=t_uncut,
-                   teacher_max_seq_len=teacher.max_seq_len, teacher_ms_nine=round(_ms_nine(teacher), 1))
+        sets["teacher"], t_uncut = _random(teacher, count, temperature)
+        fig.update(teacher_uncut=t_uncut, teacher_max_seq_len=teacher.max_seq_len,
+                   teacher_ms_nine=round(_ms_nine(teacher), 1))
     if with_continue:
-        fig["continue"] = continue_figures(category, category, judge, temperature)
-        if teacher_path is not None:
-            fig["teacher_continue"] = continue_figures(str(teacher_path), category, judge, temperature)
+        sets["continue"] = continue_drawings(category, category, temperature)
+        if teacher_continue and teacher_path is not None:
+            sets["teacher_continue"] = continue_drawings(str(teacher_path), category, temperature)
+    return fig, sets
+
+
+def score(fig: dict, sets: dict, judge, category: str) -> dict:
+    """The figures with the judge's counts filled in."""
+    fig = dict(fig)
+    for key in ("app", "app_picked", "teacher"):
+        if key in sets:
+            fig[key] = recognised(judge, sets[key], category)
+    for key in ("continue", "teacher_continue"):
+        if key in sets:
+            c = sets[key]
+            fig[key] = {"drawings": len(c["before"]), **{k: recognised(judge, v, category) for k, v in c.items()}}
     return fig
+
+
+def category_figures(category: str, judge, count: int = COUNT, temperature: float | None = None,
+                     with_continue: bool = True, teacher_continue: bool = False) -> dict:
+    """The figures of one shipped category (see the module docstring)."""
+    fig, sets = draw_category(category, count, temperature, with_continue, teacher_continue)
+    return score(fig, sets, judge, category)
 
 
 def _pct(k: int, n: int) -> str:

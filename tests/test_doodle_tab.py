@@ -88,10 +88,15 @@ def test_redraw_random_mix_and_morph_place_new_layers(window, tab, qtbot, shared
         assert len(window.document.layers) == layers + 1
         placed = window.document.layers[-1]
         assert isinstance(placed, VectorLayer) and placed.metadata["generation"]["action"] == action
-    if tab.mix_combo.count() > 1:
-        tab.mix_combo.setCurrentIndex(tab.mix_combo.findData(next(c for c in shipped_categories() if c != reader)))
+    painters = [c for c in shipped_categories() if c != reader and reads_drawings(c)]
+    if painters:
+        tab.mix_combo.setCurrentIndex(tab.mix_combo.findData(painters[0]))
         run(tab, qtbot, "mix")
         assert tab.job.outcome == "result" and len(tab.outcome.candidates) == 9
+    if untrained:  # a painter whose latent is untrained would ignore the reading: refused with a sentence
+        tab.mix_combo.setCurrentIndex(tab.mix_combo.findData(untrained[0]))
+        run(tab, qtbot, "mix")
+        assert tab.job.outcome == "error" and "latent is not trained" in window.last_message[1]
 
 
 def test_bad_doodles_get_a_sentence_and_leave_the_drawing(window, tab, qtbot):

@@ -298,8 +298,9 @@ def sample_doodles(model, n: int = 9, *, seed: int = 0, temperature: float = DEF
     """
     rng = np.random.default_rng(seed)
     if model.z_size:
-        if z is None:
-            z = rng.standard_normal((n, model.z_size)).astype(np.float32)
+        if z is None:  # from a stream of its own: the points of a seed are drawn with the same numbers by any
+            # model, so a student and its teacher (or two versions of a model) compare drawing for drawing
+            z = np.random.default_rng([seed, 1]).standard_normal((n, model.z_size)).astype(np.float32)
         z = np.broadcast_to(np.asarray(z, np.float32).reshape(-1, model.z_size), (n, model.z_size)).copy()
     else:
         z = None

@@ -273,6 +273,10 @@ def doodle_job(request: Request):
         return recognised(Outcome(request, found, s3, frame, notes), n, False)
     if request.action == "mix":
         painter = open_model(request.mix_with)
+        if not painter.has_encoder:
+            raise DoodleInputError(f"The '{painter.name.replace('_', ' ')}' model cannot draw from another "
+                                   "model's reading yet (its latent is not trained): mix with a model that reads "
+                                   "drawings.")
         if painter.z_size != model.z_size:
             raise DoodleInputError(f"'{model.name}' and '{painter.name}' speak different latent languages "
                                    f"(z of {model.z_size} vs {painter.z_size}); pick two ArtDesk models.")

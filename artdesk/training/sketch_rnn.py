@@ -523,6 +523,10 @@ def write_model_card(out_dir: Path) -> None:
                   f"- training: {tr.get('steps')} steps, {tr.get('seconds', 0) / 60:.1f} min, seed {tr.get('seed')}, "
                   f"{'finished' if tr.get('finished') else 'in progress'} (updated {tr.get('updated')})",
                   f"- last train batch: recon {tr.get('train_recon', float('nan')):.3f}, KL {tr.get('train_kl', float('nan')):.3f}"]
+        if meta.get("teacher") and not tr.get("steps"):  # a student at step 0
+            lines[-2:] = ["- training: none yet (step 0): the teacher's decoder as published, the encoder and latent "
+                          "untrained, so Redraw, Morph and Mix are off for it (`python -m artdesk.training.student "
+                          f"--plan {meta['category']}:MINUTES` trains them)"]
         for name, res in (tr.get("held_out") or {}).items():
             extra = ""
             if "teacher_recon" in res:

@@ -320,27 +320,44 @@ def train_student(category: str, minutes: float, seed: int = 1, ckpt_every_s: fl
     return save()
 
 
-def record_figures(categories: list[str], count: int, log: Callable[[str], None] = print) -> dict:
+def record_figures(categories: list[str], count: int, log: Callable[[str], None] = print,
+                   cache: Path | None = None, draw_only: bool = False) -> dict:
     """Run the bench figures (artdesk.bench_doodle) of each category, store them in its
-    models/doodle/<category>.json as "bench" and rewrite the model card; returns them."""
+    models/doodle/<category>.json as "bench" and rewrite the model card; returns them. cache: a
+    folder keeping each category's drawings, so the drawing (the slow part) can run before the
+    judge is trained (draw_only) and the judging after."""
     import json
+    import pickle
 
-    from artdesk.bench_doodle import category_figures, open_judge, table
+    from artdesk.bench_doodle import draw_category, open_judge, score, table
     from artdesk.training.manifest import atomic_write_bytes
     from artdesk.training.sketch_rnn import write_model_card
 
+    drawn = {}
+    for category in categories:
+        path = Path(cache) / f"{category}.{count}.pkl" if cache else None
+        if path is not None and path.exists():
+            drawn[category] = pickle.loads(path.read_bytes())  # our own cache file, written below
+            continue
+        t0 = time.time()
+        drawn[category] = draw_category(category, count)
+        log(f"{category}: drawn in {time.time() - t0:.0f} s")
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(pickle.dumps(drawn[category]))
+    if draw_only:
+        return {}
     judge, judge_name = open_judge()
     out_dir = models_dir() / "doodle"
     figures = {}
-    for category in categories:
-        fig = category_figures(category, judge, count)
+    for category, (fig, sets) in drawn.items():
+        fig = score(fig, sets, judge, category)
         fig.update(judge=judge_name, updated=time.strftime("%Y-%m-%d %H:%M"))
         path = out_dir / f"{category}.json"
         meta = json.loads(path.read_text("utf-8"))
         meta["bench"] = fig
         atomic_write_bytes(path, json.dumps(meta, indent=1).encode())
         figures[category] = fig
-        log(table({category: fig}, judge_name)[-2])
     write_model_card(out_dir)
     for line in table(figures, judge_name):
         log(line)
@@ -355,6 +372,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--categories", nargs="+", default=None,
                         help="init/figures: these only (default: every teacher / every shipped category)")
     parser.add_argument("--count", type=int, default=90, help="figures: Random drawings per model")
+    parser.add_argument("--cache", default=None, help="figures: keep the drawings in this folder")
+    parser.add_argument("--draw-only", action="store_true", help="figures: draw (into --cache), judge later")
     parser.add_argument("--plan", nargs="+", default=[], help="category:minutes (total), trained in order")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--ckpt-every", type=float, default=300.0)
@@ -376,7 +395,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "figures":
         from artdesk.engines.doodle_io import shipped_categories
 
-        record_figures(args.categories or shipped_categories(), args.count, log=log)
+        record_figures(args.categories or shipped_categories(), args.count, log=log, cache=args.cache,
+                       draw_only=args.draw_only)
         return
     log(f"plan {args.plan} threads {args.threads} pid {os.getpid()}")
     for item in args.plan:

@@ -199,16 +199,14 @@ class DoodleTab(QWidget):
         self.buttons["again"].setEnabled(False)
         run_shortcut(self, self.generate)
         # the canvas has the focus while the user draws: Ctrl+Return there generates too, while this tab shows
-        # (PySide6 ignores a `context=` keyword of QShortcut's constructor: set it afterwards, or the
-        # shortcut is window-wide and makes every tab's Ctrl+Return ambiguous)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(keys), desk.canvas)
-            shortcut.setContext(Qt.WidgetShortcut)
+            shortcut.setContext(Qt.WidgetShortcut)  # (a context keyword is not taken: it would be window-wide)
             shortcut.activated.connect(self._generate_from_canvas)
-        for n in range(1, CANDIDATES + 1):  # 1..9 place that candidate, as a click does
-            shortcut = QShortcut(QKeySequence(str(n)), self)
-            shortcut.setContext(Qt.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(lambda n=n: self.apply(n - 1))
+        for n in range(1, CANDIDATES + 1):  # 1..9 place that candidate, as a click does (within this tab)
+            number = QShortcut(QKeySequence(str(n)), self)
+            number.setContext(Qt.WidgetWithChildrenShortcut)  # PySide6 ignores a context keyword: window-wide
+            number.activated.connect(lambda n=n: self.apply(n - 1))
 
         self.live = QCheckBox("Continue as I draw")
         self.live.setToolTip("After each stroke you draw, offer nine endings (Continue) by itself")
