@@ -296,8 +296,16 @@ class MainWindow(QMainWindow):
         tools.setObjectName("toolsBar")
         tools.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         self.addToolBar(tools)
-        for key in ("new", "open", "save", "export", None, "undo", "redo", None, *self.tool_keys, "color"):
+        for key in ("new", "open", "save", "export", None, "undo", "redo", None, "color"):
             tools.addSeparator() if key is None else tools.addAction(a[key])
+        # the canvas tools in a toolbox down the left edge, as in Krita or Photoshop: a dozen of
+        # them no longer push the colour and size off the top bar
+        self.toolbox = QToolBar("Toolbox")
+        self.toolbox.setObjectName("toolboxBar")
+        self.toolbox.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.addToolBar(Qt.LeftToolBarArea, self.toolbox)
+        for key in self.tool_keys:
+            self.toolbox.addAction(a[key])
         tools.addWidget(QLabel(" Size "))
         self.size_box = QSpinBox()
         self.size_box.setRange(1, 120)
