@@ -312,3 +312,12 @@ def test_move_tool_moves_a_text_and_keeps_a_shapes_fill(window):
     window.undo_stack.undo()
     window.undo_stack.undo()
     assert text.x == pytest.approx(400)
+
+
+def test_stroke_eraser_takes_a_filled_shape_by_its_inside(window):
+    layer = window.document.layers[0]
+    layer.strokes.append(shape_stroke("ellipse", 200, 200, 600, 600, "#000000", 4, fill="#00aa00"))
+    window.document.notify("strokes", layer.id)
+    window.set_tool("eraser")
+    drag(window.canvas, [(400, 400), (410, 405)])
+    assert not layer.strokes
