@@ -94,6 +94,7 @@ def test_star_tool_draws_a_filled_closed_stroke(window):
     drag(window.canvas, [(200, 200), (400, 300), (600, 600)])
     (star,) = strokes(window)
     assert star.closed and star.fill == "#ff8800" and len(star.points) == 10
+    assert window.undo_stack.text(window.undo_stack.index() - 1) == "Draw shape"  # as History lists it
     assert tuple(pixel(window, 400, 420)[:3]) == (255, 136, 0)  # inside the star: the fill
     assert pixel(window, 210, 590)[3] == 0  # the box's corner is outside a star
     window.undo_stack.undo()

@@ -448,9 +448,10 @@ class MainWindow(QMainWindow):
         return new.id
 
     def add_stroke(self, stroke) -> None:
-        self.undo_stack.beginMacro("Draw stroke")
+        text = "Draw shape" if stroke.closed else "Draw stroke"  # as the History panel lists it
+        self.undo_stack.beginMacro(text)
         layer_id = self.ensure_vector_layer()
-        self.push(cmds.AddStroke(layer_id, stroke))
+        self.push(cmds.AddStroke(layer_id, stroke, text=text))
         self.undo_stack.endMacro()
         self.last_drawn_layer_id = layer_id  # Continue reads this layer when no other is active
 

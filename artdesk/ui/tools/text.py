@@ -25,6 +25,7 @@ class TextDialog(QDialog):
         self.setWindowTitle(title)
         self.edit = QPlainTextEdit(style.get("text", ""))
         self.edit.setPlaceholderText("Your slogan")
+        self.edit.setFixedHeight(96)
         self.font = QFontComboBox()
         self.font.setCurrentFont(QFont(style.get("font", "DejaVu Sans")))
         self.size = QDoubleSpinBox()
