@@ -8,7 +8,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from artdesk.document.geometry import pressure_curve, shape_outline, shape_stroke, smooth_points
-from artdesk.document.model import Document, RasterLayer, Stroke, TextLayer
+from artdesk.document.model import Document, RasterLayer, Stroke, TextLayer, VectorLayer
 from artdesk.document.project import load_project, save_project
 from artdesk.export.png import export_png
 from artdesk.export.render import render_document
@@ -322,3 +322,14 @@ def test_stroke_eraser_takes_a_filled_shape_by_its_inside(window):
     window.set_tool("eraser")
     drag(window.canvas, [(400, 400), (410, 405)])
     assert not layer.strokes
+
+
+def test_bucket_on_a_huge_page_works_at_print_size_at_most(qapp):
+    from artdesk.engines.progress import run_to_end
+    from artdesk.export.bucket import bucket_fill
+
+    doc = Document(12000, 9000)
+    doc.layers.append(VectorLayer("Box", strokes=[shape_stroke("rectangle", 1000, 1000, 5000, 5000, "#000000", 40)]))
+    layer = run_to_end(bucket_fill(doc, 3000, 3000, "#ff0000"))
+    assert layer.pixels.shape[0] * layer.pixels.shape[1] < 4500 * 5400
+    assert abs(layer.rect[2] - 4000) < 60
