@@ -333,3 +333,13 @@ def test_bucket_on_a_huge_page_works_at_print_size_at_most(qapp):
     layer = run_to_end(bucket_fill(doc, 3000, 3000, "#ff0000"))
     assert layer.pixels.shape[0] * layer.pixels.shape[1] < 4500 * 5400
     assert abs(layer.rect[2] - 4000) < 60
+
+
+def test_pixel_eraser_follows_a_flipped_layer(qapp):
+    from artdesk.document import affine
+    from artdesk.ui.tools.pixel_eraser import erase_pixels
+
+    solid = np.full((100, 100, 4), 255, np.uint8)
+    layer = RasterLayer("Photo", pixels=solid, rect=(0, 0, 900, 1080), transform=affine.scale(-1, 1, 450, 0))
+    out = erase_pixels(layer, [(45, 540)], 40)  # the left of the page shows the layer's right edge
+    assert out[50, 95, 3] == 0 and out[50, 5, 3] == 255
