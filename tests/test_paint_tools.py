@@ -343,3 +343,23 @@ def test_pixel_eraser_follows_a_flipped_layer(qapp):
     layer = RasterLayer("Photo", pixels=solid, rect=(0, 0, 900, 1080), transform=affine.scale(-1, 1, 450, 0))
     out = erase_pixels(layer, [(45, 540)], 40)  # the left of the page shows the layer's right edge
     assert out[50, 95, 3] == 0 and out[50, 5, 3] == 255
+
+
+def test_turning_a_text_with_a_transform_keeps_it_text(qapp, tmp_path):
+    from artdesk.document import affine
+    from artdesk.document.commands import TransformLayer
+    from artdesk.export.render import text_path
+
+    doc = Document.blank()
+    text = TextLayer("Slogan", text="TILT", size=80, x=300, y=300)
+    doc.layers.append(text)
+    upright = text_path(text).boundingRect()
+    turn = TransformLayer(text.id, affine.rotate(90, 300, 300))
+    turn.do(doc)
+    assert text.angle == pytest.approx(90) and (text.x, text.y) == pytest.approx((300, 300))
+    turned = text_path(text).boundingRect()
+    assert turned.width() == pytest.approx(upright.height(), rel=0.05)  # standing on its side
+    save_project(doc, tmp_path / "t.artdesk")
+    assert load_project(tmp_path / "t.artdesk").layers[-1].angle == pytest.approx(90)
+    turn.undo(doc)
+    assert text.angle == 0

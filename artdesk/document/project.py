@@ -225,7 +225,7 @@ def _text_layer(entry: dict, common: dict, name: str) -> TextLayer:
     types = {"text": str, "font": str, "color": str, "bold": bool, "italic": bool}
     for key, value in style.items():
         wanted = types.get(key, (int, float))
-        if not isinstance(value, wanted) or (key in ("size", "x", "y") and isinstance(value, bool)):
+        if not isinstance(value, wanted) or (key in ("size", "x", "y", "angle") and isinstance(value, bool)):
             raise ProjectFileError(f"'{name}': text layer '{common['name']}' has a damaged {key}.")
     if len(style.get("text", "")) > 10000:
         raise ProjectFileError(f"'{name}': text layer '{common['name']}' holds more text than ArtDesk allows.")
