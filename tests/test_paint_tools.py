@@ -131,7 +131,9 @@ def test_text_tool_places_edits_and_moves_a_slogan(window, qtbot, tmp_path):
     dialog.edit.setPlainText("Stay weird")
     dialog.size.setValue(80)
     dialog.colour.set_colour("#cc2255")
+    assert tool.preview.text == "Stay weird" and tool.preview.color == "#cc2255"  # shown while typed
     dialog.accept()
+    assert tool.preview is None
     text = window.document.layers[-1]
     assert isinstance(text, TextLayer) and text.text == "Stay weird" and text.size == 80
     assert (text.x, text.y) == pytest.approx((100, 700), abs=2)
