@@ -8,7 +8,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from artdesk.document.geometry import pressure_curve, shape_outline, shape_stroke, smooth_points
-from artdesk.document.model import Document, RasterLayer, Stroke, TextLayer
+from artdesk.document.model import Document, RasterLayer, Stroke, TextLayer, VectorLayer
 from artdesk.document.project import load_project, save_project
 from artdesk.export.png import export_png
 from artdesk.export.render import render_document
@@ -94,6 +94,7 @@ def test_star_tool_draws_a_filled_closed_stroke(window):
     drag(window.canvas, [(200, 200), (400, 300), (600, 600)])
     (star,) = strokes(window)
     assert star.closed and star.fill == "#ff8800" and len(star.points) == 10
+    assert window.undo_stack.text(window.undo_stack.index() - 1) == "Draw shape"  # as History lists it
     assert tuple(pixel(window, 400, 420)[:3]) == (255, 136, 0)  # inside the star: the fill
     assert pixel(window, 210, 590)[3] == 0  # the box's corner is outside a star
     window.undo_stack.undo()
@@ -130,7 +131,9 @@ def test_text_tool_places_edits_and_moves_a_slogan(window, qtbot, tmp_path):
     dialog.edit.setPlainText("Stay weird")
     dialog.size.setValue(80)
     dialog.colour.set_colour("#cc2255")
+    assert tool.preview.text == "Stay weird" and tool.preview.color == "#cc2255"  # shown while typed
     dialog.accept()
+    assert tool.preview is None
     text = window.document.layers[-1]
     assert isinstance(text, TextLayer) and text.text == "Stay weird" and text.size == 80
     assert (text.x, text.y) == pytest.approx((100, 700), abs=2)
@@ -312,3 +315,53 @@ def test_move_tool_moves_a_text_and_keeps_a_shapes_fill(window):
     window.undo_stack.undo()
     window.undo_stack.undo()
     assert text.x == pytest.approx(400)
+
+
+def test_stroke_eraser_takes_a_filled_shape_by_its_inside(window):
+    layer = window.document.layers[0]
+    layer.strokes.append(shape_stroke("ellipse", 200, 200, 600, 600, "#000000", 4, fill="#00aa00"))
+    window.document.notify("strokes", layer.id)
+    window.set_tool("eraser")
+    drag(window.canvas, [(400, 400), (410, 405)])
+    assert not layer.strokes
+
+
+def test_bucket_on_a_huge_page_works_at_print_size_at_most(qapp):
+    from artdesk.engines.progress import run_to_end
+    from artdesk.export.bucket import bucket_fill
+
+    doc = Document(12000, 9000)
+    doc.layers.append(VectorLayer("Box", strokes=[shape_stroke("rectangle", 1000, 1000, 5000, 5000, "#000000", 40)]))
+    layer = run_to_end(bucket_fill(doc, 3000, 3000, "#ff0000"))
+    assert layer.pixels.shape[0] * layer.pixels.shape[1] < 4500 * 5400
+    assert abs(layer.rect[2] - 4000) < 60
+
+
+def test_pixel_eraser_follows_a_flipped_layer(qapp):
+    from artdesk.document import affine
+    from artdesk.ui.tools.pixel_eraser import erase_pixels
+
+    solid = np.full((100, 100, 4), 255, np.uint8)
+    layer = RasterLayer("Photo", pixels=solid, rect=(0, 0, 900, 1080), transform=affine.scale(-1, 1, 450, 0))
+    out = erase_pixels(layer, [(45, 540)], 40)  # the left of the page shows the layer's right edge
+    assert out[50, 95, 3] == 0 and out[50, 5, 3] == 255
+
+
+def test_turning_a_text_with_a_transform_keeps_it_text(qapp, tmp_path):
+    from artdesk.document import affine
+    from artdesk.document.commands import TransformLayer
+    from artdesk.export.render import text_path
+
+    doc = Document.blank()
+    text = TextLayer("Slogan", text="TILT", size=80, x=300, y=300)
+    doc.layers.append(text)
+    upright = text_path(text).boundingRect()
+    turn = TransformLayer(text.id, affine.rotate(90, 300, 300))
+    turn.do(doc)
+    assert text.angle == pytest.approx(90) and (text.x, text.y) == pytest.approx((300, 300))
+    turned = text_path(text).boundingRect()
+    assert turned.width() == pytest.approx(upright.height(), rel=0.05)  # standing on its side
+    save_project(doc, tmp_path / "t.artdesk")
+    assert load_project(tmp_path / "t.artdesk").layers[-1].angle == pytest.approx(90)
+    turn.undo(doc)
+    assert text.angle == 0

@@ -108,7 +108,7 @@ def test_mockup_draws_the_design_on_the_shirt(qapp):
     # the red square sits 100/900 of 15" in from the print area's left edge, 100/1080 of 18" down
     x = int(360 + (-7.5 + 15 * 200 / 900) * ppi)
     y = int((0.8 + 4 + 18 * 200 / 1080) * ppi)
-    assert tuple(black[y, x, :3]) == pytest.approx((200, 30, 30), abs=12)
+    assert [int(v) for v in black[y, x, :3]] == pytest.approx([200, 30, 30], abs=14)  # under the fabric shading
     assert shirt_colour("Black") == "#17171a" and shirt_colour("336699") == "#336699"
     with pytest.raises(ValueError, match="shirt colour"):
         shirt_colour("mauve")

@@ -255,10 +255,12 @@ class TransformLayer(Command):
             self._old = (layer.rect, layer.transform)
             layer.rect, layer.transform = layer.with_transform(self.t)
             doc.notify("layer", self.layer_id)
-        elif isinstance(layer, TextLayer):  # moves and scales (text stays upright)
-            self._old = (layer.x, layer.y, layer.size)
+        elif isinstance(layer, TextLayer):  # moves, scales and turns (a flip is left out: text stays readable)
+            self._old = (layer.x, layer.y, layer.size, layer.angle)
             (x, y), = affine.apply(self.t, [(layer.x, layer.y)])
+            turn = affine.decompose(self.t)[2]
             layer.x, layer.y, layer.size = float(x), float(y), layer.size * affine.area_scale(self.t)
+            layer.angle = (layer.angle + turn + 180.0) % 360.0 - 180.0
             doc.notify("layer", self.layer_id)
 
     def undo(self, doc):
@@ -267,7 +269,7 @@ class TransformLayer(Command):
             layer.strokes = list(self._old)
             doc.notify("strokes", self.layer_id)
         elif isinstance(layer, TextLayer):
-            layer.x, layer.y, layer.size = self._old
+            layer.x, layer.y, layer.size, layer.angle = self._old
             doc.notify("layer", self.layer_id)
         else:
             layer.rect, layer.transform = self._old

@@ -244,7 +244,8 @@ class RasterLayer(Layer):
 class TextLayer(Layer):
     """A line (or lines) of text, kept as text so it stays editable and prints crisp: it is drawn
     from the font's outlines at whatever scale the page is rendered. (x, y) is the top-left of
-    the first line and `size` the font's pixel size, both in document units."""
+    the first line and `size` the font's pixel size, both in document units; the text turns by
+    `angle` degrees about (x, y)."""
 
     text: str = ""
     font: str = "DejaVu Sans"
@@ -254,12 +255,14 @@ class TextLayer(Layer):
     y: float = 0.0
     bold: bool = False
     italic: bool = False
+    angle: float = 0.0  # degrees, clockwise on the page, about (x, y)
     measured: tuple | None = field(default=None, repr=False, compare=False)  # (style values, box)
 
     kind = "text"
 
     def __post_init__(self) -> None:
-        if not np.isfinite([float(self.size), float(self.x), float(self.y)]).all():
+        self.angle = float(self.angle)
+        if not np.isfinite([float(self.size), float(self.x), float(self.y), self.angle]).all():
             raise ValueError("a text layer's size and position must be finite numbers")
         if not (0 < float(self.size) <= 5000):
             raise ValueError("a text size must be between 0 and 5000 units")
@@ -288,7 +291,7 @@ class TextLayer(Layer):
         return {k: getattr(self, k) for k in TEXT_PROPERTIES}
 
 
-TEXT_PROPERTIES = ("text", "font", "size", "color", "x", "y", "bold", "italic")
+TEXT_PROPERTIES = ("text", "font", "size", "color", "x", "y", "bold", "italic", "angle")
 
 Listener = Callable[[str, object], None]
 

@@ -305,7 +305,8 @@ def _strokes_from_json(strokes: list, name: str, lname: str) -> list[Stroke]:
 def _text_layer(entry: dict, common: dict, name: str) -> TextLayer:
     style = {k: entry[k] for k in TEXT_PROPERTIES if k in entry}
     types = {"text": str, "font": str, "color": str, "bold": bool, "italic": bool}
-    ranges = {"size": (0.5, MAX_STROKE_WIDTH), "x": (-MAX_COORD, MAX_COORD), "y": (-MAX_COORD, MAX_COORD)}
+    ranges = {"size": (0.5, MAX_STROKE_WIDTH), "x": (-MAX_COORD, MAX_COORD), "y": (-MAX_COORD, MAX_COORD),
+              "angle": (-3600.0, 3600.0)}
     for key, value in style.items():
         if key in ranges:
             value = style[key] = finite(value, *ranges[key])  # a real number in range, never a bool

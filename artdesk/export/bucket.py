@@ -16,7 +16,8 @@ from artdesk.engines.shapes import region_at
 from artdesk.export.render import render_rgba
 
 TOLERANCE = 48  # how far a colour may differ (0..255 per channel) and still belong to the region
-FILL_SCALE = 5.0  # pixels per document unit: the T-shirt print's resolution for a 900 x 1080 page
+FILL_SCALE = 5.0
+MAX_PIXELS = 4500 * 5400  # pixels per document unit: the T-shirt print's resolution for a 900 x 1080 page
 MESSAGES = {
     "empty": "There is nothing to fill yet: draw a closed shape first, then click inside it.",
     "on_ink": "That is on a line: click inside the shape you want to fill.",
@@ -52,7 +53,7 @@ def bucket_fill(doc: Document, x: float, y: float, color: str, scale: float = FI
     the connected pixels of about the clicked colour (the bare page inside an outline, or a
     painted area to recolour). Raises FillRefused with a sentence when that region runs to the
     page's edge."""
-    scale = float(scale)
+    scale = min(float(scale), (MAX_PIXELS / (doc.width * doc.height)) ** 0.5)  # a huge page: print-size work at most
     width, height = max(1, round(doc.width * scale)), max(1, round(doc.height * scale))
     yield Progress(0.0, "Looking at the picture")
     page = render_rgba(_printed(doc), width, height, scale, scale)

@@ -95,7 +95,9 @@ def _shade(colour, factor: float):
     return c.darker(int(100 / factor))
 
 
-def _paint_shirt(painter, colour: str, ppi: float, cx: float, top: float) -> None:
+def _paint_shirt(painter, colour: str, ppi: float, cx: float, top: float, design=None) -> None:
+    """The shirt; `design()` is called after the fabric is laid down and before its shading,
+    folds and seams, so the print follows the fabric as ink does."""
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QBrush, QColor, QLinearGradient, QPainterPath, QPen, QRadialGradient
 
@@ -112,6 +114,8 @@ def _paint_shirt(painter, colour: str, ppi: float, cx: float, top: float) -> Non
     back.cubicTo(p(-2.5, 1.0), p(2.5, 1.0), p(3.6, 0.0))
     back.cubicTo(p(2.4, -0.6), p(-2.4, -0.6), p(-3.6, 0.0))
     painter.fillPath(back, _shade(colour, 0.7))
+    if design is not None:
+        design()
     # roundness: darker towards the sides, a little light in the middle of the chest
     shade = QLinearGradient(p(-11.5, 0), p(11.5, 0))
     edge = QColor(0, 0, 0, 45 if light else 90)
@@ -142,13 +146,6 @@ def _paint_shirt(painter, colour: str, ppi: float, cx: float, top: float) -> Non
     hem = QPainterPath(p(-11.25, 28.2))
     hem.cubicTo(p(-4.0, 28.7), p(4.0, 28.7), p(11.25, 28.2))
     painter.drawPath(hem)
-    # two soft folds below the chest
-    fold = QPen(QColor(0, 0, 0, 16 if light else 40), 0.3 * ppi, Qt.SolidLine, Qt.RoundCap)
-    painter.setPen(fold)
-    for x0, x1 in ((-7.5, -5.5), (6.8, 5.0)):
-        f = QPainterPath(p(x0, 23.0))
-        f.cubicTo(p(x0 + 0.5, 25.0), p(x1 - 0.3, 26.0), p(x1, 27.6))
-        painter.drawPath(f)
 
 
 def render_mockup(doc: Document, shirt: str = "black", preset: str = "tshirt", width: int = 1200,
@@ -182,13 +179,12 @@ def render_mockup(doc: Document, shirt: str = "black", preset: str = "tshirt", w
     painter.setRenderHint(QPainter.Antialiasing, True)
     painter.setRenderHint(QPainter.SmoothPixmapTransform, True)
     cx, top = width / 2, 0.8 * ppi
-    _paint_shirt(painter, colour, ppi, cx, top)
     target = QRectF(cx - area_w / 2, top + PRINT_TOP_IN * ppi, area_w, area_h)
     art = numpy_to_qimage(design)
     if dtg:
         art = art.scaled(max(1, round(area_w)), max(1, round(area_h)), Qt.IgnoreAspectRatio,
                          Qt.SmoothTransformation)
-    painter.drawImage(target, art)
+    _paint_shirt(painter, colour, ppi, cx, top, design=lambda: painter.drawImage(target, art))
     painter.end()
     return qimage_to_numpy(image)
 

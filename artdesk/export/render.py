@@ -188,7 +188,7 @@ TEXT_MASTER_PX = 100.0  # outlines are made at this size, then scaled: any size 
 
 def text_path(layer: TextLayer) -> QPainterPath:
     """The text's outlines in document units (cached by content and style)."""
-    key = (layer.text, layer.font, layer.size, layer.x, layer.y, layer.bold, layer.italic)
+    key = tuple(layer.style().values())
     path = _text_paths.get(key)
     if path is None:
         ensure_gui_app()
@@ -201,7 +201,8 @@ def text_path(layer: TextLayer) -> QPainterPath:
         for i, line in enumerate(layer.text.split("\n")):
             master.addText(QPointF(0, metrics.ascent() + i * metrics.lineSpacing()), font, line)
         k = layer.size / TEXT_MASTER_PX
-        path = _text_paths[key] = QTransform(k, 0, 0, k, layer.x, layer.y).map(master)
+        place = QTransform().translate(layer.x, layer.y).rotate(layer.angle).scale(k, k)
+        path = _text_paths[key] = place.map(master)
         if len(_text_paths) > 256:
             _text_paths.pop(next(iter(_text_paths)))
     box = path.boundingRect()
@@ -212,6 +213,8 @@ def text_path(layer: TextLayer) -> QPainterPath:
 def text_box(layer: TextLayer) -> tuple[float, float, float, float]:
     """The text's box (x, y, w, h) in document units: at least one line high, for picking it."""
     rect = text_path(layer).boundingRect()
+    if layer.angle:
+        return rect.x(), rect.y(), rect.width(), rect.height()
     lines = max(1, layer.text.count("\n") + 1)
     h = max(rect.bottom() - layer.y, layer.size * 1.2 * lines)
     w = max(rect.right() - layer.x, layer.size * 0.5)

@@ -272,8 +272,16 @@ class MainWindow(QMainWindow):
         tools.setObjectName("toolsBar")
         tools.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         self.addToolBar(tools)
-        for key in ("new", "open", "save", "export", None, "undo", "redo", None, *self.tool_keys, "color"):
+        for key in ("new", "open", "save", "export", None, "undo", "redo", None, "color"):
             tools.addSeparator() if key is None else tools.addAction(a[key])
+        # the canvas tools in a toolbox down the left edge, as in Krita or Photoshop: a dozen of
+        # them no longer push the colour and size off the top bar
+        self.toolbox = QToolBar("Toolbox")
+        self.toolbox.setObjectName("toolboxBar")
+        self.toolbox.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.addToolBar(Qt.LeftToolBarArea, self.toolbox)
+        for key in self.tool_keys:
+            self.toolbox.addAction(a[key])
         tools.addWidget(QLabel(" Size "))
         self.size_box = QSpinBox()
         self.size_box.setRange(1, 120)
@@ -453,9 +461,10 @@ class MainWindow(QMainWindow):
         return new.id
 
     def add_stroke(self, stroke) -> None:
-        self.undo_stack.beginMacro("Draw stroke")
+        text = "Draw shape" if stroke.closed else "Draw stroke"  # as the History panel lists it
+        self.undo_stack.beginMacro(text)
         layer_id = self.ensure_vector_layer()
-        self.push(cmds.AddStroke(layer_id, stroke))
+        self.push(cmds.AddStroke(layer_id, stroke, text=text))
         self.undo_stack.endMacro()
         self.last_drawn_layer_id = layer_id  # Continue reads this layer when no other is active
 

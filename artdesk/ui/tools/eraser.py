@@ -35,7 +35,8 @@ class StrokeEraserTool(Tool):
         radius = self.canvas.eraser_radius / max(self.canvas.zoom, 1e-6)
         x, y = event.doc.x(), event.doc.y()
         for stroke in layer.strokes:
-            if stroke not in self._erasing and stroke.distance_to(x, y) <= radius + stroke.width / 2:
+            if stroke not in self._erasing and (stroke.distance_to(x, y) <= radius + stroke.width / 2
+                                                or stroke.fill_contains(x, y)):  # a filled shape: its inside too
                 self._erasing.append(stroke)
 
     def press(self, event: ToolEvent) -> None:

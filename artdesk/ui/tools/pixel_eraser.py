@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QTransform
 
+from artdesk.document import affine
 from artdesk.document import commands as cmds
 from artdesk.document.model import RasterLayer
 from artdesk.ui.tools.base import Tool, ToolEvent, register
@@ -18,15 +19,12 @@ def erase_pixels(layer: RasterLayer, points: list[tuple[float, float]], width: f
     `points` (document units), mapped through the layer's placement."""
     from artdesk.export.render import numpy_to_qimage, qimage_to_numpy
 
-    h, w = layer.pixels.shape[:2]
-    x0, y0, rw, rh = layer.rect
-    sx, sy = w / rw, h / rh
+    to_pixels = affine.invert(layer.pixel_to_document())  # the layer's rect and any rotation or flip
     image = numpy_to_qimage(layer.pixels).convertToFormat(QImage.Format_RGBA8888_Premultiplied)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.Antialiasing, True)
     painter.setCompositionMode(QPainter.CompositionMode_Clear)
-    painter.scale(sx, sy)
-    painter.translate(-x0, -y0)
+    painter.setTransform(QTransform(*to_pixels))
     pen = QPen(QColor(0, 0, 0), width, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
     painter.setPen(pen)
     path = QPainterPath(QPointF(*points[0]))

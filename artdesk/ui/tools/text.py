@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QDoubleSpin
 
 from artdesk.document import commands as cmds
 from artdesk.document.model import TextLayer
-from artdesk.export.render import text_box
+from artdesk.export.render import paint_text, text_box
 from artdesk.ui.tools.base import Tool, ToolEvent, register
 from artdesk.ui.tools.colour_button import ColourButton
 
@@ -25,6 +25,7 @@ class TextDialog(QDialog):
         self.setWindowTitle(title)
         self.edit = QPlainTextEdit(style.get("text", ""))
         self.edit.setPlaceholderText("Your slogan")
+        self.edit.setFixedHeight(96)
         self.font = QFontComboBox()
         self.font.setCurrentFont(QFont(style.get("font", "DejaVu Sans")))
         self.size = QDoubleSpinBox()
@@ -71,6 +72,7 @@ class TextTool(Tool):
         self._press = None  # (layer or None, doc x, doc y)
         self._offset = (0.0, 0.0)
         self.dialog: TextDialog | None = None
+        self.preview: TextLayer | None = None  # the new text while its words are typed
 
     def busy(self) -> bool:
         return self._press is not None
@@ -118,6 +120,18 @@ class TextTool(Tool):
     def place(self, x: float, y: float) -> TextDialog:
         """Ask for the words and add a text layer with its top-left at (x, y)."""
         dialog = self._open(TextDialog(self.canvas, {**self._style(), "text": ""}, "New text"))
+        self.preview = TextLayer(name="preview", x=x, y=y, **dialog.style())
+
+        def typed(*_):  # the words appear on the canvas as they are typed
+            if self.preview is not None:
+                for key, value in dialog.style().items():
+                    setattr(self.preview, key, value)
+                self.canvas.update()
+
+        for signal in (dialog.edit.textChanged, dialog.font.currentFontChanged, dialog.size.valueChanged,
+                       dialog.colour.changed, dialog.bold.toggled, dialog.italic.toggled):
+            signal.connect(typed)
+        dialog.finished.connect(self._drop_preview)
 
         def accepted():
             style = dialog.style()
@@ -134,6 +148,10 @@ class TextTool(Tool):
 
         dialog.accepted.connect(accepted)
         return dialog
+
+    def _drop_preview(self, *_) -> None:
+        self.preview = None
+        self.canvas.update()
 
     def edit(self, layer: TextLayer) -> TextDialog:
         dialog = self._open(TextDialog(self.canvas, layer.style(), "Edit text"))
@@ -158,6 +176,8 @@ class TextTool(Tool):
         doc = self.canvas.document
         if doc is None:
             return
+        if self.preview is not None and not self.preview.is_empty():
+            paint_text(painter, self.preview)
         pen = QPen(QColor(0, 150, 220), 1, Qt.DashLine)
         pen.setCosmetic(True)
         painter.setPen(pen)
