@@ -2,7 +2,7 @@
 shows after the cheap path is what a full redraw shows."""
 
 import numpy as np
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from artdesk.document import affine
@@ -70,3 +70,71 @@ def test_floating_preview_moves_the_layer_on_screen(window):
     x = int(round(350 * canvas.devicePixelRatioF()))
     assert abs(moved[y, x] - before[y, x]).max() > 50  # the ink left...
     assert abs(moved[y + 100, x] - before[y, x]).max() <= 40  # ...and arrived 100 px lower
+
+
+def test_panning_draws_no_layer_again(window):
+    canvas = window.canvas
+    draw(canvas, [(300, 300), (400, 320)])
+    shown(canvas)
+    full = canvas.layer_images.full_renders
+    canvas.pan_by(40, -25)
+    panned = shown(canvas)
+    assert canvas.layer_images.full_renders == full
+    assert np.abs(panned - redrawn(canvas)).max() <= 2
+
+
+def test_erasing_and_undo_redraw_only_where_the_strokes_were(window):
+    from artdesk.bench import sample_drawing
+
+    doc = sample_drawing(300)
+    window.set_document(doc, None)
+    canvas = window.canvas
+    shown(canvas)
+    full = canvas.layer_images.full_renders
+    window.set_tool("eraser")
+    victim = doc.layers[0].strokes[10]
+    x, y = victim.points[len(victim.points) // 2, :2]
+    p = canvas.transform().map(QPointF(float(x), float(y))).toPoint()
+    draw(canvas, [(p.x(), p.y()), (p.x() + 1, p.y())])
+    assert victim not in doc.layers[0].strokes
+    erased = shown(canvas)
+    window.undo_stack.undo()
+    restored = shown(canvas)
+    assert canvas.layer_images.full_renders == full and canvas.layer_images.repairs >= 2
+    window.undo_stack.redo()
+    assert np.abs(shown(canvas) - erased).max() <= 2
+    assert np.abs(erased - redrawn(canvas)).max() <= 3
+    window.undo_stack.undo()
+    assert np.abs(restored - redrawn(canvas)).max() <= 3
+
+
+def test_renaming_hiding_and_reordering_draw_no_layer_again(window):
+    canvas = window.canvas
+    draw(canvas, [(300, 300), (400, 320)])
+    window.new_vector_layer()
+    draw(canvas, [(200, 300), (450, 300)])
+    shown(canvas)
+    full = canvas.layer_images.full_renders
+    top = window.document.layers[-1]
+    item = window.layers.list.item(0)
+    item.setText("Ink")
+    window.layers.list.item(0).setCheckState(Qt.Unchecked)
+    hidden = shown(canvas)
+    window.layers.list.item(0).setCheckState(Qt.Checked)
+    window.layers.buttons["down"].click()
+    moved = shown(canvas)
+    assert top.name == "Ink" and canvas.layer_images.full_renders == full
+    assert np.abs(moved - redrawn(canvas)).max() <= 2
+    assert np.abs(hidden - moved).max() > 50  # hiding showed
+
+
+def test_zoomed_in_far_the_layer_images_cover_the_widget_and_stay_right(window):
+    canvas = window.canvas
+    draw(canvas, [(300, 300), (400, 320)])
+    canvas.set_zoom(4.0, QPointF(350, 310))
+    canvas._zoom_done()
+    space, size, origin = canvas._image_space()
+    assert size.width() <= canvas.width() * canvas.devicePixelRatioF() + 1  # widget-sized, not page-sized
+    draw(canvas, [(200, 200), (600, 500)])
+    canvas.pan_by(-30, 12)
+    assert np.abs(shown(canvas) - redrawn(canvas)).max() <= 2

@@ -10,7 +10,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from artdesk.document import affine
-from artdesk.document.model import RasterLayer, Stroke, VectorLayer
+from artdesk.document.model import RasterLayer, Stroke
 
 
 def mouse_move(canvas, pos, modifiers=Qt.NoModifier, buttons=Qt.LeftButton):
@@ -108,7 +108,8 @@ def test_rotate_handle_with_shift_snaps_to_15_degrees(arranged):
          Qt.ShiftModifier)
     assert tool.transformer.geometry()[4] == pytest.approx(45, abs=1e-6)
     key(canvas, Qt.Key_Return)
-    w, h, angle, flipped = affine.decompose(affine.compose(image.transform, affine.rect_to_rect((0, 0, 1, 1), image.rect)))
+    placed = affine.compose(image.transform, affine.rect_to_rect((0, 0, 1, 1), image.rect))
+    w, h, angle, flipped = affine.decompose(placed)
     assert angle == pytest.approx(45) and not flipped
     x0, y0, x1, y1 = image.bounds()
     assert ((x0 + x1) / 2, (y0 + y1) / 2) == pytest.approx((600, 650))  # about its centre
@@ -153,3 +154,60 @@ def test_saving_applies_a_pending_transform(arranged, tmp_path):
     assert image.rect[0] == 500
     assert window.save_to(tmp_path / "a.artdesk")
     assert image.rect[0] == 510 and not canvas.busy()
+
+
+def test_ctrl_t_on_a_selection_and_undo_under_a_pending_transform(arranged):
+    window, doodle, image = arranged
+    canvas = window.canvas
+    extra = Stroke.from_xy([(600, 200), (700, 200)], width=8)
+    doodle.strokes.append(extra)
+    window.layers.select(doodle.id)
+    window.set_tool("select")
+    drag(canvas, screen(canvas, 550, 150), screen(canvas, 750, 250))
+    assert canvas.selection.strokes == [extra]
+    QTest.keyClick(window, Qt.Key_T, Qt.ControlModifier)
+    tool = canvas.current_tool()
+    assert canvas.tool == "move" and tool.transformer.target.strokes == [extra]
+    key(canvas, Qt.Key_Down, Qt.ShiftModifier)
+    key(canvas, Qt.Key_Return)
+    assert doodle.strokes[1].points[0, 1] == pytest.approx(210)
+    assert doodle.strokes[0].points[0, 1] == 200  # the square stayed
+    key(canvas, Qt.Key_Up)
+    window.undo_stack.undo()  # undo drops the pending nudge and takes back the applied move
+    assert doodle.strokes[1] is extra and not canvas.busy()
+
+
+def test_a_tiny_layer_is_moved_not_scaled_by_a_press_on_it(window):
+    canvas = window.canvas
+    QTest.mouseClick(canvas, Qt.LeftButton, Qt.NoModifier, QPoint(400, 300))  # a dot, one click
+    (dot,) = window.document.layers[0].strokes
+    width = dot.width
+    QTest.keyClick(canvas, Qt.Key_V)
+    drag(canvas, (400, 300), (460, 340))
+    QTest.keyClick(canvas, Qt.Key_Return)
+    (moved,) = window.document.layers[0].strokes
+    assert moved.width == pytest.approx(width)
+    np.testing.assert_allclose(moved.points[0, :2] - dot.points[0, :2], [60 / canvas.zoom, 40 / canvas.zoom], atol=0.5)
+
+
+def test_ctrl_t_from_the_layer_list_takes_the_arrows(arranged):
+    window, doodle, image = arranged
+    window.layers.list.setFocus()
+    window.layers.select(image.id)
+    QTest.keyClick(window.layers.list, Qt.Key_T, Qt.ControlModifier)
+    QTest.keyClick(window.focusWidget(), Qt.Key_Up, Qt.ShiftModifier)
+    QTest.keyClick(window.focusWidget(), Qt.Key_Return)
+    assert image.rect[1] == pytest.approx(590) and window.layers.active_id == image.id
+
+
+def test_dragging_just_outside_a_corner_rotates(arranged):
+    window, doodle, image = arranged
+    canvas = window.canvas
+    QTest.mouseClick(canvas, Qt.LeftButton, Qt.NoModifier, QPoint(*map(round, screen(canvas, 600, 650))))
+    corner = screen(canvas, 700, 700)
+    start = (corner[0] + 14, corner[1] + 10)
+    centre = screen(canvas, 600, 650)
+    angle = math.atan2(start[1] - centre[1], start[0] - centre[0]) + math.radians(30)
+    r = math.hypot(start[0] - centre[0], start[1] - centre[1])
+    drag(canvas, start, (centre[0] + r * math.cos(angle), centre[1] + r * math.sin(angle)))
+    assert canvas.current_tool().transformer.geometry()[4] == pytest.approx(30, abs=2)

@@ -78,3 +78,30 @@ def test_new_things_do_not_land_on_each_other(window):
         boxes.append((x0, y0, x1, y1))
     doc = Document(900, 1080)
     assert free_center(1, 1, doc, (450, 540)) == pytest.approx((450, 540))  # an empty page: the centre
+
+
+def test_continue_on_the_welcome_canvas_extends_the_drawing_layer_only(window, qtbot):
+    from artdesk.ui.welcome import open_sample
+
+    assert open_sample(window, "welcome")
+    doc = window.document
+    guide, circle, drawing = doc.layers
+    circle_strokes = list(circle.strokes)
+    canvas = window.canvas
+    window.set_tool("brush")
+    for a, b in (((300, 500), (380, 470)), ((380, 470), (420, 520))):  # a little zigzag in "Drawing"
+        QTest.mousePress(canvas, Qt.LeftButton, Qt.NoModifier, QPoint(*a))
+        for t in np.linspace(0, 1, 6)[1:]:
+            QTest.mouseMove(canvas, QPoint(round(a[0] + (b[0] - a[0]) * t), round(a[1] + (b[1] - a[1]) * t)))
+        QTest.mouseRelease(canvas, Qt.LeftButton, Qt.NoModifier, QPoint(*b))
+    assert len(drawing.strokes) == 2
+    window.layers.select(guide.id)  # even with the guide chosen in the layer list
+    tab = window.panel.tabs["Doodle"]
+    tab.start("continue")
+    qtbot.waitUntil(lambda: tab.job.done, timeout=60000)
+    qtbot.wait(30)
+    assert tab.outcome is not None and tab.outcome.request.layer_id == drawing.id
+    steps = window.undo_stack.count()
+    tab.apply(0)
+    assert len(drawing.strokes) > 2 and circle.strokes == circle_strokes
+    assert window.undo_stack.count() == steps + 1

@@ -60,6 +60,9 @@ def test_lasso_delete_and_select_all(doodles):
     assert canvas.selection.strokes == [left]
     QTest.keyClick(canvas, Qt.Key_A, Qt.ControlModifier | Qt.ShiftModifier)
     assert canvas.selection is None
+    QTest.keyClick(canvas, Qt.Key_A, Qt.ControlModifier)
+    QTest.keyClick(canvas, Qt.Key_D, Qt.ControlModifier)
+    assert canvas.selection is None
 
 
 def test_copy_paste_through_the_system_clipboard(doodles):
@@ -102,7 +105,10 @@ def test_pixel_selection_lifts_onto_its_own_layer_when_dragged(window):
     assert piece is not layer and piece.pixels.shape[:2] == (50, 50)
     assert piece.rect == pytest.approx((500, 100, 200, 200), abs=1.5)
     assert layer.pixels[:50, :50, 3].max() == 0 and layer.pixels[60:, 60:, 3].min() == 255
-    assert window.undo_stack.count() == steps + 2  # lift, then the move
+    assert window.undo_stack.count() == steps + 1  # lifting and moving the pixels: one step
+    assert window.undo_stack.undoText() == "Move selection"
+    window.undo_stack.undo()
+    assert window.document.layers[-1] is layer and layer.pixels[:50, :50, 3].min() == 255
 
 
 def test_ctrl_j_duplicates_flip_and_merge_down(doodles):
@@ -126,3 +132,30 @@ def test_context_menus_offer_the_arranging_actions(doodles):
     assert "Free &transform" in texts and "&Paste" in texts and "Flip &horizontally" in texts
     texts = [a.text() for a in window.compose.layer_menu().actions()]
     assert "&Merge down" in texts and "Delete layer" in texts
+
+
+def test_ctrl_t_on_a_pixel_selection_lifts_and_transforms_it_in_one_step(window):
+    pixels = np.zeros((100, 100, 4), np.uint8)
+    pixels[..., 0] = 200
+    pixels[..., 3] = 255
+    window.add_raster_layer(pixels, "Red", rect=(100, 100, 400, 400))
+    layer = window.document.layers[-1]
+    canvas = window.canvas
+    steps = window.undo_stack.count()
+    window.set_tool("lasso")
+    drag(canvas, [(300, 300), (500, 300), (500, 500), (300, 500)])  # the bottom-right quarter
+    QTest.keyClick(window, Qt.Key_T, Qt.ControlModifier)
+    piece = window.document.layers[-1]
+    assert canvas.tool == "move" and piece is not layer
+    assert canvas.current_tool().transformer.target.layer_id == piece.id
+    canvas.current_tool().options_widget().buttons["flip_v"].click()
+    QTest.keyClick(canvas, Qt.Key_Return)
+    assert window.undo_stack.count() == steps + 1 and affine_flipped(piece)
+    window.undo_stack.undo()
+    assert window.document.layers[-1] is layer and layer.pixels[60:, 60:, 3].min() == 255
+
+
+def affine_flipped(layer) -> bool:
+    from artdesk.document import affine
+
+    return affine.decompose(affine.compose(layer.transform, affine.rect_to_rect((0, 0, 1, 1), layer.rect)))[3]

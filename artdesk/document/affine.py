@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 Affine = tuple[float, float, float, float, float, float]
 IDENTITY: Affine = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
@@ -39,7 +40,7 @@ def invert(t: Affine) -> Affine:
     return from_matrix(np.linalg.inv(matrix(t)))
 
 
-def apply(t: Affine, xy: np.ndarray) -> np.ndarray:
+def apply(t: Affine, xy: ArrayLike) -> np.ndarray:
     """(N, 2) points through `t`."""
     xy = np.asarray(xy, np.float64).reshape(-1, 2)
     m = matrix(t)

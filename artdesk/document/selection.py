@@ -11,7 +11,14 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from artdesk.document import affine
-from artdesk.document.model import Document, Layer, RasterLayer, Stroke, VectorLayer, new_id
+from artdesk.document.model import (
+    Document,
+    Layer,
+    RasterLayer,
+    Stroke,
+    VectorLayer,
+    new_id,
+)
 
 
 @dataclass(eq=False)
@@ -107,6 +114,6 @@ def duplicate(layer: Layer, name: str) -> Layer:
     twin.id = new_id()
     twin.name = name
     twin.metadata = copy.deepcopy(layer.metadata)
-    if isinstance(layer, VectorLayer):
-        twin.strokes = copied_strokes(layer.strokes)
+    if isinstance(twin, VectorLayer):
+        twin.strokes = copied_strokes(twin.strokes)
     return twin

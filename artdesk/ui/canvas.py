@@ -7,7 +7,9 @@ document Command), which turns it into one undo step.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+import math
+
+from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPointingDevice, QTransform
 from PySide6.QtWidgets import QWidget
 
@@ -16,6 +18,8 @@ from artdesk.export.render import paint_stroke
 from artdesk.ui.layer_cache import LayerImages
 
 ZOOM_MIN, ZOOM_MAX = 0.05, 32.0
+SHARPEN_MS = 180  # after the last zoom step, layers are drawn sharp at the new zoom
+PAGE_IMAGE_PIXELS = 6_000_000  # layer images cover the whole page up to this size (see _image_space)
 PATTERN_MIME = "application/x-artdesk-pattern"
 
 
@@ -54,6 +58,11 @@ class CanvasView(QWidget):
         self._cache: QImage | None = None  # the composed canvas
         self._appended: set[str] = set()  # layers whose strokes changed since the last paint
         self._float_parts = None  # (key, below, above) images while a layer is dragged
+        self._zooming = False  # layer images drawn scaled until _sharpen fires
+        self._sharpen = QTimer(self)
+        self._sharpen.setSingleShot(True)
+        self._sharpen.setInterval(SHARPEN_MS)
+        self._sharpen.timeout.connect(self._zoom_done)
         self.layer_images = LayerImages()
         self.floating = None  # (layer id, affine, strokes or None) shown moved, see set_floating
         self.selection = None  # document.selection.Selection or None
@@ -77,8 +86,9 @@ class CanvasView(QWidget):
         self.fit_to_window()
 
     def _on_document_changed(self, what: str, detail: object) -> None:
-        """Redraw only what changed: new strokes are painted onto their layer's image (the
-        layer image notices), a layer's own change redraws that layer, a reorder only composes."""
+        """Redraw only what changed: layer images know what they show (strokes, pixels,
+        placement), so a new stroke is painted onto its layer's image, a layer whose content
+        changed is drawn again, and a rename, a visibility change or a reorder only composes."""
         self._float_parts = None
         for tool in self.tools.values():
             tool.document_changed(what, detail)
@@ -86,15 +96,12 @@ class CanvasView(QWidget):
             self._appended.add(detail)  # maybe only new strokes on top: see _paint_appended
             self.update()
             return
-        if what == "layer" and isinstance(detail, str):
-            self.layer_images.forget(detail)
-        elif what not in ("strokes", "layers"):
-            self.layer_images.forget()
         self._cache = None
         self.update()
 
     def invalidate(self) -> None:
-        """The view changed (zoom, pan, size): every layer image is redrawn."""
+        """The view changed (zoom, pan, size): compose again (layer images are drawn again only
+        when the zoom or, for very large pages, the pan changed them)."""
         self._cache = None
         self._float_parts = None
         self.update()
@@ -112,8 +119,8 @@ class CanvasView(QWidget):
         margin = 24
         self.zoom = max(ZOOM_MIN, min((self.width() - 2 * margin) / self.document.width,
                                       (self.height() - 2 * margin) / self.document.height))
-        self.offset = QPointF((self.width() - self.document.width * self.zoom) / 2,
-                              (self.height() - self.document.height * self.zoom) / 2)
+        self.offset = QPointF(round((self.width() - self.document.width * self.zoom) / 2),
+                              round((self.height() - self.document.height * self.zoom) / 2))
         self._fitted = True
         self.zoomChanged.emit(self.zoom)
         self.invalidate()
@@ -125,7 +132,12 @@ class CanvasView(QWidget):
         self.zoom = zoom
         self.offset = QPointF(anchor.x() - doc_pt.x() * zoom, anchor.y() - doc_pt.y() * zoom)
         self._fitted = False
+        self._zooming = True
         self.zoomChanged.emit(self.zoom)
+        self.invalidate()
+
+    def _zoom_done(self) -> None:
+        self._zooming = False
         self.invalidate()
 
     def zoom_in(self) -> None:
@@ -179,6 +191,22 @@ class CanvasView(QWidget):
     def _page(self) -> QRectF:
         return self.transform().mapRect(QRectF(0, 0, self.document.width, self.document.height))
 
+    def _image_space(self) -> tuple[QTransform, QSize, QPointF]:
+        """How layer images are drawn: (document -> image transform, image size in device px,
+        widget position of the image's origin). While the page at this zoom is a few million
+        pixels at most, a layer image covers the page, so panning redraws no layer; beyond that it
+        covers the widget."""
+        dpr = self.devicePixelRatioF()
+        w, h = self.document.width * self.zoom * dpr, self.document.height * self.zoom * dpr
+        if w * h <= PAGE_IMAGE_PIXELS:
+            return (QTransform.fromScale(self.zoom, self.zoom), QSize(math.ceil(w), math.ceil(h)),
+                    QPointF(self.offset))
+        return self.transform(), self.size() * dpr, QPointF(0, 0)
+
+    def _layer_image(self, layer, exclude: frozenset = frozenset()) -> tuple[QImage, QPointF]:
+        space, size, origin = self._image_space()
+        return self.layer_images.image(layer, space, size, self.devicePixelRatioF(), exclude), origin
+
     def _compose(self, image: QImage, layers, background: bool) -> None:
         """Draw the layers' screen images onto `image` (with the page and its shadow first)."""
         p = QPainter(image)
@@ -187,11 +215,19 @@ class CanvasView(QWidget):
             p.fillRect(page.translated(3, 4), QColor(0, 0, 0, 60))
             p.fillRect(page, _checker_brush())
         p.setClipRect(page)
-        dpr = self.devicePixelRatioF()
         for layer in layers:
             if layer.visible and layer.opacity > 0:
                 p.setOpacity(layer.opacity)
-                p.drawImage(0, 0, self.layer_images.image(layer, self.transform(), self.size() * dpr, dpr))
+                stale = self.layer_images.stale(layer) if self._zooming else None
+                if stale is not None:  # mid-zoom: the old image, scaled; sharp again when zooming stops
+                    image, drawn_with = stale
+                    p.setTransform(drawn_with.inverted()[0] * self.transform())
+                    p.drawImage(0, 0, image)
+                    p.resetTransform()
+                    self._sharpen.start()
+                else:
+                    image, origin = self._layer_image(layer)
+                    p.drawImage(origin, image)
         p.end()
 
     def _render_cache(self) -> QImage:
@@ -239,15 +275,16 @@ class CanvasView(QWidget):
         p.setClipRect(self._page())
         if layer.visible and layer.opacity > 0:
             p.setOpacity(layer.opacity)
-            layer_image = self.layer_images.image(layer, view, self.size() * dpr, dpr, exclude)
+            layer_image, origin = self._layer_image(layer, exclude)
             if strokes is None:  # the whole layer: its screen image is the proxy
                 p.setRenderHint(QPainter.SmoothPixmapTransform, True)
                 p.setTransform(view.inverted()[0] * QTransform(*t) * view)
-                source = QRectF(area.x() * dpr, area.y() * dpr, area.width() * dpr, area.height() * dpr)
+                source = QRectF((area.x() - origin.x()) * dpr, (area.y() - origin.y()) * dpr,
+                                area.width() * dpr, area.height() * dpr)
                 p.drawImage(area, layer_image, source)
                 p.resetTransform()
             else:
-                p.drawImage(0, 0, layer_image)
+                p.drawImage(origin, layer_image)
                 p.setTransform(QTransform(*t) * view)
                 p.setRenderHint(QPainter.Antialiasing, True)
                 for stroke in strokes:
@@ -272,8 +309,7 @@ class CanvasView(QWidget):
         new = self.layer_images.appended(top)
         if new is None:
             return False
-        dpr = self.devicePixelRatioF()
-        self.layer_images.image(top, self.transform(), self.size() * dpr, dpr)
+        self._layer_image(top)
         p = QPainter(self._cache)
         p.setClipRect(self.transform().mapRect(QRectF(0, 0, self.document.width, self.document.height)))
         p.setRenderHint(QPainter.Antialiasing, True)

@@ -13,8 +13,14 @@ from PySide6.QtWidgets import QMenu
 from artdesk.document import affine
 from artdesk.document import commands as cmds
 from artdesk.document.model import Document, RasterLayer, Stroke, VectorLayer
-from artdesk.document.selection import (cleared, copied_layer, copied_strokes, duplicate, raster_mask,
-                                        select_all)
+from artdesk.document.selection import (
+    cleared,
+    copied_layer,
+    copied_strokes,
+    duplicate,
+    raster_mask,
+    select_all,
+)
 from artdesk.export.render import numpy_to_qimage, qimage_to_numpy, render_rgba
 
 STROKES_MIME = "application/x-artdesk-strokes"

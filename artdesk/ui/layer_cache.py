@@ -10,22 +10,23 @@ dragged is composed from its screen image under the drag's transform.
 from __future__ import annotations
 
 import dataclasses
-
 import math
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QTransform
 
 from artdesk.document import affine
-from artdesk.document.model import Layer, RasterLayer, TextLayer, VectorLayer
+from artdesk.document.model import Layer, RasterLayer, TextLayer, VectorLayer, strokes_bounds
 from artdesk.export.render import numpy_to_qimage, paint_raster, paint_stroke, paint_text
+
+MAX_REPAIR_STROKES = 300  # more changed strokes than this: the layer is drawn again whole
 
 
 class _Entry:
-    __slots__ = ("image", "key", "strokes")
+    __slots__ = ("content", "image", "key", "strokes", "view")
 
-    def __init__(self, image: QImage, key: tuple, strokes: list):
-        self.image, self.key, self.strokes = image, key, strokes
+    def __init__(self, image: QImage, key: tuple, strokes: list, view: QTransform, content: tuple):
+        self.image, self.key, self.strokes, self.view, self.content = image, key, strokes, view, content
 
 
 class LayerImages:
@@ -37,6 +38,7 @@ class LayerImages:
         self._proxies: dict[tuple, QImage] = {}
         self.full_renders = 0  # counters for the bench and the tests
         self.incremental = 0
+        self.repairs = 0
 
     def forget(self, layer_id: str | None = None) -> None:
         if layer_id is None:
@@ -84,11 +86,8 @@ class LayerImages:
               exclude: frozenset = frozenset()) -> QImage:
         """The layer drawn at `view` on a transparent `size` image (device pixels), leaving out
         the strokes whose id() is in `exclude` (they are being dragged)."""
-        key = (view.m11(), view.m22(), view.dx(), view.dy(), size.width(), size.height(), dpr, exclude)
-        if isinstance(layer, RasterLayer):
-            key += (id(layer.pixels), layer.rect, layer.transform, layer.resample)
-        elif isinstance(layer, TextLayer):
-            key += tuple(layer.style().values())
+        content = self._content(layer, exclude)
+        key = (view.m11(), view.m22(), view.dx(), view.dy(), size.width(), size.height(), dpr) + content
         entry = self._entries.get(layer.id)
         strokes = list(layer.strokes) if isinstance(layer, VectorLayer) else []
         if entry is not None and entry.key == key:
@@ -104,22 +103,85 @@ class LayerImages:
                 entry.strokes = strokes
                 self.incremental += 1
                 return entry.image
+            if self._repair(entry, strokes, view, dpr, exclude):
+                self.repairs += 1
+                return entry.image
         image = QImage(size, QImage.Format_ARGB32_Premultiplied)
         image.setDevicePixelRatio(dpr)
         image.fill(Qt.transparent)
         painter = self._painter(image, view)
         if isinstance(layer, VectorLayer):
-            for stroke in strokes:
-                if id(stroke) not in exclude:
+            seen = view.inverted()[0].mapRect(QRectF(0, 0, size.width() / dpr, size.height() / dpr))
+            for stroke in strokes:  # zoomed in, most strokes are off the image: skip them
+                if id(stroke) not in exclude and _meets(stroke.bounds(), seen):
                     paint_stroke(painter, self._thick(stroke, view))
         elif isinstance(layer, RasterLayer):
             paint_raster(painter, layer, self.proxy(layer, view.m11() * dpr))
         elif isinstance(layer, TextLayer):
             paint_text(painter, layer)
         painter.end()
-        self._entries[layer.id] = _Entry(image, key, strokes)
+        self._entries[layer.id] = _Entry(image, key, strokes, QTransform(view), content)
         self.full_renders += 1
         return image
+
+    def _repair(self, entry: _Entry, strokes: list, view: QTransform, dpr: float, exclude: frozenset) -> bool:
+        """Strokes removed, added or replaced in place (an erase, an undo, a moved selection):
+        clear the pixels they cover and draw again only the strokes there. False if the change
+        is too big or reorders strokes (the caller draws the whole layer)."""
+        old_ids, new_ids = {id(s) for s in entry.strokes}, {id(s) for s in strokes}
+        changed = [s for s in entry.strokes if id(s) not in new_ids] + [s for s in strokes if id(s) not in old_ids]
+        if len(changed) > MAX_REPAIR_STROKES:
+            return False
+        kept_old = [s for s in entry.strokes if id(s) in new_ids]
+        kept_new = [s for s in strokes if id(s) in old_ids]
+        if any(a is not b for a, b in zip(kept_old, kept_new)):
+            return False
+        box = strokes_bounds(changed)
+        entry.strokes = strokes
+        if box is None:
+            return True
+        image = entry.image
+        area = view.mapRect(QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]))
+        x0, y0 = math.floor(area.left() * dpr) - 2, math.floor(area.top() * dpr) - 2
+        x1, y1 = math.ceil(area.right() * dpr) + 2, math.ceil(area.bottom() * dpr) + 2
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, image.width()), min(y1, image.height())
+        if x1 <= x0 or y1 <= y0:
+            return True
+        if (x1 - x0) * (y1 - y0) > 0.5 * image.width() * image.height():
+            entry.key = None  # cheaper to draw it all
+            return False
+        clip = QRectF(x0 / dpr, y0 / dpr, (x1 - x0) / dpr, (y1 - y0) / dpr)
+        painter = QPainter(image)
+        painter.setCompositionMode(QPainter.CompositionMode_Clear)
+        painter.fillRect(clip, Qt.transparent)
+        painter.setCompositionMode(QPainter.CompositionMode_SourceOver)
+        painter.setClipRect(clip)
+        painter.setRenderHint(QPainter.Antialiasing, True)
+        painter.setTransform(view)
+        inv = view.inverted()[0].mapRect(clip)
+        for stroke in strokes:
+            if id(stroke) not in exclude and _meets(stroke.bounds(), inv):
+                paint_stroke(painter, self._thick(stroke, view))
+        painter.end()
+        return True
+
+    @staticmethod
+    def _content(layer: Layer, exclude: frozenset) -> tuple:
+        if isinstance(layer, RasterLayer):
+            return (exclude, id(layer.pixels), layer.rect, layer.transform, layer.resample)
+        if isinstance(layer, TextLayer):
+            return (exclude, *layer.style().values())
+        return (exclude,)
+
+    def stale(self, layer: Layer) -> tuple[QImage, QTransform] | None:
+        """The layer's image drawn at another view, with the transform it was drawn with, if the
+        layer itself has not changed since (zooming shows it scaled until a sharp one is drawn)."""
+        entry = self._entries.get(layer.id)
+        if entry is None or entry.content != self._content(layer, frozenset()):
+            return None
+        if isinstance(layer, VectorLayer) and entry.strokes != layer.strokes:
+            return None
+        return entry.image, entry.view
 
     def _thick(self, stroke, view: QTransform):
         if self.min_pen_px <= 0 or stroke.width * view.m11() >= self.min_pen_px:
@@ -132,3 +194,8 @@ class LayerImages:
         painter.setRenderHint(QPainter.Antialiasing, True)
         painter.setTransform(view)
         return painter
+
+
+def _meets(box: tuple[float, float, float, float], rect: QRectF) -> bool:
+    """Does the (x0, y0, x1, y1) box touch the rect (a stroke's pen width is in its box)?"""
+    return box[2] >= rect.left() and box[0] <= rect.right() and box[3] >= rect.top() and box[1] <= rect.bottom()

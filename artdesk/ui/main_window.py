@@ -358,16 +358,20 @@ class MainWindow(QMainWindow):
             ("cut", "Cu&t", c.cut, QKeySequence.Cut, "Copy the selection (or the active layer) and remove it"),
             ("paste", "&Paste", c.paste, QKeySequence.Paste, "Paste onto a new layer, with handles to place it"),
             ("delete_selection", "&Delete selection", c.delete_selection, QKeySequence.Delete, None),
-            ("select_all", "Select &all", c.select_all, QKeySequence.SelectAll, "Select everything on the active layer"),
+            ("select_all", "Select &all", c.select_all, QKeySequence.SelectAll,
+             "Select everything on the active layer"),
             ("deselect", "Dese&lect", c.deselect, QKeySequence("Ctrl+Shift+A"), None),
             ("duplicate_layer", "Duplicate layer / selection to layer", c.duplicate, QKeySequence("Ctrl+J"),
              "A copy of the active layer, or of the selection, on a new layer"),
             ("merge_down", "&Merge down", c.merge_down, QKeySequence("Ctrl+Shift+E"),
              "Merge the active layer into the one below it"),
-            ("flip_h", "Flip &horizontally", lambda: c.flip(True), None, "Mirror the layer (or selection) left to right"),
-            ("flip_v", "Flip &vertically", lambda: c.flip(False), None, "Mirror the layer (or selection) top to bottom"),
+            ("flip_h", "Flip &horizontally", lambda: c.flip(True), None,
+             "Mirror the layer (or selection) left to right"),
+            ("flip_v", "Flip &vertically", lambda: c.flip(False), None,
+             "Mirror the layer (or selection) top to bottom"),
         ):
             self.act[key] = self._action(text, slot, keys, tip)
+        self.act["deselect"].setShortcuts([QKeySequence("Ctrl+Shift+A"), QKeySequence("Ctrl+D")])  # GIMP, Photoshop
 
     def _connect(self) -> None:
         self.canvas.contextMenuRequested.connect(lambda pos, _pt: self.compose.canvas_menu().popup(pos))
@@ -445,6 +449,9 @@ class MainWindow(QMainWindow):
         new = VectorLayer(name=self.document.unique_layer_name("Drawing"))
         self.push(cmds.AddLayer(new))
         self.layers.select(new.id)
+        if layer is not None:
+            self.statusBar().showMessage(f"'{layer.name}' holds pixels: the strokes went onto a new layer, "
+                                         f"'{new.name}'. To move a picture, use the move tool (V).", 6000)
         return new.id
 
     def add_stroke(self, stroke) -> None:
@@ -524,6 +531,7 @@ class MainWindow(QMainWindow):
 
         self.set_tool("move")
         self.canvas.current_tool().transform(Target(layer_id))
+        self.canvas.setFocus()  # arrows nudge and Enter applies at once
 
     # -- tools ----------------------------------------------------------------------------
     def set_tool(self, tool: str) -> None:
@@ -541,10 +549,15 @@ class MainWindow(QMainWindow):
         """Ctrl+T: the move tool with handles on the selection, else on the active layer."""
         from artdesk.ui.tools.transform import Target
 
+        from artdesk.ui.tools.select import lift
+
         selection = getattr(self.canvas, "selection", None)
+        piece = lift(self.canvas, selection) if selection is not None and selection.strokes is None else None
         self.set_tool("move")
         layer = self.active_layer()
-        if selection is not None and selection.strokes:
+        if piece is not None:
+            target = Target(piece)
+        elif selection is not None and selection.strokes:
             target = Target(selection.layer_id, list(selection.strokes))
         elif layer is not None and not layer.is_empty():
             target = Target(layer.id)
@@ -552,6 +565,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Nothing to transform: the active layer is empty.", 4000)
             return
         self.canvas.current_tool().transform(target)
+        self.canvas.setFocus()
 
     def escape(self) -> None:
         """Esc: drop the canvas gesture in progress if there is one, else cancel the running jobs."""

@@ -41,7 +41,7 @@ class Tool:
     icon = ""  # a QStyle.StandardPixmap name or a file under resources/icons ("" for none)
     tip = ""  # status-bar text when the tool is chosen
 
-    def __init__(self, canvas: "CanvasView"):
+    def __init__(self, canvas: CanvasView):
         self.canvas = canvas
         self._options: QWidget | None = None
 
@@ -90,13 +90,13 @@ class Tool:
     def cursor(self) -> QCursor:
         return QCursor(Qt.CrossCursor)
 
-    def options_widget(self) -> "QWidget | None":
+    def options_widget(self) -> QWidget | None:
         """The widget for the tool options bar, made once (None: no options)."""
         if self._options is None:
             self._options = self.make_options()
         return self._options
 
-    def make_options(self) -> "QWidget | None":
+    def make_options(self) -> QWidget | None:
         return None
 
 

@@ -8,7 +8,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QCursor, QPainter
 
 from artdesk.ui.tools.base import Tool, ToolEvent, register
-from artdesk.ui.tools.transform import Target, TransformOptions, Transformer, transform_keys
+from artdesk.ui.tools.transform import (
+    Target,
+    Transformer,
+    TransformOptions,
+    transform_keys,
+)
 
 PICK_PX = 4  # how near a stroke a click picks it, in screen px
 
@@ -19,8 +24,8 @@ class MoveTool(Tool):
     label = "&Move / transform"
     shortcut = "V"
     icon = "SP_ArrowUp"
-    tip = ("Move: click a layer to pick it; drag to move, corners to scale (Shift: keep aspect), "
-           "the round handle to rotate (Shift: 15°); arrows nudge; Enter applies, Esc cancels")
+    tip = ("Move: click a layer to pick it; drag to move, corners to scale (Shift: keep aspect), the round "
+           "handle or just outside a corner to rotate (Shift: 15°); arrows nudge; Enter applies, Esc cancels")
 
     def __init__(self, canvas):
         super().__init__(canvas)

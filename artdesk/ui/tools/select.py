@@ -11,9 +11,21 @@ from PySide6.QtGui import QColor, QCursor, QPainter, QPen, QPolygonF
 
 from artdesk.document.commands import AddLayer, Batch, SetRasterPixels
 from artdesk.document.model import RasterLayer
-from artdesk.document.selection import cleared, copied_layer, inside, raster_mask, rect_polygon, select
+from artdesk.document.selection import (
+    cleared,
+    copied_layer,
+    inside,
+    raster_mask,
+    rect_polygon,
+    select,
+)
 from artdesk.ui.tools.base import Tool, ToolEvent, register
-from artdesk.ui.tools.transform import Target, TransformOptions, Transformer, transform_keys
+from artdesk.ui.tools.transform import (
+    Target,
+    Transformer,
+    TransformOptions,
+    transform_keys,
+)
 
 CLICK_PX = 3  # a drag shorter than this is a click: it clears the selection
 
@@ -97,23 +109,11 @@ class RectSelectTool(Tool):
         self._press_pos = event.pos
 
     def _lift(self, sel) -> bool:
-        """Move a pixel selection onto a layer of its own (one undo step), with handles on it."""
-        doc = self.canvas.document
-        try:
-            layer = doc.layer(sel.layer_id)
-        except KeyError:
+        """Move a pixel selection onto a layer of its own, with handles on it."""
+        piece_id = lift(self.canvas, sel)
+        if piece_id is None:
             return False
-        if not isinstance(layer, RasterLayer):
-            return False
-        mask = raster_mask(layer, sel.polygon)
-        piece = copied_layer(layer, mask, doc.unique_layer_name(f"{layer.name} piece"))
-        if piece is None:
-            return False
-        self.canvas.push(Batch([SetRasterPixels(layer.id, cleared(layer, mask)),
-                                AddLayer(piece, index=doc.index_of(layer.id) + 1)], text="Lift selection"))
-        self.canvas.set_selection(None)
-        self.canvas.layerPicked.emit(piece.id)
-        self.transformer.set_target(Target(piece.id))
+        self.transformer.set_target(Target(piece_id))
         return True
 
     def move(self, event: ToolEvent) -> None:
@@ -182,6 +182,27 @@ class RectSelectTool(Tool):
 
     def cursor(self) -> QCursor:
         return QCursor(Qt.CrossCursor)
+
+
+def lift(canvas, sel) -> str | None:
+    """Put the pixels of a raster selection on a layer of their own, just above, where they were
+    (one undo step, which the move that follows joins); returns the new layer's id."""
+    doc = canvas.document
+    try:
+        layer = doc.layer(sel.layer_id)
+    except KeyError:
+        return None
+    if not isinstance(layer, RasterLayer):
+        return None
+    mask = raster_mask(layer, sel.polygon)
+    piece = copied_layer(layer, mask, doc.unique_layer_name(f"{layer.name} piece"))
+    if piece is None:
+        return None
+    canvas.push(Batch([SetRasterPixels(layer.id, cleared(layer, mask)),
+                       AddLayer(piece, index=doc.index_of(layer.id) + 1)], text="Lift selection"))
+    canvas.set_selection(None)
+    canvas.layerPicked.emit(piece.id)
+    return piece.id
 
 
 @register

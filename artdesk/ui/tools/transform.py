@@ -23,6 +23,7 @@ from artdesk.document.model import RasterLayer, TextLayer, VectorLayer, strokes_
 HANDLE_PX = 9  # handle square size on screen
 GRAB_PX = 10  # how near a handle the pointer must be
 ROTATE_PX = 30  # rotate handle distance above the top edge
+ROTATE_RING_PX = 28  # a press this near a corner, outside the box, rotates
 CORNERS = [(0, 0), (1, 0), (1, 1), (0, 1)]
 HANDLES = CORNERS + [(0.5, 0), (1, 0.5), (0.5, 1), (0, 0.5)]
 
@@ -149,16 +150,23 @@ class Transformer:
         """("rotate", ()) / ("scale", (u, v)) / ("move", ()) under the widget point, or None."""
         if self.frame is None:
             return None
-        near = lambda q: math.hypot(q.x() - pos.x(), q.y() - pos.y()) <= GRAB_PX  # noqa: E731
+        doc = self.canvas.to_document(pos)
+        u, v = affine.apply(affine.invert(self.box()), [(doc.x(), doc.y())])[0]
+        inside = -1e-6 <= u <= 1 + 1e-6 and -1e-6 <= v <= 1 + 1e-6
+        corners = [self._screen(*uv) for uv in CORNERS]
+        small = min(math.hypot((a - b).x(), (a - b).y()) for a, b in zip(corners, corners[1:])) < 3 * GRAB_PX
+        if inside and small:  # a box a few pixels wide: its handles would cover it; a press moves it
+            return "move", ()
+        near = lambda q: math.hypot(q.x() - pos.x(), q.y() - pos.y()) <= GRAB_PX
         if near(self._rotate_handle()):
             return "rotate", ()
         for uv in HANDLES:
             if near(self._screen(*uv)):
                 return "scale", uv
-        doc = self.canvas.to_document(pos)
-        u, v = affine.apply(affine.invert(self.box()), [(doc.x(), doc.y())])[0]
-        if -1e-6 <= u <= 1 + 1e-6 and -1e-6 <= v <= 1 + 1e-6:
+        if inside:
             return "move", ()
+        if any(math.hypot(c.x() - pos.x(), c.y() - pos.y()) <= ROTATE_RING_PX for c in corners):
+            return "rotate", ()  # just outside a corner, as in most painting programs
         return None
 
     def cursor_at(self, pos: QPointF) -> QCursor | None:
