@@ -119,8 +119,8 @@ class CanvasView(QWidget):
         margin = 24
         self.zoom = max(ZOOM_MIN, min((self.width() - 2 * margin) / self.document.width,
                                       (self.height() - 2 * margin) / self.document.height))
-        self.offset = QPointF((self.width() - self.document.width * self.zoom) / 2,
-                              (self.height() - self.document.height * self.zoom) / 2)
+        self.offset = QPointF(round((self.width() - self.document.width * self.zoom) / 2),
+                              round((self.height() - self.document.height * self.zoom) / 2))
         self._fitted = True
         self.zoomChanged.emit(self.zoom)
         self.invalidate()

@@ -10,7 +10,6 @@ dragged is composed from its screen image under the drag's transform.
 from __future__ import annotations
 
 import dataclasses
-
 import math
 
 from PySide6.QtCore import QRectF, QSize, Qt
