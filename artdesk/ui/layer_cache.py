@@ -82,7 +82,7 @@ class LayerImages:
         if entry is None or not isinstance(layer, VectorLayer):
             return None
         old, strokes = entry.strokes, layer.strokes
-        if len(strokes) < len(old) or not all(a is b for a, b in zip(old, strokes)):
+        if len(strokes) < len(old) or strokes[: len(old)] != old:  # strokes compare by identity
             return None
         return strokes[len(old):]
 
@@ -99,7 +99,7 @@ class LayerImages:
             if entry.strokes == strokes:
                 return entry.image
             old = len(entry.strokes)
-            if len(strokes) > old and all(a is b for a, b in zip(entry.strokes, strokes)):
+            if len(strokes) > old and strokes[:old] == entry.strokes:  # identity: Stroke has no __eq__
                 painter = self._painter(entry.image, view)
                 for stroke in strokes[old:]:
                     if id(stroke) not in exclude:
