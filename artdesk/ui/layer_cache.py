@@ -115,6 +115,7 @@ class LayerImages:
         strokes = list(layer.strokes) if isinstance(layer, VectorLayer) else []
         if entry is not None and entry.key == key:
             if entry.strokes == strokes:
+                self._jobs.pop(layer.id, None)  # e.g. an undo brought back what the image shows
                 return entry.image
             old = len(entry.strokes)
             if len(strokes) > old and strokes[:old] == entry.strokes:  # identity: Stroke has no __eq__
