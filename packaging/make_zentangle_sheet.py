@@ -52,7 +52,7 @@ def fill_page(source: str, mode: str) -> np.ndarray:
         doc = load_project(ROOT / "resources" / "samples" / "welcome.artdesk")
         result = run_to_end(fill_document_at(doc, pattern, 450.0, 850.0, settings))
         page = np.zeros((PRINT_SIZE[1], PRINT_SIZE[0], 4), np.uint8)
-        x, y, w, h = (round(v * 5) for v in result.rect)
+        x, y = (round(v * 5) for v in result.rect[:2])
         page[y:y + result.pixels.shape[0], x:x + result.pixels.shape[1]] = result.pixels
         # the doodle's circle is drawn on top in the app: add it, as the export would
         from artdesk.export.render import render_rgba

@@ -382,7 +382,7 @@ def _fill_row_gaps(labels: np.ndarray) -> np.ndarray:
     """Give every -1 pixel of each row the label of the nearest labelled pixel to its left (else
     to its right; else 0): pixels under the user's strokes get a neighbouring section's pattern,
     so the stroke's antialiased edge shows pattern, not a white halo."""
-    h, w = labels.shape
+    w = labels.shape[1]
     have = labels >= 0
     idx = np.where(have, np.arange(w)[None, :], 0)
     np.maximum.accumulate(idx, axis=1, out=idx)

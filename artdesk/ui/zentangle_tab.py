@@ -27,7 +27,7 @@ from artdesk.engines.neural_fill import DECODER_ID, NEURAL_SCALE
 from artdesk.engines.progress import run_to_end
 from artdesk.engines.strings import DEFAULT_PATTERNS, parse_palette
 from artdesk.engines.tangles import TANGLES, find
-from artdesk.engines.zentangle import FillSettings, ShapeNotFound, fill_at
+from artdesk.engines.zentangle import FillSettings, ShapeNotFound
 from artdesk.export.targets import PREVIEW_SIZE, PRINT_SIZE, fill_document_at
 from artdesk.ui.gallery import pattern_label
 from artdesk.ui.widgets import ComboBox, Slider, SpinBox, run_shortcut
