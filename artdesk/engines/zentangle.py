@@ -49,6 +49,7 @@ class FillSettings:
     detail: str = "standard"  # neural mode: the network's work resolution (neural_fill.DETAILS)
     content: str = "pattern"  # neural mode: what the network redraws: "pattern" (the repeat) or "shape"
     patterns: tuple = DEFAULT_PATTERNS  # strings mode: the other tangles (keys or images) beside the dropped one
+    pattern_names: tuple = ()  # strings mode: how the user named `patterns` (for the metadata)
     strings: int = 4  # strings mode: how many curves divide the shape
     palette: tuple = ()  # strings mode: an ink colour per section, (r, g, b) each; () = the ink
     string_layer: str = ""  # strings mode: id of the layer whose strokes are the strings ("" = generated)
@@ -65,7 +66,7 @@ class FillSettings:
     def as_metadata(self) -> dict:
         data = {"mode": self.mode, "scale": self.scale, "rotation": self.rotation, "seed": self.seed}
         if self.mode == "strings":
-            data["patterns"] = [p if isinstance(p, str) else "image" for p in self.patterns]
+            data["patterns"] = list(self.pattern_names) or [p if isinstance(p, str) else "image" for p in self.patterns]
             data["strings"] = "layer" if self.string_layer else self.strings
             if self.palette:
                 data["palette"] = ["#%02x%02x%02x" % tuple(c) for c in self.palette]
