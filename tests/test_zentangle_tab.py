@@ -352,3 +352,19 @@ def test_strings_take_a_coloured_gallery_picture_by_name_and_keep_its_colours(wi
     tab.tangles.setText("Nope")
     tab.restyle()
     assert window.last_message[0] == "Cannot fill with these settings" and "gallery" in window.last_message[1]
+
+
+def test_the_print_fill_looks_only_near_the_previews_region_and_finds_the_same(window):
+    from artdesk.engines.progress import run_to_end
+    from artdesk.engines.zentangle import FillSettings
+    from artdesk.export.targets import PREVIEW_SIZE, fill_document_at
+
+    add_ellipse(window)
+    doc, settings = window.document, FillSettings(mode="tile", seed=2)
+    preview = run_to_end(fill_document_at(doc, "static", 450, 540, settings, PREVIEW_SIZE))
+    full = run_to_end(fill_document_at(doc, "static", 450, 540, settings))
+    near = run_to_end(fill_document_at(doc, "static", 450, 540, settings, near=preview.rect))
+    assert near.rect == full.rect and np.array_equal(near.pixels, full.pixels)
+    # a window too small for the region: the whole page is searched instead, same answer
+    wrong = run_to_end(fill_document_at(doc, "static", 450, 540, settings, near=(440, 530, 20, 20)))
+    assert wrong.rect == full.rect and np.array_equal(wrong.pixels, full.pixels)

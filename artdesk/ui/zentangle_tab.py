@@ -69,12 +69,13 @@ def builtin_tangle(path: str) -> str | None:
     return p.stem if shipped and p.stem in TANGLES else None
 
 
-def fill_job(doc, pattern, request: FillRequest, settings: FillSettings, size=PRINT_SIZE):
-    """Worker job: render the document's shapes at print size (or `size`), fill the one under
-    the point. Returns the FillResult, or the ShapeNotFound (a normal outcome the tab explains)."""
+def fill_job(doc, pattern, request: FillRequest, settings: FillSettings, size=PRINT_SIZE, near=None):
+    """Worker job: render the document's shapes at print size (or `size`; only around `near`, the
+    preview's doodle region, when given), fill the one under the point. Returns the FillResult,
+    or the ShapeNotFound (a normal outcome the tab explains)."""
     try:
         return (yield from fill_document_at(doc, pattern, request.x, request.y, settings, size,
-                                            request.use_offered))
+                                            request.use_offered, near))
     except ShapeNotFound as missing:
         return missing
 
@@ -321,7 +322,8 @@ class ZentangleTab(QWidget):
             return
         self._apply(preview, request, settings, replace)
         mark = self._pending = (self.desk.undo_stack.index(), self.last[1])
-        self.job = self.desk.run_job("Zentangle fill", fill_job, doc, pattern, request, settings,
+        near = preview.rect if preview.source == "region" else None  # a doodle region: look only there
+        self.job = self.desk.run_job("Zentangle fill", fill_job, doc, pattern, request, settings, PRINT_SIZE, near,
                                      on_result=lambda r: self._refined(r, request, settings, replace, mark),
                                      on_cancelled=lambda: self._drop_preview(mark),
                                      on_error=lambda *_: self._drop_preview(mark))
