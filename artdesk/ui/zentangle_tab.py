@@ -196,8 +196,9 @@ class ZentangleTab(QWidget):
         self.restyle_button.clicked.connect(self.restyle)
         run_shortcut(self, self.restyle)
         self.hint = QLabel("Drag a pattern from the gallery onto a closed shape of your doodle, an "
-                           "imported silhouette or a layer. The shape fills at print size; its "
-                           "outline stays sharp and the outside stays transparent.")
+                           "imported silhouette or a layer. A preview shows at once, then the shape "
+                           "fills at print size; its outline stays sharp and the outside stays "
+                           "transparent.")
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: palette(mid);")
 
