@@ -73,12 +73,16 @@ def _drop_child(queue) -> None:
         times = [_timed(fill_document_at(doc, PATTERN, x, y, FillSettings(mode=mode, seed=s), PREVIEW_SIZE))[0]
                  for s in range(4)]
         out[f"preview {mode}"] = (times[0], min(times[1:]))
-    first, result = _timed(fill_document_at(doc, PATTERN, x, y, FillSettings(mode="strings", seed=0)))
-    again, _ = _timed(fill_document_at(doc, PATTERN, x, y, FillSettings(mode="strings", seed=1)))
+    # the print-size fill as the app runs it after the preview: looking only near the preview's region
+    near = _timed(fill_document_at(doc, PATTERN, x, y, FillSettings(), PREVIEW_SIZE))[1].rect
+    first, result = _timed(fill_document_at(doc, PATTERN, x, y, FillSettings(mode="strings", seed=0), near=near))
+    again, _ = _timed(fill_document_at(doc, PATTERN, x, y, FillSettings(mode="strings", seed=1), near=near))
     out["print strings"] = (first, again, result.pixels.shape)
     try:
-        first, result = _timed(fill_document_at(doc, PATTERN, x, y, FillSettings(mode="neural", detail="standard")))
-        again, _ = _timed(fill_document_at(doc, PATTERN, x, y, FillSettings(mode="neural", detail="standard", seed=1)))
+        first, result = _timed(fill_document_at(doc, PATTERN, x, y, FillSettings(mode="neural", detail="standard"),
+                                                 near=near))
+        again, _ = _timed(fill_document_at(doc, PATTERN, x, y, FillSettings(mode="neural", detail="standard", seed=1),
+                                           near=near))
         out["print neural"] = (first, again, result.pixels.shape)
     except ModelError as exc:
         out["print neural"] = str(exc)

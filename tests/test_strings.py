@@ -206,3 +206,17 @@ def test_cli_strings_from_an_image(tmp_path, shared_data):
                  str(tmp_path / "lines.png"), "--size", "450x540", "--out", str(out)]) == 0
     with Image.open(out) as im:
         assert json.loads(im.text["artdesk:generation"])[0]["strings"] == "image"
+
+
+def test_a_small_tile_fill_is_the_big_one_made_small_not_aliased():
+    """The tile fill below its drawn size (a preview) samples a Lanczos-shrunk pattern: it is the
+    print-size fill made small, not the moire that bilinear sampling of the full pattern gives."""
+    from artdesk.engines.tangles import draw
+    from artdesk.engines.tiling import fill_shape_with_pattern
+
+    pattern = draw("printemps", 256)
+    big = run_to_end(fill_shape_with_pattern(pattern, np.full((600, 600), 255, np.uint8), scale=1.0, seed=4))
+    small = run_to_end(fill_shape_with_pattern(pattern, np.full((120, 120), 255, np.uint8), scale=0.2, seed=4))
+    shrunk = np.asarray(Image.fromarray(big[..., :3]).resize((120, 120), Image.LANCZOS), np.float32)
+    diff = np.abs(shrunk - small[..., :3].astype(np.float32)).mean()
+    assert diff < 25, diff

@@ -331,3 +331,40 @@ def test_a_failing_preview_says_so_and_leaves_the_document(window, qtbot, monkey
     tab.fill_at_drop(window.gallery.list.item(0).data(Qt.UserRole), 450, 540)
     assert window.last_message[0] == "Zentangle fill failed" and fills(window) == []
     assert window.undo_stack.index() == before and (tab.job is None or tab.job.done)
+
+
+def test_strings_take_a_coloured_gallery_picture_by_name_and_keep_its_colours(window, qtbot, tmp_path):
+    stripes = np.zeros((64, 64, 3), np.uint8)
+    stripes[:, :32] = (20, 160, 40)
+    stripes[:, 32:] = (250, 220, 0)
+    Image.fromarray(stripes).save(tmp_path / "green_stripes.png")
+    assert window.gallery.add_images([str(tmp_path / "green_stripes.png")]) == 1
+    add_ellipse(window)
+    tab = window.panel.tabs["Zentangle"]
+    tab.mode.setCurrentIndex(tab.mode.findData("strings"))
+    tab.tangles.setText("green stripes, Static")
+    drop_pattern(window, qtbot, 450, 540)
+    (fill,) = fills(window)
+    assert fill.metadata["generation"]["patterns"] == ["green stripes", "Static"]
+    rgb = fill.pixels[fill.pixels[..., 3] == 255][:, :3].astype(int)
+    green = (np.abs(rgb - (20, 160, 40)).sum(axis=1) < 40).mean()
+    assert green > 0.02  # a section in the picture's own colours
+    tab.tangles.setText("Nope")
+    tab.restyle()
+    assert window.last_message[0] == "Cannot fill with these settings" and "gallery" in window.last_message[1]
+
+
+def test_the_print_fill_looks_only_near_the_previews_region_and_finds_the_same(window):
+    from artdesk.engines.progress import run_to_end
+    from artdesk.engines.zentangle import FillSettings
+    from artdesk.export.targets import PREVIEW_SIZE, fill_document_at
+
+    add_ellipse(window)
+    doc, settings = window.document, FillSettings(mode="tile", seed=2)
+    preview = run_to_end(fill_document_at(doc, "static", 450, 540, settings, PREVIEW_SIZE))
+    full = run_to_end(fill_document_at(doc, "static", 450, 540, settings))
+    near = run_to_end(fill_document_at(doc, "static", 450, 540, settings, near=preview.rect))
+    assert near.rect == full.rect and np.array_equal(near.pixels, full.pixels)
+    # a window too small for the region: the whole page is searched instead, same answer
+    wrong = run_to_end(fill_document_at(doc, "static", 450, 540, settings, near=(440, 530, 20, 20)))
+    assert wrong.rect == full.rect and np.array_equal(wrong.pixels, full.pixels)

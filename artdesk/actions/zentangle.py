@@ -45,12 +45,13 @@ def builtin_tangle(path: str) -> str | None:
 
 
 def fill_job(doc: Document, pattern: np.ndarray, request: FillRequest, settings: FillSettings,
-             size: tuple[int, int] = PRINT_SIZE) -> Job:
-    """Worker job: render the document's shapes at print size (or `size`), fill the one under
-    the point. Returns the FillResult, or the ShapeNotFound (a normal outcome the tab explains)."""
+             size: tuple[int, int] = PRINT_SIZE, near: Any = None) -> Job:
+    """Worker job: render the document's shapes at print size (or `size`; only around `near`, the
+    preview's doodle region, when given), fill the one under the point. Returns the FillResult,
+    or the ShapeNotFound (a normal outcome the tab explains)."""
     try:
         return (yield from fill_document_at(doc, pattern, request.x, request.y, settings, size,
-                                            request.use_offered))
+                                            request.use_offered, near))
     except ShapeNotFound as missing:
         return missing
 

@@ -194,7 +194,7 @@ def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
 
 
-def _stroke_half_width(ink: np.ndarray, region: np.ndarray) -> int:
+def _stroke_half_width(ink: np.ndarray, region: np.ndarray, side: int | None = None) -> int:
     """Half the typical width of the pen lines that bound `region`: the ink within reach of the
     region divided by the length of the region's inked edge (a line of length L and width w
     has area L*w and touches the region along L). Other strokes within reach inflate it a
@@ -202,7 +202,7 @@ def _stroke_half_width(ink: np.ndarray, region: np.ndarray) -> int:
     box = mask_bbox(region)
     if box is None:
         return 1
-    reach = max(8, int(0.01 * max(ink.shape)))
+    reach = max(8, int(0.01 * (side or max(ink.shape))))
     y0, x0, y1, x1 = box
     y0, x0 = max(0, y0 - reach), max(0, x0 - reach)
     y1, x1 = min(ink.shape[0], y1 + reach), min(ink.shape[1], x1 + reach)
@@ -319,7 +319,7 @@ def _result_ok(mask: np.ndarray, source: str, message: str = "", notes=None) -> 
 
 
 def region_at(ink_alpha: np.ndarray, x: float, y: float, *, gap: int | None = None,
-              grow: int | None = None, ink_level: int = INK_LEVEL) -> ShapeResult:
+              grow: int | None = None, ink_level: int = INK_LEVEL, page_side: int | None = None) -> ShapeResult:
     """The closed region of a doodle around (x, y).
 
     ink_alpha: (H, W) uint8 coverage of the rendered strokes (any resolution; pass the screen
@@ -327,9 +327,12 @@ def region_at(ink_alpha: np.ndarray, x: float, y: float, *, gap: int | None = No
     gap: the widest break in an outline (pixels) that may be bridged; by default breaks up to
     ~0.6% of the canvas are closed when the plain fill leaks.
     grow: how far the mask reaches under the outline (default: half the measured pen width).
+    page_side: the page's longer side when `ink_alpha` is a window of it (the defaults above
+    scale with the page, so a window gives the page's answer).
     """
     ink = np.asarray(ink_alpha) >= ink_level
     h, w = ink.shape
+    side = page_side or max(h, w)
     xi, yi = int(np.floor(x)), int(np.floor(y))
     if not ink.any():
         return ShapeResult("empty", MESSAGES["empty"])
@@ -338,7 +341,7 @@ def region_at(ink_alpha: np.ndarray, x: float, y: float, *, gap: int | None = No
     if ink[yi, xi]:
         return ShapeResult("on_ink", MESSAGES["on_ink"])
 
-    gaps = [0] if gap == 0 else ([gap] if gap else [0, max(2, int(round(0.006 * max(h, w))))])
+    gaps = [0] if gap == 0 else ([gap] if gap else [0, max(2, int(round(0.006 * side)))])
     for g in gaps:
         blocked = dilate(ink, g) if g else ink
         if blocked[yi, xi]:
@@ -352,7 +355,7 @@ def region_at(ink_alpha: np.ndarray, x: float, y: float, *, gap: int | None = No
         if g:  # give back what the bridging took from the region, without crossing lines
             region = _geodesic_grow(region, ~ink, g + 1)
             notes.append(f"A gap of up to {g} px in the outline was closed for the fill.")
-        half = _stroke_half_width(ink, region) if grow is None else int(grow)
+        half = _stroke_half_width(ink, region, side) if grow is None else int(grow)
         if half > 0:
             y0, x0, y1, x1 = mask_bbox(region)
             y0, x0, y1, x1 = max(0, y0 - half), max(0, x0 - half), y1 + half, x1 + half

@@ -239,6 +239,12 @@ def _tangle_at(key: str, side: int) -> np.ndarray:
     return tangles.draw(key, size=side)
 
 
+@lru_cache(maxsize=64)
+def _tangle_grey(key: str, side: int) -> np.ndarray:
+    """The tangle at `side` px as one float32 channel (tangles are ink on paper), kept."""
+    return np.ascontiguousarray(_tangle_at(key, side).astype(np.float32)[..., None])
+
+
 @lru_cache(maxsize=32)
 def _shipped_tangle(key: str) -> np.ndarray | None:
     from PIL import Image
@@ -382,7 +388,7 @@ def _fill_row_gaps(labels: np.ndarray) -> np.ndarray:
     """Give every -1 pixel of each row the label of the nearest labelled pixel to its left (else
     to its right; else 0): pixels under the user's strokes get a neighbouring section's pattern,
     so the stroke's antialiased edge shows pattern, not a white halo."""
-    h, w = labels.shape
+    w = labels.shape[1]
     have = labels >= 0
     idx = np.where(have, np.arange(w)[None, :], 0)
     np.maximum.accumulate(idx, axis=1, out=idx)
@@ -513,9 +519,15 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
 
     def source(sec: Section) -> tuple[np.ndarray, float, bool]:
         if sec.code not in sources:
-            src, zoom = pattern_at(patterns[sec.pattern], scale * section_scale(sec.area, n_sections))
-            grey = bool(np.all(src.max(axis=2) - src.min(axis=2) < 1.0))
-            sources[sec.code] = (np.ascontiguousarray(src[..., :1]) if grey else src, zoom, grey)
+            pattern = patterns[sec.pattern]
+            pixel_scale = scale * section_scale(sec.area, n_sections)
+            if isinstance(pattern, str):  # a tangle: grey, its one channel kept per size
+                side = tangle_side(pixel_scale)
+                sources[sec.code] = (_tangle_grey(pattern, side), TANGLE_SIDE * pixel_scale / side, True)
+            else:
+                src, zoom = pattern_at(pattern, pixel_scale)
+                grey = bool(np.all(src.max(axis=2) - src.min(axis=2) < 1.0))
+                sources[sec.code] = (np.ascontiguousarray(src[..., :1]) if grey else src, zoom, grey)
         return sources[sec.code]
 
     edge = None

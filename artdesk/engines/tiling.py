@@ -168,6 +168,20 @@ def _pattern_rgb(pattern: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(p[..., :3])
 
 
+def _shrunk_periodic(src: np.ndarray, scale: float) -> tuple[np.ndarray, float, float]:
+    """`src` (float32, 1 or 3 channels) made `scale` times smaller with Lanczos, still wrapping
+    at its edges: (copy, its height / src's, its width / src's)."""
+    from PIL import Image
+
+    ph, pw, channels = src.shape
+    nh, nw = max(4, round(ph * scale)), max(4, round(pw * scale))
+    img = np.clip(np.rint(np.tile(src, (3, 3, 1))), 0, 255).astype(np.uint8)
+    img = Image.fromarray(img[..., 0] if channels == 1 else img)
+    small = np.asarray(img.resize((3 * nw, 3 * nh), Image.LANCZOS), np.float32)
+    small = small.reshape(3 * nh, 3 * nw, channels)[nh:2 * nh, nw:2 * nw]
+    return np.ascontiguousarray(small), nh / ph, nw / pw
+
+
 def pattern_fill(pattern: np.ndarray, scale: float = 1.0, rotation: float = 0.0, seed: int = 0,
                  ink: tuple[int, int, int] | None = None,
                  paper: tuple[int, int, int] | None = None) -> TileFn:
@@ -196,22 +210,29 @@ def pattern_fill(pattern: np.ndarray, scale: float = 1.0, rotation: float = 0.0,
     oy, ox = rng.uniform(0, ph), rng.uniform(0, pw)
     theta = math.radians(rotation)
     cos_t, sin_t = math.cos(theta) / scale, math.sin(theta) / scale
+    # Shown smaller than drawn (a preview, a small scale): sample a copy made smaller with Lanczos
+    # (periodic: from a 3x3 repeat), not the full-size pattern, which bilinear sampling would
+    # alias into noise; ky, kx map the pattern's pixels to the copy's.
+    ky = kx = 1.0
+    if scale < 0.9:
+        src, ky, kx = _shrunk_periodic(src, scale)
+    sh, sw = src.shape[:2]
 
     def fill(tile_rgb: np.ndarray, tile_mask: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
         th, tw = tile_mask.shape
         ys = origin[0] + np.arange(th, dtype=np.float32)[:, None] + 0.5
         xs = origin[1] + np.arange(tw, dtype=np.float32)[None, :] + 0.5
         # canvas -> pattern: rotate by -theta, divide by scale, shift by the seeded offset
-        u = (cos_t * xs + sin_t * ys + ox - 0.5) % pw
-        v = (-sin_t * xs + cos_t * ys + oy - 0.5) % ph
+        u = ((cos_t * xs + sin_t * ys + ox) * kx - 0.5) % sw
+        v = ((-sin_t * xs + cos_t * ys + oy) * ky - 0.5) % sh
         u0 = np.floor(u).astype(np.int64)
         v0 = np.floor(v).astype(np.int64)
         fu = (u - u0)[..., None]
         fv = (v - v0)[..., None]
-        u0 %= pw
-        v0 %= ph
-        u1 = (u0 + 1) % pw
-        v1 = (v0 + 1) % ph
+        u0 %= sw
+        v0 %= sh
+        u1 = (u0 + 1) % sw
+        v1 = (v0 + 1) % sh
         top = src[v0, u0] * (1 - fu) + src[v0, u1] * fu
         bottom = src[v1, u0] * (1 - fu) + src[v1, u1] * fu
         out = top * (1 - fv) + bottom * fv

@@ -49,6 +49,7 @@ class FillSettings:
     detail: str = "standard"  # neural mode: the network's work resolution (neural_fill.DETAILS)
     content: str = "pattern"  # neural mode: what the network redraws: "pattern" (the repeat) or "shape"
     patterns: tuple = DEFAULT_PATTERNS  # strings mode: the other tangles (keys or images) beside the dropped one
+    pattern_names: tuple = ()  # strings mode: how the user named `patterns` (for the metadata)
     strings: int = 4  # strings mode: how many curves divide the shape
     palette: tuple = ()  # strings mode: an ink colour per section, (r, g, b) each; () = the ink
     string_layer: str = ""  # strings mode: id of the layer whose strokes are the strings ("" = generated)
@@ -65,7 +66,7 @@ class FillSettings:
     def as_metadata(self) -> dict:
         data = {"mode": self.mode, "scale": self.scale, "rotation": self.rotation, "seed": self.seed}
         if self.mode == "strings":
-            data["patterns"] = [p if isinstance(p, str) else "image" for p in self.patterns]
+            data["patterns"] = list(self.pattern_names) or [p if isinstance(p, str) else "image" for p in self.patterns]
             data["strings"] = "layer" if self.string_layer else self.strings
             if self.palette:
                 data["palette"] = ["#%02x%02x%02x" % tuple(c) for c in self.palette]
@@ -92,19 +93,20 @@ class FillResult:
 
 def fill_at(ink_alpha: np.ndarray | None, targets: list[TargetLayer], x: float, y: float,
             pattern: np.ndarray, settings: FillSettings | None = None, pixels_per_unit: float = 5.0,
-            use_offered: bool = False, dividers: np.ndarray | None = None) -> Job:
+            use_offered: bool = False, dividers: np.ndarray | None = None,
+            page_side: int | None = None) -> Job:
     """Job: fill the shape under page pixel (x, y) with `pattern` -> FillResult.
 
     `ink_alpha` is the doodle's ink (page-sized alpha at print scale), `targets` the visible
     raster layers rendered on the same page, topmost first; `pixels_per_unit` maps the page back
     to document units for the result's rect; `dividers` (strings mode) the alpha of the strokes
-    that divide the shape into sections, on the same page. Raises ShapeNotFound with the reason
-    for people."""
+    that divide the shape into sections, on the same page; `page_side` the page's longer side
+    when the arrays are a window of it. Raises ShapeNotFound with the reason for people."""
     settings = settings or FillSettings()
     if settings.mode not in MODES:
         raise ValueError(f"Unknown fill mode {settings.mode!r}.")
     yield Progress(0.05, "Finding the shape")
-    result = find_target(ink_alpha, x, y, targets)
+    result = find_target(ink_alpha, x, y, targets, **({"page_side": page_side} if page_side else {}))
     if result.ok:
         mask, source, message = result.mask, result.source, result.message
     elif result.status == "open" and use_offered and result.offered is not None:

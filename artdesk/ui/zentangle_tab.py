@@ -29,6 +29,7 @@ from artdesk.engines.progress import run_to_end
 from artdesk.engines.strings import DEFAULT_PATTERNS, parse_palette
 from artdesk.engines.tangles import TANGLES, find
 from artdesk.engines.zentangle import FillSettings, ShapeNotFound
+from artdesk import PRINT_SIZE
 from artdesk.export.targets import PREVIEW_SIZE
 from artdesk.ui.gallery import pattern_label
 from artdesk.ui.widgets import ComboBox, Slider, SpinBox, run_shortcut
@@ -95,7 +96,7 @@ class ZentangleTab(QWidget):
         self.tangles = QLineEdit(", ".join(TANGLES[k].display_name for k in DEFAULT_PATTERNS))
         self.tangles.setCursorPosition(0)  # show the list from its start
         self.tangles.setToolTip("Strings: the tangles the sections are filled with, besides the dropped "
-                                "pattern (built-in names, comma-separated)")
+                                "pattern: built-in tangles or pictures of the gallery, by name, comma-separated")
         self.strings = SpinBox()
         self.strings.setRange(0, 8)
         self.strings.setValue(4)
@@ -165,8 +166,9 @@ class ZentangleTab(QWidget):
         self.restyle_button.clicked.connect(self.restyle)
         run_shortcut(self, self.restyle)
         self.hint = QLabel("Drag a pattern from the gallery onto a closed shape of your doodle, an "
-                           "imported silhouette or a layer. The shape fills at print size; its "
-                           "outline stays sharp and the outside stays transparent.")
+                           "imported silhouette or a layer. A preview shows at once, then the shape "
+                           "fills at print size; its outline stays sharp and the outside stays "
+                           "transparent.")
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: palette(mid);")
 
@@ -183,13 +185,7 @@ class ZentangleTab(QWidget):
         """The fill settings; ValueError with a sentence for a tangle or colour it cannot read."""
         ink = self.ink
         names = [n.strip() for n in self.tangles.text().split(",") if n.strip()]
-        keys = []
-        for name in names:
-            key = find(name)
-            if key is None:
-                raise ValueError(f"“{name}” is not a built-in tangle; known: "
-                                 f"{', '.join(t.display_name for t in TANGLES.values())}.")
-            keys.append(key)
+        keys = [self._tangle_or_gallery_image(name) for name in names] if self.mode.currentData() == "strings" else []
         string_layer = ""
         if self.mode.currentData() == "strings" and self.string_source.currentData() == "layer":
             layer = self.desk.active_layer()
@@ -201,9 +197,26 @@ class ZentangleTab(QWidget):
                             rotation=float(self.rotation.value()), seed=self.seed.value(),
                             ink=None if ink == QColor("#000000") else (ink.red(), ink.green(), ink.blue()),
                             strength=self.strength.value() / 100, detail=self.detail.currentData(),
-                            content=self.content.currentData(), patterns=tuple(keys),
+                            content=self.content.currentData(), patterns=tuple(keys), pattern_names=tuple(names),
                             strings=self.strings.value(), palette=tuple(parse_palette(self.palette.text())),
                             string_layer=string_layer)
+
+    def _tangle_or_gallery_image(self, name: str):
+        """A Tangles entry: a built-in tangle's key, or the picture of the gallery item of that name
+        (your own images); ValueError with a sentence for people otherwise."""
+        key = find(name)
+        if key is not None:
+            return key
+        gallery = self.desk.gallery.list
+        for i in range(gallery.count()):
+            path = gallery.item(i).data(Qt.UserRole)
+            if pattern_label(path).casefold() == name.casefold():
+                try:
+                    return read_image(path, max_pixels=PATTERN_MAX_PIXELS)
+                except ImportFailed as exc:
+                    raise ValueError(str(exc)) from exc
+        raise ValueError(f"“{name}” is neither a built-in tangle nor a picture in the gallery; built-in: "
+                         f"{', '.join(t.display_name for t in TANGLES.values())}.")
 
     def _mode_changed(self) -> None:
         neural = self.mode.currentData() == "neural"
@@ -285,7 +298,8 @@ class ZentangleTab(QWidget):
             return
         self._apply(preview, request, settings, replace)
         mark = self._pending = (self.desk.undo_stack.index(), self.last[1])
-        self.job = self.desk.run_job("Zentangle fill", fill_job, doc, pattern, request, settings,
+        near = preview.rect if preview.source == "region" else None  # a doodle region: look only there
+        self.job = self.desk.run_job("Zentangle fill", fill_job, doc, pattern, request, settings, PRINT_SIZE, near,
                                      on_result=lambda r: self._refined(r, request, settings, replace, mark),
                                      on_cancelled=lambda: self._drop_preview(mark),
                                      on_error=lambda *_: self._drop_preview(mark))
