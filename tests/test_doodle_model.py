@@ -353,3 +353,20 @@ def test_past_ends_after_the_first_lift_of_the_pen_ends_the_drawing():
         assert len(b) == expected and np.array_equal(a[:expected], b)
         shortened += len(a) > expected
     assert shortened >= 3  # bears drawn freely run on well past 30 points
+
+
+def test_bench_figures_compare_a_student_with_its_teacher_drawing_for_drawing():
+    """The bench's Random figures: the same seed draws the same points with a student and its
+    teacher (the latent has its own random stream), so at step 0 the judge sees the same doodles
+    up to the student's end at the first pen lift past the teacher's length, and none is cut off."""
+    from artdesk.bench_doodle import category_figures, open_judge
+    from artdesk.engines.doodle_io import shipped_categories
+
+    if "ant" not in shipped_categories():
+        pytest.skip("the ant student is not installed")
+    judge, name = open_judge()
+    assert name.startswith("judge")  # the bench's referee is not the picking recogniser
+    fig = category_figures("ant", judge, count=18, with_continue=False)
+    assert fig["uncut"] <= fig["teacher_uncut"] and fig["uncut"] == 0
+    assert abs(fig["app"] - fig["teacher"]) <= fig["past_teacher_length"]
+    assert fig["app_picked"] >= fig["app"] - 2 and fig["ms_nine"] > 0

@@ -41,6 +41,7 @@ from artdesk.training.teacher_data import sample_teacher_drawings, teacher_path
 CHECKPOINTS = REPO / "checkpoints" / "doodle_student"
 LICENCE = ("Apache-2.0 (decoder initialised from Magenta's sketch-rnn {cat}.gen.json, Apache-2.0, and trained on "
            "drawings sampled from it; the teacher was trained on Google's Quick, Draw! data, CC BY 4.0)")
+LATENT = "inputs"  # "inputs": z feeds every decoder step and its initial state (Magenta); "state": the initial state only
 DEC_LR_RATIO = 0.0  # the teacher's own decoder weights move at this fraction of the learning rate (0: frozen)
 TEMPERATURES = (0.2, 0.7)  # fresh teacher drawings: around the app's default temperature (0.25)
 REFILL = 200  # teacher drawings sampled per refill of the training pool
@@ -247,6 +248,14 @@ def train_student(category: str, minutes: float, seed: int = 1, ckpt_every_s: fl
                   model.fc_out.weight, model.fc_out.bias):
             p.requires_grad_(False)
         masks = {"decoder.weight_ih_l0": masks["decoder.weight_ih_l0"]}
+    if LATENT == "state" and state is None:
+        # the latent sets the decoder's initial state only (its input columns stay zero), with the
+        # full KL weight from the start and a low tolerance, so prior samples stay where training was
+        hp = dataclasses.replace(hp, kl_weight=1.0, kl_weight_start=1.0, kl_tolerance=0.2)
+        model.hp = hp
+    if LATENT == "state":
+        model.decoder.weight_ih_l0.requires_grad_(False)
+        masks = {}
     opt = torch.optim.Adam(model.parameters(), lr=hp.lr)
     if state is not None and "optimizer" in state:
         opt.load_state_dict(state["optimizer"])
@@ -365,6 +374,7 @@ def record_figures(categories: list[str], count: int, log: Callable[[str], None]
 
 
 def main(argv: list[str] | None = None) -> None:
+    global LATENT
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", nargs="?", choices=["init", "figures"],
                         help="init: export every category's student at step 0; figures: run the bench figures "
@@ -376,9 +386,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--draw-only", action="store_true", help="figures: draw (into --cache), judge later")
     parser.add_argument("--plan", nargs="+", default=[], help="category:minutes (total), trained in order")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--latent", choices=["inputs", "state"], default=LATENT,
+                        help="where the latent enters the decoder: every step's input and the initial state "
+                             "(Magenta), or the initial state only")
     parser.add_argument("--ckpt-every", type=float, default=300.0)
     parser.add_argument("--log", default=str(CHECKPOINTS / "train.log"))
     args = parser.parse_args(argv)
+    LATENT = args.latent
     torch.set_num_threads(args.threads)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
     Path(args.log).parent.mkdir(parents=True, exist_ok=True)
