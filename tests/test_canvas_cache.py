@@ -138,3 +138,39 @@ def test_zoomed_in_far_the_layer_images_cover_the_widget_and_stay_right(window):
     draw(canvas, [(200, 200), (600, 500)])
     canvas.pan_by(-30, 12)
     assert np.abs(shown(canvas) - redrawn(canvas)).max() <= 2
+
+
+def test_a_big_layer_is_drawn_in_slices_and_strokes_drawn_meanwhile_join_it(window, qtbot):
+    from artdesk.bench import sample_drawing
+    from artdesk.ui.layer_cache import PROGRESSIVE_STROKES
+
+    doc = sample_drawing(PROGRESSIVE_STROKES + 200)
+    window.set_document(doc, None)
+    canvas = window.canvas
+    canvas.repaint()
+    assert canvas.layer_images.pending()  # the window shows what is drawn so far, and stays live
+    draw(canvas, [(300, 300), (420, 330)])  # a stroke while the layer is still being drawn
+    assert canvas.layer_images.pending()
+    qtbot.waitUntil(lambda: not canvas.layer_images.pending(), timeout=30000)
+    assert len(doc.layers[0].strokes) == PROGRESSIVE_STROKES + 201
+    assert np.abs(shown(canvas) - redrawn_whole(canvas)).max() <= 2
+    canvas.set_zoom(canvas.zoom * 1.3)
+    canvas._sharpen.stop()
+    canvas._zoom_done()
+    zooming = shown(canvas)  # the old image, scaled, while the sharp one is drawn
+    assert canvas.layer_images.pending() and zooming[..., :3].std() > 5
+    qtbot.waitUntil(lambda: not canvas.layer_images.pending(), timeout=30000)
+    assert np.abs(shown(canvas) - redrawn_whole(canvas)).max() <= 2
+
+
+def redrawn_whole(canvas) -> np.ndarray:
+    canvas.layer_images.forget()
+    canvas.invalidate()
+    canvas.repaint()
+    canvas.layer_images.finish()
+    return redrawn_shown(canvas)
+
+
+def redrawn_shown(canvas) -> np.ndarray:
+    canvas.invalidate()
+    return shown(canvas)

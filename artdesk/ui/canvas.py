@@ -63,6 +63,11 @@ class CanvasView(QWidget):
         self._sharpen.setSingleShot(True)
         self._sharpen.setInterval(SHARPEN_MS)
         self._sharpen.timeout.connect(self._zoom_done)
+        self._partial_shown = False
+        self._slices = QTimer(self)  # draws on with big layers between events
+        self._slices.setSingleShot(True)
+        self._slices.setInterval(1)
+        self._slices.timeout.connect(self._draw_on)
         self.layer_images = LayerImages()
         self.floating = None  # (layer id, affine, strokes or None) shown moved, see set_floating
         self.selection = None  # document.selection.Selection or None
@@ -136,6 +141,17 @@ class CanvasView(QWidget):
         self.zoomChanged.emit(self.zoom)
         self.invalidate()
 
+    def _draw_on(self) -> None:
+        """One slice of the big layers being drawn; the canvas is composed again when one is done
+        (or when it shows a layer's drawing so far), else the old images stay up."""
+        done = self.layer_images.advance()
+        if done or self._partial_shown:
+            self._cache = None
+            self._float_parts = None
+            self.update()
+        if self.layer_images.pending():
+            self._slices.start()
+
     def _zoom_done(self) -> None:
         self._zooming = False
         self.invalidate()
@@ -203,12 +219,15 @@ class CanvasView(QWidget):
                     QPointF(self.offset))
         return self.transform(), self.size() * dpr, QPointF(0, 0)
 
-    def _layer_image(self, layer, exclude: frozenset = frozenset()) -> tuple[QImage, QPointF]:
+    def _layer_image(self, layer, exclude: frozenset = frozenset(), progressive: bool = False):
+        """(the layer's image at this view, or None while a big one is drawn in slices; the
+        widget position of the image's origin)."""
         space, size, origin = self._image_space()
-        return self.layer_images.image(layer, space, size, self.devicePixelRatioF(), exclude), origin
+        return self.layer_images.image(layer, space, size, self.devicePixelRatioF(), exclude, progressive), origin
 
     def _compose(self, image: QImage, layers, background: bool) -> None:
         """Draw the layers' screen images onto `image` (with the page and its shadow first)."""
+        self._partial_shown = False
         p = QPainter(image)
         page = self._page()
         if background:
@@ -216,18 +235,27 @@ class CanvasView(QWidget):
             p.fillRect(page, _checker_brush())
         p.setClipRect(page)
         for layer in layers:
-            if layer.visible and layer.opacity > 0:
-                p.setOpacity(layer.opacity)
-                stale = self.layer_images.stale(layer) if self._zooming else None
-                if stale is not None:  # mid-zoom: the old image, scaled; sharp again when zooming stops
-                    image, drawn_with = stale
-                    p.setTransform(drawn_with.inverted()[0] * self.transform())
-                    p.drawImage(0, 0, image)
-                    p.resetTransform()
-                    self._sharpen.start()
-                else:
-                    image, origin = self._layer_image(layer)
-                    p.drawImage(origin, image)
+            if not layer.visible or layer.opacity <= 0:
+                continue
+            p.setOpacity(layer.opacity)
+            stale = self.layer_images.stale(layer) if self._zooming else None
+            if stale is not None:
+                self._sharpen.start()  # mid-zoom: the old image, scaled; sharp when zooming stops
+            else:
+                layer_image, origin = self._layer_image(layer, progressive=True)
+                if layer_image is not None:
+                    p.drawImage(origin, layer_image)
+                    continue
+                self._slices.start()  # a big layer is being drawn: the old image (or what is done)
+                stale = self.layer_images.stale(layer)
+                if stale is None:
+                    p.drawImage(origin, self.layer_images.partial(layer.id))
+                    self._partial_shown = True
+                    continue
+            old_image, drawn_with = stale
+            p.setTransform(drawn_with.inverted()[0] * self.transform())
+            p.drawImage(0, 0, old_image)
+            p.resetTransform()
         p.end()
 
     def _render_cache(self) -> QImage:
@@ -307,9 +335,10 @@ class CanvasView(QWidget):
         if top.id not in changed or top.opacity < 1.0:
             return False
         new = self.layer_images.appended(top)
-        if new is None:
+        if new is None or self.layer_images.pending():
             return False
-        self._layer_image(top)
+        if self._layer_image(top, progressive=True)[0] is None:
+            return False
         p = QPainter(self._cache)
         p.setClipRect(self.transform().mapRect(QRectF(0, 0, self.document.width, self.document.height)))
         p.setRenderHint(QPainter.Antialiasing, True)

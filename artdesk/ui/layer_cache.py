@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QTransform
@@ -20,6 +21,16 @@ from artdesk.document.model import Layer, RasterLayer, TextLayer, VectorLayer, s
 from artdesk.export.render import numpy_to_qimage, paint_raster, paint_stroke, paint_text
 
 MAX_REPAIR_STROKES = 300  # more changed strokes than this: the layer is drawn again whole
+PROGRESSIVE_STROKES = 400  # a vector layer with more strokes is drawn whole a slice at a time
+SLICE_S = 0.012  # one slice of that drawing, in seconds: the window stays responsive
+
+
+class _Job:
+    __slots__ = ("content", "exclude", "image", "key", "next", "seen", "strokes", "view")
+
+    def __init__(self, image, key, strokes, view, content, exclude, seen):
+        self.image, self.key, self.strokes, self.view, self.content = image, key, strokes, view, content
+        self.exclude, self.seen, self.next = exclude, seen, 0
 
 
 class _Entry:
@@ -35,6 +46,7 @@ class LayerImages:
     def __init__(self, min_pen_px: float = 0.0) -> None:
         self.min_pen_px = min_pen_px  # thumbnails: lines never thinner than this on the image
         self._entries: dict[str, _Entry] = {}
+        self._jobs: dict[str, _Job] = {}
         self._proxies: dict[tuple, QImage] = {}
         self.full_renders = 0  # counters for the bench and the tests
         self.incremental = 0
@@ -43,12 +55,16 @@ class LayerImages:
     def forget(self, layer_id: str | None = None) -> None:
         if layer_id is None:
             self._entries.clear()
+            self._jobs.clear()
         else:
             self._entries.pop(layer_id, None)
+            self._jobs.pop(layer_id, None)
 
     def keep_only(self, layer_ids: set[str]) -> None:
         for stale in set(self._entries) - layer_ids:
             del self._entries[stale]
+        for stale in set(self._jobs) - layer_ids:
+            del self._jobs[stale]
         if len(self._proxies) > self.MAX_PROXIES:
             self._proxies.clear()
 
@@ -77,24 +93,27 @@ class LayerImages:
         if entry is None or not isinstance(layer, VectorLayer):
             return None
         old, strokes = entry.strokes, layer.strokes
-        if len(strokes) < len(old) or not all(a is b for a, b in zip(old, strokes)):
+        if len(strokes) < len(old) or strokes[: len(old)] != old:  # strokes compare by identity
             return None
         return strokes[len(old):]
 
     # -- layer images ---------------------------------------------------------------------
     def image(self, layer: Layer, view: QTransform, size: QSize, dpr: float,
-              exclude: frozenset = frozenset()) -> QImage:
+              exclude: frozenset = frozenset(), progressive: bool = False) -> QImage | None:
         """The layer drawn at `view` on a transparent `size` image (device pixels), leaving out
-        the strokes whose id() is in `exclude` (they are being dragged)."""
+        the strokes whose id() is in `exclude` (they are being dragged). With `progressive`, a
+        vector layer of many strokes that must be drawn whole is drawn a slice at a time: None
+        until it is done (show stale() or partial() meanwhile, and call advance())."""
         content = self._content(layer, exclude)
         key = (view.m11(), view.m22(), view.dx(), view.dy(), size.width(), size.height(), dpr) + content
         entry = self._entries.get(layer.id)
         strokes = list(layer.strokes) if isinstance(layer, VectorLayer) else []
         if entry is not None and entry.key == key:
             if entry.strokes == strokes:
+                self._jobs.pop(layer.id, None)  # e.g. an undo brought back what the image shows
                 return entry.image
             old = len(entry.strokes)
-            if len(strokes) > old and all(a is b for a, b in zip(entry.strokes, strokes)):
+            if len(strokes) > old and strokes[:old] == entry.strokes:  # identity: Stroke has no __eq__
                 painter = self._painter(entry.image, view)
                 for stroke in strokes[old:]:
                     if id(stroke) not in exclude:
@@ -106,9 +125,9 @@ class LayerImages:
             if self._repair(entry, strokes, view, dpr, exclude):
                 self.repairs += 1
                 return entry.image
-        image = QImage(size, QImage.Format_ARGB32_Premultiplied)
-        image.setDevicePixelRatio(dpr)
-        image.fill(Qt.transparent)
+        if progressive and isinstance(layer, VectorLayer) and len(strokes) > PROGRESSIVE_STROKES:
+            return self._progress(layer.id, key, strokes, view, size, dpr, content, exclude)
+        image = self._blank(size, dpr)
         painter = self._painter(image, view)
         if isinstance(layer, VectorLayer):
             seen = view.inverted()[0].mapRect(QRectF(0, 0, size.width() / dpr, size.height() / dpr))
@@ -123,6 +142,65 @@ class LayerImages:
         self._entries[layer.id] = _Entry(image, key, strokes, QTransform(view), content)
         self.full_renders += 1
         return image
+
+    # -- drawing a big layer a slice at a time --------------------------------------------
+    @staticmethod
+    def _blank(size: QSize, dpr: float) -> QImage:
+        image = QImage(size, QImage.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(dpr)
+        image.fill(Qt.transparent)
+        return image
+
+    def _progress(self, layer_id, key, strokes, view, size, dpr, content, exclude) -> QImage | None:
+        """Start (or go on with) drawing a big vector layer in slices; None until it is done."""
+        job = self._jobs.get(layer_id)
+        if job is not None and job.key == key and strokes[: len(job.strokes)] == job.strokes:
+            job.strokes = strokes  # strokes added meanwhile are drawn at the end
+        else:
+            seen = view.inverted()[0].mapRect(QRectF(0, 0, size.width() / dpr, size.height() / dpr))
+            job = self._jobs[layer_id] = _Job(self._blank(size, dpr), key, strokes, QTransform(view), content,
+                                              exclude, seen)
+        return self._advance(layer_id, job, time.perf_counter() + SLICE_S)
+
+    def _advance(self, layer_id: str, job: _Job, deadline: float) -> QImage | None:
+        painter = self._painter(job.image, job.view)
+        strokes = job.strokes
+        while job.next < len(strokes):
+            stroke = strokes[job.next]
+            job.next += 1
+            if id(stroke) not in job.exclude and _meets(stroke.bounds(), job.seen):
+                paint_stroke(painter, self._thick(stroke, job.view))
+            if job.next % 4 == 0 and time.perf_counter() > deadline:
+                break
+        painter.end()
+        if job.next < len(strokes):
+            return None
+        del self._jobs[layer_id]
+        self._entries[layer_id] = _Entry(job.image, job.key, strokes, job.view, job.content)
+        self.full_renders += 1
+        return job.image
+
+    def pending(self) -> bool:
+        return bool(self._jobs)
+
+    def advance(self, seconds: float = SLICE_S) -> bool:
+        """Draw on with the big layers being drawn, for about `seconds`; True if one got done."""
+        deadline = time.perf_counter() + seconds
+        done = False
+        for layer_id, job in list(self._jobs.items()):
+            if time.perf_counter() > deadline:
+                break
+            done = self._advance(layer_id, job, deadline) is not None or done
+        return done
+
+    def finish(self) -> None:
+        """Draw the big layers being drawn to the end (the bench and the tests)."""
+        while self._jobs:
+            self.advance(3600.0)
+
+    def partial(self, layer_id: str) -> QImage | None:
+        job = self._jobs.get(layer_id)
+        return job.image if job is not None else None
 
     def _repair(self, entry: _Entry, strokes: list, view: QTransform, dpr: float, exclude: frozenset) -> bool:
         """Strokes removed, added or replaced in place (an erase, an undo, a moved selection):
