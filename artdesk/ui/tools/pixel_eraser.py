@@ -42,7 +42,7 @@ class PixelEraserTool(Tool):
     name = "pixel_eraser"
     label = "&Pixel eraser"
     shortcut = "Shift+E"
-    icon = ""
+    icon = "tools/pixel_eraser.png"
     tip = "Pixel eraser: rub out pixels of an image layer (brush size wide)"
 
     def __init__(self, canvas):
