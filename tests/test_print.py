@@ -252,3 +252,17 @@ def test_marker_strokes_count_as_semi_transparent_and_the_cli_says_so(tmp_path):
     run = subprocess.run([sys.executable, "-m", "artdesk", "export", str(tmp_path / "m.artdesk"), "--out",
                           str(tmp_path / "m.png"), "--preset", "screen"], capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 0 and "note: Semi-transparent parts" in run.stderr and "--dtg" in run.stderr
+
+
+def test_mockup_sizes_keep_the_print_in_inches(qapp):
+    doc = shirt_doc()
+    small, large = render_mockup(doc, "white", width=600, size="S"), render_mockup(doc, "white", width=600, size="XL")
+
+    def red_width(img):  # the red square (a fixed 2.2" wide on every shirt) in pixels
+        red = (img[..., 0] > 150) & (img[..., 1] < 90) & (img[..., 2] < 90)
+        cols = np.flatnonzero(red.any(axis=0))
+        return cols[-1] - cols[0] + 1
+
+    assert red_width(small) / red_width(large) == pytest.approx(24 / 18, rel=0.05)
+    with pytest.raises(ValueError, match="shirt size"):
+        render_mockup(doc, "white", size="XXS")

@@ -40,6 +40,7 @@ def add_mockup_parser(sub) -> None:
     m.add_argument("--preset", default="tshirt", help="print preset: tshirt, printful or screen")
     m.add_argument("--width", type=int, default=1200, help="mockup width in pixels (default 1200)")
     m.add_argument("--dtg", action="store_true", help="preview the DTG-safe halftone")
+    m.add_argument("--size", default="L", help="shirt size: S, M, L (default), XL or 2XL; the print keeps its inches")
     m.set_defaults(func=cmd_mockup)
 
 
@@ -104,8 +105,8 @@ def cmd_mockup(args) -> int:
     except ProjectFileError as exc:
         print(f"artdesk mockup: {exc}", file=sys.stderr)
         return 2
-    width, height = save_mockup(doc, args.out, args.shirt, args.preset, args.width, args.dtg)
-    print(f"{args.out}: {width}x{height} mockup on a {args.shirt} shirt")
+    width, height = save_mockup(doc, args.out, args.shirt, args.preset, args.width, args.dtg, args.size.upper())
+    print(f"{args.out}: {width}x{height} mockup on a {args.shirt} shirt, size {args.size.upper()}")
     return 0
 
 

@@ -21,6 +21,7 @@ SHIRT_COLOURS = {"black": "#17171a", "white": "#f6f5f1", "navy": "#1f2a44", "gre
 BACKDROP = "#dcd9d3"
 # an adult L tee, in inches: chest 22 wide, 29 long from the high point of the shoulder
 SHIRT_WIDTH_IN, SHIRT_HEIGHT_IN = 36.0, 31.0
+SHIRT_SIZES = {"S": 18.0, "M": 20.0, "L": 22.0, "XL": 24.0, "2XL": 26.0}  # chest width, inches (flat)
 PRINT_TOP_IN = 4.0  # print area's top edge below the shoulders' high point (about 3" under the collar)
 
 
@@ -63,12 +64,12 @@ def shirt_colour(name: str) -> str:
     raise ValueError(f"'{name}' is not a shirt colour: use {', '.join(SHIRT_COLOURS)} or #rrggbb (e.g. #336699)")
 
 
-def _shirt_path(ppi: float, cx: float, top: float):
+def _shirt_path(ppi: float, cx: float, top: float, k: float = 1.0):
     from PySide6.QtCore import QPointF
     from PySide6.QtGui import QPainterPath
 
     def p(x, y):
-        return QPointF(cx + x * ppi, top + y * ppi)
+        return QPointF(cx + x * ppi * k, top + y * ppi * k)
 
     path = QPainterPath(p(-3.6, 0.0))
     path.cubicTo(p(-3.0, 3.6), p(3.0, 3.6), p(3.6, 0.0))  # front neckline
@@ -95,13 +96,13 @@ def _shade(colour, factor: float):
     return c.darker(int(100 / factor))
 
 
-def _paint_shirt(painter, colour: str, ppi: float, cx: float, top: float, design=None) -> None:
+def _paint_shirt(painter, colour: str, ppi: float, cx: float, top: float, design=None, k: float = 1.0) -> None:
     """The shirt; `design()` is called after the fabric is laid down and before its shading,
     folds and seams, so the print follows the fabric as ink does."""
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QBrush, QColor, QLinearGradient, QPainterPath, QPen, QRadialGradient
 
-    path, p = _shirt_path(ppi, cx, top)
+    path, p = _shirt_path(ppi, cx, top, k)
     light = QColor(colour).lightnessF() > 0.5
     # a soft shadow under the shirt
     painter.save()
@@ -149,7 +150,7 @@ def _paint_shirt(painter, colour: str, ppi: float, cx: float, top: float, design
 
 
 def render_mockup(doc: Document, shirt: str = "black", preset: str = "tshirt", width: int = 1200,
-                  dtg: bool = False) -> np.ndarray:
+                  dtg: bool = False, size: str = "L") -> np.ndarray:
     """The design on a T-shirt, at the print area's real size in inches: RGBA uint8, opaque.
     dtg=True previews the DTG-safe halftone (rendered at print resolution, then reduced)."""
     from PySide6.QtCore import QRectF, Qt
@@ -160,8 +161,11 @@ def render_mockup(doc: Document, shirt: str = "black", preset: str = "tshirt", w
     colour = shirt_colour(shirt)
     pw, ph, dpi = preset_size(doc, preset)
     width = max(200, min(int(width), 6000))
-    ppi = width / SHIRT_WIDTH_IN
-    height = int(round(SHIRT_HEIGHT_IN * ppi))
+    if size not in SHIRT_SIZES:
+        raise ValueError(f"'{size}' is not a shirt size: use {', '.join(SHIRT_SIZES)}")
+    k = SHIRT_SIZES[size] / SHIRT_SIZES["L"]  # the shirt grows, the print keeps its inches
+    ppi = width / (SHIRT_WIDTH_IN * k)
+    height = int(round(SHIRT_HEIGHT_IN * k * ppi))
     area_w, area_h = pw / dpi * ppi, ph / dpi * ppi
     if area_w > 15.5 * ppi or area_h > 21 * ppi:  # a screen-size page at 96 dpi would not fit a shirt
         fit = min(15.0 * ppi / area_w, 18.0 * ppi / area_h)
@@ -178,24 +182,24 @@ def render_mockup(doc: Document, shirt: str = "black", preset: str = "tshirt", w
     painter = QPainter(image)
     painter.setRenderHint(QPainter.Antialiasing, True)
     painter.setRenderHint(QPainter.SmoothPixmapTransform, True)
-    cx, top = width / 2, 0.8 * ppi
-    target = QRectF(cx - area_w / 2, top + PRINT_TOP_IN * ppi, area_w, area_h)
+    cx, top = width / 2, 0.8 * ppi * k
+    target = QRectF(cx - area_w / 2, top + PRINT_TOP_IN * ppi * k, area_w, area_h)
     art = numpy_to_qimage(design)
     if dtg:
         art = art.scaled(max(1, round(area_w)), max(1, round(area_h)), Qt.IgnoreAspectRatio,
                          Qt.SmoothTransformation)
-    _paint_shirt(painter, colour, ppi, cx, top, design=lambda: painter.drawImage(target, art))
+    _paint_shirt(painter, colour, ppi, cx, top, design=lambda: painter.drawImage(target, art), k=k)
     painter.end()
     return qimage_to_numpy(image)
 
 
 def save_mockup(doc: Document, path, shirt: str = "black", preset: str = "tshirt", width: int = 1200,
-                dtg: bool = False) -> tuple[int, int]:
+                dtg: bool = False, size: str = "L") -> tuple[int, int]:
     from PIL import Image
 
     from artdesk.atomic import atomic_file
 
-    pixels = render_mockup(doc, shirt, preset, width, dtg)
+    pixels = render_mockup(doc, shirt, preset, width, dtg, size)
     with atomic_file(path) as fh:
         Image.fromarray(pixels, "RGBA").convert("RGB").save(fh, "PNG", optimize=False)
     return pixels.shape[1], pixels.shape[0]

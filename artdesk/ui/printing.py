@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QActionGroup, QColor, QFont, QKeySequence, QP
 from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QDialog, QDockWidget, QHBoxLayout,
                                QLabel, QMenu, QPushButton, QUndoView, QVBoxLayout)
 
-from artdesk.export.garment import SHIRT_COLOURS, print_guides
+from artdesk.export.garment import SHIRT_COLOURS, SHIRT_SIZES, print_guides
 from artdesk.export.png import PRESETS
 
 RECENT_KEY = "recent_files"
@@ -124,6 +124,11 @@ class MockupDialog(QDialog):
             self.colour.insertItem(0, saved, saved)
             index = 0
         self.colour.setCurrentIndex(index)
+        self.size = QComboBox()
+        for name in SHIRT_SIZES:
+            self.size.addItem(name, name)
+        self.size.setCurrentIndex(max(0, self.size.findData(str(window.settings.value("mockup_size", "L")))))
+        self.size.setToolTip("The shirt's size: the print keeps its inches, so it looks bigger on a small shirt")
         self.dtg = QCheckBox("Show the DTG halftone")
         self.image = QLabel("Drawing the shirt…")
         self.image.setAlignment(Qt.AlignCenter)
@@ -133,6 +138,8 @@ class MockupDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(QLabel("Shirt"))
         row.addWidget(self.colour)
+        row.addWidget(QLabel("Size"))
+        row.addWidget(self.size)
         row.addWidget(self.dtg)
         row.addStretch(1)
         row.addWidget(close)
@@ -141,6 +148,7 @@ class MockupDialog(QDialog):
         layout.addWidget(self.image, 1)
         self.colour.activated.connect(self._colour_chosen)
         self.dtg.toggled.connect(lambda _: self.refresh())
+        self.size.currentIndexChanged.connect(self._size_chosen)
         self.pixels = None
         self.job = None
         self.resize(760, 700)
@@ -159,13 +167,18 @@ class MockupDialog(QDialog):
         self.window.settings.setValue("mockup_shirt", self.shirt())
         self.refresh()
 
+    def _size_chosen(self, _index: int) -> None:
+        self.window.settings.setValue("mockup_size", self.size.currentData())
+        self.refresh()
+
     def refresh(self):
         from artdesk.export.garment import render_mockup
         from artdesk.ui.main_window import snapshot
 
         self.image.setText("Drawing the shirt…")
         self.job = self.window.run_job("Shirt mockup", render_mockup, snapshot(self.window.document),
-                                       self.shirt(), "tshirt", 1000, self.dtg.isChecked(), on_result=self._show)
+                                       self.shirt(), "tshirt", 1000, self.dtg.isChecked(), self.size.currentData(),
+                                       on_result=self._show)
         return self.job
 
     def _show(self, pixels) -> None:

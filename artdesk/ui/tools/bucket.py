@@ -17,7 +17,7 @@ class BucketTool(Tool):
     name = "bucket"
     label = "B&ucket fill"
     shortcut = "G"
-    icon = ""
+    icon = "tools/bucket.png"
     tip = "Bucket: click inside a closed shape to fill it with the brush colour"
 
     def __init__(self, canvas):

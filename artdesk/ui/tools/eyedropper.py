@@ -42,7 +42,7 @@ class EyedropperTool(Tool):
     name = "eyedropper"
     label = "E&yedropper"
     shortcut = "I"
-    icon = ""
+    icon = "tools/eyedropper.png"
     tip = "Eyedropper: click the picture to take its colour (Alt+click does it while painting)"
 
     def __init__(self, canvas):

@@ -20,11 +20,21 @@ def erase_pixels(layer: RasterLayer, points: list[tuple[float, float]], width: f
     from artdesk.export.render import numpy_to_qimage, qimage_to_numpy
 
     to_pixels = affine.invert(layer.pixel_to_document())  # the layer's rect and any rotation or flip
-    image = numpy_to_qimage(layer.pixels).convertToFormat(QImage.Format_RGBA8888_Premultiplied)
+    h, w = layer.pixels.shape[:2]
+    xy = affine.apply(to_pixels, points)
+    reach = width * affine.area_scale(to_pixels) / 2 + 2  # half the line in pixels, and the anti-aliasing
+    x0, y0 = np.floor(xy.min(axis=0) - reach).astype(int)
+    x1, y1 = np.ceil(xy.max(axis=0) + reach).astype(int)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    out = layer.pixels.copy()
+    if x0 >= x1 or y0 >= y1:
+        return out
+    # only the pixels the line can reach go through a QImage (a print-size layer stays fast)
+    image = numpy_to_qimage(out[y0:y1, x0:x1]).convertToFormat(QImage.Format_RGBA8888_Premultiplied)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.Antialiasing, True)
     painter.setCompositionMode(QPainter.CompositionMode_Clear)
-    painter.setTransform(QTransform(*to_pixels))
+    painter.setTransform(QTransform(*affine.compose(affine.translate(-x0, -y0), to_pixels)))
     pen = QPen(QColor(0, 0, 0), width, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
     painter.setPen(pen)
     path = QPainterPath(QPointF(*points[0]))
@@ -34,7 +44,8 @@ def erase_pixels(layer: RasterLayer, points: list[tuple[float, float]], width: f
         path.lineTo(QPointF(points[0][0] + 1e-3, points[0][1]))
     painter.drawPath(path)
     painter.end()
-    return qimage_to_numpy(image)
+    out[y0:y1, x0:x1] = qimage_to_numpy(image)
+    return out
 
 
 @register
@@ -42,7 +53,7 @@ class PixelEraserTool(Tool):
     name = "pixel_eraser"
     label = "&Pixel eraser"
     shortcut = "Shift+E"
-    icon = ""
+    icon = "tools/pixel_eraser.png"
     tip = "Pixel eraser: rub out pixels of an image layer (brush size wide)"
 
     def __init__(self, canvas):

@@ -20,7 +20,7 @@ class ShapeTool(Tool):
     name = "shape"
     label = "S&hapes"
     shortcut = "U"
-    icon = ""
+    icon = "tools/shapes.png"
     tip = "Shapes: drag to draw an ellipse, rectangle, polygon or star (Shift: round/square)"
 
     def __init__(self, canvas):

@@ -63,7 +63,7 @@ class TextTool(Tool):
     name = "text"
     label = "&Text"
     shortcut = "T"
-    icon = ""
+    icon = "tools/text.png"
     tip = "Text: click to place a slogan; click a text to edit it, drag it to move it"
 
     def __init__(self, canvas):
