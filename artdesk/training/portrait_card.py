@@ -105,7 +105,7 @@ def kid_chart(out: Path, history: list[dict], floor: float) -> None:
     _save(img, out, format="PNG")
 
 
-def sr_crop(out: Path, gen_session, sr_session, seed: int = 0, print_size: int = 2304) -> None:
+def sr_crop(out: Path, gen_session, sr_session, seed: int = 45, print_size: int = 2304) -> None:
     """Left: Lanczos all the way (the old Smooth); right: the enlarger, then Lanczos. 100% crop."""
     from artdesk.engines import portrait
     from artdesk.engines.progress import run_to_end
@@ -113,7 +113,7 @@ def sr_crop(out: Path, gen_session, sr_session, seed: int = 0, print_size: int =
     (face,) = run_to_end(portrait.paint_portraits([seed], VARIATION, session=gen_session))
     old = portrait.upscale(face, print_size, "smooth")
     new = portrait.upscale(face, print_size, "smooth", enlarger=sr_session)
-    cy, cx, half = int(print_size * 0.45), print_size // 2, 192
+    cy, cx, half = int(print_size * 0.48), int(print_size * 0.54), 192  # seed 45's eye
     a, b = old[cy - half:cy + half, cx - half:cx + half, :3], new[cy - half:cy + half, cx - half:cx + half, :3]
     gap = np.full((a.shape[0], 8, 3), 255, np.uint8)
     _save(Image.fromarray(np.concatenate([a, gap, b], axis=1)), out, format="PNG")

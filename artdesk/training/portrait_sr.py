@@ -178,8 +178,9 @@ def card(meta: dict) -> str:
         "# Portrait enlarger (KaoKore super-resolution, x4)", "",
         f"`{MODEL_ID}`: enlarges a portrait 4x for print, trained by ArtDesk's own script "
         "`python -m artdesk.training.portrait_sr`. The Portraits tab and `artdesk portrait` use it for the "
-        "Smooth print filter: the 128 px face goes through this network (512 px), then Lanczos to the print "
-        "size (2,304 px in the tab). Crisp (nearest neighbour) does not use it.", "",
+        "Smooth print filter: the face (64 or 128 px, as the generator paints it) goes through this network "
+        "once (4x), then Lanczos to the print size (2,304 px in the tab). Crisp (nearest neighbour) does not "
+        "use it. A second pass (16x) was tried by eye and added little.", "",
         "## Data and licence", "",
         "KaoKore (ROIS-DS CODH, Tian et al. 2020), 6,705 faces at 128 px from ../shared/data/portraits/"
         f"kaokore_128: trained on the `train` split ({tr['train_images']} faces, random 24 px crops of the "
@@ -204,8 +205,9 @@ def card(meta: dict) -> str:
         "Oxford weights) relu1_1, relu2_1, relu3_1, relu4_1 features, unit-normalised over channels, squared "
         "difference summed over channels, averaged over positions and the four layers.", "",
         "## A printed portrait at 100%", "",
-        "`sr_crop.png`: a 384 px crop around the eyes of a 128 px portrait (the GAN's seed 0, variation 0.8) "
-        "placed at 2,304 px: left the old Smooth (Lanczos all the way), right this network then Lanczos.", "",
+        "`sr_crop.png` (made by `python -m artdesk.training.portrait_card`): a 384 px crop around the eyes of "
+        "the shipped generator's seed 45 (variation 0.8) placed at 2,304 px as the Portraits tab does: left the "
+        "old Smooth (Lanczos all the way), right this network then Lanczos.", "",
         "![crop](sr_crop.png)", "",
     ])
 
