@@ -174,3 +174,27 @@ def redrawn_whole(canvas) -> np.ndarray:
 def redrawn_shown(canvas) -> np.ndarray:
     canvas.invalidate()
     return shown(canvas)
+
+
+def test_a_big_layer_just_moved_shows_moved_while_it_is_drawn_again(window, qtbot):
+    from artdesk.bench import sample_drawing
+    from artdesk.document import affine
+    from artdesk.ui.layer_cache import PROGRESSIVE_STROKES
+
+    doc = sample_drawing(PROGRESSIVE_STROKES + 200)
+    window.set_document(doc, None)
+    canvas = window.canvas
+    canvas.repaint()
+    canvas.layer_images.finish()
+    before = shown(canvas)
+    window.layers.select(doc.layers[0].id)
+    window.free_transform()
+    tool = canvas.current_tool()
+    tool.transformer.set_pending(affine.translate(0, 80 / canvas.zoom))
+    preview = shown(canvas)
+    QTest.keyClick(canvas, Qt.Key_Return)
+    just_moved = shown(canvas)
+    assert canvas.layer_images.pending()
+    assert np.abs(just_moved - preview).mean() < 2 < np.abs(just_moved - before).mean()
+    qtbot.waitUntil(lambda: not canvas.layer_images.pending(), timeout=30000)
+    assert np.abs(shown(canvas) - preview).mean() < 2

@@ -211,3 +211,26 @@ def test_dragging_just_outside_a_corner_rotates(arranged):
     r = math.hypot(start[0] - centre[0], start[1] - centre[1])
     drag(canvas, start, (centre[0] + r * math.cos(angle), centre[1] + r * math.sin(angle)))
     assert canvas.current_tool().transformer.geometry()[4] == pytest.approx(30, abs=2)
+
+
+def test_a_pen_drags_a_layer_with_the_move_tool(arranged):
+    from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
+
+    window, doodle, image = arranged
+    canvas = window.canvas
+    device = QPointingDevice("test pen", 1, QInputDevice.DeviceType.Stylus, QPointingDevice.PointerType.Pen,
+                             QInputDevice.Capability.Position | QInputDevice.Capability.Pressure, 1, 2)
+
+    def pen(kind, pos, pressure):
+        buttons = Qt.NoButton if kind == QTabletEvent.Type.TabletRelease else Qt.LeftButton
+        event = QTabletEvent(kind, device, QPointF(*pos), QPointF(canvas.mapToGlobal(QPointF(*pos))), pressure,
+                             0.0, 0.0, 0.0, 0.0, 0.0, Qt.NoModifier, Qt.LeftButton, buttons)
+        QApplication.sendEvent(canvas, event)
+
+    a, b = screen(canvas, 600, 650), screen(canvas, 600, 550)
+    pen(QTabletEvent.Type.TabletPress, a, 0.6)
+    for t in (0.25, 0.5, 0.75, 1.0):
+        pen(QTabletEvent.Type.TabletMove, (a[0], a[1] + (b[1] - a[1]) * t), 0.6)
+    pen(QTabletEvent.Type.TabletRelease, b, 0.0)
+    key(canvas, Qt.Key_Return)
+    assert image.rect[1] == pytest.approx(500, abs=1.5) and image.rect[0] == pytest.approx(500, abs=1.5)

@@ -64,6 +64,7 @@ class CanvasView(QWidget):
         self._sharpen.setInterval(SHARPEN_MS)
         self._sharpen.timeout.connect(self._zoom_done)
         self._partial_shown = False
+        self._moved: dict = {}  # layer id -> (affine, (old image, its view)): see hint_moved
         self._slices = QTimer(self)  # draws on with big layers between events
         self._slices.setSingleShot(True)
         self._slices.setInterval(1)
@@ -81,6 +82,7 @@ class CanvasView(QWidget):
         self.document = doc
         doc.subscribe(self._on_document_changed)
         self.layer_images = LayerImages()
+        self._moved = {}
         self.floating = None
         self.selection = None
         for tool in self.tools.values():
@@ -191,6 +193,13 @@ class CanvasView(QWidget):
         self._cache = None
         self.update()
 
+    def hint_moved(self, layer_id: str, t) -> None:
+        """A whole layer is about to be moved by the affine `t`: while a big one is drawn again,
+        show its old image moved (as the drag preview did) rather than a half-drawn layer."""
+        previous = self.layer_images.previous(layer_id)
+        if previous is not None:
+            self._moved[layer_id] = (tuple(t), previous)
+
     def clear_floating(self) -> None:
         if self.floating is not None:
             self.floating = None
@@ -245,9 +254,17 @@ class CanvasView(QWidget):
                 layer_image, origin = self._layer_image(layer, progressive=True)
                 if layer_image is not None:
                     p.drawImage(origin, layer_image)
+                    self._moved.pop(layer.id, None)
                     continue
                 self._slices.start()  # a big layer is being drawn: the old image (or what is done)
                 stale = self.layer_images.stale(layer)
+                moved = self._moved.get(layer.id)
+                if stale is None and moved is not None:  # just moved: its old image under the move
+                    t, (old_image, drawn_with) = moved
+                    p.setTransform(drawn_with.inverted()[0] * QTransform(*t) * self.transform())
+                    p.drawImage(0, 0, old_image)
+                    p.resetTransform()
+                    continue
                 if stale is None:
                     p.drawImage(origin, self.layer_images.partial(layer.id))
                     self._partial_shown = True

@@ -198,6 +198,11 @@ class LayerImages:
         while self._jobs:
             self.advance(3600.0)
 
+    def previous(self, layer_id: str) -> tuple[QImage, QTransform] | None:
+        """The layer's last finished image and the transform it was drawn with, whatever changed."""
+        entry = self._entries.get(layer_id)
+        return (entry.image, entry.view) if entry is not None else None
+
     def partial(self, layer_id: str) -> QImage | None:
         job = self._jobs.get(layer_id)
         return job.image if job is not None else None

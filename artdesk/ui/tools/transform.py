@@ -115,6 +115,8 @@ class Transformer:
             self.cancel()
             return
         command = TransformLayer(self.target.layer_id, self.pending, self.target.strokes)
+        if self.target.strokes is None:
+            self.canvas.hint_moved(self.target.layer_id, self.pending)
         self.pending = affine.IDENTITY
         self._drag = None
         self.canvas.clear_floating()
