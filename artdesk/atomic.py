@@ -76,7 +76,7 @@ def pid_alive(pid: int) -> bool:
     if os.name == "nt":
         import ctypes
 
-        kernel32 = getattr(ctypes, "windll").kernel32
+        kernel32 = getattr(ctypes, "windll").kernel32  # noqa: B009 (Windows-only names: mypy on other systems knows none)
         handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
         if not handle:
             return False

@@ -32,7 +32,7 @@ def _try_lock(fh) -> bool:
 
         try:
             fh.seek(0)
-            getattr(msvcrt, "locking")(fh.fileno(), getattr(msvcrt, "LK_NBLCK"), 1)
+            getattr(msvcrt, "locking")(fh.fileno(), getattr(msvcrt, "LK_NBLCK"), 1)  # noqa: B009 (Windows-only names: mypy on other systems knows none)
             return True
         except OSError:
             return False
@@ -51,7 +51,7 @@ def _unlock(fh) -> None:
 
         try:
             fh.seek(0)
-            getattr(msvcrt, "locking")(fh.fileno(), getattr(msvcrt, "LK_UNLCK"), 1)
+            getattr(msvcrt, "locking")(fh.fileno(), getattr(msvcrt, "LK_UNLCK"), 1)  # noqa: B009 (Windows-only names: mypy on other systems knows none)
         except OSError:
             pass
         return

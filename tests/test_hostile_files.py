@@ -107,7 +107,7 @@ def test_zip_tricks_are_the_family_error(tmp_path):
     cases = {"damaged deflate": hostile.damage_deflate(good, rng),
              "encrypted": hostile.patch_zip_headers(good, flag=0x1)}
     cases.update({f"method {m}": hostile.patch_zip_headers(good, method=m) for m in (1, 9, 99)})
-    for label, data in cases.items():
+    for _label, data in cases.items():
         path = tmp_path / "z.artdesk"
         path.write_bytes(data)
         with pytest.raises(ProjectFileError):

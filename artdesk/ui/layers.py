@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from artdesk.document.commands import MoveLayer, RemoveLayer, SetLayerProperty
-from artdesk.document.model import Document, RasterLayer
+from artdesk.document.model import Document
 from artdesk.ui.layer_cache import LayerImages
 
 THUMB = 44  # thumbnail height in px
@@ -130,7 +130,6 @@ class LayersPanel(QWidget):
             if self.active_id not in ids:
                 self.active_id = ids[-1] if ids else None
             for layer in reversed(doc.layers):  # top of the stack first, as painters expect
-                kind = "▦" if isinstance(layer, RasterLayer) else "✎"
                 item = QListWidgetItem(layer.name)
                 item.setData(Qt.UserRole, layer.id)
                 item.setToolTip(f"{layer.kind.capitalize()} layer — double-click to rename"

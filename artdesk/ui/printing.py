@@ -173,7 +173,7 @@ class MockupDialog(QDialog):
 
     def refresh(self):
         from artdesk.export.garment import render_mockup
-        from artdesk.ui.main_window import snapshot
+        from artdesk.document.snapshot import snapshot
 
         self.image.setText("Drawing the shirt…")
         self.job = self.window.run_job("Shirt mockup", render_mockup, snapshot(self.window.document),

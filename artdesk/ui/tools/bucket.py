@@ -32,7 +32,7 @@ class BucketTool(Tool):
 
     def fill_at(self, x: float, y: float):
         """Start the fill job; returns it (None when there is no document)."""
-        from artdesk.ui.main_window import snapshot
+        from artdesk.document.snapshot import snapshot
 
         doc = self.canvas.document
         if doc is None:
