@@ -235,7 +235,7 @@ def _tangle_at(key: str, side: int) -> np.ndarray:
         if picture is not None:
             from PIL import Image
 
-            return np.asarray(Image.fromarray(picture).resize((side, side), Image.LANCZOS))
+            return np.asarray(Image.fromarray(picture).resize((side, side), Image.Resampling.LANCZOS))
     return tangles.draw(key, size=side)
 
 
@@ -278,7 +278,7 @@ def pattern_at(pattern, pixel_scale: float) -> tuple[np.ndarray, float]:
     if (nh, nw) == (h, w):
         return src, 1.0
     img = Image.fromarray(np.clip(np.rint(src), 0, 255).astype(np.uint8))
-    return np.asarray(img.resize((nw, nh), Image.LANCZOS if k < 1 else Image.BICUBIC), np.float32), 1.0
+    return np.asarray(img.resize((nw, nh), Image.Resampling.LANCZOS if k < 1 else Image.Resampling.BICUBIC), np.float32), 1.0
 
 
 def sample(src: np.ndarray, y: np.ndarray, x: np.ndarray, angle: float, oy: float, ox: float,

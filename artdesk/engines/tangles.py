@@ -17,7 +17,7 @@ import argparse
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -86,7 +86,7 @@ def _stroke_segments(ink: np.ndarray, segments, width: float) -> None:
         ink[np.ix_(rows, cols)] = np.maximum(block, cov)
 
 
-_PACKINGS: dict[tuple, tuple[list, dict]] = {}  # packings at 512 px and the generator state after
+_PACKINGS: dict[tuple, tuple[list, Mapping[str, Any]]] = {}  # packings at 512 px and the generator state after
 
 
 def _pack_circles(size: int, rng: np.random.Generator, r_min: float, r_max: float,

@@ -177,7 +177,7 @@ def _shrunk_periodic(src: np.ndarray, scale: float) -> tuple[np.ndarray, float, 
     nh, nw = max(4, round(ph * scale)), max(4, round(pw * scale))
     img = np.clip(np.rint(np.tile(src, (3, 3, 1))), 0, 255).astype(np.uint8)
     img = Image.fromarray(img[..., 0] if channels == 1 else img)
-    small = np.asarray(img.resize((3 * nw, 3 * nh), Image.LANCZOS), np.float32)
+    small = np.asarray(img.resize((3 * nw, 3 * nh), Image.Resampling.LANCZOS), np.float32)
     small = small.reshape(3 * nh, 3 * nw, channels)[nh:2 * nh, nw:2 * nw]
     return np.ascontiguousarray(small), nh / ph, nw / pw
 
