@@ -145,6 +145,9 @@ class ZentangleTab(QWidget):
                                               and self.string_source.currentData() == "curves"))
         self.palette = ComboBox()
         self.palette.setEditable(True)  # a preset, or your own colours typed as #rrggbb, ...
+        # as narrow as a line edit: the presets' long text must not widen the whole panel
+        self.palette.setSizeAdjustPolicy(ComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.palette.setMinimumContentsLength(12)
         for colours in PALETTES:
             self.palette.addItem(colours)
         self.palette.lineEdit().setPlaceholderText("Ink only, or #rrggbb, #rrggbb, ...")
