@@ -7,7 +7,8 @@ public-domain openclipart set in ../shared/data/shapes) each mode fills a 4500x5
 same pattern (Hollibaugh; Strings adds its default tangles) and seed, through the app's own jobs
 (the welcome circle by the drop job on the sample document, the others by the CLI's
 fill_silhouette). Each cell shows the whole page small and a 100% crop (one print pixel per sheet
-pixel) of the same page spot in every mode. Writes resources/screenshots/zentangle_sheet.png.
+pixel) of the same page spot in every mode. Writes resources/screenshots/zentangle_sheet.png, and
+zentangle_colour.png: two Strings fills with palettes.
 The full pages are kept in --cache so the sheet can be re-laid out without refilling.
 """
 
@@ -79,6 +80,31 @@ def on_paper(rgba: np.ndarray) -> Image.Image:
     return paper.convert("RGB")
 
 
+# (silhouette, dropped tangle, palette, seed): the colour examples beside the sheet
+COLOUR_EXAMPLES = [
+    ("animals_mammals_contour_fox.png", "hollibaugh", "#e4467c, #7b4fc9, #2f8fd8, #17a589, #f39c12", 1),
+    ("animals_mammals_horses_cavallo_architetto_franc_01.png", "printemps", "#d62828, #1d3557, #f4a300, #111111", 2),
+]
+
+
+def colour_examples(out: Path) -> None:
+    """Strings fills with palettes (`artdesk zentangle --palette ...`), 900x1080 each, side by side."""
+    from artdesk.document.imports import read_image
+    from artdesk.engines.progress import run_to_end
+    from artdesk.engines.strings import parse_palette
+    from artdesk.engines.zentangle import FillSettings, fill_silhouette
+    from artdesk.paths import shared_data_dir
+
+    size = (900, 1080)
+    sheet = Image.new("RGB", (size[0] * len(COLOUR_EXAMPLES), size[1]), "white")
+    for i, (name, pattern, palette, seed) in enumerate(COLOUR_EXAMPLES):
+        shape = read_image(str(shared_data_dir() / "shapes" / "openclipart_pd" / name))
+        settings = FillSettings(mode="strings", seed=seed, palette=tuple(parse_palette(palette)))
+        sheet.paste(on_paper(run_to_end(fill_silhouette(shape, pattern, size, settings))), (i * size[0], 0))
+    sheet.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, optimize=True)
+    print(f"wrote {out} ({out.stat().st_size // 1024} KB)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", default=str(ROOT / "runs" / "sheet"))
@@ -128,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     palette.putpalette([v for g in greys for v in (g, g, g)] + [220, 40, 40] + [0, 0, 0] * 207)
     sheet.quantize(palette=palette, dither=Image.Dither.NONE).save(out, optimize=True)
     print(f"wrote {out} ({out.stat().st_size // 1024} KB)")
+    colour_examples(out.parent / "zentangle_colour.png")
     return 0
 
 

@@ -73,7 +73,7 @@ def test_a_second_drop_of_the_same_pattern_repeats_no_work(pair):
 def test_a_big_patterns_statistics_come_from_a_bounded_sample(pair):
     q8, _ = pair
     counting = Counting(q8)
-    big = np.tile(draw("static", 400), (7, 7))  # 2800 px: 16 chunks of 768 px
+    big = np.tile(draw("static", 400), (7, 7))  # 2800 px: 16 chunks of 768 px, a few encoded
     nf.style_stats(counting, big, scale=1.0, chunk=768, max_chunks=nf.MAX_STYLE_CHUNKS)
     assert len(counting.encodes) == nf.MAX_STYLE_CHUNKS
     assert all(shape == (768, 768) for shape in counting.encodes)

@@ -220,3 +220,19 @@ def test_a_small_tile_fill_is_the_big_one_made_small_not_aliased():
     shrunk = np.asarray(Image.fromarray(big[..., :3]).resize((120, 120), Image.LANCZOS), np.float32)
     diff = np.abs(shrunk - small[..., :3].astype(np.float32)).mean()
     assert diff < 25, diff
+
+
+def test_a_scribble_of_many_parts_fills_every_part_quickly():
+    """A grid of strokes cuts the shape into hundreds of parts: each is filled (no holes), the
+    parts' plan comes from their moments at once and the bands group pixels by sorting."""
+    mask = ellipse(600, 720)
+    lines = np.zeros_like(mask)
+    lines[::24, :] = 255
+    lines[:, ::24] = 255
+    out = run_to_end(zs.fill_shape_with_strings(PATTERNS, mask, scale=600 / 4500, dividers=lines))
+    assert np.array_equal(out[..., 3], mask)
+    labels, n = zs.label_sections((mask >= 128) & (lines < zs.DIVIDER_INK))
+    assert n > 300
+    grey = out[..., :3].mean(axis=2)
+    filled = [grey[labels == c].std() > 0 or grey[labels == c].mean() < 250 for c in range(0, n, 37)]
+    assert all(filled)

@@ -368,3 +368,17 @@ def test_the_print_fill_looks_only_near_the_previews_region_and_finds_the_same(w
     # a window too small for the region: the whole page is searched instead, same answer
     wrong = run_to_end(fill_document_at(doc, "static", 450, 540, settings, near=(440, 530, 20, 20)))
     assert wrong.rect == full.rect and np.array_equal(wrong.pixels, full.pixels)
+
+
+def test_strings_palette_presets_colour_the_sections(window, qtbot):
+    from artdesk.ui.zentangle_tab import PALETTES
+
+    add_ellipse(window)
+    tab = window.panel.tabs["Zentangle"]
+    tab.mode.setCurrentIndex(tab.mode.findData("strings"))
+    assert tab.palette.currentText() == "" and tab.palette.count() == len(PALETTES)
+    tab.palette.setCurrentIndex(3)
+    assert tab.settings().palette[0] == (0xd6, 0x28, 0x28)
+    tab.palette.setEditText("#00ff00, nope")
+    with pytest.raises(ValueError, match="not a colour"):
+        tab.settings()

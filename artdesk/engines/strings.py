@@ -404,22 +404,28 @@ def _fill_row_gaps(labels: np.ndarray) -> np.ndarray:
 def plan_labelled(labels: np.ndarray, count: int, inside: np.ndarray, n_patterns: int, seed: int,
                   palette: list[tuple[int, int, int]] | None) -> dict[int, Section]:
     """Sections for labelled parts (the user's strings): area and long axis measured on a grid of
-    about STAT_SIDE, patterns in a seeded order (consecutive parts differ)."""
+    about STAT_SIDE (all parts at once, from their moments: a scribble's thousand parts cost no
+    more than four), patterns in a seeded order (consecutive parts differ)."""
     step = max(1, max(labels.shape) // (STAT_SIDE * 2))
     grid = labels[::step, ::step]
     total = max(1, int((inside[::step, ::step]).sum()))
     order = [int(v) for v in np.random.default_rng(seed + 1).permutation(n_patterns)]
+    yy, xx = np.nonzero(grid >= 0)
+    lab = grid[yy, xx]
+    n = np.bincount(lab, minlength=count).astype(np.float64)[:count]
+
+    def moment(values):
+        return np.bincount(lab, weights=values, minlength=count)[:count] / np.maximum(n, 1)
+
+    x, y = xx.astype(np.float64), yy.astype(np.float64)
+    mx, my = moment(x), moment(y)
+    cxx, cyy, cxy = moment(x * x) - mx ** 2, moment(y * y) - my ** 2, moment(x * y) - mx * my
+    angles = 0.5 * np.arctan2(2 * cxy, cxx - cyy)  # the long axis, from the second moments
     sections = {}
     for c in range(count):
-        yy, xx = np.nonzero(grid == c)
-        angle = 0.0
-        if len(yy) >= 3:
-            cov = np.cov(np.stack([xx.astype(np.float64), yy.astype(np.float64)]))
-            vals, vecs = np.linalg.eigh(cov)
-            vx, vy = vecs[:, int(np.argmax(vals))]
-            angle = math.atan2(vy, vx)
         colour = palette[c % len(palette)] if palette else None
-        sections[c] = Section(c, max(len(yy), 1) / total, angle, order[c % n_patterns], colour)
+        angle = float(angles[c]) if n[c] >= 3 else 0.0
+        sections[c] = Section(c, max(n[c], 1.0) / total, angle, order[c % n_patterns], colour)
     return _dropped_pattern_first(sections)
 
 
@@ -516,6 +522,7 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
     offsets = {c: (float(rng.uniform(0, 1)), float(rng.uniform(0, 1))) for c in range(1 << len(strings))} \
         if labels is None else {}
     sources: dict[int, tuple[np.ndarray, float, bool]] = {}
+    images: dict[tuple, tuple[np.ndarray, float, bool]] = {}
 
     def source(sec: Section) -> tuple[np.ndarray, float, bool]:
         if sec.code not in sources:
@@ -524,10 +531,15 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
             if isinstance(pattern, str):  # a tangle: grey, its one channel kept per size
                 side = tangle_side(pixel_scale)
                 sources[sec.code] = (_tangle_grey(pattern, side), TANGLE_SIDE * pixel_scale / side, True)
-            else:
-                src, zoom = pattern_at(pattern, pixel_scale)
-                grey = bool(np.all(src.max(axis=2) - src.min(axis=2) < 1.0))
-                sources[sec.code] = (np.ascontiguousarray(src[..., :1]) if grey else src, zoom, grey)
+            else:  # an image: made at a size on the tangles' ladder, kept per size for all sections
+                step = tangle_side(pixel_scale) / TANGLE_SIDE
+                key = (sec.pattern, step)
+                if key not in images:
+                    src, zoom = pattern_at(pattern, step)
+                    grey = bool(np.all(src.max(axis=2) - src.min(axis=2) < 1.0))
+                    images[key] = (np.ascontiguousarray(src[..., :1]) if grey else src, zoom, grey)
+                src, zoom, grey = images[key]
+                sources[sec.code] = (src, zoom * pixel_scale / step, grey)
         return sources[sec.code]
 
     edge = None
@@ -550,8 +562,13 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
             else:
                 code, near = _band_distances(strings, y0, y1, bw, side, ry, rx)
             colour = np.empty((len(ry), 3), np.float32)
-            for c in np.flatnonzero(np.bincount(code)).tolist():
-                sel = code == c
+            # the band's pixels grouped by section (sorted once: many sections cost no more)
+            order = np.argsort(code, kind="stable")
+            starts = np.flatnonzero(np.r_[True, np.diff(code[order]) != 0])
+            ends = np.r_[starts[1:], len(order)]
+            for a, b in zip(starts.tolist(), ends.tolist()):
+                sel = order[a:b]
+                c = int(code[sel[0]])
                 sec = sections.get(c) or Section(c, 1.0 / n_sections, 0.0, c % len(patterns),
                                                  palette[c % len(palette)] if palette else None)
                 sections.setdefault(c, sec)

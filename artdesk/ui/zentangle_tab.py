@@ -35,6 +35,9 @@ from artdesk.ui.gallery import pattern_label
 from artdesk.ui.widgets import ComboBox, Slider, SpinBox, run_shortcut
 
 log = logging.getLogger("artdesk.zentangle")
+# Strings' palette presets (ink colours per section): none (the ink), deep, bright, Bauhaus primaries
+PALETTES = ["", "#1b4f72, #922b21, #117a65, #7d3c98, #b9770e",
+            "#e4467c, #7b4fc9, #2f8fd8, #17a589, #f39c12", "#d62828, #1d3557, #f4a300, #111111"]
 
 PATTERN_MAX_PIXELS = 4096 * 4096
 MODE_KEY = "zentangle/mode"  # the fill mode chosen last session; Strings when none
@@ -110,8 +113,14 @@ class ZentangleTab(QWidget):
         self.string_source.currentIndexChanged.connect(
             lambda _: self.strings.setEnabled(self.mode.currentData() == "strings"
                                               and self.string_source.currentData() == "curves"))
-        self.palette = QLineEdit()
-        self.palette.setPlaceholderText("#1b4f72, #c0392b, #117a65")
+        self.palette = ComboBox()
+        self.palette.setEditable(True)  # a preset, or your own colours typed as #rrggbb, ...
+        # as narrow as a line edit: the presets' long text must not widen the whole panel
+        self.palette.setSizeAdjustPolicy(ComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.palette.setMinimumContentsLength(12)
+        for colours in PALETTES:
+            self.palette.addItem(colours)
+        self.palette.lineEdit().setPlaceholderText("Ink only, or #rrggbb, #rrggbb, ...")
         self.palette.setToolTip("Strings: an ink colour per section (empty: all in the ink colour); "
                                 "coloured patterns keep their own colours")
         self.mode.setCurrentIndex(max(0, self.mode.findData(desk.settings.value(MODE_KEY, "strings"))))
@@ -198,7 +207,7 @@ class ZentangleTab(QWidget):
                             ink=None if ink == QColor("#000000") else (ink.red(), ink.green(), ink.blue()),
                             strength=self.strength.value() / 100, detail=self.detail.currentData(),
                             content=self.content.currentData(), patterns=tuple(keys), pattern_names=tuple(names),
-                            strings=self.strings.value(), palette=tuple(parse_palette(self.palette.text())),
+                            strings=self.strings.value(), palette=tuple(parse_palette(self.palette.currentText())),
                             string_layer=string_layer)
 
     def _tangle_or_gallery_image(self, name: str):
