@@ -277,12 +277,15 @@ def make_portrait() -> Document:
     doc = Document()
     doc.metadata = {"title": "Sample: Portraits", "sample": "portrait"}
     places = [((150, 80, 600, 600), 512, True)] + [((60 + i * 270, 740, 240, 240), 240, False) for i in range(3)]
+    enlarger = portrait.open_enlarger()  # the Smooth print filter's network, as the tab uses it
     for seed, face, (rect, side, signed) in zip(seeds, faces, places):
-        pixels = portrait.upscale(face, side, "smooth")
+        pixels = portrait.upscale(face, side, "smooth", enlarger=enlarger)
         if signed:
             pixels = portrait.sign(pixels)
         generation = {"engine": "portrait", "model": portrait.MODEL_ID, "seed": seed,
                       "variation": variation, "upscale": "smooth", "signed": signed}
+        if enlarger is not None and side >= 2 * face.shape[1]:
+            generation["enlarger"] = portrait.ENLARGER_ID
         doc.layers.append(RasterLayer(name=doc.unique_layer_name(f"Portrait {seed}"), pixels=pixels, rect=rect,
                                       resample="smooth", metadata={"generation": generation}))
     return doc

