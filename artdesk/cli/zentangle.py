@@ -65,17 +65,12 @@ def _pattern(name: str, keep_key: bool = False):
 
 
 def run(args) -> int:
-    import json
-
-    from artdesk import __version__
-    from artdesk.atomic import atomic_file
     from artdesk.document.imports import ImportFailed, read_image
     from artdesk.engines.progress import run_to_end
     from artdesk.engines.zentangle import FillSettings, ShapeNotFound, fill_silhouette
-    from artdesk.export.png import png_bytes
-    from artdesk.runtime.models import ModelError
-
+    from artdesk.export.png import write_png
     from artdesk.engines.strings import DEFAULT_PATTERNS, parse_palette
+    from artdesk.runtime.models import ModelError
 
     size = _size(args.size)
     strings_mode = args.mode == "strings"
@@ -105,11 +100,8 @@ def run(args) -> int:
         metadata["patterns"] = names  # as the user named them (files by their path)
     if lines is not None:
         metadata["strings"] = "image"
-    settings_text = json.dumps([{"engine": "zentangle", "pattern": args.pattern, **metadata}])
-    data = png_bytes(page, 300, {"Software": f"ArtDesk {__version__}", "artdesk:generation": settings_text})
-    with atomic_file(args.out) as fh:
-        fh.write(data)
-    print(f"wrote {args.out} ({size[0]}x{size[1]}, {len(data) / 1024 / 1024:.1f} MB)")
+    written = write_png(args.out, page, 300, settings=[{"engine": "zentangle", "pattern": args.pattern, **metadata}])
+    print(f"wrote {args.out} ({size[0]}x{size[1]}, {written / 1024 / 1024:.1f} MB)")
     return 0
 
 
