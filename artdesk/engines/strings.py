@@ -33,7 +33,7 @@ import numpy as np
 
 from artdesk.engines.progress import Job, Progress
 from artdesk.engines.shapes import mask_bbox
-from artdesk.engines.tiling import _pattern_rgb, mask_alpha
+from artdesk.engines.tiling import pattern_as_rgb, mask_alpha
 
 BAND = 256  # rows per band
 STRING_PEN = 9.0  # string and outline width in print pixels (at scale 1: a 4500 px wide page)
@@ -270,8 +270,8 @@ def pattern_at(pattern, pixel_scale: float) -> tuple[np.ndarray, float]:
 
     if isinstance(pattern, str):
         side = tangle_side(pixel_scale)
-        return _pattern_rgb(_tangle_at(pattern, side)), TANGLE_SIDE * pixel_scale / side
-    src = _pattern_rgb(pattern)
+        return pattern_as_rgb(_tangle_at(pattern, side)), TANGLE_SIDE * pixel_scale / side
+    src = pattern_as_rgb(pattern)
     h, w = src.shape[:2]
     k = pixel_scale * TANGLE_SIDE / max(h, w) if max(h, w) > TANGLE_SIDE * 1.5 else pixel_scale
     nh, nw = max(4, round(h * k)), max(4, round(w * k))

@@ -156,7 +156,7 @@ def run_untiled(fn: TileFn, image: np.ndarray | None, mask: np.ndarray) -> np.nd
 # ---------------------------------------------------------------- the "Tile" fill
 
 
-def _pattern_rgb(pattern: np.ndarray) -> np.ndarray:
+def pattern_as_rgb(pattern: np.ndarray) -> np.ndarray:
     """Pattern as float32 RGB 0..255; grey is spread to RGB, alpha composited on white."""
     p = np.asarray(pattern)
     if p.ndim == 2:
@@ -196,7 +196,7 @@ def pattern_fill(pattern: np.ndarray, scale: float = 1.0, rotation: float = 0.0,
     """
     if scale <= 0:
         raise ValueError("The pattern scale must be more than 0.")
-    src = _pattern_rgb(pattern)
+    src = pattern_as_rgb(pattern)
     grey = bool(np.all(src.max(axis=2) - src.min(axis=2) < 1.0))
     k = np.asarray(ink if ink is not None else (0, 0, 0), np.float32)
     w = np.asarray(paper if paper is not None else (255, 255, 255), np.float32)
