@@ -26,7 +26,7 @@ def sample_drawing(n_strokes: int = 200, seed: int = 0, points: int = 60) -> Doc
     return doc
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
     with open("/proc/self/status") as fh:
         for line in fh:
             if line.startswith("VmHWM:"):
@@ -51,11 +51,11 @@ def _export_child(queue) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         export_png(doc, os.path.join(tmp, "warm.png"), "screen")
         _reset_peak()
-        before = _peak_rss_mb()
+        before = peak_rss_mb()
         t0 = time.perf_counter()
         report = export_png(doc, os.path.join(tmp, "tshirt.png"), "tshirt")
         seconds = time.perf_counter() - t0
-        queue.put((seconds, before, _peak_rss_mb(), report.bytes))
+        queue.put((seconds, before, peak_rss_mb(), report.bytes))
 
 
 def bench_export() -> list[str]:

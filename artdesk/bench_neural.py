@@ -31,7 +31,7 @@ def ellipse_mask(w: int, h: int) -> np.ndarray:
     return inside.astype(np.uint8) * 255
 
 
-from artdesk.bench import _peak_rss_mb  # noqa: E402  (one reader of the peak resident size)
+from artdesk.bench import peak_rss_mb  # noqa: E402  (one reader of the peak resident size)
 
 
 def _in_child(target, *args):
@@ -100,7 +100,7 @@ def _page_child(queue, mode: str) -> None:
     # as in the app after a first drop: models open, the pattern measured (a small fill first)
     run_to_end(fill_for_mode(mode, pattern, ellipse_mask(600, 720), detail="standard", content="pattern"))
     mask = ellipse_mask(4500, 5400)
-    before = _peak_rss_mb()
+    before = peak_rss_mb()
     tiles = [0]
 
     def count(_):
@@ -108,7 +108,7 @@ def _page_child(queue, mode: str) -> None:
 
     t0 = time.perf_counter()
     run_to_end(fill_for_mode(mode, pattern, mask, detail="standard", content="pattern", scale=1.0), count)
-    queue.put((time.perf_counter() - t0, before, _peak_rss_mb(), tiles[0]))
+    queue.put((time.perf_counter() - t0, before, peak_rss_mb(), tiles[0]))
 
 
 def per_megapixel(repeats: int = 5) -> tuple[float, float | None, str]:

@@ -121,7 +121,7 @@ def bench() -> list[str]:
     for context in ("scanline", "2d"):
         learn_s, chain = _timed(lambda: run_to_end(
             bauhaus.learn_chain(files, 3, 12, context, seed=1, size=256)))
-        rgbs = [bauhaus._as_rgb(f, 256) for f in files]
+        rgbs = [bauhaus.as_rgb(f, 256) for f in files]
         indices = [chain.quantise(r) for r in rgbs]
         loop_count_s, loop_counts = _timed(lambda: _learn_counts_python_loop(indices, chain))
         count_s, tables = _timed(lambda: _count_numpy(indices, chain))
@@ -152,7 +152,7 @@ def _count_numpy(indices_list, chain) -> list:
     counters = [bauhaus._Counter(chain.base ** m, k) for m in range(chain.order + 1)]
     for indices in indices_list:
         sym = indices.reshape(-1).astype(np.int64)
-        for m, ctx in enumerate(bauhaus._context_ids(indices, chain.order, chain.context,
+        for m, ctx in enumerate(bauhaus.context_ids(indices, chain.order, chain.context,
                                                      chain.base)):
             counters[m].add(ctx * k + sym)
     return [counter.finish() for counter in counters]

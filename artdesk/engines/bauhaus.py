@@ -163,13 +163,13 @@ class MarkovChain:
 
     def quantise(self, image) -> np.ndarray:
         """Palette index of every pixel of an RGB image (array, PIL image or path)."""
-        return quantise(_as_rgb(image), self.palette)
+        return quantise(as_rgb(image), self.palette)
 
 
 # ----------------------------------------------------------------------------- images, palette
 
 
-def _as_rgb(image, size: int | None = None) -> np.ndarray:
+def as_rgb(image, size: int | None = None) -> np.ndarray:
     """An (H, W, 3) uint8 array from a path, PIL image or array; transparency goes on white.
 
     With `size`, the picture is scaled so that its longer side is `size` pixels.
@@ -284,7 +284,7 @@ def _padded(indices: np.ndarray, border: int) -> np.ndarray:
     return canvas
 
 
-def _context_ids(indices: np.ndarray, order: int, context: str, base: int) -> list[np.ndarray]:
+def context_ids(indices: np.ndarray, order: int, context: str, base: int) -> list[np.ndarray]:
     """Context id (int64, flattened) of every pixel for orders 0..order."""
     h, w = indices.shape
     canvas = _padded(indices, base - 1)
@@ -369,7 +369,7 @@ def learn_chain(images: Sequence, order: int = 3, palette_size: int = 12,
     started = time.perf_counter()
     rgbs = []
     for i, image in enumerate(images):
-        rgbs.append(_as_rgb(image, size))
+        rgbs.append(as_rgb(image, size))
         yield Progress(0.2 * (i + 1) / len(images), f"Reading pictures ({i + 1}/{len(images)})")
 
     if palette is None:
@@ -388,7 +388,7 @@ def learn_chain(images: Sequence, order: int = 3, palette_size: int = 12,
     for i, rgb in enumerate(rgbs):
         indices = quantise(rgb, palette)
         sym = indices.reshape(-1).astype(np.int64)
-        for m, ctx in enumerate(_context_ids(indices, order, context, base)):
+        for m, ctx in enumerate(context_ids(indices, order, context, base)):
             counters[m].add(ctx * k + sym)
         if time.perf_counter() - last > YIELD_EVERY_S or i == len(rgbs) - 1:
             last = time.perf_counter()
@@ -579,11 +579,11 @@ def log_loss_bits(chain: MarkovChain, images: Iterable, size: int | None = None)
     total_bits = total_bits0 = 0.0
     pixels = seen_top = 0
     for image in images:
-        indices = chain.quantise(_as_rgb(image, size))
+        indices = chain.quantise(as_rgb(image, size))
         sym = indices.reshape(-1).astype(np.int64)
         p = np.full(len(sym), 1.0 / k)
         seen = np.zeros(len(sym), dtype=bool)
-        for m, ids in enumerate(_context_ids(indices, chain.order, chain.context, chain.base)):
+        for m, ids in enumerate(context_ids(indices, chain.order, chain.context, chain.base)):
             table = chain.tables[m]
             rows = table.lookup(ids)
             seen = rows >= 0

@@ -269,7 +269,7 @@ SHAPE_BANDS = False
 _SHAPE_STATS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # reference stats of "shape" content
 
 
-def _disc(side: int) -> np.ndarray:
+def reference_disc(side: int) -> np.ndarray:
     yy, xx = np.mgrid[0:side, 0:side]
     r = side * 0.45
     return np.where((yy - side / 2 + 0.5) ** 2 + (xx - side / 2 + 0.5) ** 2 <= r * r, 255, 0).astype(np.uint8)
@@ -406,7 +406,7 @@ def neural_tile_fn(pattern_rgb: np.ndarray, scale: float = 1.0, strength: float 
         resolution), encoded once for the content stats and the tone curve (with seed 0: its
         statistics do not depend on where the repeat starts, so every seed shares it)."""
         if mode not in discs:
-            disc = _disc(REFERENCE_SIDE)
+            disc = reference_disc(REFERENCE_SIDE)
             feat = models.encode(_pad_to(make_content(mode, None, disc, (0, 0), content_seed=0), f))
             discs[mode] = disc, feat, feature_weight(_pad_to(disc, f, "edge"), f)
         return discs[mode]

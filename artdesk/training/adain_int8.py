@@ -33,11 +33,11 @@ CALIBRATION_TANGLES = ("hollibaugh", "printemps", "crescent_moon", "knightsbridg
 def calibration_images(side: int = 256) -> list[np.ndarray]:
     """Float RGB 0..255 images like the fill's inputs: each tangle, its repeat inside a disc
     (the "pattern" content at the neural scale), and the plain "shape" content."""
-    from artdesk.engines.neural_fill import NEURAL_SCALE, _disc, outline_bands, shape_content
+    from artdesk.engines.neural_fill import NEURAL_SCALE, reference_disc, outline_bands, shape_content
     from artdesk.engines.tangles import draw
     from artdesk.engines.tiling import pattern_fill
 
-    disc = _disc(side)
+    disc = reference_disc(side)
     images = []
     for key in CALIBRATION_TANGLES:
         pattern = np.repeat(draw(key, side)[..., None], 3, axis=2)

@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"No paintings in {args.data}")
     train, test = split(files, args.seed)
     started = time.perf_counter()
-    train_rgb = [bauhaus._as_rgb(p, args.size) for p in train]
-    test_rgb = [bauhaus._as_rgb(p, args.size) for p in test]
+    train_rgb = [bauhaus.as_rgb(p, args.size) for p in train]
+    test_rgb = [bauhaus.as_rgb(p, args.size) for p in test]
     print(f"{len(train)} training / {len(test)} held-out paintings, read in "
           f"{time.perf_counter() - started:.1f} s")
 
