@@ -316,7 +316,7 @@ class DoodleTab(QWidget):
         target = user_models_dir() / Path(path).name
         shutil.copyfile(path, target)
         self.reload_models(select=str(target))
-        self.desk.statusBar().showMessage(f"Added the doodle model {Path(path).name}", 5000)
+        self.desk.status(f"Added the doodle model {Path(path).name}", 5000)
         return True
 
     def _refresh_morph_targets(self) -> None:
@@ -437,7 +437,7 @@ class DoodleTab(QWidget):
             desk.document, outcome, index, desk.canvas.brush_color.name(), float(desk.canvas.brush_size),
             active.id if isinstance(active, VectorLayer) else None)
         if applied is None:
-            desk.statusBar().showMessage("That ending adds nothing; pick another." if outcome.request.action
+            desk.status("That ending adds nothing; pick another." if outcome.request.action
                                          == "continue" else "That candidate is empty; pick another.", 4000)
             return
         desk.apply(applied)

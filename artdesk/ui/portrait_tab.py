@@ -386,7 +386,7 @@ class PortraitTab(QWidget):
         self.hint.setText(f"Seeds {seeds[0]}–{seeds[-1]}, variation {variation:.2f}. Click a face "
                           "to place it; right-click to walk from or to it.")
         self._update_badges()
-        self.desk.statusBar().showMessage(f"Painted portraits {seeds[0]}–{seeds[-1]}", 4000)
+        self.desk.status(f"Painted portraits {seeds[0]}–{seeds[-1]}", 4000)
 
     def faces(self) -> list[np.ndarray | None]:
         return [cell.face for cell in self.grid.cells]
@@ -416,7 +416,7 @@ class PortraitTab(QWidget):
                 return
             self.desk.apply(actions.place_portrait(document, request, pixels))
             log.info("placed portrait layer: %s", document.layers[-1].metadata.get("generation"))
-            self.desk.statusBar().showMessage(
+            self.desk.status(
                 f"Placed {name} ({pixels.shape[1]} px, {UPSCALE_LABELS[request.mode].lower()}"
                 f"{', signed' if request.signed else ''})", 5000)
 
@@ -462,7 +462,7 @@ class PortraitTab(QWidget):
             self.frames = list(images)
             self.walk_info = info
             self._fill_strip()
-            self.desk.statusBar().showMessage(f"Walked from seed {a} to {b} in {frames} frames", 4000)
+            self.desk.status(f"Walked from seed {a} to {b} in {frames} frames", 4000)
 
         # the key cancels a walk still running and drops its late frames
         self.walk_job = self.desk.run_job(f"Walking from seed {a} to {b}", actions.walk_job, request,
@@ -515,7 +515,7 @@ class PortraitTab(QWidget):
         ms, size, mode = self.ms_box.value(), self.gif_size.value(), self.mode()
 
         def done(written):
-            self.desk.statusBar().showMessage(
+            self.desk.status(
                 f"Saved {Path(written).name} ({len(self.frames)} frames, {ms} ms each)", 5000)
 
         self.gif_job = self.desk.run_job(f"Saving {Path(path).name}", write_walk_gif,

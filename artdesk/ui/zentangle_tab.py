@@ -354,7 +354,7 @@ class ZentangleTab(QWidget):
         self.desk.apply(placed.applied)
         self.last = (request, placed.layer_id)
         self.restyle_button.setEnabled(True)
-        self.desk.statusBar().showMessage(f"{result.message} {' '.join(placed.notes)}".strip(), 8000)
+        self.desk.status(f"{result.message} {' '.join(placed.notes)}".strip(), 8000)
 
     def _below_the_doodle(self) -> int | None:
         return actions.below_the_doodle(self.desk.document)
