@@ -13,9 +13,9 @@ and truncation, hostile JSON values (NaN, 1e400, strings for numbers, "false" fo
 foreign formats under a trusted name (EPS that would run Ghostscript, TIFF, BMP, GIF), pickles
 that would run code, headers that claim gigabytes.
 
-`python tests/hostile.py --cases 1200` runs a corpus with a 10 s alarm per case, the peak memory
+`python tests/hostile/hostile.py --cases 1200` runs a corpus with a 10 s alarm per case, the peak memory
 of each case (Linux), and every way of starting a program patched to record and refuse, and
-prints the counts. tests/test_fuzz.py runs a smaller corpus in CI.
+prints the counts. tests/hostile/test_fuzz.py runs a smaller corpus in CI.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import Callable
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 

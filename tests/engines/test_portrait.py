@@ -10,7 +10,7 @@ from artdesk.engines import portrait
 from artdesk.engines.progress import Progress, run_to_end
 from artdesk.runtime import models as runtime_models
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from artdesk.export.garment import print_guides, render_mockup, shirt_colour
 from artdesk.export.halftone import coverage, halftone_alpha
 from artdesk.export.png import export_png, semi_transparency_warning
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def shirt_doc() -> Document:

@@ -18,7 +18,7 @@ from artdesk import APP_ID, __version__
 from artdesk.document.model import Document, RasterLayer, Stroke, VectorLayer
 from artdesk.document.project import load_project, save_project
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGING = ROOT / "packaging"
 RESOURCES = ROOT / "resources"
 ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256, 512)

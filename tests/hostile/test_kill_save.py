@@ -1,5 +1,5 @@
 """kill -9 during save: the project always reopens and the next start leaves no orphan (a few
-runs here; `python tests/kill_save.py --runs 50` for the full count)."""
+runs here; `python tests/hostile/kill_save.py --runs 50` for the full count)."""
 
 import os
 import random

@@ -16,7 +16,7 @@ from artdesk.engines.progress import run_to_end
 from artdesk.runtime import models as runtime_models
 from artdesk.ui import portrait_tab as pt
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

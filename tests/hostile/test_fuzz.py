@@ -1,6 +1,6 @@
-"""The hostile-file corpus (tests/hostile.py) through the real loaders of all four families:
+"""The hostile-file corpus (tests/hostile/hostile.py) through the real loaders of all four families:
 every case is accepted or refused with its family's error, none starts a program, none hangs.
-`python tests/hostile.py --cases 1200` is the long run (with peak memory per case)."""
+`python tests/hostile/hostile.py --cases 1200` is the long run (with peak memory per case)."""
 
 import signal
 import sys

@@ -291,7 +291,7 @@ def test_svg_keeps_shapes_closed_and_filled(tmp_path):
 
 
 def test_move_tool_moves_a_text_and_keeps_a_shapes_fill(window):
-    from tests.test_move_tool import drag as move_drag, screen
+    from tests.ui.test_move_tool import drag as move_drag, screen
 
     doc = window.document
     doc.layers[0].strokes.append(shape_stroke("star", 100, 100, 300, 300, "#000000", 4, fill="#ff0000"))

@@ -1,8 +1,8 @@
 """kill -9 during save: a child process saves a project in a loop and is killed at a random moment;
 then the next start cleans orphan temporaries and the project must reopen.
 
-`python tests/kill_save.py --runs 50` prints the counts (corrupt projects, orphans left before and
-after the next start); tests/test_kill_save.py runs a few in CI."""
+`python tests/hostile/kill_save.py --runs 50` prints the counts (corrupt projects, orphans left before and
+after the next start); tests/hostile/test_kill_save.py runs a few in CI."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = r"""
 import sys

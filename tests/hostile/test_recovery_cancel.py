@@ -15,7 +15,7 @@ from artdesk.document.model import Document, Stroke
 from artdesk.document.project import load_project, save_project
 from artdesk.paths import recovery_dir
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).parent))
 
 
