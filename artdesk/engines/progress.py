@@ -53,12 +53,13 @@ def run_to_end(job: Job, on_progress: Callable[[Progress], None] | None = None) 
             on_progress(progress)
 
 
-def sub_job(job: Job, start: float = 0.0, span: float = 1.0) -> Job:
+def sub_job(job: Job, start: float = 0.0, span: float = 1.0, label: str = "") -> Job:
     """Run `job` as the part [start, start + span] of a bigger job: `result = yield from
-    sub_job(step, 0.1, 0.9)` passes its progress (message and preview too) on, rescaled."""
+    sub_job(step, 0.1, 0.9)` passes its progress (message and preview too) on, rescaled; `label`
+    stands in for a step that says nothing."""
     while True:
         try:
             p = next(job)
         except StopIteration as stop:
             return stop.value
-        yield Progress(start + span * p.fraction, p.message, p.preview)
+        yield Progress(start + span * p.fraction, p.message or label, p.preview)

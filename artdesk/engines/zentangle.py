@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from artdesk import PRINT_SIZE
-from artdesk.engines.progress import Job, Progress
+from artdesk.engines.progress import Job, Progress, sub_job
 from artdesk.engines.shapes import ShapeResult, TargetLayer, find_target, mask_bbox, silhouette_mask
 from artdesk.engines.neural_fill import FILL_MODES, fill_for_mode
 from artdesk.engines.strings import DEFAULT_PATTERNS
@@ -123,19 +123,10 @@ def fill_at(ink_alpha: np.ndarray | None, targets: list[TargetLayer], x: float, 
     if dividers is not None and settings.mode == "strings":
         options["dividers"] = np.ascontiguousarray(dividers[y0:y1, x0:x1])
     job = fill_for_mode(settings.mode, pattern, crop, scale=settings.scale * pixels_per_unit / 5.0, **options)
-    pixels = yield from _scaled_progress(job, 0.15, 1.0, "Filling")
+    pixels = yield from sub_job(job, 0.15, 0.85, "Filling")
     k = pixels_per_unit
     rect = (x0 / k, y0 / k, (x1 - x0) / k, (y1 - y0) / k)
     return FillResult(pixels, rect, source, message, list(result.notes or []), result.backdrop_layer)
-
-
-def _scaled_progress(job: Job, lo: float, hi: float, label: str) -> Job:
-    while True:
-        try:
-            p = next(job)
-        except StopIteration as stop:
-            return stop.value
-        yield Progress(lo + (hi - lo) * p.fraction, p.message or label)
 
 
 def fill_silhouette(shape_rgba: np.ndarray, pattern: np.ndarray, size: tuple[int, int],
