@@ -200,10 +200,12 @@ class RasterLayer(Layer):
         if self.resample not in RESAMPLE_MODES:
             raise ValueError(f"resample must be one of {RESAMPLE_MODES}")
         self.pixels = np.ascontiguousarray(px)
-        self.rect = tuple(float(v) for v in self.rect)
+        x, y, w, h = self.rect
+        self.rect = (float(x), float(y), float(w), float(h))
         if not affine.is_valid(self.transform):
             raise ValueError("a raster layer's transform must be six finite numbers that can be undone")
-        self.transform = tuple(float(v) for v in self.transform)
+        a, b, c, d, e, f = self.transform  # six numbers: is_valid checked
+        self.transform = (float(a), float(b), float(c), float(d), float(e), float(f))
 
     def is_empty(self) -> bool:
         return not self.pixels[..., 3].any()

@@ -26,7 +26,7 @@ import time
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Literal, Sequence
 
 import numpy as np
 
@@ -79,7 +79,7 @@ class _Table:
         self.row_base = self.cum[start] - self.cnt[start] if len(start) else np.zeros(0, np.int64)
         self._dense: np.ndarray | None = None
         self._entry_key: np.ndarray | None = None
-        self._padded = None
+        self._padded: tuple[np.ndarray, np.ndarray] | Literal[False] | None = None  # False: too big to pad
 
     def __len__(self) -> int:
         return len(self.ctx)
@@ -110,7 +110,7 @@ class _Table:
             return row_sym[rows, within]
         return self.sym[np.searchsorted(self.cum, self.row_base[rows] + offset, side="right")]
 
-    def _padded_rows(self):
+    def _padded_rows(self) -> tuple[np.ndarray, np.ndarray] | Literal[False]:
         """Row-local running counts as a (rows, longest row) matrix, when that stays small."""
         width = int(self.lengths.max()) if len(self.lengths) else 0
         if not width or len(self.ctx) * width > PADDED_ROWS_LIMIT:
@@ -627,7 +627,8 @@ def save_chain(chain: MarkovChain, path) -> Path:
         arrays[f"o{m}_cnt"] = _smallest_uint(table.cnt)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as f:
-        np.savez_compressed(f, **arrays)
+        # numpy's stub matches **arrays against its allow_pickle: bool keyword too; the keys are array names
+        np.savez_compressed(f, **arrays)  # type: ignore[arg-type]
     return path
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Sequence, TypedDict
 
 import numpy as np
 
@@ -56,7 +56,8 @@ def doodle_from_lines(lines: Sequence[np.ndarray], model, room: int = 40) -> tup
     if extent < MIN_EXTENT:
         raise DoodleInputError("The doodle is a single dot: draw a few lines for the model to read.")
     factor = frame_scale(model, extent)
-    origin = tuple(float(v) for v in lines[0][0])
+    ox, oy = lines[0][0]  # (N, 2) after the [:, :2] above
+    origin = (float(ox), float(oy))
     scaled = [(line - origin) * factor for line in lines]
     notes = []
     limit = max(16, model.max_seq_len - room)
@@ -66,7 +67,8 @@ def doodle_from_lines(lines: Sequence[np.ndarray], model, room: int = 40) -> tup
         eps *= 1.5
         simple = [rdp(line, eps) for line in scaled]
     if sum(len(l) for l in simple) > limit:
-        keep, count = [], 0
+        keep: list[np.ndarray] = []
+        count = 0
         for line in reversed(simple):  # the most recent strokes matter most for continuing
             if count + len(line) > limit:
                 break
@@ -244,6 +246,14 @@ def recognised(outcome: Outcome, n: int, picking: bool) -> Outcome:
     return outcome
 
 
+class _SampleArgs(TypedDict, total=False):
+    """The sampling keywords doodle_job passes to every sampler."""
+
+    seed: int
+    temperature: float
+    min_points: int
+
+
 def doodle_job(request: Request):
     """Worker job: open the model(s), read the doodle, sample the candidates -> Outcome."""
     yield Progress(0.0, "Opening the model")
@@ -251,7 +261,7 @@ def doodle_job(request: Request):
     n = request.count or (MORPH_STEPS if request.action == "morph" else CANDIDATES)
     picking = request.picking
     drawn = n * PICK_FROM if picking else n
-    args = dict(seed=request.seed, temperature=request.temperature)
+    args: _SampleArgs = {"seed": request.seed, "temperature": request.temperature}
     if request.action != "continue":
         # a whole drawing of a few points is an empty cell in the grid: read an early "end" as
         # "pen down" until the drawing has WHOLE_MIN_POINTS points
@@ -272,6 +282,8 @@ def doodle_job(request: Request):
         found = yield from redraw_doodle(model, s3, n, **args)
         return recognised(Outcome(request, found, s3, frame, notes), n, False)
     if request.action == "mix":
+        if request.mix_with is None:
+            raise DoodleInputError("Mix needs a second model to draw with.")
         painter = open_model(request.mix_with)
         if not painter.has_encoder:
             raise DoodleInputError(f"The '{painter.name.replace('_', ' ')}' model cannot draw from another "

@@ -38,6 +38,7 @@ import hashlib
 import math
 from collections import OrderedDict
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -54,6 +55,7 @@ STYLE_CHUNK = 768  # encode big patterns in pieces of this size (bounded memory)
 MAX_STYLE_CHUNKS = 2
 MIN_STYLE_SIDE = 256  # small patterns are repeated (wrapped) up to this size before encoding
 EPS = 1e-5
+PadMode = Literal["reflect", "symmetric", "edge"]  # the np.pad modes _pad_to uses
 
 
 # ---------------------------------------------------------------- models
@@ -85,9 +87,10 @@ class AdaInModels:
         if meta_rel:
             from artdesk.runtime.models import read_model_description
 
-            factor = read_model_description(ENCODER_ID, directory).get("factor")  # checksummed
-            if isinstance(factor, bool) or not isinstance(factor, int) or not 1 <= factor <= 64:
+            described = read_model_description(ENCODER_ID, directory).get("factor")  # checksummed
+            if isinstance(described, bool) or not isinstance(described, int) or not 1 <= described <= 64:
                 raise ModelError(f"The neural fill's model description {meta_rel} is damaged; reinstall ArtDesk.")
+            factor = described
         return cls(encoder, decoder, factor)
 
     def encode(self, rgb: np.ndarray) -> np.ndarray:
@@ -102,7 +105,7 @@ class AdaInModels:
         return np.clip(out.transpose(1, 2, 0) * 255.0, 0, 255)
 
 
-def _pad_to(img: np.ndarray, factor: int, mode: str = "reflect") -> np.ndarray:
+def _pad_to(img: np.ndarray, factor: int, mode: PadMode = "reflect") -> np.ndarray:
     h, w = img.shape[:2]
     ph, pw = (-h) % factor, (-w) % factor
     if not ph and not pw:
@@ -167,7 +170,7 @@ def style_stats(models: AdaInModels, pattern: np.ndarray, scale: float = 1.0,
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
     if (nh, nw) != (h, w):
         img = Image.fromarray(np.clip(np.rint(src), 0, 255).astype(np.uint8))
-        src = np.asarray(img.resize((nw, nh), Image.LANCZOS if scale < 1 else Image.BICUBIC), np.float32)
+        src = np.asarray(img.resize((nw, nh), Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC), np.float32)
     if min(nh, nw) < MIN_STYLE_SIDE:  # too small for VGG's receptive field: repeat it (tangles wrap)
         reps = (math.ceil(MIN_STYLE_SIDE / nh), math.ceil(MIN_STYLE_SIDE / nw), 1)
         src = np.tile(src, reps)
@@ -188,6 +191,10 @@ def style_stats(models: AdaInModels, pattern: np.ndarray, scale: float = 1.0,
         total = feat.sum(1) if total is None else total + feat.sum(1)
         total_sq = (feat ** 2).sum(1) if total_sq is None else total_sq + (feat ** 2).sum(1)
         count += feat.shape[1]
+    if total is None or total_sq is None:
+        # Known gap: a pattern of more than max_chunks chunks none of which is whole (e.g. 300 x 2400)
+        # samples no spot at all. It failed here before too (None / count); now it says why.
+        raise AssertionError("style_stats encoded no chunk of the pattern")
     mean = total / count
     var = np.maximum(total_sq / count - mean ** 2, 0.0)
     return mean.astype(np.float32), np.sqrt(var + EPS).astype(np.float32)
@@ -301,7 +308,7 @@ def prepare_pattern(pattern: np.ndarray, rotation: float = 0.0, ink: tuple[int, 
     if rotation % 360:
         h, w = src.shape[:2]
         big = np.tile(np.clip(np.rint(src), 0, 255).astype(np.uint8), (3, 3, 1))
-        turned = np.asarray(Image.fromarray(big).rotate(rotation, Image.BICUBIC), np.float32)
+        turned = np.asarray(Image.fromarray(big).rotate(rotation, Image.Resampling.BICUBIC), np.float32)
         src = np.ascontiguousarray(turned[h:2 * h, w:2 * w])
     return src
 
@@ -512,11 +519,11 @@ def fill_shape_neural(pattern: np.ndarray, mask: np.ndarray, scale: float = 1.0,
         fn = neural_tile_fn(pattern, scale=scale, strength=strength, seed=seed, content=content,
                             rotation=rotation, models=models, **colours)
         return (yield from tiled_apply(fn, image, alpha, tile=_one_tile(alpha, tile), overlap=overlap))
-    small_mask = np.asarray(Image.fromarray(alpha).resize((sw, sh), Image.BOX))
+    small_mask = np.asarray(Image.fromarray(alpha).resize((sw, sh), Image.Resampling.BOX))
     small_image = None
     if image is not None:
         small_image = np.asarray(Image.fromarray(np.ascontiguousarray(np.asarray(image)[..., :3]))
-                                 .resize((sw, sh), Image.BOX))
+                                 .resize((sw, sh), Image.Resampling.BOX))
     fn = neural_tile_fn(pattern, scale=scale * k, strength=strength, seed=seed, content=content,
                         rotation=rotation, models=models, **colours)
     small = yield from tiled_apply(fn, small_image, small_mask, tile=_one_tile(small_mask, tile), overlap=overlap)
@@ -525,7 +532,7 @@ def fill_shape_neural(pattern: np.ndarray, mask: np.ndarray, scale: float = 1.0,
     rgb = _bleed(small[..., :3], small[..., 3] > 0, steps=3)
     del small
     result = np.zeros((h, w, 4), np.uint8)
-    result[..., :3] = np.asarray(Image.fromarray(rgb).resize((w, h), Image.BICUBIC))
+    result[..., :3] = np.asarray(Image.fromarray(rgb).resize((w, h), Image.Resampling.BICUBIC))
     result[..., 3] = alpha
     result[alpha == 0, :3] = 0
     return result
@@ -568,8 +575,10 @@ def _bleed_block(rgb: np.ndarray, inside: np.ndarray, steps: int) -> np.ndarray:
     for _ in range(steps):
         known = np.pad(have, 1)  # the border is padded with "nothing known"
         values = np.pad(rgb * have[..., None], ((1, 1), (1, 1), (0, 0)))
-        total = sum(values[sl] for sl in neighbours)
-        count = sum(known[sl].astype(np.float32) for sl in neighbours)
+        up, down, left, right = (values[sl] for sl in neighbours)
+        total = up + down + left + right
+        up, down, left, right = (known[sl].astype(np.float32) for sl in neighbours)
+        count = up + down + left + right
         new = ~have & (count > 0)
         rgb[new] = total[new] / count[new][:, None]
         have |= new

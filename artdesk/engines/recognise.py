@@ -49,7 +49,7 @@ def raster(drawing: np.ndarray, side: int = SIDE, line: float = LINE) -> np.ndar
                 draw.line(xy, fill=255, width=max(1, round(width)), joint="curve")
             for x, y in (xy[0], xy[-1]) if len(xy) > 1 else xy:  # round caps (and single dots)
                 draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
-    small = img.resize((side, side), Image.BOX)
+    small = img.resize((side, side), Image.Resampling.BOX)
     return np.asarray(small, np.float32) / 255.0
 
 

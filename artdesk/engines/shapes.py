@@ -284,7 +284,7 @@ def _nearby_strokes_shape(ink: np.ndarray, x: int, y: int) -> np.ndarray | None:
         hh, ww = -(-h // step), -(-w // step)
         pad = np.zeros((hh * step, ww * step), bool)
         pad[:h, :w] = ink
-        small = pad.reshape(hh, step, ww, step).any(axis=(1, 3))
+        small = np.asarray(pad.reshape(hh, step, ww, step).any(axis=(1, 3)))  # an array: the stub says bool too
     joined = dilate(small, max(1, int(0.015 * max(small.shape))))
     ys, xs = np.nonzero(small)
     if ys.size == 0:
@@ -356,8 +356,9 @@ def region_at(ink_alpha: np.ndarray, x: float, y: float, *, gap: int | None = No
             region = _geodesic_grow(region, ~ink, g + 1)
             notes.append(f"A gap of up to {g} px in the outline was closed for the fill.")
         half = _stroke_half_width(ink, region, side) if grow is None else int(grow)
-        if half > 0:
-            y0, x0, y1, x1 = mask_bbox(region)
+        box = mask_bbox(region) if half > 0 else None  # never empty: the region holds the dropped pixel
+        if box is not None:
+            y0, x0, y1, x1 = box
             y0, x0, y1, x1 = max(0, y0 - half), max(0, x0 - half), y1 + half, x1 + half
             window = region[y0:y1, x0:x1]
             window |= dilate(window, half) & ink[y0:y1, x0:x1]
@@ -418,7 +419,7 @@ def silhouette_mask(rgba: np.ndarray, magnification: float = 1.0) -> np.ndarray:
     if has_transparency(img):
         return np.where(_smooth(img[..., 3], magnification) >= 128, np.uint8(255), np.uint8(0))
     gray = _gray(img)
-    t = otsu_threshold(gray)
+    t: float = otsu_threshold(gray)  # a level; the midpoint of two tone means below
     smooth = _smooth(gray, magnification)
     if smooth is not gray:  # blurred edges: cut half-way between the two tones, which keeps the area
         low, high = gray[gray <= t], gray[gray > t]

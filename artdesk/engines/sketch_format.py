@@ -171,7 +171,8 @@ def save_stroke3_npz(path: str | Path, **splits: Sequence[np.ndarray]) -> None:
         for i, d in enumerate(drawings):
             arr[i] = np.asarray(d, dtype=np.float32)
         arrays[key] = arr
-    np.savez_compressed(path, **arrays)
+    # numpy's stub matches **arrays against its allow_pickle: bool keyword too; the keys are split names
+    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
 
 
 def read_quickdraw_ndjson(path: str | Path) -> list[dict]:

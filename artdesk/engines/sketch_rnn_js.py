@@ -150,7 +150,7 @@ def parse_sketch_rnn_js(data: Any, source: str = "This file") -> JsDoodleModel:
     info = {**info, "scale_factor": scale}
     if len(dims) != len(blobs) or len(blobs) not in (5, 17):
         raise _fail(source, f"expected 5 (decoder-only) or 17 (VAE) weight blobs, found {len(blobs)}")
-    weights = []
+    weights: list[np.ndarray] = []
     for i, (dim, blob) in enumerate(zip(dims, blobs)):
         if not (isinstance(dim, list) and 1 <= len(dim) <= 2
                 and all(whole(d, 1, MAX_BLOB_VALUES) is not None for d in dim)) or int(np.prod(dim)) > MAX_BLOB_VALUES:

@@ -107,7 +107,7 @@ def fill_at(ink_alpha: np.ndarray | None, targets: list[TargetLayer], x: float, 
         raise ValueError(f"Unknown fill mode {settings.mode!r}.")
     yield Progress(0.05, "Finding the shape")
     result = find_target(ink_alpha, x, y, targets, **({"page_side": page_side} if page_side else {}))
-    if result.ok:
+    if result.ok and result.mask is not None:  # an ok result always has its mask
         mask, source, message = result.mask, result.source, result.message
     elif result.status == "open" and use_offered and result.offered is not None:
         mask, source, message = result.offered, "offered", "Filled the outline around the open doodle."
@@ -141,7 +141,7 @@ def fill_silhouette(shape_rgba: np.ndarray, pattern: np.ndarray, size: tuple[int
     k = min(size[0] / w, size[1] / h)
     nw, nh = max(1, round(w * k)), max(1, round(h * k))
     # enlarge the image itself (grey, RGB or RGBA: Pillow keeps the mode), then find the shape at print size
-    big = np.asarray(Image.fromarray(np.ascontiguousarray(shape_rgba, dtype=np.uint8)).resize((nw, nh), Image.BICUBIC))
+    big = np.asarray(Image.fromarray(np.ascontiguousarray(shape_rgba, dtype=np.uint8)).resize((nw, nh), Image.Resampling.BICUBIC))
     mask = np.zeros((size[1], size[0]), np.uint8)
     oy, ox = (size[1] - nh) // 2, (size[0] - nw) // 2
     mask[oy:oy + nh, ox:ox + nw] = silhouette_mask(big, magnification=k)
@@ -149,7 +149,7 @@ def fill_silhouette(shape_rgba: np.ndarray, pattern: np.ndarray, size: tuple[int
         raise ShapeNotFound(ShapeResult("empty", "The shape image has no shape in it (it is blank)."))
     options = settings.fill_options(size[0] / PRINT_SIZE[0])
     if strings_rgba is not None and settings.mode == "strings":
-        lines = Image.fromarray(np.ascontiguousarray(strings_rgba, dtype=np.uint8)).resize((nw, nh), Image.BICUBIC)
+        lines = Image.fromarray(np.ascontiguousarray(strings_rgba, dtype=np.uint8)).resize((nw, nh), Image.Resampling.BICUBIC)
         dividers = np.zeros_like(mask)
         dividers[oy:oy + nh, ox:ox + nw] = silhouette_mask(np.asarray(lines), magnification=k)
         options["dividers"] = dividers
