@@ -179,8 +179,14 @@ def style_stats(models: AdaInModels, pattern: np.ndarray, scale: float = 1.0,
     spots = [(y, x) for y in range(0, src.shape[0], chunk) for x in range(0, src.shape[1], chunk)]
     if len(spots) > max_chunks:
         full = [(y, x) for y, x in spots if y + chunk <= src.shape[0] and x + chunk <= src.shape[1]]
-        pick = np.random.default_rng(seed).choice(len(full), size=min(max_chunks, len(full)), replace=False)
-        spots = [full[i] for i in sorted(pick)]
+        if full:
+            pick = np.random.default_rng(seed).choice(len(full), size=min(max_chunks, len(full)), replace=False)
+            spots = [full[i] for i in sorted(pick)]
+        else:  # a long, thin pattern (300 x 2400): no piece is whole, so its biggest pieces stand for it
+            def area(spot: tuple[int, int]) -> int:
+                return (min(chunk, src.shape[0] - spot[0])) * (min(chunk, src.shape[1] - spot[1]))
+
+            spots = sorted(sorted(spots, key=area, reverse=True)[:max_chunks])
     for y, x in spots:
         piece = src[y:y + chunk, x:x + chunk]
         if min(piece.shape[:2]) < f * 4 and (y or x):
@@ -191,9 +197,7 @@ def style_stats(models: AdaInModels, pattern: np.ndarray, scale: float = 1.0,
         total = feat.sum(1) if total is None else total + feat.sum(1)
         total_sq = (feat ** 2).sum(1) if total_sq is None else total_sq + (feat ** 2).sum(1)
         count += feat.shape[1]
-    if total is None or total_sq is None:
-        # Known gap: a pattern of more than max_chunks chunks none of which is whole (e.g. 300 x 2400)
-        # samples no spot at all. It failed here before too (None / count); now it says why.
+    if total is None or total_sq is None:  # not expected: whole or biggest pieces are no slivers
         raise AssertionError("style_stats encoded no chunk of the pattern")
     mean = total / count
     var = np.maximum(total_sq / count - mean ** 2, 0.0)

@@ -107,6 +107,15 @@ def test_style_stats_come_from_the_whole_pattern(models):
         nf.style_stats(models, pattern, scale=0)
 
 
+def test_style_stats_of_a_long_thin_pattern_use_its_biggest_pieces(models):
+    """More pieces than max_chunks and none of them whole (a 300 x 2400 strip): the statistics
+    come from the biggest pieces (before, none was encoded and the fill crashed)."""
+    strip = np.tile(draw("hollibaugh", 100), (3, 24))
+    assert strip.shape[:2] == (300, 2400)
+    mean, std = nf.style_stats(models, strip, scale=1.0, chunk=768, max_chunks=2)
+    assert np.isfinite(mean).all() and (std > 0).all()
+
+
 @pytest.mark.parametrize("content", ["shape", "pattern"])
 def test_tiled_fill_is_transparent_outside_and_painted_inside(models, content):
     mask = circle_mask(150, 170, 60)
