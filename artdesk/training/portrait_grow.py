@@ -242,8 +242,15 @@ class Trainer:
         betas = tuple(args.betas)
         old = list(self.g.trunk.parameters()) + list(self.g.rgb64.parameters())
         new = list(self.g.block.parameters()) + list(self.g.rgb128.parameters())
-        self.opt_g = torch.optim.Adam([{"params": old, "lr": args.lr_g * args.trunk_lr},
-                                       {"params": new, "lr": args.lr_g}], betas=betas)
+        if args.trunk_lr > 0:
+            groups = [{"params": old, "lr": args.lr_g * args.trunk_lr}, {"params": new, "lr": args.lr_g}]
+        else:  # the 64 px layers frozen (their transposed convs learn stripes when trained at 128 px)
+            for p_ in old:
+                p_.requires_grad_(False)
+            self.g.trunk.eval()
+            self.g.rgb64.eval()
+            groups = [{"params": new, "lr": args.lr_g}]
+        self.opt_g = torch.optim.Adam(groups, betas=betas)
         self.opt_d = torch.optim.Adam(self.d.parameters(), args.lr_d, betas=betas)
         self.policy = parse_policy(args.augment)
         self.step = 0
@@ -335,13 +342,13 @@ def load_snapshot(path: Path) -> tuple[GrownGenerator, dict]:
 
 def load_newest_snapshot(path: Path | None = None) -> GrownGenerator:
     """The exported step's EMA generator as a torch module (for `artdesk bench portrait`): the
-    snapshot whose step the published kaokore_gan.json names, else the newest one."""
+    snapshot the published kaokore_gan.json names, else the newest one in checkpoints/portrait128."""
     if path is None:
         snaps = sorted((CKPT_DIR / "ema").glob("step_*.pt"))
         meta = models_dir() / "portrait" / "kaokore_gan.json"
         try:
-            step = json.loads(meta.read_text("utf-8"))["training"]["steps"]
-            path = next((p for p in snaps if p.name == f"step_{step:06d}.pt"), None)
+            named = ROOT / json.loads(meta.read_text("utf-8"))["training"]["snapshot"]
+            path = named if named.is_file() else None
         except (OSError, ValueError, KeyError, TypeError):
             path = None
         path = path or (snaps[-1] if snaps else None)
@@ -366,6 +373,8 @@ def publish(snapshot: Path, out_dir: Path, history: list[dict], log) -> None:
         "g_params": sum(p.numel() for p in g.parameters()), "torch": torch.__version__,
         "machine": f"{platform.machine()} {a['device']}, {a['threads']} thread(s)",
         "finished": dt.datetime.now().isoformat(timespec="seconds"),
+        "snapshot": (str(snapshot.resolve().relative_to(ROOT)) if snapshot.resolve().is_relative_to(ROOT)
+                     else str(snapshot)),
     }
     meta = {"kind": "dcgan-grown", "id": MODEL_ID, "zdim": a["zdim"], "resolution": 128,
             "input": {"name": "z", "dtype": "float32", "shape": ["batch", a["zdim"]], "distribution": "N(0, I)"},
@@ -413,6 +422,8 @@ def parse_args(argv=None):
     p.add_argument("--c2", type=int, default=24)
     p.add_argument("--up", choices=["resize", "deconv"], default="resize",
                    help="how the 128 px block doubles: bilinear + conv (default) or transposed conv")
+    p.add_argument("--start-snapshot", type=Path, default=None,
+                   help="a fresh run's generator from this EMA snapshot (ema/step_*.pt) instead of the 64 px ONNX")
     p.add_argument("--warm-d", type=Path, default=None,
                    help="a fresh run takes its discriminator (and D's optimiser) from this last.pt of an earlier run")
     p.add_argument("--ndf", type=int, default=32)
@@ -489,8 +500,14 @@ def main(argv=None) -> int:
         t.load(st)
         log(f"resumed at step {t.step} ({t.wall_s / 60:.1f} min trained)")
     else:
-        t.start_from_64(state_from_onnx(args.from_onnx or out_dir / "kaokore_gan.onnx"))
-        log("grown from the shipped 64 px generator")
+        if args.start_snapshot is not None:
+            snap = torch.load(args.start_snapshot, map_location="cpu", weights_only=False)
+            t.g.load_state_dict(snap["g_ema"])
+            t.g_ema.load_state_dict(snap["g_ema"])
+            log(f"generator from the EMA snapshot {args.start_snapshot} (step {snap['step']})")
+        else:
+            t.start_from_64(state_from_onnx(args.from_onnx or out_dir / "kaokore_gan.onnx"))
+            log("grown from the shipped 64 px generator")
         if args.warm_d is not None:
             warm = torch.load(args.warm_d, map_location="cpu", weights_only=False)
             t.d.load_state_dict(warm["d"])
