@@ -159,7 +159,8 @@ def card_text(meta: dict, history: list[dict], readable: list[int], notes: str) 
         "face size from the model's output.", "",
         "## Training (the 128 px run)", "",
         f"- steps: {tr['steps']:,} (batches of {hp['batch']}); wall time {tr['wall_s'] / 60:.1f} min, "
-        "checkpoints every 8 min (the KID and a sample sheet at each, in checkpoints/portrait128/, not committed)",
+        "checkpoints every few minutes (the KID and a sample sheet at each, in checkpoints/, not committed)",
+        *([f"- {tr['runs']}"] if tr.get("runs") else []),
         "- resumable: `--resume` continues from checkpoints/portrait128/last.pt; a fresh run starts from the "
         "shipped 64 px ONNX (`--from-onnx`); `--device cuda` runs the same script on a GPU; `--publish` "
         "exports a snapshot to models/portrait/.", "",

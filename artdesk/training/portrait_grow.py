@@ -57,16 +57,25 @@ CONTACT_VARIATION = 0.8
 class GrownGenerator(nn.Module):
     """The 64 px DCGAN generator with a residual 128 px block: z [N, zdim] -> RGB [N, 3, 128, 128]."""
 
-    def __init__(self, zdim: int = 128, ngf: int = 64, c1: int = 48, c2: int = 24):
+    def __init__(self, zdim: int = 128, ngf: int = 64, c1: int = 48, c2: int = 24, up: str = "resize"):
         super().__init__()
         base = Generator(zdim, ngf, 64)
         self.zdim = zdim
         self.trunk = base.net[:-2]  # -> h32: [N, ngf, 32, 32]
         self.rgb64 = base.net[-2]  # ConvTranspose ngf -> 3, 64 px logits (tanh'd by the 64 px model)
+
+        def double(cin: int, cout: int) -> list[nn.Module]:
+            # "resize": bilinear x2 then a 3x3 conv (Odena et al. 2016: no checkerboard);
+            # "deconv": a strided 4x4 transposed conv, which painted a growing 2/4 px grid here
+            if up == "deconv":
+                return [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False)]
+            return [nn.Upsample(scale_factor=2.0, mode="bilinear", align_corners=False),
+                    nn.Conv2d(cin, cout, 3, 1, 1, bias=False)]
+
         self.block = nn.Sequential(
-            nn.ConvTranspose2d(ngf, c1, 4, 2, 1, bias=False), nn.BatchNorm2d(c1), nn.ReLU(True),
+            *double(ngf, c1), nn.BatchNorm2d(c1), nn.ReLU(True),
             nn.Conv2d(c1, c1, 3, 1, 1, bias=False), nn.BatchNorm2d(c1), nn.ReLU(True),
-            nn.ConvTranspose2d(c1, c2, 4, 2, 1, bias=False), nn.BatchNorm2d(c2), nn.ReLU(True),
+            *double(c1, c2), nn.BatchNorm2d(c2), nn.ReLU(True),
             nn.Conv2d(c2, c2, 3, 1, 1, bias=False), nn.BatchNorm2d(c2), nn.ReLU(True),
         )
         self.rgb128 = nn.Conv2d(c2, 3, 3, 1, 1)
@@ -224,7 +233,7 @@ class Trainer:
         self.args = args
         self.device = args.device
         torch.manual_seed(args.seed)
-        self.g = GrownGenerator(args.zdim, args.ngf, args.c1, args.c2)
+        self.g = GrownGenerator(args.zdim, args.ngf, args.c1, args.c2, args.up)
         self.d = Discriminator(args.ndf, 128, "bn")
         self.g_ema = copy.deepcopy(self.g).eval()
         self.g_ema.requires_grad_(False)
@@ -233,8 +242,15 @@ class Trainer:
         betas = tuple(args.betas)
         old = list(self.g.trunk.parameters()) + list(self.g.rgb64.parameters())
         new = list(self.g.block.parameters()) + list(self.g.rgb128.parameters())
-        self.opt_g = torch.optim.Adam([{"params": old, "lr": args.lr_g * args.trunk_lr},
-                                       {"params": new, "lr": args.lr_g}], betas=betas)
+        if args.trunk_lr > 0:
+            groups = [{"params": old, "lr": args.lr_g * args.trunk_lr}, {"params": new, "lr": args.lr_g}]
+        else:  # the 64 px layers frozen (their transposed convs learn stripes when trained at 128 px)
+            for p_ in old:
+                p_.requires_grad_(False)
+            self.g.trunk.eval()
+            self.g.rgb64.eval()
+            groups = [{"params": new, "lr": args.lr_g}]
+        self.opt_g = torch.optim.Adam(groups, betas=betas)
         self.opt_d = torch.optim.Adam(self.d.parameters(), args.lr_d, betas=betas)
         self.policy = parse_policy(args.augment)
         self.step = 0
@@ -319,20 +335,20 @@ def checkpoint(t: Trainer, feat_net: VGGFeatures, real_feats: np.ndarray, kid_fl
 def load_snapshot(path: Path) -> tuple[GrownGenerator, dict]:
     st = torch.load(path, map_location="cpu", weights_only=False)
     a = st["args"]
-    g = GrownGenerator(a["zdim"], a["ngf"], a["c1"], a["c2"])
+    g = GrownGenerator(a["zdim"], a["ngf"], a["c1"], a["c2"], a.get("up", "deconv"))
     g.load_state_dict(st["g_ema"])
     return g.eval(), st
 
 
 def load_newest_snapshot(path: Path | None = None) -> GrownGenerator:
     """The exported step's EMA generator as a torch module (for `artdesk bench portrait`): the
-    snapshot whose step the published kaokore_gan.json names, else the newest one."""
+    snapshot the published kaokore_gan.json names, else the newest one in checkpoints/portrait128."""
     if path is None:
         snaps = sorted((CKPT_DIR / "ema").glob("step_*.pt"))
         meta = models_dir() / "portrait" / "kaokore_gan.json"
         try:
-            step = json.loads(meta.read_text("utf-8"))["training"]["steps"]
-            path = next((p for p in snaps if p.name == f"step_{step:06d}.pt"), None)
+            named = ROOT / json.loads(meta.read_text("utf-8"))["training"]["snapshot"]
+            path = named if named.is_file() else None
         except (OSError, ValueError, KeyError, TypeError):
             path = None
         path = path or (snaps[-1] if snaps else None)
@@ -357,14 +373,17 @@ def publish(snapshot: Path, out_dir: Path, history: list[dict], log) -> None:
         "g_params": sum(p.numel() for p in g.parameters()), "torch": torch.__version__,
         "machine": f"{platform.machine()} {a['device']}, {a['threads']} thread(s)",
         "finished": dt.datetime.now().isoformat(timespec="seconds"),
+        "snapshot": (str(snapshot.resolve().relative_to(ROOT)) if snapshot.resolve().is_relative_to(ROOT)
+                     else str(snapshot)),
     }
     meta = {"kind": "dcgan-grown", "id": MODEL_ID, "zdim": a["zdim"], "resolution": 128,
             "input": {"name": "z", "dtype": "float32", "shape": ["batch", a["zdim"]], "distribution": "N(0, I)"},
             "output": {"name": "rgb", "dtype": "float32", "shape": ["batch", 3, 128, 128],
                        "layout": "NCHW", "range": [-1.0, 1.0], "colour": "RGB"},
             "mean_latent": "zeros (Gaussian z: truncation scales z toward 0)",
-            "licence": LICENCE, "hparams": {k: a[k] for k in ("zdim", "ngf", "c1", "c2", "ndf", "batch", "lr_g",
-                                                              "lr_d", "trunk_lr", "betas", "ema", "augment")},
+            "licence": LICENCE,
+            "hparams": {k: a.get(k, "deconv") for k in ("zdim", "ngf", "c1", "c2", "up", "ndf", "batch", "lr_g",
+                                                        "lr_d", "trunk_lr", "betas", "ema", "augment")},
             "training": training}
     with atomic_file(out_dir / "kaokore_gan.json") as fh:
         fh.write((json.dumps(meta, indent=1) + "\n").encode())
@@ -401,6 +420,12 @@ def parse_args(argv=None):
     p.add_argument("--ngf", type=int, default=64)
     p.add_argument("--c1", type=int, default=48)
     p.add_argument("--c2", type=int, default=24)
+    p.add_argument("--up", choices=["resize", "deconv"], default="resize",
+                   help="how the 128 px block doubles: bilinear + conv (default) or transposed conv")
+    p.add_argument("--start-snapshot", type=Path, default=None,
+                   help="a fresh run's generator from this EMA snapshot (ema/step_*.pt) instead of the 64 px ONNX")
+    p.add_argument("--warm-d", type=Path, default=None,
+                   help="a fresh run takes its discriminator (and D's optimiser) from this last.pt of an earlier run")
     p.add_argument("--ndf", type=int, default=32)
     p.add_argument("--batch", type=int, default=24)
     p.add_argument("--augment", default="color,translation")
@@ -466,7 +491,8 @@ def main(argv=None) -> int:
         if not (ckpt_dir / "last.pt").is_file():
             raise SystemExit(f"Nothing to resume: {ckpt_dir / 'last.pt'} is missing.")
         st = torch.load(ckpt_dir / "last.pt", map_location="cpu", weights_only=False)
-        for key in ("zdim", "ngf", "c1", "c2", "ndf", "batch", "lr_g", "lr_d", "trunk_lr", "betas", "ema",
+        st["args"].setdefault("up", "deconv")
+        for key in ("zdim", "ngf", "c1", "c2", "up", "ndf", "batch", "lr_g", "lr_d", "trunk_lr", "betas", "ema",
                     "augment", "seed"):
             setattr(args, key, st["args"][key])
     t = Trainer(args)
@@ -474,8 +500,19 @@ def main(argv=None) -> int:
         t.load(st)
         log(f"resumed at step {t.step} ({t.wall_s / 60:.1f} min trained)")
     else:
-        t.start_from_64(state_from_onnx(args.from_onnx or out_dir / "kaokore_gan.onnx"))
-        log("grown from the shipped 64 px generator")
+        if args.start_snapshot is not None:
+            snap = torch.load(args.start_snapshot, map_location="cpu", weights_only=False)
+            t.g.load_state_dict(snap["g_ema"])
+            t.g_ema.load_state_dict(snap["g_ema"])
+            log(f"generator from the EMA snapshot {args.start_snapshot} (step {snap['step']})")
+        else:
+            t.start_from_64(state_from_onnx(args.from_onnx or out_dir / "kaokore_gan.onnx"))
+            log("grown from the shipped 64 px generator")
+        if args.warm_d is not None:
+            warm = torch.load(args.warm_d, map_location="cpu", weights_only=False)
+            t.d.load_state_dict(warm["d"])
+            t.opt_d.load_state_dict(warm["opt_d"])
+            log(f"discriminator warm-started from {args.warm_d} (step {warm['step']})")
     log(f"data: {len(train)} train / {len(faces['held_out'])} held-out faces at 128 px; "
         f"G {sum(p.numel() for p in t.g.parameters()):,} params, D {sum(p.numel() for p in t.d.parameters()):,}; "
         f"KID(VGG) floor x1000 {kid_floor * 1000:.2f}; stop by {dt.datetime.fromtimestamp(deadline):%H:%M:%S}")

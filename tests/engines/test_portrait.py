@@ -194,7 +194,7 @@ def test_enlarger_beats_lanczos_on_held_out_kaokore_faces(enlarger, shared_data)
         plain = portrait.upscale(lr, 128, "smooth")
         assert ours.shape == plain.shape == (128, 128, 3)
 
-        def mse(a):
+        def mse(a, hr=hr):
             return float(((a.astype(np.float64) - hr) ** 2).mean())
         gains.append(10 * np.log10(mse(plain) / mse(ours)))
     assert np.mean(gains) > 0.3, gains  # dB of PSNR over Lanczos, held-out faces
