@@ -32,7 +32,7 @@ ENLARGER_ID = "portrait/kaokore_sr"  # x4 super-resolution for the Smooth print 
 SIGNATURE = "min_G max_D E_x[log D(x)] + E_z[log(1 - D(G(z)))]"
 BATCH = 9  # portraits per ONNX run; a Paint grid is one run
 MAX_VARIATION = 2.0
-UPSCALE_MODES = {"smooth": Image.LANCZOS, "crisp": Image.NEAREST}
+UPSCALE_MODES = {"smooth": Image.Resampling.LANCZOS, "crisp": Image.Resampling.NEAREST}
 
 
 def open_generator(session=None):
@@ -164,7 +164,7 @@ def enlarge(image: np.ndarray, session) -> np.ndarray:
     rgb = np.clip(np.rint(out[0].transpose(1, 2, 0) * 255.0), 0, 255).astype(np.uint8)
     if arr.ndim == 3 and arr.shape[2] == 4:
         h, w = rgb.shape[:2]
-        alpha = np.asarray(Image.fromarray(arr[..., 3]).resize((w, h), Image.LANCZOS))
+        alpha = np.asarray(Image.fromarray(arr[..., 3]).resize((w, h), Image.Resampling.LANCZOS))
         rgb = np.concatenate([rgb, alpha[..., None]], axis=2)
     return np.ascontiguousarray(rgb)
 
@@ -176,7 +176,7 @@ def upscale(image: np.ndarray, size, mode: str = "smooth", enlarger=None) -> np.
     Keeps the channels (RGB or RGBA) and dtype uint8."""
     if mode not in UPSCALE_MODES:
         raise ValueError(f"Unknown upscale mode {mode!r}: use 'smooth' or 'crisp'.")
-    w, h = (int(size), int(size)) if np.isscalar(size) else (int(size[0]), int(size[1]))
+    w, h = (int(size), int(size)) if np.ndim(size) == 0 else (int(size[0]), int(size[1]))
     if w < 1 or h < 1:
         raise ValueError("The print size must be at least 1 pixel.")
     arr = np.ascontiguousarray(image, dtype=np.uint8)
@@ -217,8 +217,7 @@ def sign(image: np.ndarray, text: str = SIGNATURE, corner: str = "bottom-right",
     y = margin if "top" in corner else h - margin - th
     box = arr[max(0, y):y + th, max(0, x):x + tw, :3]
     light = box.size == 0 or box.mean() > 110
-    ink = (40, 30, 25) if light else (240, 232, 215)
-    if arr.ndim == 3 and arr.shape[2] == 4:
-        ink = ink + (255,)
+    rgb = (40, 30, 25) if light else (240, 232, 215)
+    ink: tuple[int, ...] = rgb + (255,) if arr.ndim == 3 and arr.shape[2] == 4 else rgb
     draw.text((x - left, y - top), text, fill=ink, font=font)
     return np.asarray(img)
