@@ -20,16 +20,14 @@ import platform
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from artdesk.atomic import atomic_file
-from artdesk.engines.recognise import JUDGE_ID, SIDE, raster
+from artdesk.engines.recognise import JUDGE_ID, SIDE
 from artdesk.paths import models_dir, shared_data_dir
 from artdesk.training.manifest import sha256_of, write_manifest_entries
-from artdesk.training.recogniser import LICENCE, LINES, augment, evaluate, load_bitmaps, load_real
+from artdesk.training.recogniser import LICENCE, LINES, evaluate, fit, load_bitmaps, load_real, real_by_line
 
 
 class JudgeNet(nn.Module):
@@ -61,35 +59,9 @@ def train(a) -> None:
     print(f"{len(x_tr)} train / {len(x_te)} held-out bitmaps (split seed {a.seed}); {len(real)} real drawings",
           flush=True)
     net = JudgeNet(len(classes))
-    opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=5e-4)
-    steps = len(x_tr) // a.batch
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, a.lr, total_steps=a.epochs * steps)
-    gen = torch.Generator().manual_seed(a.seed)
-    xt = torch.from_numpy(x_tr).float()[:, None] / 255.0
-    yt = torch.from_numpy(y_tr)
-    start = time.time()
-    for epoch in range(a.epochs):
-        net.train()
-        perm = torch.randperm(len(xt), generator=gen)
-        total = 0.0
-        for s in range(steps):
-            idx = perm[s * a.batch:(s + 1) * a.batch]
-            loss = F.cross_entropy(net(augment(xt[idx], gen)), yt[idx], label_smoothing=0.1)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += loss.item()
-        held = evaluate(net, x_te, y_te)
-        print(f"epoch {epoch + 1}/{a.epochs} loss {total / steps:.3f} held-out top1 {held['top1']:.3f} "
-              f"({time.time() - start:.0f} s)", flush=True)
-    wall = time.time() - start
+    wall = fit(net, x_tr, y_tr, x_te, y_te, a)
     held = evaluate(net, x_te, y_te)
-    by_line = {}
-    for line in LINES:
-        xr = np.stack([np.clip(np.rint(raster(d, line=line) * 255), 0, 255).astype(np.uint8) for d in real])
-        by_line[line] = evaluate(net, xr, y_real)
-        print(f"real drawings, line {line}: top1 {by_line[line]['top1']:.3f}", flush=True)
+    by_line = real_by_line(net, real, y_real)
     line = max(LINES, key=lambda v: by_line[v]["top1"])
     export(net, classes, a, held, by_line, line, wall)
 

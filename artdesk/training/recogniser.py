@@ -122,7 +122,7 @@ def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return to_top_left(x)
 
 
-def evaluate(net: Net, x: np.ndarray, y: np.ndarray) -> dict:
+def evaluate(net: nn.Module, x: np.ndarray, y: np.ndarray) -> dict:
     net.eval()
     with torch.no_grad():
         logits = torch.cat([net(torch.from_numpy(x[i:i + 512]).float()[:, None] / 255.0)
@@ -132,15 +132,11 @@ def evaluate(net: Net, x: np.ndarray, y: np.ndarray) -> dict:
             "n": int(len(y)), "pred": top[:, 0]}
 
 
-def train(a) -> None:
-    torch.manual_seed(a.seed)
-    torch.set_num_threads(a.threads)
-    data = shared_data_dir()
-    x_tr, y_tr, x_te, y_te, classes = load_bitmaps(data / "quickdraw_bitmaps", seed=a.seed)
-    real, y_real = load_real(data / "sketch" / "quickdraw_real", classes)
-    print(f"{len(x_tr)} train / {len(x_te)} held-out bitmaps, {len(classes)} classes; "
-          f"{len(real)} real stroke drawings", flush=True)
-    net = Net(len(classes), a.width)
+def fit(net: nn.Module, x_tr: np.ndarray, y_tr: np.ndarray, x_te: np.ndarray, y_te: np.ndarray, a,
+        top3: bool = False) -> float:
+    """The training loop of both doodle classifiers (the recogniser and the judge): AdamW, a
+    one-cycle schedule, augmented batches, label smoothing 0.1, the held-out score printed after
+    each epoch. `a` holds lr, batch, epochs and seed. Returns the wall seconds."""
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=5e-4)
     steps_per_epoch = len(x_tr) // a.batch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, a.lr, total_steps=a.epochs * steps_per_epoch)
@@ -162,15 +158,33 @@ def train(a) -> None:
             total += loss.item()
         held = evaluate(net, x_te, y_te)
         print(f"epoch {epoch + 1}/{a.epochs} loss {total / steps_per_epoch:.3f} held-out top1 {held['top1']:.3f} "
-              f"top3 {held['top3']:.3f} ({time.time() - start:.0f} s)", flush=True)
-    wall = time.time() - start
-    held = evaluate(net, x_te, y_te)
+              + (f"top3 {held['top3']:.3f} " if top3 else "") + f"({time.time() - start:.0f} s)", flush=True)
+    return time.time() - start
+
+
+def real_by_line(net: nn.Module, real: list[np.ndarray], y_real: np.ndarray, top3: bool = False) -> dict:
+    """The real Quick, Draw! drawings drawn at each of LINES widths and scored: {line: result}."""
     by_line = {}
     for line in LINES:
         xr = np.stack([np.clip(np.rint(raster(d, line=line) * 255), 0, 255).astype(np.uint8) for d in real])
         by_line[line] = evaluate(net, xr, y_real)
-        print(f"real drawings, line {line}: top1 {by_line[line]['top1']:.3f} top3 {by_line[line]['top3']:.3f}",
-              flush=True)
+        print(f"real drawings, line {line}: top1 {by_line[line]['top1']:.3f}"
+              + (f" top3 {by_line[line]['top3']:.3f}" if top3 else ""), flush=True)
+    return by_line
+
+
+def train(a) -> None:
+    torch.manual_seed(a.seed)
+    torch.set_num_threads(a.threads)
+    data = shared_data_dir()
+    x_tr, y_tr, x_te, y_te, classes = load_bitmaps(data / "quickdraw_bitmaps", seed=a.seed)
+    real, y_real = load_real(data / "sketch" / "quickdraw_real", classes)
+    print(f"{len(x_tr)} train / {len(x_te)} held-out bitmaps, {len(classes)} classes; "
+          f"{len(real)} real stroke drawings", flush=True)
+    net = Net(len(classes), a.width)
+    wall = fit(net, x_tr, y_tr, x_te, y_te, a, top3=True)
+    held = evaluate(net, x_te, y_te)
+    by_line = real_by_line(net, real, y_real, top3=True)
     line = max(LINES, key=lambda v: (by_line[v]["top1"], -abs(v - LINE)))
     export(net, classes, a, {"held_out": held, "real": by_line[line], "real_by_line": by_line,
                              "line": line, "wall_s": wall, "y_real": y_real})
