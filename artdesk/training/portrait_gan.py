@@ -634,16 +634,25 @@ def main(argv=None) -> int:
     log(f"G {sum(p.numel() for p in t.g.parameters()):,} params, D {sum(p.numel() for p in t.d.parameters()):,}; "
         f"KID floor x1000 {kid_floor * 1000:.3f}; stop by {dt.datetime.fromtimestamp(deadline):%H:%M:%S}")
 
+    save = lambda: checkpoint(t, faces, feat_net, real_feats, kid_floor, out_dir, ckpt_dir, log)  # noqa: E731
+    if run_training(t, train, args, deadline - 60.0, save, log):  # 60 s kept for the final checkpoint
+        return 1
+    checkpoint(t, faces, feat_net, real_feats, kid_floor, out_dir, ckpt_dir, log)
+    log(f"done: step {t.step}, {t.wall_s / 60:.1f} min trained in total")
+    return 0
+
+
+def run_training(t, train: torch.Tensor, args, stop_at: float, save, log) -> int:
+    """The GAN step loop of the 64 px trainer and of portrait_grow: shuffled batches until
+    `stop_at` (a time.time()) or args.max_steps more steps, a log line every args.log_every steps,
+    `save()` every args.ckpt_minutes (its time counts as training time). Returns 1 when a loss
+    stops being finite (nothing saved then), else 0."""
     rng = np.random.default_rng(args.seed + t.step)
     order, pos = rng.permutation(len(train)), 0
     last_ckpt = time.time()
-    seg_start, seg_steps = time.time(), 0
-    stats = []
-    ckpt_reserve = 60.0  # seconds kept for the final checkpoint
+    seg_start, seg_steps, stats = time.time(), 0, []
     start_step = t.step
-    while True:
-        if time.time() > deadline - ckpt_reserve or (args.max_steps and t.step - start_step >= args.max_steps):
-            break
+    while time.time() < stop_at and not (args.max_steps and t.step - start_step >= args.max_steps):
         if pos + args.batch > len(order):
             order, pos = rng.permutation(len(train)), 0
         idx = torch.from_numpy(order[pos:pos + args.batch])
@@ -663,12 +672,10 @@ def main(argv=None) -> int:
             stats, seg_start, seg_steps = [], time.time(), 0
         if time.time() - last_ckpt > args.ckpt_minutes * 60:
             ck_start = time.time()
-            checkpoint(t, faces, feat_net, real_feats, kid_floor, out_dir, ckpt_dir, log)
+            save()
             t.wall_s += time.time() - ck_start  # wall time counts checkpoints too
             last_ckpt = time.time()
             seg_start, seg_steps = time.time(), 0
-    checkpoint(t, faces, feat_net, real_feats, kid_floor, out_dir, ckpt_dir, log)
-    log(f"done: step {t.step}, {t.wall_s / 60:.1f} min trained in total")
     return 0
 
 

@@ -25,7 +25,6 @@ import copy
 import datetime as dt
 import io
 import json
-import math
 import platform
 import time
 import warnings
@@ -39,7 +38,7 @@ import torch.nn.functional as F
 from artdesk.atomic import atomic_file
 from artdesk.paths import models_dir
 from artdesk.training.manifest import sha256_of, write_manifest_entries
-from artdesk.training.portrait_gan import (LICENCE, MODEL_ID, Discriminator, Generator, diff_augment,
+from artdesk.training.portrait_gan import (LICENCE, MODEL_ID, Discriminator, Generator, diff_augment, run_training,
                                            grid_png, kaokore_dir, kid, load_faces, parse_policy, to_float)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -519,35 +518,9 @@ def main(argv=None) -> int:
     if st is None:
         checkpoint(t, feat_net, real_feats, kid_floor, ckpt_dir, log)  # step 0: the 64 px faces enlarged
 
-    rng = np.random.default_rng(args.seed + t.step)
-    order, pos = rng.permutation(len(train)), 0
-    last_ckpt = time.time()
-    seg_start, seg_steps, stats = time.time(), 0, []
-    start_step = t.step
-    while time.time() < deadline - 90 and not (args.max_steps and t.step - start_step >= args.max_steps):
-        if pos + args.batch > len(order):
-            order, pos = rng.permutation(len(train)), 0
-        idx = torch.from_numpy(order[pos:pos + args.batch])
-        pos += args.batch
-        step_start = time.time()
-        ld, lg = t.train_step(train[idx])
-        t.wall_s += time.time() - step_start
-        seg_steps += 1
-        stats.append((ld, lg))
-        if not (math.isfinite(ld) and math.isfinite(lg)):
-            log(f"step {t.step}: loss is not finite (D {ld}, G {lg}); stopping without a checkpoint")
-            return 1
-        if t.step % args.log_every == 0:
-            arr = np.array(stats)
-            log(f"step {t.step} loss_D {arr[:, 0].mean():.3f} loss_G {arr[:, 1].mean():.3f} "
-                f"{(time.time() - seg_start) / seg_steps:.3f} s/step")
-            stats, seg_start, seg_steps = [], time.time(), 0
-        if time.time() - last_ckpt > args.ckpt_minutes * 60:
-            ck = time.time()
-            checkpoint(t, feat_net, real_feats, kid_floor, ckpt_dir, log)
-            t.wall_s += time.time() - ck
-            last_ckpt = time.time()
-            seg_start, seg_steps = time.time(), 0
+    save = lambda: checkpoint(t, feat_net, real_feats, kid_floor, ckpt_dir, log)  # noqa: E731
+    if run_training(t, train, args, deadline - 90, save, log):
+        return 1
     checkpoint(t, feat_net, real_feats, kid_floor, ckpt_dir, log)
     log(f"done: step {t.step}, {t.wall_s / 60:.1f} min trained in total")
     return 0
