@@ -158,6 +158,18 @@ def mixture_losses(params: torch.Tensor, target: torch.Tensor) -> tuple[torch.Te
     return offset_nll, pen_ce
 
 
+def scheduled_loss(model, opt, batch, lengths, hp, step: int):
+    """One training step's loss with sketch-rnn's schedules: the learning rate decayed to
+    min_lr (set on `opt`), the KL weight annealed towards kl_weight, the KL clamped at its
+    tolerance. -> (recon, kl, loss, lr, eta); the sheep trainer and the students share it."""
+    lr = max(hp.min_lr, hp.lr * hp.lr_decay ** step)
+    for g in opt.param_groups:
+        g["lr"] = lr
+    eta = 1.0 - (1.0 - hp.kl_weight_start) * hp.kl_decay_rate ** step
+    recon, kl = losses(model, batch, lengths, training=True)
+    return recon, kl, recon + hp.kl_weight * eta * torch.clamp(kl, min=hp.kl_tolerance), lr, eta
+
+
 def losses(model: SketchRNN, batch5: torch.Tensor, lengths: torch.Tensor, training: bool = True):
     """(reconstruction, KL) in Magenta's convention. Training: pen loss on every position (the
     end and padding too); eval: offsets and pens of the drawn points only."""
@@ -626,6 +638,24 @@ def _drawings_in_units(self: StrokeData) -> list[np.ndarray]:
 StrokeData.drawings_in_units = _drawings_in_units  # type: ignore[attr-defined]
 
 
+
+def _warm_start_from_shipped(model: SketchRNN, category: str, out_dir: Path | None, log) -> tuple[int, float]:
+    """Without a training checkpoint (a fresh machine), go on from the shipped model: its weights
+    rebuilt from the ONNX pair, its step and seconds from its description (so the schedules go
+    on too; the optimizer's moments start again). (0, 0.0) when nothing usable is shipped."""
+    try:
+        shipped, _ = model_from_onnx(category, out_dir)
+        model.load_state_dict(shipped.state_dict())
+        meta = json.loads((Path(out_dir or models_dir() / "doodle") / f"{category}.json").read_text("utf-8"))
+        training = meta.get("training", {})
+        step, elapsed = int(training.get("steps", 0)), float(training.get("seconds", 0.0))
+    except (OSError, KeyError, ValueError, RuntimeError) as exc:  # none shipped, or another shape
+        log(f"{category}: no training checkpoint and no usable shipped model ({type(exc).__name__}); from scratch")
+        return 0, 0.0
+    log(f"{category}: no training checkpoint; going on from the shipped model (step {step}, "
+        f"{elapsed / 60:.1f} min trained)")
+    return step, elapsed
+
 def train_category(category: str, minutes: float, hp: HParams | None = None, seed: int = 1,
                    ckpt_every_s: float = 300.0, log: Callable[[str], None] = print,
                    out_dir: Path | None = None, ckpt_dir: Path = CHECKPOINTS) -> dict:
@@ -651,6 +681,8 @@ def train_category(category: str, minutes: float, hp: HParams | None = None, see
         opt.load_state_dict(state["optimizer"])
         step, elapsed, history = state["step"], state["elapsed"], state.get("history", [])
         log(f"{category}: resumed at step {step} ({elapsed / 60:.1f} min done)")
+    else:
+        step, elapsed = _warm_start_from_shipped(model, category, out_dir, log)
     rng = np.random.default_rng(seed * 7919 + step)
     log(f"{category}: {len(data.train)} train drawings, scale factor {data.train.scale_factor:.3f}, "
         f"max_seq_len {hp.max_seq_len}, mean length {data.train.lengths.mean():.1f}, budget {minutes} min")
@@ -695,12 +727,7 @@ def train_category(category: str, minutes: float, hp: HParams | None = None, see
             batches = data.train.epoch_batches(hp.batch_size, rng)
         rows = batches.pop()
         batch, lengths = data.train.make_batch(rows, hp, rng)
-        lr = max(hp.min_lr, hp.lr * hp.lr_decay ** step)
-        for g in opt.param_groups:
-            g["lr"] = lr
-        eta = 1.0 - (1.0 - hp.kl_weight_start) * hp.kl_decay_rate ** step
-        recon, kl = losses(model, batch, lengths, training=True)
-        loss = recon + hp.kl_weight * eta * torch.clamp(kl, min=hp.kl_tolerance)
+        recon, kl, loss, lr, eta = scheduled_loss(model, opt, batch, lengths, hp, step)
         opt.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), hp.grad_clip)
@@ -754,10 +781,6 @@ def main(argv: list[str] | None = None) -> None:
             import traceback
             log(f"{category}: FAILED {exc!r}\n{traceback.format_exc()}")
     log("plan done")
-
-
-if __name__ == "__main__":
-    main()
 
 
 # --- for benchmarks and other tools --------------------------------------------------------------
@@ -884,3 +907,7 @@ def model_from_onnx(category: str, directory: Path | None = None) -> tuple[Sketc
     model.load_state_dict({k: v.contiguous() for k, v in state.items()})
     model.eval()
     return model, float(meta["scale_factor"])
+
+
+if __name__ == "__main__":
+    main()

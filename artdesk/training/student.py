@@ -34,8 +34,8 @@ import torch.nn as nn
 from artdesk.engines.sketch_format import load_quickdraw_stroke3
 from artdesk.engines.sketch_rnn_js import JsDoodleModel, load_sketch_rnn_js
 from artdesk.paths import models_dir, shared_data_dir
-from artdesk.training.sketch_rnn import (REPO, HParams, SketchRNN, StrokeData, evaluate, export_model, losses,
-                                         model_from_onnx)
+from artdesk.training.sketch_rnn import (REPO, HParams, SketchRNN, StrokeData, evaluate, export_model,
+                                         model_from_onnx, scheduled_loss)
 from artdesk.training.teacher_data import sample_teacher_drawings, teacher_path
 
 CHECKPOINTS = REPO / "checkpoints" / "doodle_student"
@@ -302,12 +302,7 @@ def train_student(category: str, minutes: float, seed: int = 1, ckpt_every_s: fl
             pool.refill()
         data = StrokeData(drawings, teacher.scale_factor, hp.max_seq_len)
         batch, lengths = data.make_batch(np.arange(len(data)), hp, rng)
-        lr = max(hp.min_lr, hp.lr * hp.lr_decay ** step)
-        for g in opt.param_groups:
-            g["lr"] = lr
-        eta = 1.0 - (1.0 - hp.kl_weight_start) * hp.kl_decay_rate ** step
-        recon, kl = losses(model, batch, lengths, training=True)
-        loss = recon + hp.kl_weight * eta * torch.clamp(kl, min=hp.kl_tolerance)
+        recon, kl, loss, lr, eta = scheduled_loss(model, opt, batch, lengths, hp, step)
         opt.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), hp.grad_clip)
