@@ -196,10 +196,17 @@ def seed_document_json() -> tuple[dict, dict[str, bytes]]:
                 "metadata": {}, "strokes": [
                     {"color": "#112233", "width": 6.0,
                      "points": [[100.0, 100.0, 0.5, 0.0], [200.0, 220.0, 0.7, 0.01], [260.0, 240.0, 1.0, 0.02]]},
-                    {"color": "#000000", "width": 3.0, "points": [[10.0, 10.0, 1.0, 0.0]]}]},
+                    {"color": "#000000", "width": 3.0, "points": [[10.0, 10.0, 1.0, 0.0]]},
+                    {"color": "#202020", "width": 8.0, "closed": True, "fill": "#ffcc00", "outline": True,
+                     "brush": "marker", "points": [[300.0, 300.0, 1.0, 0.0], [400.0, 300.0, 1.0, 0.0],
+                                                   [350.0, 390.0, 1.0, 0.0]]}]},
                {"id": "bbbbbbbbbbbb", "kind": "raster", "name": "Photo", "visible": True, "opacity": 0.8,
                 "metadata": {"source": "x.png"}, "image": "layers/bbbbbbbbbbbb.png",
-                "rect": [10.0, 20.0, 300.0, 200.0], "resample": "smooth"}]}
+                "rect": [10.0, 20.0, 300.0, 200.0], "resample": "smooth",
+                "transform": [0.9, 0.2, -0.2, 0.9, 5.0, 7.0]},
+               {"id": "cccccccccccc", "kind": "text", "name": "Slogan", "visible": True, "opacity": 1.0,
+                "metadata": {}, "text": "STAY WEIRD", "font": "DejaVu Sans", "size": 72.0, "color": "#202020",
+                "x": 100.0, "y": 700.0, "bold": True, "italic": False, "angle": 0.0}]}
     return doc, {"layers/bbbbbbbbbbbb.png": pil_bytes("PNG", (30, 20))}
 
 

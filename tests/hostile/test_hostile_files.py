@@ -313,8 +313,13 @@ def test_duplicated_member_is_refused(tmp_path):
 
 def test_the_seed_project_opens(tmp_path):
     doc = load_project(project(tmp_path))
-    assert [layer.kind for layer in doc.layers] == ["vector", "raster"]
+    assert [layer.kind for layer in doc.layers] == ["vector", "raster", "text"]
     assert doc.layers[1].pixels.shape == (20, 30, 4) and doc.layers[1].opacity == 0.8
+    # the fields the corpus mutates besides the old ones: a shape, a raster transform, a text layer
+    shape = doc.layers[0].strokes[2]
+    assert shape.closed and shape.fill == "#ffcc00" and shape.brush == "marker"
+    assert doc.layers[1].transform == (0.9, 0.2, -0.2, 0.9, 5.0, 7.0)
+    assert doc.layers[2].text == "STAY WEIRD" and doc.layers[2].size == 72.0 and doc.layers[2].bold
 
 
 def test_doodle_descriptions_are_checked_and_checksummed(tmp_path, monkeypatch):

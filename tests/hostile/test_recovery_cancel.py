@@ -39,7 +39,7 @@ def crashed_copy(name: str, n: int, lock: bool = True, age: float = 0) -> Path:
 def test_first_autosave_comes_seconds_after_the_first_change(window, qtbot):
     from artdesk.ui.main_window import AUTOSAVE_MS, FIRST_AUTOSAVE_MS
 
-    from test_window import draw
+    from tests.ui.test_window import draw
 
     assert FIRST_AUTOSAVE_MS <= 5000 < AUTOSAVE_MS
     assert not window.recovery_path.exists()
@@ -119,7 +119,7 @@ def test_a_killed_session_is_seen_as_crashed(tmp_path):
 
 def test_png_export_cancel_leaves_no_file(window, qtbot, tmp_path):
     target = tmp_path / "print.png"
-    from test_window import draw
+    from tests.ui.test_window import draw
 
     draw(window.canvas, [(100, 100), (400, 500), (600, 200)])
     job = window.export_to(str(target), "png:tshirt")
