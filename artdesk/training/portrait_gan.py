@@ -405,21 +405,10 @@ def model_card(meta: dict, history: list[dict]) -> str:
 
 # --- training ------------------------------------------------------------------------------------
 
-class Trainer:
-    def __init__(self, args):
-        self.args = args
-        torch.manual_seed(args.seed)
-        self.g = Generator(args.zdim, args.ngf, args.resolution)
-        self.d = Discriminator(args.ndf, args.resolution, args.d_norm)
-        self.g_ema = copy.deepcopy(self.g).eval()
-        self.g_ema.requires_grad_(False)
-        betas = tuple(args.betas)
-        self.opt_g = torch.optim.Adam(self.g.parameters(), args.lr_g, betas=betas)
-        self.opt_d = torch.optim.Adam(self.d.parameters(), args.lr_d, betas=betas)
-        self.policy = parse_policy(args.augment)
-        self.step = 0
-        self.wall_s = 0.0
-        self.history: list[dict] = []
+class TrainerState:
+    """What a GAN trainer's checkpoint holds and how it comes back: the networks (g, d, g_ema),
+    both optimizers, step, wall time, history, arguments and torch's random state. The 64 px
+    trainer and portrait_grow's share it."""
 
     def state(self) -> dict:
         return {"g": self.g.state_dict(), "d": self.d.state_dict(), "g_ema": self.g_ema.state_dict(),
@@ -435,6 +424,23 @@ class Trainer:
         self.opt_d.load_state_dict(st["opt_d"])
         self.step, self.wall_s, self.history = st["step"], st["wall_s"], st["history"]
         torch.set_rng_state(st["torch_rng"])
+
+
+class Trainer(TrainerState):
+    def __init__(self, args):
+        self.args = args
+        torch.manual_seed(args.seed)
+        self.g = Generator(args.zdim, args.ngf, args.resolution)
+        self.d = Discriminator(args.ndf, args.resolution, args.d_norm)
+        self.g_ema = copy.deepcopy(self.g).eval()
+        self.g_ema.requires_grad_(False)
+        betas = tuple(args.betas)
+        self.opt_g = torch.optim.Adam(self.g.parameters(), args.lr_g, betas=betas)
+        self.opt_d = torch.optim.Adam(self.d.parameters(), args.lr_d, betas=betas)
+        self.policy = parse_policy(args.augment)
+        self.step = 0
+        self.wall_s = 0.0
+        self.history: list[dict] = []
 
     def train_step(self, real_u8: torch.Tensor) -> tuple[float, float]:
         a = self.args

@@ -38,8 +38,9 @@ import torch.nn.functional as F
 from artdesk.atomic import atomic_file
 from artdesk.paths import models_dir
 from artdesk.training.manifest import sha256_of, write_manifest_entries
-from artdesk.training.portrait_gan import (LICENCE, MODEL_ID, Discriminator, Generator, diff_augment, run_training,
-                                           grid_png, kaokore_dir, kid, load_faces, parse_policy, to_float)
+from artdesk.training.portrait_gan import (LICENCE, MODEL_ID, Discriminator, Generator, TrainerState, diff_augment,
+                                           grid_png, kaokore_dir, kid, load_faces, parse_policy, run_training,
+                                           to_float)
 
 ROOT = Path(__file__).resolve().parents[2]
 CKPT_DIR = ROOT / "checkpoints" / "portrait128"
@@ -227,7 +228,7 @@ def write_onnx(g: nn.Module, path: Path) -> None:
 
 # --- training ------------------------------------------------------------------------------------
 
-class Trainer:
+class Trainer(TrainerState):
     def __init__(self, args):
         self.args = args
         self.device = args.device
@@ -259,21 +260,6 @@ class Trainer:
     def start_from_64(self, state: dict) -> None:
         self.g.load_64(state)
         self.g_ema.load_state_dict(self.g.state_dict())
-
-    def state(self) -> dict:
-        return {"g": self.g.state_dict(), "d": self.d.state_dict(), "g_ema": self.g_ema.state_dict(),
-                "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "step": self.step,
-                "wall_s": self.wall_s, "history": self.history, "args": vars(self.args),
-                "torch_rng": torch.get_rng_state()}
-
-    def load(self, st: dict) -> None:
-        self.g.load_state_dict(st["g"])
-        self.d.load_state_dict(st["d"])
-        self.g_ema.load_state_dict(st["g_ema"])
-        self.opt_g.load_state_dict(st["opt_g"])
-        self.opt_d.load_state_dict(st["opt_d"])
-        self.step, self.wall_s, self.history = st["step"], st["wall_s"], st["history"]
-        torch.set_rng_state(st["torch_rng"])
 
     def train_step(self, real_u8: torch.Tensor) -> tuple[float, float]:
         a, dev = self.args, self.device
