@@ -33,7 +33,7 @@ import numpy as np
 
 from artdesk.engines.progress import Job, Progress
 from artdesk.engines.shapes import mask_bbox
-from artdesk.engines.tiling import pattern_as_rgb, mask_alpha
+from artdesk.engines.tiling import bilinear_wrapped, mask_alpha, pattern_as_rgb
 
 BAND = 256  # rows per band
 STRING_PEN = 9.0  # string and outline width in print pixels (at scale 1: a 4500 px wide page)
@@ -290,17 +290,7 @@ def sample(src: np.ndarray, y: np.ndarray, x: np.ndarray, angle: float, oy: floa
     c, s = math.cos(angle) / zoom, math.sin(angle) / zoom
     u = (c * x + s * y + ox) % pw
     v = (-s * x + c * y + oy) % ph
-    u0 = np.floor(u).astype(np.int64)
-    v0 = np.floor(v).astype(np.int64)
-    fu = (u - u0).astype(np.float32)[:, None]
-    fv = (v - v0).astype(np.float32)[:, None]
-    u0 %= pw
-    v0 %= ph
-    u1 = (u0 + 1) % pw
-    v1 = (v0 + 1) % ph
-    top = src[v0, u0] * (1 - fu) + src[v0, u1] * fu
-    bottom = src[v1, u0] * (1 - fu) + src[v1, u1] * fu
-    return top * (1 - fv) + bottom * fv
+    return bilinear_wrapped(src, u, v, np.float32)
 
 
 # ---------------------------------------------------------------- the shape's own outline

@@ -182,6 +182,26 @@ def _shrunk_periodic(src: np.ndarray, scale: float) -> tuple[np.ndarray, float, 
     return np.ascontiguousarray(small), nh / ph, nw / pw
 
 
+def bilinear_wrapped(src: np.ndarray, u: np.ndarray, v: np.ndarray, frac_dtype=None) -> np.ndarray:
+    """Bilinear samples of `src` (h, w, C) at pattern points (u, v) (arrays of one shape, in
+    pixels), wrapping around its edges as a seamless pattern does -> (*u.shape, C). frac_dtype
+    casts the interpolation weights (float32 keeps a float32 pattern's samples float32)."""
+    h, w = src.shape[:2]
+    u0 = np.floor(u).astype(np.int64)
+    v0 = np.floor(v).astype(np.int64)
+    fu, fv = u - u0, v - v0
+    if frac_dtype is not None:
+        fu, fv = fu.astype(frac_dtype), fv.astype(frac_dtype)
+    fu, fv = fu[..., None], fv[..., None]
+    u0 %= w
+    v0 %= h
+    u1 = (u0 + 1) % w
+    v1 = (v0 + 1) % h
+    top = src[v0, u0] * (1 - fu) + src[v0, u1] * fu
+    bottom = src[v1, u0] * (1 - fu) + src[v1, u1] * fu
+    return top * (1 - fv) + bottom * fv
+
+
 def pattern_fill(pattern: np.ndarray, scale: float = 1.0, rotation: float = 0.0, seed: int = 0,
                  ink: tuple[int, int, int] | None = None,
                  paper: tuple[int, int, int] | None = None) -> TileFn:
@@ -225,17 +245,7 @@ def pattern_fill(pattern: np.ndarray, scale: float = 1.0, rotation: float = 0.0,
         # canvas -> pattern: rotate by -theta, divide by scale, shift by the seeded offset
         u = ((cos_t * xs + sin_t * ys + ox) * kx - 0.5) % sw
         v = ((-sin_t * xs + cos_t * ys + oy) * ky - 0.5) % sh
-        u0 = np.floor(u).astype(np.int64)
-        v0 = np.floor(v).astype(np.int64)
-        fu = (u - u0)[..., None]
-        fv = (v - v0)[..., None]
-        u0 %= sw
-        v0 %= sh
-        u1 = (u0 + 1) % sw
-        v1 = (v0 + 1) % sh
-        top = src[v0, u0] * (1 - fu) + src[v0, u1] * fu
-        bottom = src[v1, u0] * (1 - fu) + src[v1, u1] * fu
-        out = top * (1 - fv) + bottom * fv
+        out = bilinear_wrapped(src, u, v)
         if grey:
             lum = out / 255.0
             out = k * (1.0 - lum) + w * lum
