@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QSlider,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 from artdesk.document.commands import MoveLayer, RemoveLayer, SetLayerProperty
 from artdesk.document.model import Document
 from artdesk.ui.layer_cache import LayerImages
+from artdesk.ui.widgets import tool_buttons
 
 THUMB = 44  # thumbnail height in px
 
@@ -51,20 +51,13 @@ class LayersPanel(QWidget):
         self.opacity.valueChanged.connect(self._opacity_moved)
 
         buttons = QHBoxLayout()
-        self.buttons = {}
-        for key, text, tip, slot in (
+        self.buttons = tool_buttons(buttons, (
             ("add", "+", "New vector layer", self.newVectorLayerRequested.emit),
             ("import", "⇪", "Import an image or drawing as a layer", self.importRequested.emit),
             ("up", "▲", "Move layer up", lambda: self._move(+1)),
             ("down", "▼", "Move layer down", lambda: self._move(-1)),
             ("delete", "✕", "Delete layer", self._delete),
-        ):
-            b = QToolButton()
-            b.setText(text)
-            b.setToolTip(tip)
-            b.clicked.connect(slot)
-            buttons.addWidget(b)
-            self.buttons[key] = b
+        ))
         buttons.addStretch(1)
 
         layout = QVBoxLayout(self)

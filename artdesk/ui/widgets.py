@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFrame, QPushButton, QScrollArea, QSlider,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFrame, QPushButton, QScrollArea, QSlider, QToolButton,
                                QSpinBox, QVBoxLayout, QWidget)
 
 
@@ -88,3 +88,16 @@ def paint_placeholder(view, text: str) -> None:
     painter.setPen(view.palette().placeholderText().color())
     painter.drawText(view.viewport().rect().adjusted(8, 4, -8, -4), Qt.AlignCenter | Qt.TextWordWrap, text)
     painter.end()
+
+
+def tool_buttons(layout, specs) -> dict:
+    """A row of text buttons added to `layout`, one per (key, text, tooltip, slot) -> {key: button}."""
+    buttons = {}
+    for key, text, tip, slot in specs:
+        button = QToolButton()
+        button.setText(text)
+        button.setToolTip(tip)
+        button.clicked.connect(slot)
+        layout.addWidget(button)
+        buttons[key] = button
+    return buttons

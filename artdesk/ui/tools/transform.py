@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QCursor, QPainter, QPen, QPolygonF, QTransform
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QWidget
 
 from artdesk.document import affine
 from artdesk.document.commands import TransformLayer
 from artdesk.document.model import RasterLayer, TextLayer, VectorLayer, strokes_bounds
+from artdesk.ui.widgets import tool_buttons
 
 HANDLE_PX = 9  # handle square size on screen
 GRAB_PX = 10  # how near a handle the pointer must be
@@ -313,19 +314,12 @@ class TransformOptions(QWidget):
             layout.addWidget(QLabel(label))
             layout.addWidget(box)
             self.boxes[key] = box
-        self.buttons = {}
-        for key, text, tip, slot in (
+        self.buttons = tool_buttons(layout, (
             ("flip_h", "Flip ↔", "Flip horizontally", lambda: transformer.flip(True)),
             ("flip_v", "Flip ↕", "Flip vertically", lambda: transformer.flip(False)),
             ("apply", "Apply", "Apply the transform (Enter)", transformer.apply),
             ("cancel", "Cancel", "Drop the transform (Esc)", transformer.cancel),
-        ):
-            button = QToolButton()
-            button.setText(text)
-            button.setToolTip(tip)
-            button.clicked.connect(slot)
-            layout.addWidget(button)
-            self.buttons[key] = button
+        ))
         layout.addStretch(1)
         self._syncing = False
         self.sync()
