@@ -755,6 +755,23 @@ def parse_plan(items: Sequence[str]) -> list[tuple[str, float]]:
     return plan
 
 
+def start_run(threads: int, log_path: str) -> Callable[[str], None]:
+    """A training process's set-up: torch and OpenBLAS on `threads` threads, and a log function
+    that prints each line with the time and appends it to `log_path` (the sheep trainer and the
+    students share it)."""
+    torch.set_num_threads(threads)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(threads))
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    log_file = open(log_path, "a", buffering=1, encoding="utf-8")
+
+    def log(msg: str) -> None:
+        line = f"{time.strftime('%H:%M:%S')} {msg}"
+        print(line, flush=True)
+        log_file.write(line + "\n")
+
+    return log
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--plan", nargs="+", default=["sheep_market:28"], help="category:minutes, trained in order")
@@ -763,15 +780,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--log", default=str(CHECKPOINTS / "train.log"))
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
-    Path(args.log).parent.mkdir(parents=True, exist_ok=True)
-    log_file = open(args.log, "a", buffering=1, encoding="utf-8")
-
-    def log(msg: str) -> None:
-        line = f"{time.strftime('%H:%M:%S')} {msg}"
-        print(line, flush=True)
-        log_file.write(line + "\n")
+    log = start_run(args.threads, args.log)
 
     log(f"plan {args.plan} threads {args.threads} pid {os.getpid()}")
     for category, minutes in parse_plan(args.plan):

@@ -35,7 +35,7 @@ from artdesk.engines.sketch_format import load_quickdraw_stroke3
 from artdesk.engines.sketch_rnn_js import JsDoodleModel, load_sketch_rnn_js
 from artdesk.paths import models_dir, shared_data_dir
 from artdesk.training.sketch_rnn import (REPO, HParams, SketchRNN, StrokeData, evaluate, export_model,
-                                         model_from_onnx, scheduled_loss)
+                                         model_from_onnx, scheduled_loss, start_run)
 from artdesk.training.teacher_data import sample_teacher_drawings, teacher_path
 
 CHECKPOINTS = REPO / "checkpoints" / "doodle_student"
@@ -388,15 +388,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--log", default=str(CHECKPOINTS / "train.log"))
     args = parser.parse_args(argv)
     LATENT = args.latent
-    torch.set_num_threads(args.threads)
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
-    Path(args.log).parent.mkdir(parents=True, exist_ok=True)
-    log_file = open(args.log, "a", buffering=1, encoding="utf-8")
-
-    def log(msg: str) -> None:
-        line = f"{time.strftime('%H:%M:%S')} {msg}"
-        print(line, flush=True)
-        log_file.write(line + "\n")
+    log = start_run(args.threads, args.log)
 
     if args.command == "init":
         init_students(args.categories or teacher_categories(), log=log)
