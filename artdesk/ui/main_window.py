@@ -414,13 +414,11 @@ class MainWindow(QMainWindow):
 
     def _place_new(self, applied):
         """The layer of `applied.place` (before it is added), placed as place_new_layer does."""
-        from artdesk.document.placement import content_size, free_center, place_layer
-
         layer = next((c.layer for c in applied.commands
                       if isinstance(c, cmds.AddLayer) and applied.place is not None and c.layer.id == applied.place),
                      None)
         if layer is not None:
-            place_layer(layer, self.document, free_center(*content_size(layer), self.document, self.placement_center()))
+            self._place(layer)
         return layer
 
     def begin_macro(self, text: str) -> None:
@@ -518,13 +516,18 @@ class MainWindow(QMainWindow):
         """A generated or imported layer of its own: a third of the page wide at `center` (the
         click or drop, else near the view's centre where it covers nothing), on the page, selected
         with its handles showing."""
+        self._place(layer, center)
+        self.add_layer(layer, text=text)
+        self.show_handles(layer.id)
+
+    def _place(self, layer, center=None) -> None:
+        """Size and put a new layer (not yet in the document) at `center`, or where the view looks
+        and it covers nothing (document.placement)."""
         from artdesk.document.placement import content_size, free_center, place_layer
 
         if center is None:
             center = free_center(*content_size(layer), self.document, self.placement_center())
         place_layer(layer, self.document, center)
-        self.add_layer(layer, text=text)
-        self.show_handles(layer.id)
 
     def placement_center(self) -> tuple[float, float]:
         """The view's centre in document units, kept on the page."""
