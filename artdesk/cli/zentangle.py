@@ -33,6 +33,12 @@ def add_parser(sub) -> None:
     p.add_argument("--strings-image", default=None,
                    help="strings: your own strings instead of curves, an image of strokes (its alpha, or its "
                         "dark pixels) laid over the shape image: each part between them gets its own tangle")
+    p.add_argument("--follow", default=None,
+                   help="strings or neural: a picture (photo, drawing, portrait) the fill follows, laid over the "
+                        "shape image (stretched to its size): strings' sections are its tone levels, dark ones "
+                        "filled with dense dark tangles, light ones sparse or left as paper; neural takes it as "
+                        "its content")
+    p.add_argument("--levels", type=int, default=4, help="strings --follow: the picture's tone levels (2-8)")
     p.add_argument("--palette", default="",
                    help="strings: ink colours per section, e.g. \"#1b4f72,#c0392b,#117a65\" "
                         "(coloured pattern images keep their own colours)")
@@ -65,6 +71,8 @@ def _pattern(name: str, keep_key: bool = False):
 
 
 def run(args) -> int:
+    from pathlib import Path
+
     from artdesk.document.imports import ImportFailed, read_image
     from artdesk.engines.progress import run_to_end
     from artdesk.engines.zentangle import FillSettings, ShapeNotFound, fill_silhouette
@@ -81,17 +89,28 @@ def run(args) -> int:
         others = tuple(_pattern(n, keep_key=True) for n in names) if strings_mode else ()
         palette = tuple(parse_palette(args.palette))
         lines = read_image(args.strings_image) if strings_mode and args.strings_image else None
+        picture = read_image(args.follow) if args.follow else None
     except (ImportFailed, ValueError) as exc:
         print(f"artdesk zentangle: {exc}", file=sys.stderr)
         return 2
     if not 0 <= args.strings <= 8:
         print("artdesk zentangle: --strings must be between 0 and 8", file=sys.stderr)
         return 2
+    if not 2 <= args.levels <= 8:
+        print("artdesk zentangle: --levels must be between 2 and 8", file=sys.stderr)
+        return 2
+    if picture is not None and args.mode == "tile":
+        print("artdesk zentangle: --follow works with --mode strings or neural, not tile", file=sys.stderr)
+        return 2
+    if picture is not None and lines is not None:
+        print("artdesk zentangle: choose --follow or --strings-image, not both", file=sys.stderr)
+        return 2
     settings = FillSettings(args.mode, args.scale, args.rotation, args.seed, strength=args.strength,
                             detail=args.detail, content=args.content, patterns=others,
-                            strings=args.strings, palette=palette)
+                            strings=args.strings, palette=palette, follow="image" if picture is not None else "",
+                            follow_name=Path(args.follow).name if args.follow else "", levels=args.levels)
     try:
-        page = run_to_end(fill_silhouette(shape, pattern, size, settings, strings_rgba=lines))
+        page = run_to_end(fill_silhouette(shape, pattern, size, settings, strings_rgba=lines, picture=picture))
     except (ShapeNotFound, ModelError) as exc:
         print(f"artdesk zentangle: {exc}", file=sys.stderr)
         return 2

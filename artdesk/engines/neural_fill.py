@@ -599,9 +599,20 @@ FILL_MODES = ("strings", "tile", "neural")
 NEURAL_SCALE = 2.0
 
 
+# Following a picture, the neural fill paints its style at this share (AdaIN's content/style
+# trade-off): at 1 a face enlarged from a painting turns into blobs of texture; here it stays readable.
+FOLLOW_STRENGTH = 0.6
+
+
+def _on_paper(picture: np.ndarray) -> np.ndarray:
+    """A picture (grey/RGB/RGBA uint8) as RGB uint8 on white paper."""
+    return np.clip(np.rint(pattern_as_rgb(picture)), 0, 255).astype(np.uint8)
+
+
 def fill_for_mode(mode: str, pattern, mask: np.ndarray, strength: float = 1.0,
                   detail: float | str = 1.0, content: str = "auto", patterns=(), strings: int = 4,
-                  palette=None, pen_scale: float | None = None, dividers=None, **kwargs) -> Job:
+                  palette=None, pen_scale: float | None = None, dividers=None, picture=None,
+                  levels: int = 4, **kwargs) -> Job:
     """The Job for a zentangle FillSettings.mode: "tile" -> tiling.fill_shape_with_pattern,
     "neural" -> fill_shape_neural (which also takes `strength`, `detail` and `content`),
     "strings" -> strings.fill_shape_with_strings (`pattern` first, then `patterns`, tangle keys
@@ -609,7 +620,9 @@ def fill_for_mode(mode: str, pattern, mask: np.ndarray, strength: float = 1.0,
     the outlines' width). Same
     keyword arguments otherwise (scale, rotation, seed, tile, overlap, ink, paper); the
     neural fill's pattern is NEURAL_SCALE times larger at the same `scale`. `pattern` may be
-    a built-in tangle's key (drawn at 512 px for the tile and neural modes)."""
+    a built-in tangle's key (drawn at 512 px for the tile and neural modes). `picture` (RGBA, the
+    size of `mask`): a picture to follow: strings' sections follow its tones (`levels` of them),
+    the neural fill takes it as its content at FOLLOW_STRENGTH times `strength`."""
     from artdesk.engines.tiling import fill_shape_with_pattern
 
     if mode == "strings":
@@ -619,7 +632,8 @@ def fill_for_mode(mode: str, pattern, mask: np.ndarray, strength: float = 1.0,
         for key in ("tile", "overlap"):
             kwargs.pop(key, None)
         return fill_shape_with_strings(chosen, mask, count=strings, palette=list(palette or []) or None,
-                                       pen_scale=pen_scale, dividers=dividers, **kwargs)
+                                       pen_scale=pen_scale, dividers=dividers, picture=picture,
+                                       levels=levels, **kwargs)
     if isinstance(pattern, str):
         from artdesk.engines.tangles import draw
 
@@ -628,5 +642,8 @@ def fill_for_mode(mode: str, pattern, mask: np.ndarray, strength: float = 1.0,
         return fill_shape_with_pattern(pattern, mask, **kwargs)
     if mode == "neural":
         kwargs["scale"] = kwargs.get("scale", 1.0) * NEURAL_SCALE
+        if picture is not None:
+            return fill_shape_neural(pattern, mask, strength=strength * FOLLOW_STRENGTH, detail=detail,
+                                     content="canvas", image=_on_paper(picture), **kwargs)
         return fill_shape_neural(pattern, mask, strength=strength, detail=detail, content=content, **kwargs)
     raise ValueError(f"Unknown fill mode {mode!r}; use one of {', '.join(FILL_MODES)}.")

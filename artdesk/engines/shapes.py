@@ -59,6 +59,7 @@ class ShapeResult:
     notes: list[str] = field(default_factory=list)
     # an opaque silhouette's layer (its own paper would print around the fill): its id
     backdrop_layer: str = ""
+    layer_id: str = ""  # the raster layer the shape was found on ("" for a doodle region)
 
     @property
     def ok(self) -> bool:
@@ -498,6 +499,7 @@ def find_target(ink_alpha: np.ndarray | None, x: float, y: float,
             name = f" “{layer.name}”" if layer.name else ""
             found = _result_ok(mask > 0, layer.kind if layer.kind == "silhouette" else "layer",
                                f"Fills the layer{name}.")
+            found.layer_id = layer.layer_id
             if layer.kind == "silhouette" and layer.opaque:
                 found.backdrop_layer = layer.layer_id
             return found

@@ -144,8 +144,9 @@ class Section:
     code: int
     area: float  # fraction of the shape
     angle: float  # long axis, radians (image coordinates, y down)
-    pattern: int  # index into the pattern list
+    pattern: int  # index into the pattern list; -1: paper (a light part of a followed picture)
     colour: tuple[int, int, int] | None
+    zoom: float | None = None  # the pattern's size relative to the fill's scale (None: from the area)
 
 
 def plan_sections(alpha: np.ndarray, strings: list[String], n_patterns: int, seed: int,
@@ -463,13 +464,17 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
                             paper: tuple[int, int, int] | None = None,
                             palette: list[tuple[int, int, int]] | None = None,
                             outline: bool = True, pen_scale: float | None = None,
-                            dividers: np.ndarray | None = None) -> Job:
+                            dividers: np.ndarray | None = None, picture: np.ndarray | None = None,
+                            levels: int = 4) -> Job:
     """Job: `mask` divided by `count` seeded strings, each section filled with one of `patterns`
     (tangle keys or images), outlined. Returns RGBA uint8 the size of `mask`, alpha = the mask.
 
     dividers: the user's own strings instead of generated ones, an alpha (uint8, the size of
     `mask`) of strokes that cut the shape into sections (a doodle's strokes, strokes on a layer);
     the strokes themselves are not drawn (they stay on their own layer, on top).
+    picture: a picture to follow (RGB/RGBA/grey, the size of `mask`): the sections are its tone
+    levels' parts (artdesk.engines.follow), dark ones filled with dark, dense tangles, light ones
+    with light, sparse ones or left as paper, their borders inked like strings; `levels` tone levels.
 
     scale: page pixels per print pixel times the user's pattern size (1.0 = a 4500 px wide print
     at the default size); pen_scale: page pixels per print pixel for the strings' and outline's
@@ -491,13 +496,28 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
     bh, bw = shape.shape
     side = max(bh, bw)
     labels = None
-    if dividers is not None:
+    plan = None
+    strings: list[String] = []
+    if picture is not None:
+        from artdesk.engines.follow import assign_patterns, plan_picture
+
+        yield Progress(0.02, "Reading the picture's tones")
+        pic = np.asarray(picture)
+        if pic.shape[:2] != alpha.shape:
+            raise ValueError(f"picture {pic.shape[:2]} and mask {alpha.shape} differ in size")
+        plan = plan_picture(pic[by0:by1, bx0:bx1], shape, levels)
+        chosen = assign_patterns(plan, list(patterns), seed)
+        sections = {}
+        for c, (p_index, zoom) in chosen.items():
+            lv = plan.level_of[c]
+            colour = palette[lv % len(palette)] if palette else None
+            sections[c] = Section(c, 1.0 / max(1, plan.count), 0.0, p_index, colour, zoom)
+    elif dividers is not None:
         yield Progress(0.02, "Finding the sections between your strokes")
         div = np.asarray(dividers)[by0:by1, bx0:bx1]
         if div.shape != shape.shape:
             raise ValueError(f"dividers {np.asarray(dividers).shape} and mask {alpha.shape} differ in size")
         labels, n_labels = label_sections((shape >= 128) & (div < DIVIDER_INK))
-        strings: list[String] = []
         sections = plan_labelled(labels, n_labels, shape >= 128, len(patterns), seed, palette)
     else:
         yield Progress(0.02, "Drawing the strings")
@@ -517,7 +537,7 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
     def source(sec: Section) -> tuple[np.ndarray, float, bool]:
         if sec.code not in sources:
             pattern = patterns[sec.pattern]
-            pixel_scale = scale * section_scale(sec.area, n_sections)
+            pixel_scale = scale * (sec.zoom if sec.zoom is not None else section_scale(sec.area, n_sections))
             if isinstance(pattern, str):  # a tangle: grey, its one channel kept per size
                 side = tangle_side(pixel_scale)
                 sources[sec.code] = (_tangle_grey(pattern, side), TANGLE_SIDE * pixel_scale / side, True)
@@ -549,6 +569,8 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
             if labels is not None:
                 code = _fill_row_gaps(labels[y0:y1])[ry, rx]
                 near = np.full(len(ry), np.inf, np.float32)
+            elif plan is not None:
+                code, near = plan.codes(y0, y1, ry, rx)
             else:
                 code, near = _band_distances(strings, y0, y1, bw, side, ry, rx)
             colour = np.empty((len(ry), 3), np.float32)
@@ -562,6 +584,9 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
                 sec = sections.get(c) or Section(c, 1.0 / n_sections, 0.0, c % len(patterns),
                                                  palette[c % len(palette)] if palette else None)
                 sections.setdefault(c, sec)
+                if sec.pattern < 0:
+                    colour[sel] = paper_rgb
+                    continue
                 src, zoom, grey = source(sec)
                 ph, pw = src.shape[:2]
                 oy, ox = offsets[c] if c in offsets else np.random.default_rng([seed, c]).uniform(size=2)
@@ -574,7 +599,7 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
                 colour[sel] = got
             # strings: paper aura, then the inked line, both antialiased from the distance
             # (blended only where they reach: most pixels are pattern only)
-            if strings:
+            if strings or plan is not None:
                 idx = np.flatnonzero(near < pen / 2 + aura + 0.5)
                 nn = near[idx]
                 gap = np.clip(pen / 2 + aura - nn + 0.5, 0.0, 1.0)[:, None]

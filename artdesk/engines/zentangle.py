@@ -53,6 +53,15 @@ class FillSettings:
     strings: int = 4  # strings mode: how many curves divide the shape
     palette: tuple = ()  # strings mode: an ink colour per section, (r, g, b) each; () = the ink
     string_layer: str = ""  # strings mode: id of the layer whose strokes are the strings ("" = generated)
+    # strings/neural: a picture the fill follows: "" none, "beneath" (the layer under the shape),
+    # "layer" (the layer `follow_layer`, e.g. the selected one), "image" (the CLI's --follow file)
+    follow: str = ""
+    follow_layer: str = ""
+    follow_name: str = ""  # how the user knows the picture (a layer's name, a file's): metadata
+    levels: int = 4  # strings mode following a picture: its tone levels
+
+    def follows(self) -> bool:
+        return bool(self.follow) and self.mode in ("strings", "neural")
 
     def fill_options(self, pen_scale: float) -> dict:
         """The keyword arguments of neural_fill.fill_for_mode for these settings."""
@@ -60,7 +69,7 @@ class FillSettings:
                        rotation=self.rotation, seed=self.seed, ink=self.ink, paper=self.paper)
         if self.mode == "strings":
             options.update(patterns=tuple(self.patterns), strings=self.strings,
-                           palette=[tuple(c) for c in self.palette], pen_scale=pen_scale)
+                           palette=[tuple(c) for c in self.palette], pen_scale=pen_scale, levels=self.levels)
         return options
 
     def as_metadata(self) -> dict:
@@ -68,8 +77,13 @@ class FillSettings:
         if self.mode == "strings":
             data["patterns"] = list(self.pattern_names) or [p if isinstance(p, str) else "image" for p in self.patterns]
             data["strings"] = "layer" if self.string_layer else self.strings
+            if self.follows():
+                data["strings"] = "picture"
+                data["levels"] = self.levels
             if self.palette:
                 data["palette"] = ["#%02x%02x%02x" % tuple(c) for c in self.palette]
+        if self.follows():
+            data["follow"] = {"source": self.follow, **({"name": self.follow_name} if self.follow_name else {})}
         if self.mode == "neural":
             data["strength"] = self.strength
             data["detail"] = self.detail
@@ -94,14 +108,17 @@ class FillResult:
 def fill_at(ink_alpha: np.ndarray | None, targets: list[TargetLayer], x: float, y: float,
             pattern: np.ndarray, settings: FillSettings | None = None, pixels_per_unit: float = 5.0,
             use_offered: bool = False, dividers: np.ndarray | None = None,
-            page_side: int | None = None) -> Job:
+            page_side: int | None = None, picture: np.ndarray | None = None) -> Job:
     """Job: fill the shape under page pixel (x, y) with `pattern` -> FillResult.
 
     `ink_alpha` is the doodle's ink (page-sized alpha at print scale), `targets` the visible
     raster layers rendered on the same page, topmost first; `pixels_per_unit` maps the page back
     to document units for the result's rect; `dividers` (strings mode) the alpha of the strokes
     that divide the shape into sections, on the same page; `page_side` the page's longer side
-    when the arrays are a window of it. Raises ShapeNotFound with the reason for people."""
+    when the arrays are a window of it; `picture` (settings.follow "layer"/"image") the RGBA
+    picture the fill follows, on the same page; with follow "beneath" it is the first of
+    `targets` under the shape's own layer with paint at the drop point. Raises ShapeNotFound
+    with the reason for people."""
     settings = settings or FillSettings()
     if settings.mode not in MODES:
         raise ValueError(f"Unknown fill mode {settings.mode!r}.")
@@ -120,8 +137,15 @@ def fill_at(ink_alpha: np.ndarray | None, targets: list[TargetLayer], x: float, 
     crop = np.ascontiguousarray(mask[y0:y1, x0:x1])
     del mask
     options = settings.fill_options(pixels_per_unit / 5.0)
-    if dividers is not None and settings.mode == "strings":
+    if dividers is not None and settings.mode == "strings" and not settings.follows():
         options["dividers"] = np.ascontiguousarray(dividers[y0:y1, x0:x1])
+    if settings.follows():
+        if settings.follow == "beneath":
+            picture = picture_beneath(targets, result.layer_id, x, y)
+        if picture is None:
+            raise ShapeNotFound(ShapeResult("empty", "There is no picture to follow under the shape: place or "
+                                                     "import one beneath it, or choose the layer to follow."))
+        options["picture"] = np.ascontiguousarray(picture[y0:y1, x0:x1])
     job = fill_for_mode(settings.mode, pattern, crop, scale=settings.scale * pixels_per_unit / 5.0, **options)
     pixels = yield from sub_job(job, 0.15, 0.85, "Filling")
     k = pixels_per_unit
@@ -129,11 +153,30 @@ def fill_at(ink_alpha: np.ndarray | None, targets: list[TargetLayer], x: float, 
     return FillResult(pixels, rect, source, message, list(result.notes or []), result.backdrop_layer)
 
 
+def picture_beneath(targets: list[TargetLayer], layer_id: str, x: float, y: float) -> np.ndarray | None:
+    """The RGBA of the first target layer below the layer `layer_id` (all of them for a doodle
+    region, "") that has paint at page pixel (x, y); None when there is none."""
+    below = targets
+    if layer_id:
+        ids = [t.layer_id for t in targets]
+        below = targets[ids.index(layer_id) + 1:] if layer_id in ids else []
+    xi, yi = int(np.floor(x)), int(np.floor(y))
+    for t in below:
+        rgba = np.asarray(t.rgba)
+        if rgba.ndim == 3 and 0 <= yi < rgba.shape[0] and 0 <= xi < rgba.shape[1] \
+                and (rgba.shape[2] < 4 or rgba[yi, xi, 3] > 0):
+            return rgba
+    return None
+
+
 def fill_silhouette(shape_rgba: np.ndarray, pattern: np.ndarray, size: tuple[int, int],
-                    settings: FillSettings | None = None, strings_rgba: np.ndarray | None = None) -> Job:
+                    settings: FillSettings | None = None, strings_rgba: np.ndarray | None = None,
+                    picture: np.ndarray | None = None) -> Job:
     """Job for the CLI: an imported silhouette scaled to fit `size`, filled -> RGBA page.
     strings_rgba (strings mode): an image of the strokes that divide the shape (its alpha, or its
-    dark pixels), laid over the silhouette image (stretched to its size)."""
+    dark pixels), laid over the silhouette image (stretched to its size); picture (strings or
+    neural mode, settings.follow "image"): a picture the fill follows, stretched over the
+    silhouette image the same way."""
     from PIL import Image
 
     settings = settings or FillSettings()
@@ -153,5 +196,22 @@ def fill_silhouette(shape_rgba: np.ndarray, pattern: np.ndarray, size: tuple[int
         dividers = np.zeros_like(mask)
         dividers[oy:oy + nh, ox:ox + nw] = silhouette_mask(np.asarray(lines), magnification=k)
         options["dividers"] = dividers
+    if picture is not None and settings.follows():
+        big_picture = Image.fromarray(np.ascontiguousarray(_as_rgba(picture))).resize((nw, nh), Image.Resampling.BICUBIC)
+        page_picture = np.zeros((size[1], size[0], 4), np.uint8)
+        page_picture[oy:oy + nh, ox:ox + nw] = np.asarray(big_picture)
+        options["picture"] = page_picture
     job = fill_for_mode(settings.mode, pattern, mask, scale=settings.scale * size[0] / PRINT_SIZE[0], **options)
     return (yield from job)
+
+
+def _as_rgba(image: np.ndarray) -> np.ndarray:
+    """Grey, RGB or RGBA uint8 -> RGBA uint8."""
+    a = np.asarray(image, np.uint8)
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.shape[2] == 1:
+        a = np.repeat(a, 3, axis=2)
+    if a.shape[2] == 3:
+        a = np.concatenate([a, np.full(a.shape[:2] + (1,), 255, np.uint8)], axis=2)
+    return a[..., :4]

@@ -51,7 +51,8 @@ def document_targets(doc: Document, size: tuple[int, int] = PRINT_SIZE, exclude:
         dx, dy, width, height = window
     vectors = [l for l in doc.layers if isinstance(l, VectorLayer) and l.visible and l.strokes and not l.is_guide
                and l.id not in exclude]
-    rasters = [l for l in reversed(doc.layers) if isinstance(l, RasterLayer) and l.visible and not l.is_guide]
+    rasters = [l for l in reversed(doc.layers) if isinstance(l, RasterLayer) and l.visible and not l.is_guide
+               and l.id not in exclude]
     yield Progress(0.0, "Looking at the drawing")
     ink = render_rgba(_only(doc, vectors), width, height, scale, scale, -dx, -dy)[..., 3].copy() if vectors else None
     targets = []
@@ -76,7 +77,9 @@ def fill_document_at(doc: Document, pattern, x: float, y: float, settings=None,
     from artdesk.engines.shapes import ShapeResult
     from artdesk.engines.zentangle import ShapeNotFound, fill_at
 
-    layer_id = getattr(settings, "string_layer", "") if getattr(settings, "mode", "") == "strings" else ""
+    follows = bool(settings is not None and settings.follows())
+    layer_id = getattr(settings, "string_layer", "") if getattr(settings, "mode", "") == "strings" and not follows else ""
+    follow_id = settings.follow_layer if follows and settings.follow == "layer" else ""
     window = None
     if near is not None:
         margin = 0.03 * max(doc.width, doc.height)  # room for the region to differ a little at print size
@@ -92,12 +95,24 @@ def fill_document_at(doc: Document, pattern, x: float, y: float, settings=None,
         if window:
             width, height = window[2], window[3]
         dividers = render_rgba(_only(doc, [layer]), width, height, k, k, -ox, -oy)[..., 3].copy()
-    ink, targets, scale = yield from document_targets(doc, size, exclude=(layer_id,) if layer_id else (),
-                                                      window=window)
+    picture = None
+    exclude = tuple(i for i in (layer_id, follow_id) if i)
+    if follow_id:
+        layer = next((l for l in doc.layers if l.id == follow_id), None)
+        if layer is None:
+            raise ShapeNotFound(ShapeResult("empty", "The layer to follow is gone: select the picture under "
+                                                     "Layers, or choose “the picture beneath the shape”."))
+        width, height, k = page_scale(doc, size)
+        if window:
+            width, height = window[2], window[3]
+        picture = render_rgba(_only(doc, [layer]), width, height, k, k, -ox, -oy)
+        if isinstance(layer, VectorLayer):  # the doodle's strokes: they still bound the shape
+            exclude = tuple(i for i in exclude if i != follow_id)
+    ink, targets, scale = yield from document_targets(doc, size, exclude=exclude, window=window)
     try:
         page = page_scale(doc, size)
         result = yield from fill_at(ink, targets, x * scale - ox, y * scale - oy, pattern, settings, scale,
-                                    use_offered, dividers, max(page[0], page[1]) if window else None)
+                                    use_offered, dividers, max(page[0], page[1]) if window else None, picture)
     except ShapeNotFound:
         if window is None:
             raise

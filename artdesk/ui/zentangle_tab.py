@@ -113,6 +113,15 @@ class ZentangleTab(QWidget):
         self.string_source.currentIndexChanged.connect(
             lambda _: self.strings.setEnabled(self.mode.currentData() == "strings"
                                               and self.string_source.currentData() == "curves"))
+        self.follow = ComboBox()
+        self.follow.addItem("Nothing", "")
+        self.follow.addItem("The picture beneath the shape", "beneath")
+        self.follow.addItem("The selected layer", "layer")
+        self.follow.setToolTip("Strings and Neural: follow a picture (an imported photo or drawing, a placed "
+                               "portrait, your doodle's strokes). Strings: the sections are the picture's tone "
+                               "levels, dark ones filled with dense dark tangles, light ones sparse or left as "
+                               "paper; Neural: the picture is what the network redraws in the pattern's style")
+        self.follow.currentIndexChanged.connect(lambda _: self._mode_changed())
         self.palette = ComboBox()
         self.palette.setEditable(True)  # a preset, or your own colours typed as #rrggbb, ...
         # as narrow as a line edit: the presets' long text must not widen the whole panel
@@ -160,6 +169,7 @@ class ZentangleTab(QWidget):
         strings_row.addWidget(self.string_source, 1)
         strings_row.addWidget(self.strings)
         form.addRow("Strings", strings_row)
+        form.addRow("Follow", self.follow)
         form.addRow("Palette", self.palette)
         form.addRow("Strength", self.strength)
         form.addRow("Start from", self.content)
@@ -196,7 +206,16 @@ class ZentangleTab(QWidget):
         names = [n.strip() for n in self.tangles.text().split(",") if n.strip()]
         keys = [self._tangle_or_gallery_image(name) for name in names] if self.mode.currentData() == "strings" else []
         string_layer = ""
-        if self.mode.currentData() == "strings" and self.string_source.currentData() == "layer":
+        follow, follow_layer, follow_name = self.follow.currentData() or "", "", ""
+        if self.mode.currentData() not in ("strings", "neural"):
+            follow = ""
+        if follow == "layer":
+            chosen = self.desk.active_layer()
+            if chosen is None or (isinstance(chosen, VectorLayer) and not chosen.strokes):
+                raise ValueError("“Follow: the selected layer” follows the active layer: select the picture "
+                                 "(or the drawing) under Layers, or choose “the picture beneath the shape”.")
+            follow_layer, follow_name = chosen.id, chosen.name
+        if self.mode.currentData() == "strings" and self.string_source.currentData() == "layer" and not follow:
             layer = self.desk.active_layer()
             if not isinstance(layer, VectorLayer) or not layer.strokes:
                 raise ValueError("“My strokes” takes the strings from the active layer: select the layer "
@@ -208,7 +227,8 @@ class ZentangleTab(QWidget):
                             strength=self.strength.value() / 100, detail=self.detail.currentData(),
                             content=self.content.currentData(), patterns=tuple(keys), pattern_names=tuple(names),
                             strings=self.strings.value(), palette=tuple(parse_palette(self.palette.currentText())),
-                            string_layer=string_layer)
+                            string_layer=string_layer, follow=follow, follow_layer=follow_layer,
+                            follow_name=follow_name)
 
     def _tangle_or_gallery_image(self, name: str):
         """A Tangles entry: a built-in tangle's key, or the picture of the gallery item of that name
@@ -232,9 +252,12 @@ class ZentangleTab(QWidget):
         for w in (self.strength, self.detail, self.content):
             w.setEnabled(neural)
         strings = self.mode.currentData() == "strings"
-        for w in (self.tangles, self.string_source, self.palette):
+        following = bool(self.follow.currentData()) and (strings or neural)
+        self.follow.setEnabled(strings or neural)
+        for w in (self.tangles, self.palette):
             w.setEnabled(strings)
-        self.strings.setEnabled(strings and self.string_source.currentData() == "curves")
+        self.string_source.setEnabled(strings and not following)
+        self.strings.setEnabled(strings and not following and self.string_source.currentData() == "curves")
 
     def _choose_ink(self) -> None:
         color = QColorDialog.getColor(self.ink, self, "Pattern colour")
