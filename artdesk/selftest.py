@@ -124,7 +124,12 @@ def _check_zentangle() -> str:
     pixels = run_to_end(fill_shape_with_strings(list(DEFAULT_PATTERNS), mask, scale=0.2))
     if not np.array_equal(pixels[..., 3], mask) or pixels[mask == 255, :3].std() < 10:
         raise RuntimeError("the strings fill does not follow the shape")
-    return "tile and strings fills of a circle"
+    picture = np.where(np.broadcast_to(xx < 80, mask.shape), np.uint8(20), np.uint8(240))  # dark left half
+    pixels = run_to_end(fill_shape_with_strings(list(DEFAULT_PATTERNS), mask, scale=0.2, picture=picture))
+    left, right = pixels[60:100, 20:60, :3].mean(), pixels[60:100, 100:140, :3].mean()
+    if not np.array_equal(pixels[..., 3], mask) or not left < 200 < 250 < right:
+        raise RuntimeError(f"the strings fill does not follow a picture (dark half {left:.0f}, light half {right:.0f})")
+    return "tile and strings fills of a circle, strings following a picture"
 
 
 def _check_portrait() -> str:

@@ -7,8 +7,9 @@ public-domain openclipart set in ../shared/data/shapes) each mode fills a 4500x5
 same pattern (Hollibaugh; Strings adds its default tangles) and seed, through the app's own jobs
 (the welcome circle by the drop job on the sample document, the others by the CLI's
 fill_silhouette). Each cell shows the whole page small and a 100% crop (one print pixel per sheet
-pixel) of the same page spot in every mode. Writes resources/screenshots/zentangle_sheet.png, and
-zentangle_colour.png: two Strings fills with palettes.
+pixel) of the same page spot in every mode. Writes resources/screenshots/zentangle_sheet.png,
+zentangle_colour.png: two Strings fills with palettes, and zentangle_follow.png: fills that follow a
+picture (two KaoKore faces under an oval) beside Tile and Strings (`--only-follow` makes just that one).
 The full pages are kept in --cache so the sheet can be re-laid out without refilling.
 """
 
@@ -105,13 +106,101 @@ def colour_examples(out: Path) -> None:
     print(f"wrote {out} ({out.stat().st_size // 1024} KB)")
 
 
+# "Follow a picture": KaoKore faces (CC BY-SA 4.0, ROIS-DS CODH) enlarged under an oval silhouette
+# (the 128 px face and the oval stretched over the page alike), the 100% crop's centre as a
+# fraction of the shape's box
+FOLLOW_FACES = [
+    ("dev_female-commoner_00003402.jpg", (0.60, 0.47)),
+    ("dev_female-noble_00001182.jpg", (0.68, 0.36)),
+]
+FOLLOW_COLUMNS = ("picture", "tile", "strings", "strings, follow", "neural, follow")
+
+
+def oval(side: int = 128) -> np.ndarray:
+    """The cameo silhouette: a black oval on white, the face picture's size."""
+    yy, xx = np.mgrid[0:side, 0:side]
+    inside = ((yy + 0.5 - side / 2) / (side * 0.47)) ** 2 + ((xx + 0.5 - side / 2) / (side * 0.40)) ** 2 <= 1
+    return np.where(inside, 0, 255).astype(np.uint8)
+
+
+def follow_page(face: str, column: str) -> np.ndarray:
+    """One cell of the follow sheet at 4500x5400, through the CLI's fill_silhouette."""
+    from artdesk.document.imports import read_image
+    from artdesk.engines.progress import run_to_end
+    from artdesk.engines.tangles import draw
+    from artdesk.engines.zentangle import FillSettings, fill_silhouette
+    from artdesk.paths import shared_data_dir
+
+    picture = read_image(str(shared_data_dir() / "portraits" / "kaokore_128" / face))
+    shape = oval(picture.shape[0])
+    if column == "picture":  # the picture as the fill follows it: enlarged over the oval
+        side = 4500
+        big = np.asarray(Image.fromarray(picture).resize((side, side), Image.Resampling.BICUBIC))
+        page = np.zeros((5400, 4500, 4), np.uint8)
+        top = (5400 - side) // 2
+        page[top:top + side] = big
+        page[top:top + side, :, 3] = 255 - np.asarray(Image.fromarray(shape).resize((side, side), Image.Resampling.BICUBIC))
+        return page
+    mode = column.split(",")[0]
+    follows = column.endswith("follow")
+    settings = FillSettings(mode=mode, seed=1, follow="image" if follows else "")
+    pattern = PATTERN if mode == "strings" else draw(PATTERN)
+    return run_to_end(fill_silhouette(shape, pattern, (4500, 5400), settings, picture=picture if follows else None))
+
+
+def follow_sheet(out: Path, cache: Path) -> None:
+    """zentangle_follow.png: two faces, each column a fill of the oval at print size, whole and at 100%."""
+    label_w, head_h, pad = 150, 34, 10
+    cell_w, cell_h = CROP, THUMB[1] + pad + CROP
+    sheet = Image.new("RGB", (label_w + len(FOLLOW_COLUMNS) * (cell_w + pad),
+                              head_h + len(FOLLOW_FACES) * (cell_h + 2 * pad)), "white")
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default(size=18)
+    for j, column in enumerate(FOLLOW_COLUMNS):
+        draw.text((label_w + j * (cell_w + pad) + 8, 8), column.capitalize(), fill="black", font=font)
+    for i, (face, (fx, fy)) in enumerate(FOLLOW_FACES):
+        top = head_h + i * (cell_h + 2 * pad)
+        draw.text((8, top + 8), f"KaoKore face\n{Path(face).stem.split('_')[-1]}\nin an oval", fill="black", font=font)
+        for j, column in enumerate(FOLLOW_COLUMNS):
+            path = cache / f"follow_{Path(face).stem}_{column.replace(', ', '_')}.png"
+            if not path.exists():
+                t0 = time.perf_counter()
+                Image.fromarray(follow_page(face, column)).save(path)
+                print(f"{face} {column}: {time.perf_counter() - t0:.1f} s", flush=True)
+            _paste_cell(sheet, np.asarray(Image.open(path)), label_w + j * (cell_w + pad), top, fx, fy, pad)
+    sheet.quantize(colors=160, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, optimize=True)
+    print(f"wrote {out} ({out.stat().st_size // 1024} KB)")
+
+
+def _paste_cell(sheet: Image.Image, rgba: np.ndarray, left: int, top: int, fx: float, fy: float, pad: int) -> None:
+    """A page as a thumbnail of its shape (a red box where the crop is) over its 100% crop."""
+    ys, xs = np.nonzero(rgba[..., 3])
+    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    page = on_paper(rgba)
+    shape = page.crop(box)
+    k = min(THUMB[0] / shape.width, THUMB[1] / shape.height)
+    thumb = shape.resize((max(1, round(shape.width * k)), max(1, round(shape.height * k))), Image.LANCZOS)
+    cx = round(box[0] + fx * (box[2] - box[0]))
+    cy = round(box[1] + fy * (box[3] - box[1]))
+    spot = (cx - CROP // 2, cy - CROP // 2, cx + CROP // 2, cy + CROP // 2)
+    ImageDraw.Draw(thumb).rectangle([round((spot[0] - box[0]) * k), round((spot[1] - box[1]) * k),
+                                     round((spot[2] - box[0]) * k), round((spot[3] - box[1]) * k)],
+                                    outline=(220, 40, 40), width=2)
+    sheet.paste(thumb, (left + (CROP - thumb.width) // 2, top))
+    sheet.paste(page.crop(spot), (left, top + THUMB[1] + pad))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", default=str(ROOT / "runs" / "sheet"))
     parser.add_argument("--out", default=str(ROOT / "resources" / "screenshots" / "zentangle_sheet.png"))
+    parser.add_argument("--only-follow", action="store_true", help="remake only zentangle_follow.png")
     args = parser.parse_args(argv)
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
+    if args.only_follow:
+        follow_sheet(Path(args.out).parent / "zentangle_follow.png", cache)
+        return 0
     label_w, head_h, pad = 150, 34, 10
     cell_w = CROP
     cell_h = THUMB[1] + pad + CROP
@@ -155,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     sheet.quantize(palette=palette, dither=Image.Dither.NONE).save(out, optimize=True)
     print(f"wrote {out} ({out.stat().st_size // 1024} KB)")
     colour_examples(out.parent / "zentangle_colour.png")
+    follow_sheet(out.parent / "zentangle_follow.png", cache)
     return 0
 
 

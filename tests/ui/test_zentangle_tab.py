@@ -382,3 +382,39 @@ def test_strings_palette_presets_colour_the_sections(window, qtbot):
     tab.palette.setEditText("#00ff00, nope")
     with pytest.raises(ValueError, match="not a colour"):
         tab.settings()
+
+
+def add_picture(window, dark_centre=(450, 540), radius=120):
+    """A 'photo' under everything: a dark disc on a light ground, the size of the page."""
+    w, h = 450, 540
+    yy, xx = np.mgrid[0:h, 0:w]
+    disc = (xx * 2 + 1 - dark_centre[0]) ** 2 + (yy * 2 + 1 - dark_centre[1]) ** 2 <= radius ** 2
+    grey = np.where(disc, 25, 235).astype(np.uint8)
+    pixels = np.dstack([grey, grey, grey, np.full((h, w), 255, np.uint8)])
+    layer = RasterLayer(name="photo", pixels=pixels, rect=(0, 0, 900, 1080))
+    window.push(cmds.AddLayer(layer, index=0))
+    return layer
+
+
+@pytest.mark.parametrize("follow", ["beneath", "layer"])
+def test_strings_follow_the_picture_beneath_or_the_selected_layer(window, qtbot, follow):
+    add_ellipse(window)
+    photo = add_picture(window)
+    tab = window.panel.tabs["Zentangle"]
+    tab.mode.setCurrentIndex(tab.mode.findData("strings"))
+    tab.follow.setCurrentIndex(tab.follow.findData(follow))
+    assert not tab.string_source.isEnabled()
+    if follow == "layer":
+        window.layers.select(photo.id)
+        assert window.layers.active_id == photo.id
+    drop_pattern(window, qtbot, 450, 540)
+    fill = next(l for l in fills(window) if l.id != photo.id)
+    gen = fill.metadata["generation"]
+    assert gen["strings"] == "picture" and gen["follow"]["source"] == follow
+    x, y, w, h = fill.rect  # the doodle's ellipse, not the photo, is the shape
+    assert abs(x - 200) < 6 and abs(w - 500) < 12 and abs(h - 600) < 12
+    px = fill.pixels[..., :3].astype(np.float32).mean(axis=2)
+    k = px.shape[1] / w
+    centre = px[round((540 - y - 60) * k):round((540 - y + 60) * k), round((450 - x - 60) * k):round((450 - x + 60) * k)]
+    ground = px[round((540 - y - 20) * k):round((540 - y + 20) * k), round((270 - x) * k):round((310 - x) * k)]
+    assert centre.mean() < 200 and ground.mean() > 245, (centre.mean(), ground.mean())
