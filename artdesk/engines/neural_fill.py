@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from collections import OrderedDict
 from pathlib import Path
 from typing import Literal
@@ -66,11 +67,16 @@ class AdaInModels:
 
     def __init__(self, encoder, decoder, factor: int = 8):
         self.encoder, self.decoder, self.factor = encoder, decoder, int(factor)
+        self.cache_key = encoder  # what the pattern caches are kept under (shared by the 1-thread copy)
+        self._opened: tuple | None = None  # (directory, int8) when opened from the manifest
+        self._single: "AdaInModels | None" = None
 
     @classmethod
-    def open(cls, directory: Path | None = None, int8: bool | None = None) -> "AdaInModels":
+    def open(cls, directory: Path | None = None, int8: bool | None = None,
+             threads: int | None = None) -> "AdaInModels":
         """The installed pair; the int8 copy (training/adain_int8.py, about 2.5x faster on CPU)
-        when it is installed and made from the installed float pair, unless int8=False."""
+        when it is installed and made from the installed float pair, unless int8=False.
+        threads: the sessions' intra-op threads (default: the runtime's)."""
         from artdesk.runtime.models import ModelError, load_manifest, open_session
 
         entries = load_manifest(directory)
@@ -79,8 +85,8 @@ class AdaInModels:
                        and entries[f"{i}_int8"].info.get("quantized", {}).get("from_sha256") == entries[i].sha256
                        for i in (ENCODER_ID, DECODER_ID))
         suffix = "_int8" if int8 else ""
-        encoder = open_session(ENCODER_ID + suffix, directory)
-        decoder = open_session(DECODER_ID + suffix, directory)
+        encoder = open_session(ENCODER_ID + suffix, directory, threads)
+        decoder = open_session(DECODER_ID + suffix, directory, threads)
         entry = entries[ENCODER_ID]
         factor = 8
         meta_rel = entry.info.get("meta")
@@ -91,7 +97,23 @@ class AdaInModels:
             if isinstance(described, bool) or not isinstance(described, int) or not 1 <= described <= 64:
                 raise ModelError(f"The neural fill's model description {meta_rel} is damaged; reinstall ArtDesk.")
             factor = described
-        return cls(encoder, decoder, factor)
+        models = cls(encoder, decoder, factor)
+        models._opened = (directory, bool(int8))
+        return models
+
+    def single_threaded(self) -> "AdaInModels":
+        """The same pair on one-thread sessions, for running tiles on several threads at once:
+        on the shared 2-core machine two such tiles at a time beat one tile on a two-thread
+        session (whose threads spin and wait on each other when other work takes a core).
+        Itself when it was not opened from the manifest (a test's stand-in)."""
+        if self._opened is None:
+            return self
+        if self._single is None:
+            directory, int8 = self._opened
+            single = AdaInModels.open(directory, int8, threads=1)
+            single.cache_key = self.cache_key
+            self._single = single
+        return self._single
 
     def encode(self, rgb: np.ndarray) -> np.ndarray:
         """RGB uint8 or float 0..255 (H, W, 3), H and W multiples of factor -> features (C, h, w)."""
@@ -380,7 +402,7 @@ def neural_tile_fn(pattern_rgb: np.ndarray, scale: float = 1.0, strength: float 
     base = pattern_as_rgb(pattern_rgb)
     src = prepare_pattern(base, rotation, ink, paper)
     digest = hashlib.blake2b(src.tobytes(), digest_size=16).hexdigest()
-    pattern_key = (models.encoder, digest, src.shape, round(scale, 6))  # the session itself: no id reuse
+    pattern_key = (getattr(models, "cache_key", models.encoder), digest, src.shape, round(scale, 6))  # a session: no id reuse
     if pattern_key not in _STYLE_STATS:
         _remember(_STYLE_STATS, pattern_key, style_stats(models, src, scale))
     s_mean, s_std = _STYLE_STATS[pattern_key]
@@ -427,7 +449,7 @@ def neural_tile_fn(pattern_rgb: np.ndarray, scale: float = 1.0, strength: float 
         every tile gets the same per-channel affine map (no tile-to-tile drift where a tile
         sees mostly outline, e.g. a thin tail)."""
         if mode not in reference:
-            key = (id(models.encoder), round(period, 3))  # "shape" stats depend only on the period
+            key = (id(getattr(models, "cache_key", models.encoder)), round(period, 3))  # "shape" stats: only the period
             if mode == "shape" and key in _SHAPE_STATS:
                 reference[mode] = _SHAPE_STATS[key]
             else:
@@ -519,18 +541,23 @@ def fill_shape_neural(pattern: np.ndarray, mask: np.ndarray, scale: float = 1.0,
     alpha = mask_alpha(mask)
     h, w = alpha.shape
     sh, sw = max(1, round(h * k)), max(1, round(w * k))
+    models = models or AdaInModels.open()
     if k >= 1.0 or (sh, sw) == (h, w):
+        tile = _one_tile(alpha, tile, overlap)
+        tile_models, workers = _parallel(models, alpha, tile)
         fn = neural_tile_fn(pattern, scale=scale, strength=strength, seed=seed, content=content,
-                            rotation=rotation, models=models, **colours)
-        return (yield from tiled_apply(fn, image, alpha, tile=_one_tile(alpha, tile), overlap=overlap))
+                            rotation=rotation, models=tile_models, **colours)
+        return (yield from tiled_apply(fn, image, alpha, tile=tile, overlap=overlap, workers=workers))
     small_mask = np.asarray(Image.fromarray(alpha).resize((sw, sh), Image.Resampling.BOX))
     small_image = None
     if image is not None:
         small_image = np.asarray(Image.fromarray(np.ascontiguousarray(np.asarray(image)[..., :3]))
                                  .resize((sw, sh), Image.Resampling.BOX))
+    tile = _one_tile(small_mask, tile, overlap)
+    tile_models, workers = _parallel(models, small_mask, tile)
     fn = neural_tile_fn(pattern, scale=scale * k, strength=strength, seed=seed, content=content,
-                        rotation=rotation, models=models, **colours)
-    small = yield from tiled_apply(fn, small_image, small_mask, tile=_one_tile(small_mask, tile), overlap=overlap)
+                        rotation=rotation, models=tile_models, **colours)
+    small = yield from tiled_apply(fn, small_image, small_mask, tile=tile, overlap=overlap, workers=workers)
     # Enlarge the colour only. Outside the small mask the colour is 0 (black); spread the inside
     # colour outward first, or the bicubic would pull a dark fringe into the full-size edge.
     rgb = _bleed(small[..., :3], small[..., 3] > 0, steps=3)
@@ -542,17 +569,72 @@ def fill_shape_neural(pattern: np.ndarray, mask: np.ndarray, scale: float = 1.0,
     return result
 
 
+MAX_WORKERS = 4  # tiles painted at once (one core each), at most
+
+
+def _parallel(models: AdaInModels, mask: np.ndarray, tile: int) -> tuple[AdaInModels, int]:
+    """(the models, how many tiles at once) for a fill. A shape of one tile: the sessions' own
+    threads. Several tiles: one-thread sessions (a two-thread session's threads spin waiting on
+    each other when other programs hold a core: on the shared 2-core machine a page took 29 s
+    that way, 19-20 s on one thread), as many tiles at once as cores are idle (the load
+    average says how many others use), at least one: on a busy machine two tiles at once took
+    longer than one after the other (21-27 s)."""
+    box = mask_bbox(mask)
+    if box is None or max(box[2] - box[0], box[3] - box[1]) <= tile:
+        return models, 1
+    single = getattr(models, "single_threaded", None)
+    if single is None:
+        return models, 1
+    return single(), idle_cores()
+
+
+def idle_cores() -> int:
+    """Cores this process may use that other programs leave idle (1..MAX_WORKERS)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average (Windows): assume the cores are free
+        busy = 0.0
+    return int(max(1, min(MAX_WORKERS, cores, math.floor(cores - busy + 0.5))))
+
+
 MAX_ONE_TILE = 768  # a shape whose box fits in this many pixels is painted as one tile
 
 
-def _one_tile(mask: np.ndarray, tile: int) -> int:
+TILE_SIZES = range(448, 769, 32)  # the tile sizes a big shape may be painted with
+TILE_OVERHEAD = 150  # per tile, the network costs about as much as this many more rows and columns
+
+
+def _one_tile(mask: np.ndarray, tile: int, overlap: int = 64) -> int:
     """The tile size for `mask`: one tile over its whole box when that box is small (no overlap
-    painted twice: a 672 px box is 0.45 MP as one tile, 1.05 MP as four 512 px tiles), else `tile`."""
+    painted twice: a 672 px box is 0.45 MP as one tile, 1.05 MP as four 512 px tiles); else
+    the size of TILE_SIZES that paints the fewest pixels (only tiles touching the shape count;
+    a larger tile also costs a little less per pixel): the bench's 2250x2700 ellipse is 6.5 MP
+    in twelve 736 px tiles against 7.9 MP in thirty of 512."""
     box = mask_bbox(mask)
     if box is None:
         return tile
     side = max(box[2] - box[0], box[3] - box[1])
-    return side if tile < side <= MAX_ONE_TILE else tile
+    if tile < side <= MAX_ONE_TILE:
+        return side
+    if side <= tile:
+        return tile
+    from artdesk.engines.tiling import _starts
+
+    y0, x0, y1, x1 = box
+    k = 8  # look at the mask 8x smaller: which tiles touch it
+    small = np.asarray(mask)[::k, ::k] > 0
+    best = None
+    for size in TILE_SIZES:
+        if size <= 2 * overlap:
+            continue
+        rows, cols = _starts(y0, y1, size, size - overlap), _starts(x0, x1, size, size - overlap)
+        pixels = sum(min(size, y1 - ty) * min(size, x1 - tx) for ty in rows for tx in cols
+                     if small[ty // k:(ty + size + k - 1) // k, tx // k:(tx + size + k - 1) // k].any())
+        cost = pixels * (1 + TILE_OVERHEAD / size)
+        if best is None or cost < best[0]:
+            best = (cost, size)
+    return best[1] if best else tile
 
 
 def _bleed(rgb: np.ndarray, inside: np.ndarray, steps: int, band: int = 256) -> np.ndarray:

@@ -61,12 +61,15 @@ def mask_alpha(mask: np.ndarray) -> np.ndarray:
 
 
 def tiled_apply(fn: TileFn, image: np.ndarray | None, mask: np.ndarray, tile: int = 512,
-                overlap: int = 64) -> Job:
+                overlap: int = 64, workers: int = 1) -> Job:
     """Run `fn` over the mask's bounding box in overlapping tiles; return RGBA uint8 (H, W, 4)
     whose colour is the blended fill and whose alpha is the mask (0 outside, exactly).
 
     image: (H, W, 3|4) uint8 passed to `fn` as the tile's RGB, or None for white paper.
     mask: (H, W) uint8 (0..255, soft edges kept) or bool.
+    workers: tiles computed at once on threads (fn must be thread-safe; the neural fill's
+    single-threaded ONNX sessions are), a few tiles ahead of the one being blended in; the
+    result is the same as with one worker.
     """
     if tile <= overlap * 2:
         raise ValueError(f"tile ({tile}) must be more than twice the overlap ({overlap})")
@@ -89,38 +92,72 @@ def tiled_apply(fn: TileFn, image: np.ndarray | None, mask: np.ndarray, tile: in
     wsum = np.zeros((band_h, bw), np.float32)
     wants_origin = bool(getattr(fn, "wants_origin", False))
     total = len(rows) * len(cols)
+
+    def run(ty: int, tx: int, th: int, tw: int) -> np.ndarray:
+        tile_mask = alpha[ty:ty + th, tx:tx + tw]
+        if image is None:
+            rgb = np.full((th, tw, 3), 255, np.uint8)
+        else:
+            rgb = np.ascontiguousarray(image[ty:ty + th, tx:tx + tw, :3])
+        out = np.asarray(fn(rgb, tile_mask, (ty, tx)) if wants_origin else fn(rgb, tile_mask))
+        if out.shape[:2] != (th, tw) or out.ndim != 3 or out.shape[2] < 3:
+            raise ValueError(f"the fill returned {out.shape} for a {th}x{tw} tile")
+        return out
+
+    spots = [(ri, ci, ty, tx, min(tile, y1 - ty), min(tile, x1 - tx))
+             for ri, ty in enumerate(rows) for ci, tx in enumerate(cols)]
+    busy = [s for s in spots if alpha[s[2]:s[2] + s[4], s[3]:s[3] + s[5]].any()]
+    pool = None
+    pending: dict = {}
+    if workers > 1 and len(busy) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tile")
+    ahead = iter(busy)
+
+    def top_up() -> None:
+        while pool is not None and len(pending) < 2 * workers:
+            s = next(ahead, None)
+            if s is None:
+                return
+            pending[s] = pool.submit(run, *s[2:])
+
     done = 0
-    for ri, ty in enumerate(rows):
-        th = min(tile, y1 - ty)
-        wy = _ramp(th, overlap, ri > 0, ri < len(rows) - 1)
-        for ci, tx in enumerate(cols):
-            tw = min(tile, x1 - tx)
-            tile_mask = alpha[ty:ty + th, tx:tx + tw]
-            if tile_mask.any():
-                if image is None:
-                    rgb = np.full((th, tw, 3), 255, np.uint8)
-                else:
-                    rgb = np.ascontiguousarray(image[ty:ty + th, tx:tx + tw, :3])
-                out = fn(rgb, tile_mask, (ty, tx)) if wants_origin else fn(rgb, tile_mask)
-                out = np.asarray(out)
-                if out.shape[:2] != (th, tw) or out.ndim != 3 or out.shape[2] < 3:
-                    raise ValueError(f"the fill returned {out.shape} for a {th}x{tw} tile")
-                wx = _ramp(tw, overlap, ci > 0, ci < len(cols) - 1)
-                weight = wy[:, None] * wx[None, :]
-                sl = (slice(0, th), slice(tx - x0, tx - x0 + tw))
-                acc[sl] += out[..., :3].astype(np.float32) * weight[..., None]
-                wsum[sl] += weight
-            done += 1
-            yield Progress(done / total, f"Filling tile {done} of {total}")
-        # rows above the next band's start are final: write them out and slide the band up
-        next_y = rows[ri + 1] if ri + 1 < len(rows) else y1
-        ready = next_y - ty
-        _flush(result, acc[:ready], wsum[:ready], ty, x0)
-        if ready < band_h:
-            acc[: band_h - ready] = acc[ready:]
-            wsum[: band_h - ready] = wsum[ready:]
-        acc[band_h - ready:] = 0
-        wsum[band_h - ready:] = 0
+    try:
+        top_up()
+        for ri, ty in enumerate(rows):
+            th = min(tile, y1 - ty)
+            wy = _ramp(th, overlap, ri > 0, ri < len(rows) - 1)
+            for ci, tx in enumerate(cols):
+                tw = min(tile, x1 - tx)
+                spot = (ri, ci, ty, tx, th, tw)
+                if alpha[ty:ty + th, tx:tx + tw].any():
+                    if pool is not None:
+                        out = pending.pop(spot).result()
+                        top_up()
+                    else:
+                        out = run(ty, tx, th, tw)
+                    wx = _ramp(tw, overlap, ci > 0, ci < len(cols) - 1)
+                    weight = wy[:, None] * wx[None, :]
+                    sl = (slice(0, th), slice(tx - x0, tx - x0 + tw))
+                    acc[sl] += out[..., :3].astype(np.float32) * weight[..., None]
+                    wsum[sl] += weight
+                done += 1
+                yield Progress(done / total, f"Filling tile {done} of {total}")
+            # rows above the next band's start are final: write them out and slide the band up
+            next_y = rows[ri + 1] if ri + 1 < len(rows) else y1
+            ready = next_y - ty
+            _flush(result, acc[:ready], wsum[:ready], ty, x0)
+            if ready < band_h:
+                acc[: band_h - ready] = acc[ready:]
+                wsum[: band_h - ready] = wsum[ready:]
+            acc[band_h - ready:] = 0
+            wsum[band_h - ready:] = 0
+    finally:
+        if pool is not None:  # cancelled (the generator closed) or failed: drop the tiles not started
+            for f in pending.values():
+                f.cancel()
+            pool.shutdown(wait=True)
     region = result[y0:y1, x0:x1]
     region[..., 3] = alpha[y0:y1, x0:x1]
     region[alpha[y0:y1, x0:x1] == 0, :3] = 0

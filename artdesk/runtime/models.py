@@ -207,8 +207,10 @@ def read_model_description(model_id: str, directory: Path | None = None) -> dict
     return data
 
 
-def open_session(model_id: str, directory: Path | None = None):
-    """An onnxruntime InferenceSession for a manifest model, cached, checked, on the right provider."""
+def open_session(model_id: str, directory: Path | None = None, threads: int | None = None):
+    """An onnxruntime InferenceSession for a manifest model, cached, checked, on the right provider.
+    threads: its intra-op threads (default: up to 4); 1 for a session that several threads run
+    at once, each on its own tile (artdesk.engines.neural_fill)."""
     entries = load_manifest(directory)
     if model_id not in entries:
         raise ModelError(f"No model called '{model_id}' is installed. Reinstall ArtDesk, or train it "
@@ -216,24 +218,25 @@ def open_session(model_id: str, directory: Path | None = None):
     entry = entries[model_id]
     verify(entry)
     provider = active_provider()
-    key = (str(entry.path), entry.sha256, provider)
+    key = (str(entry.path), entry.sha256, provider, threads)
     with _lock:
         if key in _sessions:
             return _sessions[key]
-    session = open_onnx_file(entry.path, provider, label=entry.id)
+    session = open_onnx_file(entry.path, provider, label=entry.id, threads=threads)
     with _lock:
         _sessions[key] = session
     return session
 
 
-def open_onnx_file(path: Path, provider: str | None = None, label: str | None = None):
+def open_onnx_file(path: Path, provider: str | None = None, label: str | None = None,
+                   threads: int | None = None):
     """Open any ONNX file (also user-supplied ones) with clear errors."""
     import onnxruntime as ort
 
     label = label or Path(path).name
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
-    opts.intra_op_num_threads = max(1, min(4, (os.cpu_count() or 2)))
+    opts.intra_op_num_threads = threads or max(1, min(4, (os.cpu_count() or 2)))
     providers = [provider or active_provider()]
     if providers[0] != "CPUExecutionProvider":
         providers.append("CPUExecutionProvider")
