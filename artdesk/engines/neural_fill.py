@@ -163,10 +163,14 @@ def adain_features(content: np.ndarray, style_mean: np.ndarray, style_std: np.nd
     (or given as `content_stats`), blended with the content features by `strength`
     (0 = content, 1 = full AdaIN)."""
     cm, cs = content_stats if content_stats is not None else masked_mean_std(content, weight)
-    t = (content - cm[:, None, None]) / cs[:, None, None] * style_std[:, None, None] + style_mean[:, None, None]
-    if strength >= 1.0:
-        return t.astype(np.float32)
-    return (strength * t + (1.0 - strength) * content).astype(np.float32)
+    # (c - cm) / cs * ss + sm, blended with c by the strength, is one affine map per channel
+    a = np.asarray(style_std, np.float64) / np.asarray(cs, np.float64)
+    b = np.asarray(style_mean, np.float64) - np.asarray(cm, np.float64) * a
+    t = min(1.0, float(strength))
+    a, b = t * a + (1.0 - t), t * b
+    out = np.multiply(content, a.astype(np.float32)[:, None, None], dtype=np.float32)
+    out += b.astype(np.float32)[:, None, None]
+    return out
 
 
 def feature_weight(mask: np.ndarray, factor: int) -> np.ndarray:
@@ -573,19 +577,21 @@ MAX_WORKERS = 4  # tiles painted at once (one core each), at most
 
 
 def _parallel(models: AdaInModels, mask: np.ndarray, tile: int) -> tuple[AdaInModels, int]:
-    """(the models, how many tiles at once) for a fill. A shape of one tile: the sessions' own
-    threads. Several tiles: one-thread sessions (a two-thread session's threads spin waiting on
-    each other when other programs hold a core: on the shared 2-core machine a page took 29 s
-    that way, 19-20 s on one thread), as many tiles at once as cores are idle (the load
-    average says how many others use), at least one: on a busy machine two tiles at once took
-    longer than one after the other (21-27 s)."""
-    box = mask_bbox(mask)
-    if box is None or max(box[2] - box[0], box[3] - box[1]) <= tile:
-        return models, 1
+    """(the models, how many tiles at once) for a fill. A two-thread session's threads spin
+    waiting on each other when other programs hold a core: on the shared 2-core machine (load
+    3.5-4) a page took 29 s that way and 19-20 s on one-thread sessions, and a one-tile shape
+    1.6 s instead of 3.6 s. So the fill runs on one-thread sessions, as many tiles at once as
+    the load average leaves cores idle (on a busy machine two at once took 21-27 s); only a
+    one-tile shape on a machine with idle cores runs on the sessions' own threads. On a busy
+    machine only the one-thread pair is opened (one memory arena: the page peaks under 1 GB)."""
     single = getattr(models, "single_threaded", None)
     if single is None:
         return models, 1
-    return single(), idle_cores()
+    box = mask_bbox(mask)
+    cores = idle_cores()
+    if box is None or max(box[2] - box[0], box[3] - box[1]) <= tile:
+        return (models if cores >= 2 else single()), 1
+    return single(), cores
 
 
 def idle_cores() -> int:
@@ -601,7 +607,9 @@ def idle_cores() -> int:
 MAX_ONE_TILE = 768  # a shape whose box fits in this many pixels is painted as one tile
 
 
-TILE_SIZES = range(448, 769, 32)  # the tile sizes a big shape may be painted with
+# the tile sizes a big shape may be painted with; larger tiles keep more memory in the
+# session's arena (736 px: a 4500x5400 page peaked at 1.4-1.6 GB, 608 px at 0.96 GB)
+TILE_SIZES = range(448, 609, 32)
 TILE_OVERHEAD = 150  # per tile, the network costs about as much as this many more rows and columns
 
 
@@ -609,8 +617,8 @@ def _one_tile(mask: np.ndarray, tile: int, overlap: int = 64) -> int:
     """The tile size for `mask`: one tile over its whole box when that box is small (no overlap
     painted twice: a 672 px box is 0.45 MP as one tile, 1.05 MP as four 512 px tiles); else
     the size of TILE_SIZES that paints the fewest pixels (only tiles touching the shape count;
-    a larger tile also costs a little less per pixel): the bench's 2250x2700 ellipse is 6.5 MP
-    in twelve 736 px tiles against 7.9 MP in thirty of 512."""
+    a larger tile also costs a little less per pixel): the bench's 2250x2700 ellipse is 6.6 MP
+    in twenty 576 px tiles against 7.9 MP in thirty of 512."""
     box = mask_bbox(mask)
     if box is None:
         return tile

@@ -238,6 +238,8 @@ def open_onnx_file(path: Path, provider: str | None = None, label: str | None = 
     opts.log_severity_level = 3
     opts.intra_op_num_threads = threads or max(1, min(4, (os.cpu_count() or 2)))
     providers = [provider or active_provider()]
+    if providers[0] == "CPUExecutionProvider" and _shared_cpu_arena():
+        opts.add_session_config_entry("session.use_env_allocators", "1")
     if providers[0] != "CPUExecutionProvider":
         providers.append("CPUExecutionProvider")
     try:
@@ -245,6 +247,27 @@ def open_onnx_file(path: Path, provider: str | None = None, label: str | None = 
     except Exception as exc:  # onnxruntime raises its own exception types for bad graphs
         raise ModelError(f"The model '{label}' could not be loaded; the file is damaged or not an ONNX "
                          f"model ({type(exc).__name__}).") from exc
+
+
+_arena: list[bool] = []  # whether the shared CPU arena is registered (tried once)
+
+
+def _shared_cpu_arena() -> bool:
+    """One CPU memory arena for all sessions, grown by what a run asks for (kSameAsRequested)
+    instead of in powers of two, and shared: each session's own arena keeps its largest run's
+    memory for the session's life (a 4500x5400 neural page peaked at 1.02 GB with the one-tile
+    and the page sessions' arenas, 0.85 GB with this one)."""
+    with _lock:
+        if not _arena:
+            import onnxruntime as ort
+
+            try:
+                info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
+                ort.create_and_register_allocator(info, ort.OrtArenaCfg(0, 1, -1, -1))  # 1: kSameAsRequested
+                _arena.append(True)
+            except Exception:  # an onnxruntime without shared allocators: each session keeps its own
+                _arena.append(False)
+        return _arena[0]
 
 
 def clear_cache() -> None:
