@@ -172,6 +172,25 @@ def follow_sheet(out: Path, cache: Path) -> None:
     print(f"wrote {out} ({out.stat().st_size // 1024} KB)")
 
 
+def follow_colour(out: Path) -> None:
+    """zentangle_follow_colour.png: the two faces followed with `--palette picture` (each section
+    inked in the picture's colour there), 900x1080 each, side by side."""
+    from artdesk.document.imports import read_image
+    from artdesk.engines.progress import run_to_end
+    from artdesk.engines.zentangle import FillSettings, fill_silhouette
+    from artdesk.paths import shared_data_dir
+
+    size = (900, 1080)
+    sheet = Image.new("RGB", (size[0] * len(FOLLOW_FACES), size[1]), "white")
+    for i, (face, _) in enumerate(FOLLOW_FACES):
+        picture = read_image(str(shared_data_dir() / "portraits" / "kaokore_128" / face))
+        settings = FillSettings(mode="strings", seed=1, follow="image", picture_colours=True)
+        page = run_to_end(fill_silhouette(oval(picture.shape[0]), PATTERN, size, settings, picture=picture))
+        sheet.paste(on_paper(page), (i * size[0], 0))
+    sheet.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, optimize=True)
+    print(f"wrote {out} ({out.stat().st_size // 1024} KB)")
+
+
 def _paste_cell(sheet: Image.Image, rgba: np.ndarray, left: int, top: int, fx: float, fy: float, pad: int) -> None:
     """A page as a thumbnail of its shape (a red box where the crop is) over its 100% crop."""
     ys, xs = np.nonzero(rgba[..., 3])
@@ -200,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     cache.mkdir(parents=True, exist_ok=True)
     if args.only_follow:
         follow_sheet(Path(args.out).parent / "zentangle_follow.png", cache)
+        follow_colour(Path(args.out).parent / "zentangle_follow_colour.png")
         return 0
     label_w, head_h, pad = 150, 34, 10
     cell_w = CROP
@@ -245,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {out} ({out.stat().st_size // 1024} KB)")
     colour_examples(out.parent / "zentangle_colour.png")
     follow_sheet(out.parent / "zentangle_follow.png", cache)
+    follow_colour(out.parent / "zentangle_follow_colour.png")
     return 0
 
 

@@ -41,7 +41,8 @@ def add_parser(sub) -> None:
     p.add_argument("--levels", type=int, default=4, help="strings --follow: the picture's tone levels (2-8)")
     p.add_argument("--palette", default="",
                    help="strings: ink colours per section, e.g. \"#1b4f72,#c0392b,#117a65\" "
-                        "(coloured pattern images keep their own colours)")
+                        "(coloured pattern images keep their own colours); with --follow, \"picture\" inks "
+                        "each section in the picture's colour there")
     p.add_argument("--strength", type=float, default=1.0, help="neural: 0 = the shape, 1 = all pattern")
     p.add_argument("--detail", default="standard", choices=["fast", "standard", "full"],
                    help="neural: the network paints at 1/3, 1/2 or full size (the outline is always sharp)")
@@ -87,7 +88,8 @@ def run(args) -> int:
         pattern = _pattern(args.pattern, keep_key=strings_mode)
         names = DEFAULT_PATTERNS if args.patterns is None else [n.strip() for n in args.patterns.split(",") if n.strip()]
         others = tuple(_pattern(n, keep_key=True) for n in names) if strings_mode else ()
-        palette = tuple(parse_palette(args.palette))
+        from_picture = args.palette.strip().lower() == "picture"
+        palette = () if from_picture else tuple(parse_palette(args.palette))
         lines = read_image(args.strings_image) if strings_mode and args.strings_image else None
         picture = read_image(args.follow) if args.follow else None
     except (ImportFailed, ValueError) as exc:
@@ -102,13 +104,18 @@ def run(args) -> int:
     if picture is not None and args.mode == "tile":
         print("artdesk zentangle: --follow works with --mode strings or neural, not tile", file=sys.stderr)
         return 2
+    if from_picture and picture is None:
+        print("artdesk zentangle: --palette picture takes the colours from the --follow picture; give one",
+              file=sys.stderr)
+        return 2
     if picture is not None and lines is not None:
         print("artdesk zentangle: choose --follow or --strings-image, not both", file=sys.stderr)
         return 2
     settings = FillSettings(args.mode, args.scale, args.rotation, args.seed, strength=args.strength,
                             detail=args.detail, content=args.content, patterns=others,
                             strings=args.strings, palette=palette, follow="image" if picture is not None else "",
-                            follow_name=Path(args.follow).name if args.follow else "", levels=args.levels)
+                            follow_name=Path(args.follow).name if args.follow else "", levels=args.levels,
+                            picture_colours=from_picture)
     try:
         page = run_to_end(fill_silhouette(shape, pattern, size, settings, strings_rgba=lines, picture=picture))
     except (ShapeNotFound, ModelError) as exc:

@@ -18,7 +18,7 @@ the shape's own normalised frame). numpy + Pillow only.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -59,6 +59,36 @@ def picture_tone(picture: np.ndarray) -> np.ndarray:
     return lum
 
 
+def _on_white(picture: np.ndarray) -> np.ndarray:
+    """A picture (grey, RGB or RGBA) as float32 RGB 0..255, alpha composited on white."""
+    p = np.asarray(picture)
+    if p.ndim == 2:
+        p = p[..., None]
+    rgb = p[..., :3].astype(np.float32) if p.shape[2] >= 3 else np.repeat(p[..., :1].astype(np.float32), 3, axis=2)
+    if p.shape[2] == 4:
+        a = p[..., 3:4].astype(np.float32) / 255.0
+        rgb = rgb * a + 255.0 * (1.0 - a)
+    return rgb
+
+
+INK_LUMA = 110.0  # a colour taken from the picture is darkened to at most this luminance (ink on paper)
+INK_CHROMA = 1.8  # and its colourfulness raised this much (a section's mean colour is greyer than its inks)
+
+
+def ink_of(colour: tuple[int, int, int]) -> tuple[int, int, int]:
+    """The picture's colour of a section as an ink: its hue kept and strengthened, darkened so
+    that it reads on paper (luminance at most INK_LUMA)."""
+    weights = np.asarray([0.299, 0.587, 0.114])
+    c = np.asarray(colour, np.float64)
+    luma = float(c @ weights)
+    c = np.clip(luma + (c - luma) * INK_CHROMA, 0, 255)
+    luma = float(c @ weights)
+    if luma > INK_LUMA:
+        c = c * (INK_LUMA / luma)
+    r, g, b = (int(round(v)) for v in np.clip(c, 0, 255))
+    return r, g, b
+
+
 def _resize(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """A float array resized to (w, h): BOX when shrinking (an average), BICUBIC when enlarging."""
     from PIL import Image
@@ -88,6 +118,7 @@ class FollowPlan:
     level_of: dict  # section -> level (0 = darkest)
     tone_of: dict  # section -> mean picture tone 0..255
     box: tuple[int, int]  # (h, w) of the shape's box the grid spans
+    colour_of: dict = field(default_factory=dict)  # section -> the picture's mean (r, g, b) there
 
     @property
     def count(self) -> int:
@@ -156,6 +187,7 @@ def plan_picture(picture: np.ndarray, shape: np.ndarray, levels: int = LEVELS,
     if not inside.any():
         inside = _resize(shape.astype(np.float32), (gw, gh)) > 0
     tone = _resize(picture_tone(picture), (gw, gh))
+    rgb = np.stack([_resize(c, (gw, gh)) for c in np.moveaxis(_on_white(picture), 2, 0)], axis=2)
     tone = _spread_outside(tone, inside, 4.0)
     field = gaussian(tone, SMOOTH)
     values = field[inside] if inside.any() else field.ravel()
@@ -188,6 +220,7 @@ def plan_picture(picture: np.ndarray, shape: np.ndarray, levels: int = LEVELS,
     nearest = np.zeros((n_levels, gh, gw), np.int32)
     level_of: dict[int, int] = {}
     tone_of: dict[int, float] = {}
+    colour_of: dict[int, tuple[int, int, int]] = {}
     base = 0
     for lv in range(n_levels):
         labels, n = label_sections((level == lv) & inside)
@@ -196,14 +229,17 @@ def plan_picture(picture: np.ndarray, shape: np.ndarray, levels: int = LEVELS,
         flat = labels[labels >= 0]
         sums = np.bincount(flat, weights=tone[labels >= 0], minlength=n)
         counts = np.bincount(flat, minlength=n)
+        means = [np.bincount(flat, weights=rgb[..., i][labels >= 0], minlength=n) / np.maximum(counts, 1)
+                 for i in range(3)]
         for c in range(n):
             level_of[base + c] = lv
             tone_of[base + c] = float(sums[c] / max(1, counts[c]))
+            colour_of[base + c] = (int(round(means[0][c])), int(round(means[1][c])), int(round(means[2][c])))
         nearest[lv] = _nearest_label(labels) + base
         base += n
     if not level_of:  # nothing inside: one section
         level_of[0], tone_of[0] = 0, float(values.mean()) if values.size else 255.0
-    return FollowPlan(fields.astype(np.float32), nearest, level_of, tone_of, (h, w))
+    return FollowPlan(fields.astype(np.float32), nearest, level_of, tone_of, (h, w), colour_of)
 
 
 def _nearest_label(labels: np.ndarray, steps: int = 24) -> np.ndarray:

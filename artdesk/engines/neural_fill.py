@@ -702,7 +702,7 @@ def _on_paper(picture: np.ndarray) -> np.ndarray:
 def fill_for_mode(mode: str, pattern, mask: np.ndarray, strength: float = 1.0,
                   detail: float | str = 1.0, content: str = "auto", patterns=(), strings: int = 4,
                   palette=None, pen_scale: float | None = None, dividers=None, picture=None,
-                  levels: int = 4, **kwargs) -> Job:
+                  levels: int = 4, picture_colours: bool = False, **kwargs) -> Job:
     """The Job for a zentangle FillSettings.mode: "tile" -> tiling.fill_shape_with_pattern,
     "neural" -> fill_shape_neural (which also takes `strength`, `detail` and `content`),
     "strings" -> strings.fill_shape_with_strings (`pattern` first, then `patterns`, tangle keys
@@ -723,7 +723,7 @@ def fill_for_mode(mode: str, pattern, mask: np.ndarray, strength: float = 1.0,
             kwargs.pop(key, None)
         return fill_shape_with_strings(chosen, mask, count=strings, palette=list(palette or []) or None,
                                        pen_scale=pen_scale, dividers=dividers, picture=picture,
-                                       levels=levels, **kwargs)
+                                       levels=levels, picture_colours=picture_colours, **kwargs)
     if isinstance(pattern, str):
         from artdesk.engines.tangles import draw
 

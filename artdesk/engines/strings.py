@@ -465,7 +465,7 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
                             palette: list[tuple[int, int, int]] | None = None,
                             outline: bool = True, pen_scale: float | None = None,
                             dividers: np.ndarray | None = None, picture: np.ndarray | None = None,
-                            levels: int = 4) -> Job:
+                            levels: int = 4, picture_colours: bool = False) -> Job:
     """Job: `mask` divided by `count` seeded strings, each section filled with one of `patterns`
     (tangle keys or images), outlined. Returns RGBA uint8 the size of `mask`, alpha = the mask.
 
@@ -474,7 +474,8 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
     the strokes themselves are not drawn (they stay on their own layer, on top).
     picture: a picture to follow (RGB/RGBA/grey, the size of `mask`): the sections are its tone
     levels' parts (artdesk.engines.follow), dark ones filled with dark, dense tangles, light ones
-    with light, sparse ones or left as paper, their borders inked like strings; `levels` tone levels.
+    with light, sparse ones or left as paper, their borders inked like strings; `levels` tone levels;
+    picture_colours: each section inked in the picture's colour there (darkened to read on paper).
 
     scale: page pixels per print pixel times the user's pattern size (1.0 = a 4500 px wide print
     at the default size); pen_scale: page pixels per print pixel for the strings' and outline's
@@ -499,7 +500,7 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
     plan = None
     strings: list[String] = []
     if picture is not None:
-        from artdesk.engines.follow import assign_patterns, plan_picture
+        from artdesk.engines.follow import assign_patterns, ink_of, plan_picture
 
         yield Progress(0.02, "Reading the picture's tones")
         pic = np.asarray(picture)
@@ -511,6 +512,8 @@ def fill_shape_with_strings(patterns: list, mask: np.ndarray, scale: float = 1.0
         for c, (p_index, zoom) in chosen.items():
             lv = plan.level_of[c]
             colour = palette[lv % len(palette)] if palette else None
+            if picture_colours and c in plan.colour_of:
+                colour = ink_of(plan.colour_of[c])
             sections[c] = Section(c, 1.0 / max(1, plan.count), 0.0, p_index, colour, zoom)
     elif dividers is not None:
         yield Progress(0.02, "Finding the sections between your strokes")

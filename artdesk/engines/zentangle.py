@@ -59,6 +59,7 @@ class FillSettings:
     follow_layer: str = ""
     follow_name: str = ""  # how the user knows the picture (a layer's name, a file's): metadata
     levels: int = 4  # strings mode following a picture: its tone levels
+    picture_colours: bool = False  # strings mode following a picture: each section inked in its colour
 
     def follows(self) -> bool:
         return bool(self.follow) and self.mode in ("strings", "neural")
@@ -69,7 +70,8 @@ class FillSettings:
                        rotation=self.rotation, seed=self.seed, ink=self.ink, paper=self.paper)
         if self.mode == "strings":
             options.update(patterns=tuple(self.patterns), strings=self.strings,
-                           palette=[tuple(c) for c in self.palette], pen_scale=pen_scale, levels=self.levels)
+                           palette=[tuple(c) for c in self.palette], pen_scale=pen_scale, levels=self.levels,
+                           picture_colours=self.picture_colours and self.follows())
         return options
 
     def as_metadata(self) -> dict:
@@ -82,6 +84,8 @@ class FillSettings:
                 data["levels"] = self.levels
             if self.palette:
                 data["palette"] = ["#%02x%02x%02x" % tuple(c) for c in self.palette]
+            if self.picture_colours and self.follows():
+                data["palette"] = "picture"
         if self.follows():
             data["follow"] = {"source": self.follow, **({"name": self.follow_name} if self.follow_name else {})}
         if self.mode == "neural":

@@ -37,7 +37,8 @@ from artdesk.ui.widgets import ComboBox, Slider, SpinBox, run_shortcut
 log = logging.getLogger("artdesk.zentangle")
 # Strings' palette presets (ink colours per section): none (the ink), deep, bright, Bauhaus primaries
 PALETTES = ["", "#1b4f72, #922b21, #117a65, #7d3c98, #b9770e",
-            "#e4467c, #7b4fc9, #2f8fd8, #17a589, #f39c12", "#d62828, #1d3557, #f4a300, #111111"]
+            "#e4467c, #7b4fc9, #2f8fd8, #17a589, #f39c12", "#d62828, #1d3557, #f4a300, #111111", "picture"]
+PICTURE_PALETTE = "picture"  # Palette: each section in the followed picture's colour
 
 PATTERN_MAX_PIXELS = 4096 * 4096
 MODE_KEY = "zentangle/mode"  # the fill mode chosen last session; Strings when none
@@ -130,7 +131,8 @@ class ZentangleTab(QWidget):
         for colours in PALETTES:
             self.palette.addItem(colours)
         self.palette.lineEdit().setPlaceholderText("Ink only, or #rrggbb, #rrggbb, ...")
-        self.palette.setToolTip("Strings: an ink colour per section (empty: all in the ink colour); "
+        self.palette.setToolTip("Strings: an ink colour per section (empty: all in the ink colour; “picture”: "
+                                "with Follow, each section in the picture's colour there); "
                                 "coloured patterns keep their own colours")
         self.mode.setCurrentIndex(max(0, self.mode.findData(desk.settings.value(MODE_KEY, "strings"))))
         self.mode.currentIndexChanged.connect(self._mode_changed)
@@ -221,12 +223,17 @@ class ZentangleTab(QWidget):
                 raise ValueError("“My strokes” takes the strings from the active layer: select the layer "
                                  "you drew the strings on (under Layers), or choose generated curves.")
             string_layer = layer.id
+        picture_colours = self.palette.currentText().strip().lower() == PICTURE_PALETTE
+        if picture_colours and not follow:
+            raise ValueError("The “picture” palette takes its colours from the picture the fill follows: "
+                             "choose a picture under Follow, or another palette.")
+        palette = () if picture_colours else tuple(parse_palette(self.palette.currentText()))
         return FillSettings(mode=self.mode.currentData(), scale=self.scale.value() / 100,
                             rotation=float(self.rotation.value()), seed=self.seed.value(),
                             ink=None if ink == QColor("#000000") else (ink.red(), ink.green(), ink.blue()),
                             strength=self.strength.value() / 100, detail=self.detail.currentData(),
                             content=self.content.currentData(), patterns=tuple(keys), pattern_names=tuple(names),
-                            strings=self.strings.value(), palette=tuple(parse_palette(self.palette.currentText())),
+                            strings=self.strings.value(), palette=palette, picture_colours=picture_colours,
                             string_layer=string_layer, follow=follow, follow_layer=follow_layer,
                             follow_name=follow_name)
 

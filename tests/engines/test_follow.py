@@ -142,3 +142,18 @@ def test_cli_follow(tmp_path):
                  str(tmp_path / "bad.png"), "--size", "450x540", "--out", str(tmp_path / "g.png")]) == 2
     assert main(["zentangle", "--shape", str(tmp_path / "shape.png"), "--pattern", "florz", "--mode", "tile",
                  "--follow", str(tmp_path / "face.png"), "--size", "450x540", "--out", str(tmp_path / "h.png")]) == 2
+
+
+def test_picture_colours_ink_each_section_in_its_colour():
+    n = 400
+    yy, xx = np.mgrid[0:n, 0:n]
+    disc = (yy + 0.5 - n / 2) ** 2 + (xx + 0.5 - n / 2) ** 2 <= (0.3 * n) ** 2
+    picture = np.where(disc[..., None], np.asarray([200, 30, 30], np.uint8), np.asarray([245, 245, 245], np.uint8))
+    out = fill(n, picture, levels=2, seed=1, picture_colours=True)
+    core = out[n // 2 - 30:n // 2 + 30, n // 2 - 30:n // 2 + 30, :3].astype(np.float32)
+    inked = core[core.sum(axis=2) < 600]  # the tangle's ink, not its paper
+    assert len(inked) > 100
+    r, g, b = inked.mean(axis=0)
+    assert r > 2 * g and r > 2 * b, (r, g, b)  # red ink, darkened to read on paper
+    assert follow.ink_of((250, 250, 250)) != (250, 250, 250)  # a light colour is darkened
+    assert sum(follow.ink_of((10, 10, 10))) < 60
