@@ -2,16 +2,18 @@
 
 A picture under the shape (an imported photo or drawing, a placed portrait, the doodle's strokes)
 gives the sections instead of seeded curves: its tone, read on a small grid over the shape's box
-(FOLLOW_GRID on the longer side), smoothed, cut into `levels` tone levels of equal area inside the
-shape; connected parts of a level are the sections, parts smaller than MIN_PART of the shape are
-merged into their surroundings. The tone chooses the tangle: dark sections get the darkest tangles
-of the set, drawn small (dense), light ones lighter tangles drawn large (sparse), and the lightest
-level is left as paper when it is near white in the picture (a face stays a face).
+(FOLLOW_GRID on the longer side), smoothed, cut into `levels` tone levels inside the shape (1-D
+k-means of the tones, so a border sits where the tone changes); connected parts of a level are
+the sections, parts smaller than MIN_PART of the shape or thinner than THIN grid cells (the
+blurred band along a sharp edge) are merged into their surroundings. The tone chooses the
+tangle: dark sections get the inkiest tangles of the set, drawn small (dense), light ones lighter
+tangles drawn large (sparse), and the lightest level is left as paper when it is light in the
+picture (a face stays a face); optionally each section is inked in the picture's colour there.
 
-Crisp at any size: the section borders are the iso-lines of the smooth tone field, enlarged
-(bicubic) to the fill's pixels; the distance of a pixel to a border is |tone - threshold| divided
-by the field's gradient, so the borders are inked like the strings, antialiased and sharp at
-4500x5400. Seeded (only the tangle choice is random) and resolution-independent (the grid is in
+Crisp at any size: each level set is a smooth field on the grid (the level indicator, blurred a
+little), enlarged (bicubic) to the fill's pixels band by band; a border is the field's 0.5
+iso-line and a pixel's distance to it is |field - 0.5| divided by the field's gradient, so the
+borders are inked like the strings, antialiased and sharp at 4500x5400. Seeded (only the tangle choice is random) and resolution-independent (the grid is in
 the shape's own normalised frame). numpy + Pillow only.
 """
 
@@ -26,6 +28,7 @@ FOLLOW_GRID = 320  # the picture is read on a grid with this many cells on the s
 LEVELS = 4  # tone levels (sections are the connected parts of each)
 MIN_PART = 0.0015  # parts of a level smaller than this fraction of the shape are merged away
 SMOOTH = 1.6  # the tone's smoothing, in grid cells (sigma)
+THIN = 3.0  # parts thinner than this many grid cells (a band's width) are merged too: mostly outline
 LIGHT = 150  # a lightest level whose picture tone is above this stays paper
 # the pattern size of the darkest and the lightest level (relative to the fill's scale): dark = dense
 DARK_ZOOM, LIGHT_ZOOM = 0.5, 1.3
@@ -197,21 +200,24 @@ def plan_picture(picture: np.ndarray, shape: np.ndarray, levels: int = LEVELS,
         thresholds = tone_thresholds(values, levels)
     total = max(1, int(inside.sum()))
     level = np.searchsorted(thresholds, field, side="right")
-    for _ in range(4):  # merge the small parts of each level into their surroundings
+    for _ in range(4):  # merge the small and the thin parts of each level into their surroundings
         small = np.zeros(field.shape, bool)
         for lv in range(len(thresholds) + 1):
             labels, n = label_sections((level == lv) & inside)
             if n:
-                areas = np.bincount(labels[labels >= 0], minlength=n)
-                tiny = np.flatnonzero(areas < min_part * total)
-                if len(tiny):
-                    small |= np.isin(labels, tiny)
+                have = labels >= 0
+                areas = np.bincount(labels[have], minlength=n)
+                edge = have & ~_interior(labels)
+                rims = np.bincount(labels[edge], minlength=n)
+                thickness = 2.0 * areas / np.maximum(rims, 1)  # a band's width, a disc's radius
+                drop = np.flatnonzero((areas < min_part * total) | (thickness < THIN))
+                if len(drop):
+                    small |= np.isin(labels, drop)
         if not small.any():
             break
-        keep = (~small).astype(np.float32)
-        around = gaussian(field * keep, 3.0) / np.maximum(gaussian(keep, 3.0), 1e-6)
-        field = np.where(small, around, field).astype(np.float32)
-        level = np.searchsorted(thresholds, field, side="right")
+        # each dropped cell takes the level of the nearest kept one: an island its surroundings',
+        # a thin band between two levels is shared out between them
+        level = _nearest_label(np.where(small, -1, level).astype(np.int32), steps=max(gh, gw))
     # the nested level sets as smooth fields; the final levels are theirs
     fields = np.stack([gaussian((level > j).astype(np.float32), 1.0) for j in range(len(thresholds))]) \
         if len(thresholds) else np.zeros((0, gh, gw), np.float32)
@@ -240,6 +246,16 @@ def plan_picture(picture: np.ndarray, shape: np.ndarray, levels: int = LEVELS,
     if not level_of:  # nothing inside: one section
         level_of[0], tone_of[0] = 0, float(values.mean()) if values.size else 255.0
     return FollowPlan(fields.astype(np.float32), nearest, level_of, tone_of, (h, w), colour_of)
+
+
+def _interior(labels: np.ndarray) -> np.ndarray:
+    """Cells whose four neighbours (within the array) carry the same label."""
+    same = np.ones(labels.shape, bool)
+    same[1:] &= labels[1:] == labels[:-1]
+    same[:-1] &= labels[:-1] == labels[1:]
+    same[:, 1:] &= labels[:, 1:] == labels[:, :-1]
+    same[:, :-1] &= labels[:, :-1] == labels[:, 1:]
+    return same
 
 
 def _nearest_label(labels: np.ndarray, steps: int = 24) -> np.ndarray:

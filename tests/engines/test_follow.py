@@ -157,3 +157,13 @@ def test_picture_colours_ink_each_section_in_its_colour():
     assert r > 2 * g and r > 2 * b, (r, g, b)  # red ink, darkened to read on paper
     assert follow.ink_of((250, 250, 250)) != (250, 250, 250)  # a light colour is darkened
     assert sum(follow.ink_of((10, 10, 10))) < 60
+
+
+def test_a_thin_band_along_a_sharp_edge_is_shared_out_between_its_neighbours():
+    """A two-tone picture cut into three levels: the blurred edge between the tones is a band a
+    few grid cells wide, mostly outline at print size; it is merged, leaving the two tones."""
+    n = 640
+    picture = np.full((n, n, 3), 20, np.uint8)
+    picture[:, n // 2:] = 240
+    plan = follow.plan_picture(picture, square(n), levels=3)
+    assert plan.count == 2 and sorted(plan.level_of.values()) == [0, 2], plan.level_of
