@@ -79,6 +79,9 @@ def place_fill(doc: Document, result: Any, request: FillRequest, settings: FillS
                                "pattern": Path(request.pattern_path).name, "shape": result.source,
                                "drop": [round(request.x, 2), round(request.y, 2)],
                                **settings.as_metadata()}}
+    followed = getattr(result, "followed", "")
+    if followed and "follow" in metadata["generation"]:
+        metadata["generation"]["follow"] = {**metadata["generation"]["follow"], "name": followed}
     applied = Applied("Restyle" if replace else f"Fill with {label}")
     layers = list(doc.layers)
     if replace and any(l.id == replace for l in layers):

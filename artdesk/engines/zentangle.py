@@ -107,6 +107,7 @@ class FillResult:
     message: str = ""
     notes: list = field(default_factory=list)
     backdrop_layer: str = ""  # see ShapeResult.backdrop_layer
+    followed: str = ""  # the name of the layer whose picture the fill followed (follow "beneath")
 
 
 def fill_at(ink_alpha: np.ndarray | None, targets: list[TargetLayer], x: float, y: float,
@@ -143,9 +144,11 @@ def fill_at(ink_alpha: np.ndarray | None, targets: list[TargetLayer], x: float, 
     options = settings.fill_options(pixels_per_unit / 5.0)
     if dividers is not None and settings.mode == "strings" and not settings.follows():
         options["dividers"] = np.ascontiguousarray(dividers[y0:y1, x0:x1])
+    followed = ""
     if settings.follows():
         if settings.follow == "beneath":
-            picture = picture_beneath(targets, result.layer_id, x, y)
+            beneath = picture_beneath(targets, result.layer_id, x, y)
+            picture, followed = (beneath.rgba, beneath.name) if beneath is not None else (None, "")
         if picture is None:
             raise ShapeNotFound(ShapeResult("empty", "There is no picture to follow under the shape: place or "
                                                      "import one beneath it, or choose the layer to follow."))
@@ -154,12 +157,12 @@ def fill_at(ink_alpha: np.ndarray | None, targets: list[TargetLayer], x: float, 
     pixels = yield from sub_job(job, 0.15, 0.85, "Filling")
     k = pixels_per_unit
     rect = (x0 / k, y0 / k, (x1 - x0) / k, (y1 - y0) / k)
-    return FillResult(pixels, rect, source, message, list(result.notes or []), result.backdrop_layer)
+    return FillResult(pixels, rect, source, message, list(result.notes or []), result.backdrop_layer, followed)
 
 
-def picture_beneath(targets: list[TargetLayer], layer_id: str, x: float, y: float) -> np.ndarray | None:
-    """The RGBA of the first target layer below the layer `layer_id` (all of them for a doodle
-    region, "") that has paint at page pixel (x, y); None when there is none."""
+def picture_beneath(targets: list[TargetLayer], layer_id: str, x: float, y: float) -> TargetLayer | None:
+    """The first target layer below the layer `layer_id` (all of them for a doodle region, "")
+    that has paint at page pixel (x, y); None when there is none."""
     below = targets
     if layer_id:
         ids = [t.layer_id for t in targets]
@@ -169,7 +172,7 @@ def picture_beneath(targets: list[TargetLayer], layer_id: str, x: float, y: floa
         rgba = np.asarray(t.rgba)
         if rgba.ndim == 3 and 0 <= yi < rgba.shape[0] and 0 <= xi < rgba.shape[1] \
                 and (rgba.shape[2] < 4 or rgba[yi, xi, 3] > 0):
-            return rgba
+            return t
     return None
 
 

@@ -410,7 +410,7 @@ def test_strings_follow_the_picture_beneath_or_the_selected_layer(window, qtbot,
     drop_pattern(window, qtbot, 450, 540)
     fill = next(l for l in fills(window) if l.id != photo.id)
     gen = fill.metadata["generation"]
-    assert gen["strings"] == "picture" and gen["follow"]["source"] == follow
+    assert gen["strings"] == "picture" and gen["follow"] == {"source": follow, "name": "photo"}
     x, y, w, h = fill.rect  # the doodle's ellipse, not the photo, is the shape
     assert abs(x - 200) < 6 and abs(w - 500) < 12 and abs(h - 600) < 12
     px = fill.pixels[..., :3].astype(np.float32).mean(axis=2)
