@@ -239,6 +239,21 @@ def bilinear_wrapped(src: np.ndarray, u: np.ndarray, v: np.ndarray, frac_dtype=N
     return top * (1 - fv) + bottom * fv
 
 
+def _separable_bilinear(src: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """bilinear_wrapped of `src` (h, w, C) on the grid of columns u (tw,) and rows v (th,):
+    the rows blended first (th x w), then the columns (th x tw), a fraction of the gathers of
+    four corner lookups per pixel; the same samples up to float rounding."""
+    h, w = src.shape[:2]
+    v0 = np.floor(v).astype(np.int64)
+    u0 = np.floor(u).astype(np.int64)
+    fv = (v - v0).astype(np.float32)[:, None, None]
+    fu = (u - u0).astype(np.float32)[None, :, None]
+    v0 %= h
+    u0 %= w
+    rows = src[v0] * (1 - fv) + src[(v0 + 1) % h] * fv
+    return rows[:, u0] * (1 - fu) + rows[:, (u0 + 1) % w] * fu
+
+
 def pattern_fill(pattern: np.ndarray, scale: float = 1.0, rotation: float = 0.0, seed: int = 0,
                  ink: tuple[int, int, int] | None = None,
                  paper: tuple[int, int, int] | None = None) -> TileFn:
@@ -280,9 +295,14 @@ def pattern_fill(pattern: np.ndarray, scale: float = 1.0, rotation: float = 0.0,
         ys = origin[0] + np.arange(th, dtype=np.float32)[:, None] + 0.5
         xs = origin[1] + np.arange(tw, dtype=np.float32)[None, :] + 0.5
         # canvas -> pattern: rotate by -theta, divide by scale, shift by the seeded offset
-        u = ((cos_t * xs + sin_t * ys + ox) * kx - 0.5) % sw
-        v = ((-sin_t * xs + cos_t * ys + oy) * ky - 0.5) % sh
-        out = bilinear_wrapped(src, u, v)
+        if sin_t == 0.0:  # not turned: u follows x only, v y only; bilinear in two 1-D passes
+            u = ((cos_t * xs[0] + ox) * kx - 0.5) % sw
+            v = ((cos_t * ys[:, 0] + oy) * ky - 0.5) % sh
+            out = _separable_bilinear(src, u, v)
+        else:
+            u = ((cos_t * xs + sin_t * ys + ox) * kx - 0.5) % sw
+            v = ((-sin_t * xs + cos_t * ys + oy) * ky - 0.5) % sh
+            out = bilinear_wrapped(src, u, v)
         if grey:
             lum = out / 255.0
             out = k * (1.0 - lum) + w * lum
