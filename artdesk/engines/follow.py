@@ -28,6 +28,8 @@ FOLLOW_GRID = 320  # the picture is read on a grid with this many cells on the s
 LEVELS = 4  # tone levels (sections are the connected parts of each)
 MIN_PART = 0.0015  # parts of a level smaller than this fraction of the shape are merged away
 SMOOTH = 1.6  # the tone's smoothing, in grid cells (sigma)
+LINE_ART_INK = 0.12  # a picture whose mean ink inside the shape is below this is a line drawing
+LINE_SPREAD = 6.0  # a line drawing's ink is spread over this many grid cells (sigma) into a tone
 THIN = 3.0  # parts thinner than this many grid cells (a band's width) are merged too: mostly outline
 LIGHT = 150  # a lightest level whose picture tone is above this stays paper
 # the pattern size of the darkest and the lightest level (relative to the fill's scale): dark = dense
@@ -175,6 +177,22 @@ def tone_thresholds(values: np.ndarray, levels: int, rounds: int = 30) -> np.nda
     return np.unique(((centres[1:] + centres[:-1]) / 2).astype(np.float32))
 
 
+def line_art_density(tone: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """A line drawing (the doodle's strokes: mostly paper, a little ink) has no tone areas to
+    follow, only lines thinner than a section; its tone is then how densely it is drawn around
+    each cell (the ink spread over LINE_SPREAD cells, the densest 1% as dark as ink), so strokes
+    drawn close together (hair, hatching) become a dark section and open paper stays light.
+    Anything else (a photo, a painting) is returned as it is."""
+    ink = (255.0 - tone) * inside
+    if not inside.any() or float(ink[inside].mean()) > LINE_ART_INK * 255.0:
+        return tone
+    density = gaussian(ink, LINE_SPREAD)
+    top = float(np.quantile(density[inside], 0.99))
+    if top <= 1.0:
+        return tone
+    return np.clip(255.0 - density * (235.0 / top), 0.0, 255.0).astype(np.float32)
+
+
 def plan_picture(picture: np.ndarray, shape: np.ndarray, levels: int = LEVELS,
                  grid: int = FOLLOW_GRID, min_part: float = MIN_PART) -> FollowPlan:
     """The sections of `shape` (alpha, the box of the shape) that follow `picture` (the same
@@ -191,6 +209,7 @@ def plan_picture(picture: np.ndarray, shape: np.ndarray, levels: int = LEVELS,
         inside = _resize(shape.astype(np.float32), (gw, gh)) > 0
     tone = _resize(picture_tone(picture), (gw, gh))
     rgb = np.stack([_resize(c, (gw, gh)) for c in np.moveaxis(_on_white(picture), 2, 0)], axis=2)
+    tone = line_art_density(tone, inside)
     tone = _spread_outside(tone, inside, 4.0)
     field = gaussian(tone, SMOOTH)
     values = field[inside] if inside.any() else field.ravel()

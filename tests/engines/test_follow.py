@@ -167,3 +167,23 @@ def test_a_thin_band_along_a_sharp_edge_is_shared_out_between_its_neighbours():
     picture[:, n // 2:] = 240
     plan = follow.plan_picture(picture, square(n), levels=3)
     assert plan.count == 2 and sorted(plan.level_of.values()) == [0, 2], plan.level_of
+
+
+def test_a_line_drawing_is_followed_by_how_densely_it_is_drawn():
+    """The doodle's strokes as the picture: thin lines have no tone areas, so the fill follows
+    their density: tangles around the strokes, paper far from them."""
+    from PIL import ImageDraw
+
+    n = 600
+    drawing = Image.new("RGBA", (n, n), (0, 0, 0, 0))
+    pen = ImageDraw.Draw(drawing)
+    for i in range(6):  # hatching in the top left
+        pen.line((60 + 25 * i, 60, 40 + 25 * i, 220), fill="black", width=5)
+    pen.ellipse((380, 380, 460, 430), outline="black", width=5)  # an eye, bottom right
+    picture = np.asarray(drawing)
+    plan = follow.plan_picture(picture, square(n))
+    assert plan.count >= 2
+    out = lum(fill(n, picture, seed=1))
+    hatched = out[100:180, 80:160]
+    empty = out[250:330, 420:500]  # far from every stroke
+    assert hatched.mean() < 220 and empty.mean() > 250, (hatched.mean(), empty.mean())
