@@ -7,7 +7,9 @@ Imports a picture (a KaoKore face from ../shared/data, enlarged to 900 px, throu
 dialog's own path and the image policy), draws an oval over it with the shape tool (real mouse
 events) on a layer of its own, chooses Strings > Follow: the picture beneath the shape in the
 Zentangle tab, drops Hollibaugh from the gallery inside the oval, exports the T-shirt PNG and cuts
-a 100% crop of it. Writes desk.png (the window), shirt.png, crop_100.png to --out.
+a 100% crop of it. --strokes instead doodles a face with the brush on a layer of its own and
+follows that (Follow: the selected layer). Writes desk.png (the window), shirt.png, crop_100.png
+to --out.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", required=True)
     parser.add_argument("--mode", default="strings", choices=["strings", "neural"])
+    parser.add_argument("--strokes", action="store_true",
+                        help="follow a doodle drawn with the brush on its own layer (Follow: the selected "
+                             "layer) instead of the face")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -86,15 +91,31 @@ def main() -> int:
     QTest.mouseRelease(canvas, Qt.LeftButton, Qt.NoModifier, at(x1, y1))
     app.processEvents()
 
-    # 3. Strings (or Neural), Follow: the picture beneath the shape; drop a tangle inside the oval
     tab = window.panel.tabs["Zentangle"]
+    if args.strokes:  # 2b. a face doodled with the brush on a layer of its own, kept selected
+        window.push(cmds.SetLayerProperty(photo.id, "visible", False))
+        window.add_layer(VectorLayer(name=window.document.unique_layer_name("Face strokes")))
+        window.set_tool("brush")
+        for line in ([(330, 430), (360, 415), (390, 430), (360, 445), (330, 430)],
+                     [(510, 430), (540, 415), (570, 430), (540, 445), (510, 430)],
+                     [(450, 460), (435, 560), (470, 570)], [(360, 650), (450, 700), (540, 650)],
+                     *[[(300 + 40 * i, 220), (280 + 45 * i, 360)] for i in range(8)]):
+            QTest.mousePress(canvas, Qt.LeftButton, Qt.NoModifier, at(*line[0]))
+            for p in line[1:]:
+                QTest.mouseMove(canvas, at(*p))
+                app.processEvents()
+            QTest.mouseRelease(canvas, Qt.LeftButton, Qt.NoModifier, at(*line[-1]))
+            app.processEvents()
+    # 3. Strings (or Neural), Follow: the picture beneath the shape (or the selected strokes);
+    # drop a tangle inside the oval
     tab.mode.setCurrentIndex(max(0, tab.mode.findData(args.mode)))
-    tab.follow.setCurrentIndex(tab.follow.findData("beneath"))
+    tab.follow.setCurrentIndex(tab.follow.findData("layer" if args.strokes else "beneath"))
     pattern = str(ROOT / "resources" / "patterns" / "hollibaugh.png")
     count = len(window.document.layers)
     window.pattern_dropped(pattern, QPointF((x0 + x1) / 2, (y0 + y1) / 2))
     wait_for(lambda: len(window.document.layers) > count and not window.jobs.running, 600)
     fill = next(l for l in window.document.layers if isinstance(l, RasterLayer) and l.id != photo.id)
+    window.layers.select(fill.id)
     print("fill:", fill.name, fill.pixels.shape, fill.metadata["generation"])
     window.set_tool("brush")
     for _ in range(20):
@@ -102,7 +123,8 @@ def main() -> int:
     window.grab().save(str(out / "desk.png"))
 
     # 4. hide the photo (the shirt prints the fill and the oval) and export the T-shirt PNG
-    window.push(cmds.SetLayerProperty(photo.id, "visible", False))
+    if photo.visible:
+        window.push(cmds.SetLayerProperty(photo.id, "visible", False))
     window.last_export = None
     window.export_to(str(out / "shirt.png"), "png:tshirt")
     wait_for(lambda: window.last_export is not None, 120)
