@@ -114,7 +114,24 @@ def shipped_categories() -> list[str]:
     except ModelError:
         return []
     cats = {i.split("/", 1)[1].rsplit(".", 1)[0] for i in ids if i.startswith("doodle/") and i.endswith(".decoder")}
-    return sorted(c for c in cats if f"doodle/{c}.encoder" in ids)
+    return sorted(c for c in cats if "/" not in c and f"doodle/{c}.encoder" in ids)
+
+
+READER_PREFIX = "doodle/readers/"
+
+
+def reader_categories() -> list[str]:
+    """Categories with a shipped *reader*: a second VAE (models/doodle/readers/<category>.*) whose
+    encoder reads a drawing into a latent its own decoder draws from. Redraw, Morph and Mix use it
+    when the category's student cannot read (artdesk.training.readers)."""
+    from artdesk.runtime.models import ModelError, load_manifest
+
+    try:
+        ids = set(load_manifest())
+    except ModelError:
+        return []
+    cats = {i[len(READER_PREFIX):-len(".decoder")] for i in ids if i.startswith(READER_PREFIX) and i.endswith(".decoder")}
+    return sorted(c for c in cats if "/" not in c and f"{READER_PREFIX}{c}.encoder" in ids)
 
 
 def category_label(category: str) -> str:
@@ -140,18 +157,52 @@ def open_shipped(category: str) -> OnnxDoodleModel:
                            open_session(f"doodle/{category}.encoder"))
 
 
-def reads_drawings(key: str) -> bool:
-    """Whether a model can read a drawing into its latent (Redraw, Morph, Mix): a shipped student
-    whose latent is not trained yet cannot (its description says reads_drawings: false)."""
+def open_reader(category: str) -> OnnxDoodleModel:
+    """The reader VAE of a shipped category, opened through the runtime like the students."""
+    from artdesk.engines.doodle import check_doodle_meta
+    from artdesk.runtime.models import open_session, read_model_description
+
+    meta = read_model_description(f"{READER_PREFIX}{category}.decoder")  # checksummed in the manifest
+    check_doodle_meta(meta, f"The doodle reader '{category}' description")
+    return OnnxDoodleModel(meta, open_session(f"{READER_PREFIX}{category}.decoder"),
+                           open_session(f"{READER_PREFIX}{category}.encoder"))
+
+
+def student_reads(category: str) -> bool:
+    """Whether the shipped student itself reads drawings (its description does not say
+    reads_drawings: false)."""
     from artdesk.runtime.models import ModelError, read_model_description
 
-    if "/" in key or key.endswith(".json"):
-        return not key.endswith(".gen.json")
     try:  # checksummed and size-bounded, like every model file
-        meta = read_model_description(f"doodle/{key}.decoder")
+        meta = read_model_description(f"doodle/{category}.decoder")
     except ModelError:
         return False
     return isinstance(meta, dict) and bool(meta.get("reads_drawings", True))
+
+
+def reads_drawings(key: str) -> bool:
+    """Whether a model can read a drawing into its latent (Redraw, Morph, Mix): a shipped category
+    can when its student reads or it has a reader; an imported file unless it is decoder-only."""
+    if "/" in key or key.endswith(".json"):
+        return not key.endswith(".gen.json")
+    return student_reads(key) or key in reader_categories()
+
+
+def open_reading_model(key: str):
+    """The model that reads drawings for `key`: an imported file itself; for a shipped category
+    its student when the student reads, else its reader, else the student (whose has_encoder is
+    False, so the action says it cannot read)."""
+    if "/" in key or key.endswith(".json"):
+        return load_doodle_model(Path(key))
+    category = resolve_category(key)
+    if not student_reads(category) and category in reader_categories():
+        return open_reader(category)
+    return open_shipped(category)
+
+
+def reading_labels() -> list[str]:
+    """The categories that can Redraw, Morph and Mix, as the user reads them."""
+    return [category_label(c) for c in shipped_categories() if reads_drawings(c)]
 
 
 def resolve_category(name: str) -> str:
@@ -268,27 +319,32 @@ def doodle_job(request: Request):
         args["min_points"] = WHOLE_MIN_POINTS
     if request.action == "random":
         return recognised(Outcome(request, (yield from sample_doodles(model, drawn, **args))), n, picking)
-    s3, frame, notes = doodle_from_lines(request.lines, model)
     if request.action == "continue":
+        s3, frame, notes = doodle_from_lines(request.lines, model)
         found = yield from continue_doodle(model, s3, drawn, **args)
         return recognised(Outcome(request, found, s3, frame, notes), n, picking)
+    drawer = model  # Morph's other end is drawn by the category's own (teacher-level) model; a reader
+    # was trained on that model's teacher's drawings, in the same units
+    model = open_reading_model(request.model)
     if not model.has_encoder:
-        readers = [category_label(c) for c in shipped_categories() if reads_drawings(c)]
-        raise DoodleInputError(f"The '{model.name.replace('_', ' ')}' model draws from scratch only: it cannot read a "
-                               f"drawing (no trained encoder), so it can Continue or draw Random ones but not "
-                               f"{request.action}." + (f" Models that read drawings: {', '.join(readers)}." if readers
-                                                       else ""))
+        readers = reading_labels()
+        raise DoodleInputError(f"The '{model.name.replace('_', ' ')}' model draws from scratch only: it has no reader "
+                               f"(a trained encoder with a decoder that draws from it), so it can Continue or draw "
+                               f"Random ones but not {request.action}."
+                               + (f" Categories with a reader: {', '.join(readers)}." if readers else ""))
+    s3, frame, notes = doodle_from_lines(request.lines, model)
     if request.action == "redraw":
         found = yield from redraw_doodle(model, s3, n, **args)
         return recognised(Outcome(request, found, s3, frame, notes), n, False)
     if request.action == "mix":
         if request.mix_with is None:
             raise DoodleInputError("Mix needs a second model to draw with.")
-        painter = open_model(request.mix_with)
+        painter = open_reading_model(request.mix_with)
         if not painter.has_encoder:
+            readers = reading_labels()
             raise DoodleInputError(f"The '{painter.name.replace('_', ' ')}' model cannot draw from another "
-                                   "model's reading yet (its latent is not trained): mix with a model that reads "
-                                   "drawings.")
+                                   "model's reading (it has no reader whose decoder draws from a latent): mix with a "
+                                   "category that has one" + (f": {', '.join(readers)}." if readers else "."))
         if painter.z_size != model.z_size:
             raise DoodleInputError(f"'{model.name}' and '{painter.name}' speak different latent languages "
                                    f"(z of {model.z_size} vs {painter.z_size}); pick two ArtDesk models.")
@@ -299,7 +355,7 @@ def doodle_job(request: Request):
         if request.target_lines:
             other, _, _ = doodle_from_lines(request.target_lines, model)
         else:
-            other = (yield from sample_doodles(model, 1, seed=request.seed + 1, temperature=0.3,
+            other = (yield from sample_doodles(drawer, 1, seed=request.seed + 1, temperature=0.3,
                                                min_points=WHOLE_MIN_POINTS))[0]
             if len(other) < 2:
                 raise DoodleInputError("The model's sample came out empty; press Again for another.")

@@ -69,6 +69,9 @@ class HParams:
     random_scale: float = 0.15
     drop_point_prob: float = 0.10
     output_dropout: float = 0.0
+    # training only: each decoder input step (the previous point) is zeroed with this probability, so
+    # the decoder must lean on z for what it cannot see (Bowman et al. 2016's word dropout); the readers
+    input_dropout: float = 0.0
     zero_start: bool = False  # start token (0, 0, 0, 0, 0) as sketch-rnn-js (students of a teacher) instead of (0, 0, 1, 0, 0)
 
 
@@ -139,7 +142,12 @@ class SketchRNN(nn.Module):
         z = mu
         if sample_z:
             z = mu + torch.exp(0.5 * presig) * torch.randn_like(mu)
-        params, _ = self.decode(batch5[:, :-1], z)
+        inputs = batch5[:, :-1]
+        if self.training and self.hp.input_dropout > 0:
+            keep = (torch.rand(inputs.shape[:2]) >= self.hp.input_dropout).to(inputs.dtype)
+            keep[:, 0] = 1.0  # the start token stays
+            inputs = inputs * keep[..., None]
+        params, _ = self.decode(inputs, z)
         return params, mu, presig
 
 
@@ -505,7 +513,8 @@ def write_model_card(out_dir: Path) -> None:
         "initial state only (full KL weight, tolerance 0.2), 821 steps in 16 min: Random 144/180, recon -0.748 "
         "with z vs -0.742 without, a Redraw overlapping its own input no more than another drawing's (0.144 vs "
         "0.156). The latent needs far longer runs (Magenta: tens of thousands of steps) before Redraw, Morph and "
-        "Mix can be offered with the students.", "",
+        "Mix can be offered with the students; until then they use the category's reader (the last part of this "
+        "card).", "",
         "**Bench figures** (`artdesk bench doodle`, artdesk.bench_doodle; the judge is models/judge, not the "
         "recogniser that picks): recognition of Random at the app's default temperature, unpicked, picked (the "
         "app's default: 9 of 27 by the recogniser) and the Google teacher's (same count, judge and temperature); "
@@ -543,9 +552,11 @@ def write_model_card(out_dir: Path) -> None:
                   f"{'finished' if tr.get('finished') else 'in progress'} (updated {tr.get('updated')})",
                   f"- last train batch: recon {tr.get('train_recon', float('nan')):.3f}, KL {tr.get('train_kl', float('nan')):.3f}"]
         if meta.get("teacher") and not tr.get("steps"):  # a student at step 0
+            reader = (out_dir / "readers" / f"{meta['category']}.json").exists()
             lines[-2:] = ["- training: none yet (step 0): the teacher's decoder as published, the encoder and latent "
-                          "untrained, so Redraw, Morph and Mix are off for it (`python -m artdesk.training.student "
-                          f"--plan {meta['category']}:MINUTES` trains them)"]
+                          "untrained, so Redraw, Morph and Mix " + ("use its reader (below)" if reader else
+                                                                    "are off for it: it has no reader (below)") +
+                          f" (`python -m artdesk.training.student --plan {meta['category']}:MINUTES` trains them)"]
         for name, res in (tr.get("held_out") or {}).items():
             extra = ""
             if "teacher_recon" in res:
@@ -556,7 +567,68 @@ def write_model_card(out_dir: Path) -> None:
             lines.append(f"- held-out {name} ({res['drawings']} drawings): recon {res['recon']:.3f}{per_point}, "
                          f"KL {res['kl']:.3f}{extra}")
         lines.append("")
+    lines += readers_card_lines(out_dir / "readers")
     atomic_write_bytes(out_dir / "MODEL_CARD.md", "\n".join(lines).encode())
+
+
+def _carry_text(fig: dict) -> str:
+    def one(key: str, what: str) -> str:
+        f = fig[key]
+        return (f"{what} ({f['n']}): redraw {f['redraw']:.3f} vs random {f['random']:.3f} (gain {f['gain']:+.3f} "
+                f"+- {f['gain_se']:.3f}; {f['closer_than_random']}/{f['n']} closer), another input's redraw "
+                f"{f['other']:.3f}, Morph's first frame {f['morph0']:.3f}; judge: redraws {f['judge_redraw']}/{f['n']}, "
+                f"inputs {f['judge_input']}/{f['n']}")
+    text = one("teacher", "held-out teacher samples")
+    if "real" in fig:
+        text += "; " + one("real", "real Quick, Draw!")
+    return text + ("; carries the drawing" if fig.get("carries") else "; does NOT carry the drawing")
+
+
+def readers_card_lines(folder: Path) -> list[str]:
+    """The card's part on the readers (models/doodle/readers: the shipped ones, and measured.json,
+    the carry figures of every reader measured, shipped or not)."""
+    lines = [
+        "# Readers (Redraw, Morph and Mix)", "",
+        "The students' latent reads nothing yet, so Redraw, Morph and Mix use a second model of the category, a "
+        "*reader* (`python -m artdesk.training.readers`): the sketch-rnn VAE above at the size of the project's "
+        "first models (encoder 128+128, decoder 256, z 64), its own decoder, trained on drawings sampled from the "
+        "category's Google teacher (artdesk.training.teacher_data); Random and Continue keep the teacher-level "
+        "student. Files models/doodle/readers/<category>.*, manifest ids doodle/readers/<category>.encoder|decoder. "
+        "A reader ships only when its latent carries the drawing (artdesk.bench_doodle_carry, also in `artdesk bench "
+        "doodle`): held-out drawings (teacher samples drawn with a seed the training data was not, and the real "
+        "Quick, Draw! drawings, never trained on) are Redrawn at the app's default temperature and compared with "
+        "their input by soft IoU of blurred 64 px rasters; it must beat a random teacher drawing of the category by "
+        "more than two standard errors on the teacher set and on average on the real drawings. Morph's first frame "
+        "(z = the input's mean, temperature 0.1) is measured the same way, and the judge (models/judge) counts the "
+        "redraws it recognises.", "",
+    ]
+    measured: dict = {}
+    try:
+        measured = json.loads((folder / "measured.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        pass
+    for category, rec in sorted(measured.items()):
+        lines += [f"## reader: {category.replace('_', ' ')} ({'shipped' if rec.get('shipped') else 'not shipped'})", ""]
+        hp, tr = rec.get("hparams", {}), rec.get("training", {})
+        if rec.get("origin"):
+            lines.append(f"- origin: {rec['origin']}")
+        if tr:
+            lines += [f"- data: {tr.get('data')}",
+                      f"- training: {tr.get('steps')} steps, {tr.get('seconds', 0) / 60:.1f} min on 1 shared CPU thread, "
+                      f"seed {tr.get('seed')} (updated {tr.get('updated')})"]
+            v = (tr.get("held_out") or {}).get("valid")
+            if v:
+                lines.append(f"- held-out valid ({v['drawings']} drawings): recon {v['recon']:.3f}, KL {v['kl']:.3f}")
+        if hp:
+            lines.append(f"- size: encoder {hp['enc_units']}+{hp['enc_units']}, decoder {hp['dec_units']}, z "
+                         f"{hp['z_size']}; KL weight {hp['kl_weight']} (tolerance {hp['kl_tolerance']}), decoder input "
+                         f"dropout {hp.get('input_dropout', 0.0)}")
+        if rec.get("licence"):
+            lines.append(f"- licence: {rec['licence']}")
+        if rec.get("carry"):
+            lines.append(f"- carry ({rec.get('measured', '')}): {_carry_text(rec['carry'])}")
+        lines.append("")
+    return lines
 
 
 # --- training ------------------------------------------------------------------------------------
@@ -583,7 +655,7 @@ class CategoryData:
 
 def load_category(category: str, log: Callable[[str], None] = print, n_teacher: int = 20000) -> CategoryData:
     sketch = shared_data_dir() / "sketch"
-    if category in ("sheep_market", "sheep"):
+    if category == "sheep_market":  # "sheep" is the Quick, Draw! teacher category
         splits = load_stroke3_npz(sketch / "aaron_sheep.npz")
         max_len = max(len(d) for k in splits for d in splits[k])
         scale = scale_factor_of(splits["train"])
@@ -658,8 +730,11 @@ def _warm_start_from_shipped(model: SketchRNN, category: str, out_dir: Path | No
 
 def train_category(category: str, minutes: float, hp: HParams | None = None, seed: int = 1,
                    ckpt_every_s: float = 300.0, log: Callable[[str], None] = print,
-                   out_dir: Path | None = None, ckpt_dir: Path = CHECKPOINTS) -> dict:
-    """Train (or resume) one category for a total of `minutes` of wall time; export at checkpoints."""
+                   out_dir: Path | None = None, ckpt_dir: Path = CHECKPOINTS,
+                   init_from: tuple[str, Path] | None = None) -> dict:
+    """Train (or resume) one category for a total of `minutes` of wall time; export at checkpoints.
+    init_from (category, folder): without a checkpoint, start from the weights of that shipped
+    model of the same size (another category's reader) at step 0, instead of from scratch."""
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = ckpt_dir / f"{category}.pt"
     state = torch.load(ckpt_path, weights_only=False) if ckpt_path.exists() else None
@@ -667,8 +742,9 @@ def train_category(category: str, minutes: float, hp: HParams | None = None, see
         log(f"{category}: finished earlier ({state['step']} steps), skipping")
         return state["training"]
     data = load_category(category, log)
-    if state is not None:
-        hp = HParams(**state["hparams"])
+    if state is not None:  # a given hp (a new schedule, say) goes on from the checkpoint's weights
+        hp = HParams(**state["hparams"]) if hp is None else dataclasses.replace(
+            hp, max_seq_len=state["hparams"]["max_seq_len"])
     else:
         hp = dataclasses.replace(hp or default_hparams(category), max_seq_len=data.train.max_seq_len)
     torch.manual_seed(seed)
@@ -681,6 +757,10 @@ def train_category(category: str, minutes: float, hp: HParams | None = None, see
         opt.load_state_dict(state["optimizer"])
         step, elapsed, history = state["step"], state["elapsed"], state.get("history", [])
         log(f"{category}: resumed at step {step} ({elapsed / 60:.1f} min done)")
+    elif init_from is not None:
+        source, _ = model_from_onnx(*init_from)
+        model.load_state_dict(source.state_dict())
+        log(f"{category}: starting from the weights of {init_from[1]}/{init_from[0]} (step 0)")
     else:
         step, elapsed = _warm_start_from_shipped(model, category, out_dir, log)
     rng = np.random.default_rng(seed * 7919 + step)
