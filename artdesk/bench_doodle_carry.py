@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 HELD_OUT_SEED = 424242  # teacher_data samples the training sets with seed 1
-N_TEACHER = 40
+N_TEACHER = 100
 SIDE = 64
 LINE = 2.0
 BLUR = 2.0
@@ -50,10 +50,11 @@ def iou_matrix(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
 
 def _inputs(model, drawings: list[np.ndarray]) -> list[np.ndarray]:
     """Each drawing read as Redraw reads the canvas (doodle_from_lines: the model's frame, RDP)."""
-    from artdesk.engines.doodle_io import doodle_from_lines
+    from artdesk.engines.doodle_io import READ_ROOM, doodle_from_lines
     from artdesk.engines.sketch_format import stroke3_to_lines
 
-    return [doodle_from_lines([ln for ln in stroke3_to_lines(d) if len(ln)], model)[0] for d in drawings]
+    return [doodle_from_lines([ln for ln in stroke3_to_lines(d) if len(ln)], model, room=READ_ROOM)[0]
+            for d in drawings]
 
 
 def _redraws(model, inputs: list[np.ndarray], temperature: float, seed: int) -> list[np.ndarray]:

@@ -21,6 +21,7 @@ from artdesk.engines.doodle_defaults import (APP_TEMPERATURE, CANDIDATES, MORPH_
                                              PICK_DEFAULT, PICK_FROM)
 
 PICKING_ACTIONS = ("random", "continue")  # the actions that draw the model's category and can pick
+READ_ROOM = 0  # Redraw, Morph and Mix read the whole drawing and draw a new one: no steps kept for an ending
 MIN_EXTENT = 2.0  # document units: anything smaller is a dot, not a doodle
 MAX_INPUT_POINTS = 5000
 
@@ -43,7 +44,8 @@ def doodle_from_lines(lines: Sequence[np.ndarray], model, room: int = 40) -> tup
     """User polylines (document units, (N, 2+) arrays) -> (stroke-3 in model units, Frame, notes).
 
     Simplified with RDP at epsilon 2 in the model's frame, as the training data was; a long
-    scribble is simplified further until it leaves `room` steps for the model to draw."""
+    scribble is simplified further until it leaves `room` steps for the model to draw (Continue;
+    a drawing read whole, for Redraw, Morph and Mix, needs none: READ_ROOM)."""
     lines = [np.asarray(l, np.float64)[:, :2] for l in lines if len(l)]
     total = sum(len(l) for l in lines)
     if total == 0:
@@ -325,6 +327,7 @@ def doodle_job(request: Request):
         return recognised(Outcome(request, found, s3, frame, notes), n, picking)
     drawer = model  # Morph's other end is drawn by the category's own (teacher-level) model; a reader
     # was trained on that model's teacher's drawings, in the same units
+    doodle_from_lines(request.lines, drawer, room=READ_ROOM)  # an empty canvas or a dot: said first
     model = open_reading_model(request.model)
     if not model.has_encoder:
         readers = reading_labels()
@@ -332,7 +335,7 @@ def doodle_job(request: Request):
                                f"(a trained encoder with a decoder that draws from it), so it can Continue or draw "
                                f"Random ones but not {request.action}."
                                + (f" Categories with a reader: {', '.join(readers)}." if readers else ""))
-    s3, frame, notes = doodle_from_lines(request.lines, model)
+    s3, frame, notes = doodle_from_lines(request.lines, model, room=READ_ROOM)
     if request.action == "redraw":
         found = yield from redraw_doodle(model, s3, n, **args)
         return recognised(Outcome(request, found, s3, frame, notes), n, False)
@@ -353,7 +356,7 @@ def doodle_job(request: Request):
         return recognised(Outcome(request, found, s3, frame, notes), n, False)
     if request.action == "morph":
         if request.target_lines:
-            other, _, _ = doodle_from_lines(request.target_lines, model)
+            other, _, _ = doodle_from_lines(request.target_lines, model, room=READ_ROOM)
         else:
             other = (yield from sample_doodles(drawer, 1, seed=request.seed + 1, temperature=0.3,
                                                min_points=WHOLE_MIN_POINTS))[0]

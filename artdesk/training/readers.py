@@ -39,6 +39,7 @@ INIT_FROM = {"ant": "bird", "dolphin": "bird", "lobster": "bird", "parrot": "bir
              "bear": "dog", "monkey": "dog", "rhinoceros": "dog", "sheep": "dog", "tiger": "dog"}
 KL_TOLERANCE = 1.0  # the old readers: 0.2, and their KL sat exactly there
 INPUT_DROPOUT = 0.4  # the decoder sees 60% of the previous points: the rest must come from z
+LAYOUT_WEIGHT = 1.0  # z also predicts the drawing's blurred 8x8 raster (a training-only head)
 
 
 def readers_dir() -> Path:
@@ -48,8 +49,10 @@ def readers_dir() -> Path:
 def reader_hparams() -> HParams:
     """The old readers' size (128+128 encoder, 256 decoder, z 64) with KL free up to 1.0 per
     dimension (64 nats) instead of 0.2, so recon, not the KL term, decides how much z carries, and
-    the decoder's inputs dropped at INPUT_DROPOUT so that it needs z to draw."""
-    return HParams(kl_weight=0.5, kl_tolerance=KL_TOLERANCE, kl_decay_rate=0.999, input_dropout=INPUT_DROPOUT)
+    the decoder's inputs dropped at INPUT_DROPOUT so that it needs z to draw, and z made to predict the
+    drawing's layout (LAYOUT_WEIGHT) so that what it carries is where the lines are."""
+    return HParams(kl_weight=0.5, kl_tolerance=KL_TOLERANCE, kl_decay_rate=0.999, input_dropout=INPUT_DROPOUT,
+                   layout_weight=LAYOUT_WEIGHT)
 
 
 def train(plan: list[tuple[str, float]], ckpt_every_s: float, log, seed: int = 1) -> None:
@@ -80,6 +83,16 @@ def reader_manifest_entries(category: str, folder: Path | None = None) -> list[d
     return entries
 
 
+def student_extent(category: str) -> float | None:
+    """The span of the category's teacher drawings (the student's typical_extent): a reader, trained
+    on the same teacher's drawings, reads a doodle in that frame too."""
+    student = models_dir() / "doodle" / f"{category}.json"
+    try:
+        return json.loads(student.read_text("utf-8")).get("typical_extent")
+    except (OSError, ValueError):
+        return None
+
+
 def publish(category: str, carry: dict | None = None, source: Path = STAGING, log=print) -> None:
     """Ship a reader: copy a staged export (new readers) into models/doodle/readers, record its
     carry figures in the description, and list both files in the manifest."""
@@ -92,9 +105,8 @@ def publish(category: str, carry: dict | None = None, source: Path = STAGING, lo
     else:
         meta = json.loads((folder / f"{category}.json").read_text("utf-8"))
     meta["role"] = "reader"
-    student = models_dir() / "doodle" / f"{category}.json"  # drawings read in the same frame as the student's
-    if student.exists() and json.loads(student.read_text("utf-8")).get("typical_extent"):
-        meta["typical_extent"] = json.loads(student.read_text("utf-8"))["typical_extent"]
+    if student_extent(category):  # drawings read in the same frame as the student's
+        meta["typical_extent"] = student_extent(category)
     if carry is not None:
         meta["carry"] = carry
     atomic_write_bytes(folder / f"{category}.json", json.dumps(meta, indent=1).encode())
@@ -128,7 +140,7 @@ def origin(category: str, source: Path) -> str:
                 "restored as it was")
     start = INIT_FROM.get(category, category)
     return (f"trained from the weights of the {start} reader (git 7f1cac1) by `python -m artdesk.training.readers`, "
-            f"KL tolerance {KL_TOLERANCE}, decoder input dropout {INPUT_DROPOUT}")
+            f"KL tolerance {KL_TOLERANCE}, decoder input dropout {INPUT_DROPOUT}, layout loss weight {LAYOUT_WEIGHT}")
 
 
 def record(category: str, meta: dict, carry: dict, where: str) -> None:
@@ -158,6 +170,7 @@ def measure_and_publish(categories: list[str], source: Path, log=print, n_teache
     figures = {}
     for category in categories:
         model = OnnxDoodleModel.from_json(Path(source) / f"{category}.json")
+        model.typical_extent = model.typical_extent or student_extent(category)  # as it will read once shipped
         fig = carry_figures(model, category, judge, n_teacher or N_TEACHER)
         figures[category] = fig
         log(carry_line(category, fig))
@@ -169,6 +182,48 @@ def measure_and_publish(categories: list[str], source: Path, log=print, n_teache
                 "it does not carry the drawing, not shipped")
             withdraw(category, log) if Path(source).resolve() != readers_dir().resolve() else None
     return figures
+
+
+def sample_sheet(categories: list[str], path: Path, source: Path | None = None, cell: int = 96) -> None:
+    """The card's picture: per reader, two held-out real Quick, Draw! drawings, each followed by
+    three of its Redraws (the app's default temperature) and Morph's first frame."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from artdesk.bench_doodle import real_drawings
+    from artdesk.bench_doodle_carry import _inputs, _redraws
+    from artdesk.engines.doodle import OnnxDoodleModel
+    from artdesk.engines.doodle_io import APP_TEMPERATURE
+    from artdesk.engines.recognise import raster
+
+    rows, labels = [], []
+    for category in categories:
+        model = OnnxDoodleModel.from_json(Path(source or readers_dir()) / f"{category}.json")
+        model.typical_extent = model.typical_extent or student_extent(category)
+        real = [d for d in real_drawings(category) if len(d) >= 5][:2]
+        if not real:
+            continue
+        inputs = _inputs(model, real)
+        for i, d in enumerate(inputs):
+            redraws = _redraws(model, [d] * 3, APP_TEMPERATURE, seed=1 + i)
+            first = _redraws(model, [d], min(0.1, APP_TEMPERATURE), seed=11 + i)
+            cells = [raster(x, cell, 2.0) for x in [d, *redraws, *first]]
+            cells[0] = cells[0] * 0.45  # the input in grey
+            rows.append(np.concatenate([np.pad(c, 2) for c in cells], 1))
+            labels.append(category.replace("_", " "))
+    if not rows:
+        return
+    sheet = np.concatenate(rows, 0)
+    img = Image.fromarray(np.uint8(255 - sheet * 255)).convert("RGB")
+    band = Image.new("RGB", (110, img.height), "white")
+    draw = ImageDraw.Draw(band)
+    for i, label in enumerate(labels):
+        draw.text((4, i * (cell + 4) + cell // 2 - 6), label, fill=(0, 0, 0))
+    out = Image.new("RGB", (band.width + img.width, img.height), "white")
+    out.paste(band, (0, 0))
+    out.paste(img, (band.width, 0))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out.save(path, optimize=True)
 
 
 def main(argv: list[str] | None = None) -> None:

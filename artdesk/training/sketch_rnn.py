@@ -72,6 +72,10 @@ class HParams:
     # training only: each decoder input step (the previous point) is zeroed with this probability, so
     # the decoder must lean on z for what it cannot see (Bowman et al. 2016's word dropout); the readers
     input_dropout: float = 0.0
+    # training only: z must also predict the drawing's blurred layout_side x layout_side raster (MSE
+    # through a linear head, not exported), so the latent holds where the drawing's lines are
+    layout_weight: float = 0.0
+    layout_side: int = 8
     zero_start: bool = False  # start token (0, 0, 0, 0, 0) as sketch-rnn-js (students of a teacher) instead of (0, 0, 1, 0, 0)
 
 
@@ -91,6 +95,9 @@ class SketchRNN(nn.Module):
         self.decoder = nn.LSTM(5 + hp.z_size, hp.dec_units, batch_first=True)
         self.fc_out = nn.Linear(hp.dec_units, N_OUT)
         self.dropout = nn.Dropout(hp.output_dropout)
+        if hp.layout_weight > 0:
+            self.fc_layout = nn.Linear(hp.z_size, hp.layout_side * hp.layout_side)
+        self.last_z: torch.Tensor | None = None
         with torch.no_grad():  # forget-gate bias 1 as TF's LSTM; small initial presig
             for lstm in (self.encoder_fw, self.encoder_bw, self.decoder):
                 for name, p in lstm.named_parameters():
@@ -142,6 +149,7 @@ class SketchRNN(nn.Module):
         z = mu
         if sample_z:
             z = mu + torch.exp(0.5 * presig) * torch.randn_like(mu)
+        self.last_z = z
         inputs = batch5[:, :-1]
         if self.training and self.hp.input_dropout > 0:
             keep = (torch.rand(inputs.shape[:2]) >= self.hp.input_dropout).to(inputs.dtype)
@@ -233,6 +241,23 @@ class StrokeData:
 
     def __len__(self) -> int:
         return len(self.drawings)
+
+    def layouts(self, side: int) -> np.ndarray:
+        """(N, side * side) blurred rasters of the drawings (as the recogniser's bitmaps: top-left,
+        the longer side filling), computed once: the targets of the layout loss."""
+        cached = getattr(self, "_layouts", None)
+        if cached is None or cached.shape[1] != side * side:
+            from PIL import Image, ImageFilter
+
+            from artdesk.engines.recognise import raster
+
+            rows = []
+            for d in self.drawings:
+                big = Image.fromarray(np.uint8(raster(d, 32, 2.0) * 255)).filter(ImageFilter.GaussianBlur(2.0))
+                rows.append(np.asarray(big.resize((side, side), Image.Resampling.BOX), np.float32).ravel() / 255.0)
+            cached = np.stack(rows)
+            self._layouts = cached
+        return cached
 
     def epoch_batches(self, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
         jitter = rng.uniform(0, 8, len(self.lengths))  # vary bucket membership between epochs
@@ -717,7 +742,7 @@ def _warm_start_from_shipped(model: SketchRNN, category: str, out_dir: Path | No
     on too; the optimizer's moments start again). (0, 0.0) when nothing usable is shipped."""
     try:
         shipped, _ = model_from_onnx(category, out_dir)
-        model.load_state_dict(shipped.state_dict())
+        model.load_state_dict(shipped.state_dict(), strict=False)  # a training-only layout head starts fresh
         meta = json.loads((Path(out_dir or models_dir() / "doodle") / f"{category}.json").read_text("utf-8"))
         training = meta.get("training", {})
         step, elapsed = int(training.get("steps", 0)), float(training.get("seconds", 0.0))
@@ -753,13 +778,16 @@ def train_category(category: str, minutes: float, hp: HParams | None = None, see
     step, elapsed = 0, 0.0
     history: list = []
     if state is not None:
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
+        missing, _ = model.load_state_dict(state["model"], strict=False)  # a layout head added on resume
+        if missing:
+            log(f"{category}: new parameters {missing} start fresh, and so does the optimizer")
+        else:
+            opt.load_state_dict(state["optimizer"])
         step, elapsed, history = state["step"], state["elapsed"], state.get("history", [])
         log(f"{category}: resumed at step {step} ({elapsed / 60:.1f} min done)")
     elif init_from is not None:
         source, _ = model_from_onnx(*init_from)
-        model.load_state_dict(source.state_dict())
+        model.load_state_dict(source.state_dict(), strict=False)  # a layout head starts fresh
         log(f"{category}: starting from the weights of {init_from[1]}/{init_from[0]} (step 0)")
     else:
         step, elapsed = _warm_start_from_shipped(model, category, out_dir, log)
@@ -802,12 +830,18 @@ def train_category(category: str, minutes: float, hp: HParams | None = None, see
         return training
 
     t_window, n_window = time.time(), 0
+    layouts = data.train.layouts(hp.layout_side) if hp.layout_weight > 0 else None
     while time.time() - t_start < budget:
         if not batches:
             batches = data.train.epoch_batches(hp.batch_size, rng)
         rows = batches.pop()
         batch, lengths = data.train.make_batch(rows, hp, rng)
         recon, kl, loss, lr, eta = scheduled_loss(model, opt, batch, lengths, hp, step)
+        if hp.layout_weight > 0 and model.last_z is not None:
+            assert layouts is not None
+            target = torch.from_numpy(layouts[rows])
+            loss = loss + hp.layout_weight * F.mse_loss(torch.sigmoid(model.fc_layout(model.last_z)), target,
+                                                        reduction="sum") / len(rows)
         opt.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), hp.grad_clip)
@@ -964,6 +998,7 @@ def model_from_onnx(category: str, directory: Path | None = None) -> tuple[Sketc
     meta = json.loads((directory / f"{category}.json").read_text("utf-8"))
     fields = {f.name for f in dataclasses.fields(HParams)}
     hp = HParams(**{k: v for k, v in meta["hparams"].items() if k in fields})
+    hp = dataclasses.replace(hp, layout_weight=0.0)  # the layout head is for training only, not exported
     model = SketchRNN(hp)
 
     def weights(part: str) -> dict[str, torch.Tensor]:

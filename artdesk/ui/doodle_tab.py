@@ -301,9 +301,8 @@ class DoodleTab(QWidget):
         for action, tip in self.READING_TIPS.items():
             self.buttons[action].setEnabled(ok)
             if ok:
-                text = tip + (f" (read by the {category_label(key)} reader: a second model of the category whose "
-                              "latent carries the drawing; Random and Continue keep the teacher-level model)"
-                              if reader else "")
+                text = tip + (f".\nRead by the {category_label(key)} reader, a second model whose latent carries the "
+                              "drawing" if reader else "")
             else:
                 readers = reading_labels()
                 text = (f"{tip}. This category has no reader yet (a model whose latent reads a drawing): Continue "
