@@ -78,12 +78,8 @@ def test_learning_refuses_a_bad_picture_with_a_sentence(tmp_path):
         run_to_end(bauhaus_actions.learn_job(bauhaus_actions.LearnRequest([str(bad)])))
 
 
-def test_a_reader_category_redraws_and_morphs_through_the_actions():
-    from artdesk.engines.doodle_io import reader_categories, student_reads
-
-    readers = [c for c in reader_categories() if not student_reads(c)]
-    assert readers, "no reader VAE is shipped (models/doodle/readers)"
-    cat = "bird" if "bird" in readers else readers[0]
+def test_a_reader_category_redraws_and_morphs_through_the_actions(reader_models):
+    _, cat = reader_models  # the sheep, read by its reader (tests/conftest.py)
     doc = Document.blank()
     layer = doc.layers[0]
     layer.strokes.append(Stroke.from_xy([(300, 300), (420, 260), (520, 320), (480, 420), (330, 420), (300, 300)],
@@ -97,3 +93,5 @@ def test_a_reader_category_redraws_and_morphs_through_the_actions():
         apply(doc, applied)
         made = doc.layers[-1].metadata["generation"]
         assert made["action"] == action and made["model"] == cat
+        undo(doc, applied)
+        assert len(doc.layers) == 1

@@ -1,9 +1,11 @@
 """Reader VAEs: Redraw, Morph and Mix read the drawing with a category's reader (models/doodle/readers)
-while Random and Continue keep the teacher-level student; the carry measure behind shipping one."""
+while Random and Continue keep the teacher-level student; the carry measure behind shipping one.
+
+The reader_models fixture (tests/conftest.py) lists the Sheep Market VAE as the Quick, Draw! sheep's
+reader in a models folder of its own, so these run whichever readers are shipped."""
 
 import json
 import os
-import shutil
 
 import numpy as np
 import pytest
@@ -12,78 +14,73 @@ from artdesk.engines import doodle_io
 from artdesk.engines.progress import run_to_end
 from artdesk.errors import ModelError
 
-
-def a_reader() -> str:
-    readers = doodle_io.reader_categories()
-    assert readers, "no reader is shipped: models/doodle/readers and their manifest entries are missing"
-    return "bird" if "bird" in readers else readers[0]
+LINES = [np.array([[0, 0], [60, -20], [120, 0], [100, 60], [20, 60], [0, 0]], float),
+         np.array([[120, 0], [150, -30], [170, -10]], float)]
 
 
-def test_readers_are_listed_apart_from_the_students():
-    readers = doodle_io.reader_categories()
+def test_readers_are_listed_apart_from_the_students(reader_models):
+    _, cat = reader_models
+    assert doodle_io.reader_categories() == [cat]
     shipped = doodle_io.shipped_categories()
-    assert readers and set(readers) <= set(shipped)
-    assert not any("/" in c for c in shipped)  # doodle/readers/<c> ids are not categories of their own
-    for c in readers:
-        assert doodle_io.reads_drawings(c)
-    meta = doodle_io.open_reader(a_reader()).meta
-    assert meta["role"] == "reader" and meta["carry"]["carries"] is True
+    assert cat in shipped and not any("/" in c for c in shipped)  # doodle/readers/<c> is no category of its own
+    assert doodle_io.reads_drawings(cat) and not doodle_io.student_reads(cat)
+    others = [c for c in shipped if c != cat and not doodle_io.student_reads(c)]
+    assert others and not any(doodle_io.reads_drawings(c) for c in others)
 
 
-def test_a_reader_category_redraws_and_morphs_with_its_reader_and_draws_random_with_its_student():
-    cat = a_reader()
-    if doodle_io.student_reads(cat):
-        pytest.skip(f"the {cat} student reads drawings itself")
+def test_every_shipped_reader_carries_the_drawing():
+    for cat in doodle_io.reader_categories():  # the project's own readers, as shipped
+        meta = doodle_io.open_reader(cat).meta
+        assert meta["role"] == "reader" and meta["carry"]["carries"] is True, cat
+        teacher = meta["carry"]["teacher"]
+        assert teacher["redraw"] > teacher["random"] + 2 * teacher["gain_se"], cat
+
+
+def test_a_reader_category_redraws_and_morphs_with_its_reader_and_draws_random_with_its_student(reader_models):
+    _, cat = reader_models
     reader, student = doodle_io.open_reading_model(cat), doodle_io.open_model(cat)
-    assert reader.has_encoder and reader.num_units == 256 and not student.has_encoder
-    lines = [np.array([[0, 0], [60, -20], [120, 0], [100, 60], [20, 60], [0, 0]], float),
-             np.array([[120, 0], [150, -30], [170, -10]], float)]
-    redraw = run_to_end(doodle_io.doodle_job(doodle_io.Request("redraw", cat, 3, 0.25, lines=lines)))
+    assert reader.has_encoder and reader.num_units == 256 and not student.has_encoder and student.num_units == 512
+    redraw = run_to_end(doodle_io.doodle_job(doodle_io.Request("redraw", cat, 3, 0.25, lines=LINES)))
     assert len(redraw.candidates) == 9 and all(len(c) >= doodle_io.WHOLE_MIN_POINTS for c in redraw.candidates)
-    morph = run_to_end(doodle_io.doodle_job(doodle_io.Request("morph", cat, 3, 0.25, lines=lines)))
+    morph = run_to_end(doodle_io.doodle_job(doodle_io.Request("morph", cat, 3, 0.25, lines=LINES)))
     assert len(morph.candidates) == doodle_io.MORPH_STEPS
+    mix = run_to_end(doodle_io.doodle_job(doodle_io.Request("mix", cat, 3, 0.25, lines=LINES, mix_with="sheep_market")))
+    assert len(mix.candidates) == 9
     random = run_to_end(doodle_io.doodle_job(doodle_io.Request("random", cat, 3, 0.25, count=2)))
     assert len(random.candidates) == 2
 
 
-def test_a_category_without_a_reader_gets_the_sentence_naming_the_readers():
+def test_a_category_without_a_reader_gets_the_sentence_naming_the_readers(reader_models):
+    _, cat = reader_models
     lacking = [c for c in doodle_io.shipped_categories() if not doodle_io.reads_drawings(c)]
-    if not lacking:
-        pytest.skip("every category reads drawings")
-    lines = [np.array([[0, 0], [60, -20], [120, 0], [100, 60]], float)]
+    assert lacking
     with pytest.raises(doodle_io.DoodleInputError) as info:
-        run_to_end(doodle_io.doodle_job(doodle_io.Request("redraw", lacking[0], 1, 0.25, lines=lines)))
+        run_to_end(doodle_io.doodle_job(doodle_io.Request("redraw", lacking[0], 1, 0.25, lines=LINES)))
     text = str(info.value)
-    assert "has no reader" in text and doodle_io.category_label(a_reader()) in text
+    assert "has no reader" in text and "Categories with a reader: " in text and "sheep" in text.split("reader:")[-1]
     with pytest.raises(doodle_io.DoodleInputError, match="has no reader"):
-        run_to_end(doodle_io.doodle_job(doodle_io.Request("mix", a_reader(), 1, 0.25, lines=lines,
-                                                          mix_with=lacking[0])))
+        run_to_end(doodle_io.doodle_job(doodle_io.Request("mix", cat, 1, 0.25, lines=LINES, mix_with=lacking[0])))
 
 
-def test_a_tampered_reader_file_is_refused(tmp_path, monkeypatch):
+def test_a_tampered_reader_file_is_refused(reader_models):
     from artdesk.runtime import models as runtime
 
-    cat = a_reader()
-    shipped = runtime.models_dir()
-    copy = tmp_path / "models"
-    shutil.copytree(shipped / "doodle", copy / "doodle", ignore=shutil.ignore_patterns("*.onnx"))
-    for name in os.listdir(shipped / "doodle" / "readers"):
-        if name.endswith(".onnx"):
-            os.symlink(shipped / "doodle" / "readers" / name, copy / "doodle" / "readers" / name)
-    shutil.copy(shipped / "manifest.json", copy / "manifest.json")
-    monkeypatch.setattr("artdesk.paths.models_dir", lambda: copy)
-    monkeypatch.setattr(runtime, "models_dir", lambda: copy)
-    runtime.clear_cache()
+    folder, cat = reader_models
     doodle_io.open_reader(cat)  # the faithful copy opens
-    meta = json.loads((copy / "doodle" / "readers" / f"{cat}.json").read_text())
+    readers = folder / "doodle" / "readers"
+    meta = json.loads((readers / f"{cat}.json").read_text())
     meta["scale_factor"] *= 1.01  # a plausible edit, still valid by value
-    (copy / "doodle" / "readers" / f"{cat}.json").write_text(json.dumps(meta))
+    (readers / f"{cat}.json").write_text(json.dumps(meta))
     runtime.clear_cache()
     with pytest.raises(ModelError, match="checksum"):
         doodle_io.open_reader(cat)
-    (copy / "doodle" / "readers" / f"{cat}.json").unlink()
-    os.unlink(copy / "doodle" / "readers" / f"{cat}.decoder.onnx")
-    (copy / "doodle" / "readers" / f"{cat}.decoder.onnx").write_bytes(b"\x08\x07not a model")
+    with pytest.raises(ModelError, match="checksum"):  # the app's path says the same, not a crash
+        run_to_end(doodle_io.doodle_job(doodle_io.Request("redraw", cat, 1, 0.25, lines=LINES)))
+    (readers / f"{cat}.decoder.onnx").write_bytes(b"\x08\x07not a model")
+    runtime.clear_cache()
+    with pytest.raises(ModelError):
+        doodle_io.open_reader(cat)
+    os.unlink(readers / f"{cat}.encoder.onnx")
     runtime.clear_cache()
     with pytest.raises(ModelError):
         doodle_io.open_reader(cat)

@@ -257,3 +257,22 @@ def test_cli_doodle_ndjson_category_names_and_errors(tmp_path, capsys):
     assert "no doodle model 'unicorn'" in err and "palm tree" in err and "sheep (Sheep Market)" in err
     assert main(["doodle", "random", "--input", str(out), "--out", str(tmp_path / "r.svg")]) == 2
     assert "--input" in capsys.readouterr().err
+
+
+def test_the_tab_offers_redraw_morph_and_mix_for_a_category_with_a_reader(reader_models, window, tab, qtbot,
+                                                                          shared_data):
+    from artdesk.engines.doodle_io import reads_drawings, student_reads
+
+    _, cat = reader_models  # the sheep, read by its reader (tests/conftest.py)
+    tab.reload_models()
+    half_sheep(window, shared_data)
+    tab.model_combo.setCurrentIndex(tab.model_combo.findData(cat))
+    assert all(tab.buttons[k].isEnabled() for k in ("redraw", "morph", "mix"))
+    assert f"Read by the {cat} reader" in tab.buttons["redraw"].toolTip()
+    run(tab, qtbot, "redraw")
+    assert tab.job.outcome == "result" and len(tab.outcome.candidates) == 9
+    lacking = next(c for c in shipped_categories() if not reads_drawings(c) and not student_reads(c))
+    tab.model_combo.setCurrentIndex(tab.model_combo.findData(lacking))
+    assert not any(tab.buttons[k].isEnabled() for k in ("redraw", "morph", "mix"))
+    tip = tab.buttons["morph"].toolTip()
+    assert "has no reader" in tip and f"Categories with a reader: {cat}" in tip
