@@ -1,15 +1,17 @@
 """Does a model's latent carry the drawing? The figure for Redraw, Morph and Mix.
 
-For held-out drawings of a category, the model Redraw uses (the category's reader, or a student
-that reads) encodes each drawing and draws it again at the app's default temperature, as Redraw
-does (the drawing read through doodle_io.doodle_from_lines, z = the encoder's mean). Two held-out
+For held-out drawings of a category, the model Redraw uses (the category's reader, or a model that
+reads for itself) reads each drawing (doodle_io.doodle_from_lines, z = the encoder's mean) and it is
+drawn again at the app's default temperature, as Redraw does: with a reader, the teacher-level
+student draws 27 and the one whose reader latent is nearest the input's is the redraw (the reader's
+own decoder is measured too: `decoded`); a model that reads for itself decodes z. Two held-out
 sets, neither trained on: drawings sampled afresh from the Google teacher (seed HELD_OUT_SEED, not
 the training data's), and the real Quick, Draw! drawings (quickdraw_real).
 
 Layout similarity: soft IoU, sum(min) / sum(max), of two drawings rasterised at 64 px the way the
 recogniser's bitmaps are made (top-left aligned, the longer side filling the square) and blurred
 (Gaussian, sigma BLUR px), so a line a few pixels off still overlaps. Per input drawing d:
-- redraw: IoU(Redraw of d, d);
+- redraw: IoU(Redraw of d, d); decoded: the same for the reader's own decoder;
 - random: the mean IoU(r, d) over random teacher drawings r of the category (what any drawing of
   the category shares with d: the baseline);
 - other: the mean IoU(Redraw of another input, d) (the model's own hand without d's latent);
@@ -67,14 +69,43 @@ def _redraws(model, inputs: list[np.ndarray], temperature: float, seed: int) -> 
                                      min_points=WHOLE_MIN_POINTS, yield_every=10**9))
 
 
+POOL = 270  # Redraw with a reader, as the app does it: each input's 27 come from one pool of the student's
+
+
+def _picked_redraws(reader, drawer, inputs: list[np.ndarray], temperature: float, seed: int) -> list[np.ndarray]:
+    """The app's first Redraw candidate with a reader (doodle_io.doodle_job): of n x REDRAW_POOL drawings
+    by the teacher-level student, the one whose reader latent is nearest the input's. The drawings come
+    from one pool of POOL (a fresh random subset per input) instead of a fresh batch per input: the same
+    distribution, a fraction of the time."""
+    from artdesk.engines.doodle import encode_doodles, sample_doodles
+    from artdesk.engines.doodle_io import CANDIDATES, REDRAW_POOL, WHOLE_MIN_POINTS, read_whole
+    from artdesk.engines.progress import run_to_end
+
+    pool = run_to_end(sample_doodles(drawer, POOL, seed=seed + 100, temperature=temperature,
+                                     min_points=WHOLE_MIN_POINTS, yield_every=10**9))
+    read = [read_whole(reader, d) for d in pool]
+    keep = [i for i, d in enumerate(read) if d is not None and len(d) >= 2]
+    mu_pool, _ = encode_doodles(reader, [read[i] for i in keep])
+    mu, _ = encode_doodles(reader, inputs)
+    rng = np.random.default_rng(seed)
+    out = []
+    for m in mu:
+        sub = rng.choice(len(keep), min(len(keep), CANDIDATES * REDRAW_POOL), replace=False)
+        best = sub[np.argmin(((mu_pool[sub] - m) ** 2).sum(axis=1))]
+        out.append(pool[keep[best]])
+    return out
+
+
 def _set_figures(model, drawings: list[np.ndarray], randoms: list[np.ndarray], judge, category: str,
-                 temperature: float, seed: int) -> dict:
+                 temperature: float, seed: int, drawer=None) -> dict:
     from artdesk.bench_doodle import recognised
 
     inputs = _inputs(model, drawings)
-    redraws = _redraws(model, inputs, temperature, seed)
+    decoded = _redraws(model, inputs, temperature, seed)  # the model's own decoder from z = the input's mean
+    redraws = _picked_redraws(model, drawer, inputs, temperature, seed) if drawer is not None else decoded
     morph0 = _redraws(model, inputs, min(0.1, temperature), seed + 1)
     own = np.diag(iou_matrix(redraws, inputs))
+    dec = np.diag(iou_matrix(decoded, inputs))
     m0 = np.diag(iou_matrix(morph0, inputs))
     rand = iou_matrix(inputs, randoms).mean(1)
     cross = iou_matrix(inputs, redraws)
@@ -83,13 +114,16 @@ def _set_figures(model, drawings: list[np.ndarray], randoms: list[np.ndarray], j
     diff = own - rand
     se = float(diff.std(ddof=1) / np.sqrt(n)) if n > 1 else float("inf")
     return {"n": n, "redraw": float(own.mean()), "random": float(rand.mean()), "other": float(other.mean()),
-            "morph0": float(m0.mean()), "gain": float(diff.mean()), "gain_se": se,
-            "closer_than_random": int((own > rand).sum()),
-            "judge_redraw": recognised(judge, redraws, category), "judge_input": recognised(judge, inputs, category)}
+            "decoded": float(dec.mean()), "morph0": float(m0.mean()), "gain": float(diff.mean()), "gain_se": se,
+            "closer_than_random": int((own > rand).sum()), "picked_by_reader": drawer is not None,
+            "judge_redraw": recognised(judge, redraws, category), "judge_decoded": recognised(judge, decoded, category),
+            "judge_input": recognised(judge, inputs, category)}
 
 
-def carry_figures(model, category: str, judge, n_teacher: int = N_TEACHER, temperature: float | None = None) -> dict:
-    """The carry figures of `model` (one that reads drawings) on `category`'s held-out drawings."""
+def carry_figures(model, category: str, judge, n_teacher: int = N_TEACHER, temperature: float | None = None,
+                  drawer=None) -> dict:
+    """The carry figures of `model` (one that reads drawings) on `category`'s held-out drawings; with
+    `drawer` (a reader's student), Redraw is the app's: the drawer's drawings picked by the reader."""
     from artdesk.bench_doodle import _random, real_drawings, teacher_of
     from artdesk.engines.doodle_io import APP_TEMPERATURE
     from artdesk.engines.sketch_rnn_js import load_sketch_rnn_js
@@ -102,10 +136,10 @@ def carry_figures(model, category: str, judge, n_teacher: int = N_TEACHER, tempe
     held_out = held_out_teacher(teacher, n_teacher)
     randoms, _ = _random(teacher, n_teacher, temperature, seed=HELD_OUT_SEED + 1)
     fig: dict = {"temperature": temperature,
-                 "teacher": _set_figures(model, held_out, randoms, judge, category, temperature, seed=1)}
+                 "teacher": _set_figures(model, held_out, randoms, judge, category, temperature, 1, drawer)}
     real = [d for d in real_drawings(category) if len(d) >= 5]
     if len(real) >= 2:
-        fig["real"] = _set_figures(model, real, randoms, judge, category, temperature, seed=2)
+        fig["real"] = _set_figures(model, real, randoms, judge, category, temperature, 2, drawer)
     fig["carries"] = carries(fig)
     return fig
 
@@ -140,22 +174,26 @@ def carries(fig: dict) -> bool:
 def carry_line(name: str, fig: dict) -> str:
     def part(key: str) -> str:
         if key not in fig:
-            return f"{'-':>44}"
+            return f"{'-':>50}"
         f = fig[key]
-        return (f"{f['redraw']:.3f} {f['random']:.3f} {f['other']:.3f} {f['morph0']:.3f} "
-                f"{f['closer_than_random']:>2}/{f['n']:<2} {f['judge_redraw']:>2}/{f['judge_input']:<2}")
-    return f"{name:22} {part('teacher')}  {part('real')}  {'yes' if fig['carries'] else 'NO'}"
+        return (f"{f['redraw']:.3f} {f['random']:.3f} {f['decoded']:.3f} {f['morph0']:.3f} "
+                f"{f['closer_than_random']:>3}/{f['n']:<3} {f['judge_redraw']:>2}/{f['judge_input']:<3}")
+    return f"{name:12} {part('teacher')}  {part('real')}  {'yes' if fig['carries'] else 'NO'}"
 
 
-CARRY_HEADER = ("Redraw carries the drawing? soft IoU of blurred 64 px rasters (top-left, longer side filling), "
-                "per input: redraw vs input, random teacher drawing vs input (baseline), another input's redraw vs "
-                "input, Morph's first frame vs input; 'closer' = inputs whose redraw beats the baseline; judge = "
-                "redraws / inputs recognised (models/judge). Held out: teacher samples (fresh seed), real Quick, Draw!")
+CARRY_HEADER = ("Does the latent carry the drawing? Soft IoU of blurred 64 px rasters (top-left, longer side filling) "
+                "with the input, per held-out input, mean: redraw = the app's first Redraw (with a reader: of 27 "
+                "drawings by the teacher-level student, the one whose reader latent is nearest the input's); random = "
+                "a random teacher drawing of the category (the baseline); decoded = the reader's own decoder from z = "
+                "the input's mean; morph0 = Morph's first frame; closer = inputs whose redraw beats the baseline; "
+                "judge = redraws / inputs recognised (models/judge). Held out: teacher samples drawn with a fresh seed, "
+                "real Quick, Draw! drawings. Carries = redraw beats random by > 2 standard errors on the teacher set "
+                "and on average on the real drawings.")
 
 
 def carry_table(figures: dict[str, dict]) -> list[str]:
-    cols = "redraw random other morph0 closer judge"
-    lines = [CARRY_HEADER, f"{'reader':22} {'teacher held-out: ' + cols:44}  {'real Quick, Draw!: ' + cols:44}  carries"]
+    cols = "redraw random decoded morph0 closer judge"
+    lines = [CARRY_HEADER, f"{'model':12} {'teacher held-out: ' + cols:50}  {'real Quick, Draw!: ' + cols:50}  carries"]
     lines += [carry_line(cat, fig) for cat, fig in figures.items()]
     return lines
 
@@ -169,11 +207,14 @@ def reading_categories() -> list[str]:
 def bench_carry(categories: list[str] | None = None, n_teacher: int = N_TEACHER) -> tuple[list[str], dict]:
     """The carry table for every shipped category that reads drawings (its reader, or its student)."""
     from artdesk.bench_doodle import open_judge, teacher_of
-    from artdesk.engines.doodle_io import open_reading_model
+    from artdesk.engines.doodle_io import is_reader, open_reading_model, open_shipped
 
     cats = [c for c in (categories or reading_categories()) if teacher_of(c) is not None]
     if not cats:
         return ["no doodle model reads drawings"], {}
     judge, _ = open_judge()
-    figures = {c: carry_figures(open_reading_model(c), c, judge, n_teacher) for c in cats}
+    figures = {}
+    for c in cats:
+        model = open_reading_model(c)
+        figures[c] = carry_figures(model, c, judge, n_teacher, drawer=open_shipped(c) if is_reader(model) else None)
     return carry_table(figures), figures

@@ -22,6 +22,7 @@ from artdesk.engines.doodle_defaults import (APP_TEMPERATURE, CANDIDATES, MORPH_
 
 PICKING_ACTIONS = ("random", "continue")  # the actions that draw the model's category and can pick
 READ_ROOM = 0  # Redraw, Morph and Mix read the whole drawing and draw a new one: no steps kept for an ending
+REDRAW_POOL = PICK_FROM  # Redraw with a reader: the student draws n x this many, the reader keeps the n nearest
 MIN_EXTENT = 2.0  # document units: anything smaller is a dot, not a doodle
 MAX_INPUT_POINTS = 5000
 
@@ -202,6 +203,39 @@ def open_reading_model(key: str):
     return open_shipped(category)
 
 
+def is_reader(model) -> bool:
+    """A category's reader (models/doodle/readers), as opposed to a model that draws for itself."""
+    meta = getattr(model, "meta", None)
+    return isinstance(meta, dict) and meta.get("role") == "reader"
+
+
+def read_whole(model, drawing: np.ndarray) -> np.ndarray | None:
+    """A drawing (stroke-3, any units) as `model` reads a doodle for Redraw: in its frame, simplified
+    as doodle_from_lines does; None when there is nothing to read."""
+    lines = [ln for ln in stroke3_to_lines(np.asarray(drawing, np.float32).reshape(-1, 3)) if len(ln)]
+    try:
+        return doodle_from_lines(lines, model, room=READ_ROOM)[0] if lines else None
+    except DoodleInputError:
+        return None
+
+
+def nearest_by_reading(reader, drawing: np.ndarray, pool: Sequence[np.ndarray], n: int) -> np.ndarray:
+    """Indices of the n drawings of `pool` whose latent (the reader's mean) is nearest the latent
+    of `drawing` (already read, as doodle_from_lines gives it), nearest first."""
+    mu, _ = encode_doodles(reader, [drawing])
+    ok, read = [], []
+    for i, d in enumerate(pool):
+        r = read_whole(reader, d)
+        if r is not None and len(r) >= 2:
+            ok.append(i)
+            read.append(r)
+    dist = np.full(len(pool), np.inf)
+    if ok:
+        mu_pool, _ = encode_doodles(reader, read)
+        dist[ok] = ((mu_pool - mu[0]) ** 2).sum(axis=1)
+    return np.argsort(dist, kind="stable")[:n]
+
+
 def reading_labels() -> list[str]:
     """The categories that can Redraw, Morph and Mix, as the user reads them."""
     return [category_label(c) for c in shipped_categories() if reads_drawings(c)]
@@ -337,7 +371,14 @@ def doodle_job(request: Request):
                                + (f" Categories with a reader: {', '.join(readers)}." if readers else ""))
     s3, frame, notes = doodle_from_lines(request.lines, model, room=READ_ROOM)
     if request.action == "redraw":
-        found = yield from redraw_doodle(model, s3, n, **args)
+        if is_reader(model) and drawer is not model:
+            # the reader's own decoder draws far below the teacher-level student, so the student draws
+            # n x REDRAW_POOL and the reader keeps the n whose latent is nearest the doodle's
+            pool = yield from sample_doodles(drawer, n * REDRAW_POOL, **args)
+            check_cancel()
+            found = [pool[i] for i in nearest_by_reading(model, s3, pool, n)]
+        else:
+            found = yield from redraw_doodle(model, s3, n, **args)
         return recognised(Outcome(request, found, s3, frame, notes), n, False)
     if request.action == "mix":
         if request.mix_with is None:

@@ -3,14 +3,16 @@
 The students (artdesk.training.student) draw Random and Continue exactly as their Google teacher,
 but their latent reads nothing yet, so Redraw, Morph and Mix use a *reader* of the category: an
 encoder and its own 256-unit decoder, trained by artdesk.training.sketch_rnn on drawings sampled
-from the teacher (artdesk.training.teacher_data). The real Quick, Draw! drawings are never
-trained on: they are the held-out set of the carry measure (artdesk.engines.doodle_carry).
+from the teacher (artdesk.training.teacher_data). Redraw keeps the student's drawings whose reader
+latent is nearest the doodle's (doodle_io.doodle_job); Morph and Mix decode with the reader. The
+real Quick, Draw! drawings are never trained on: they are the held-out set of the carry measure
+(artdesk.bench_doodle_carry), which decides whether a reader ships.
 
 Readers live in models/doodle/readers/<category>.{json,encoder.onnx,decoder.onnx}, manifest ids
 doodle/readers/<category>.encoder|decoder. The first seven (bird, rabbit, palm_tree, bicycle, dog,
 hedgehog, ambulance) are the project's VAEs of before the students (git 7f1cac1, KL tolerance
-0.2). New ones start from one of them (same size) and train with a larger KL tolerance so the
-latent is free to carry the drawing's layout.
+0.2). New ones start from one of them (same size) and train with a larger KL tolerance, decoder
+input dropout and a layout head (reader_hparams) so the latent carries the drawing's layout.
 
     python -m artdesk.training.readers --plan ant:9 bear:9   (trains into checkpoints/readers)
     python -m artdesk.training.readers --publish ant bear    (measures, then ships those that carry)
@@ -150,7 +152,9 @@ def record(category: str, meta: dict, carry: dict, where: str) -> None:
     path = readers_dir() / "measured.json"
     readers_dir().mkdir(parents=True, exist_ok=True)
     data = json.loads(path.read_text("utf-8")) if path.exists() else {}
-    data[category] = {"shipped": bool(carry.get("carries")), "origin": where, "carry": carry,
+    old = not meta.get("hparams", {}).get("input_dropout")  # the VAEs of git 7f1cac1, kept apart from new ones
+    data[f"{category} (7f1cac1)" if old else category] = {
+        "category": category, "shipped": bool(carry.get("carries")), "origin": where, "carry": carry,
                       "measured": time.strftime("%Y-%m-%d %H:%M"), "hparams": meta.get("hparams"),
                       "training": {k: meta.get("training", {}).get(k) for k in
                                    ("data", "steps", "seconds", "seed", "updated", "held_out")},
@@ -164,6 +168,7 @@ def measure_and_publish(categories: list[str], source: Path, log=print, n_teache
     from artdesk.bench_doodle import open_judge
     from artdesk.bench_doodle_carry import CARRY_HEADER, N_TEACHER, carry_figures, carry_line
     from artdesk.engines.doodle import OnnxDoodleModel
+    from artdesk.engines.doodle_io import open_shipped
 
     judge, judge_name = open_judge()
     log(CARRY_HEADER + f" [{judge_name}]")
@@ -171,7 +176,8 @@ def measure_and_publish(categories: list[str], source: Path, log=print, n_teache
     for category in categories:
         model = OnnxDoodleModel.from_json(Path(source) / f"{category}.json")
         model.typical_extent = model.typical_extent or student_extent(category)  # as it will read once shipped
-        fig = carry_figures(model, category, judge, n_teacher or N_TEACHER)
+        model.meta["role"] = "reader"
+        fig = carry_figures(model, category, judge, n_teacher or N_TEACHER, drawer=open_shipped(category))
         figures[category] = fig
         log(carry_line(category, fig))
         record(category, model.meta, fig, origin(category, Path(source)))

@@ -100,3 +100,17 @@ def test_the_carry_measure_tells_a_copy_from_another_drawing():
     assert carries(good)
     assert not carries({**good, "teacher": {"gain": 0.01, "gain_se": 0.01}})
     assert not carries({**good, "real": {"gain": -0.01}})
+
+
+def test_redraw_keeps_the_students_drawings_nearest_the_doodle_in_the_readers_latent(reader_models):
+    from artdesk.engines.doodle import sample_doodles
+
+    _, cat = reader_models
+    reader, student = doodle_io.open_reading_model(cat), doodle_io.open_model(cat)
+    pool = run_to_end(sample_doodles(student, 8, seed=4, temperature=0.25, min_points=10))
+    for k in (0, 5):  # a doodle that is one of the pool's drawings is its own nearest
+        doodle = doodle_io.read_whole(reader, pool[k])
+        order = doodle_io.nearest_by_reading(reader, doodle, pool, 3)
+        assert order[0] == k and len(set(order.tolist())) == 3
+    outcome = run_to_end(doodle_io.doodle_job(doodle_io.Request("redraw", cat, 4, 0.25, lines=LINES, count=2)))
+    assert len(outcome.candidates) == 2 and all(len(c) >= doodle_io.WHOLE_MIN_POINTS for c in outcome.candidates)
