@@ -184,8 +184,10 @@ def measure_and_publish(categories: list[str], source: Path, log=print, n_teache
         if fig["carries"]:
             publish(category, fig, Path(source), log)
         else:
-            log(f"reader {category}: its redraws are no closer to the input than a random {category} drawing: "
-                "it does not carry the drawing, not shipped")
+            t, r = fig["teacher"], fig.get("real", {})
+            log(f"reader {category}: does not carry the drawing, not shipped: Redraw vs a random {category} drawing "
+                f"{t['gain']:+.3f} +- {t['gain_se']:.3f} on teacher samples"
+                + (f", {r['gain']:+.3f} on {r['n']} real drawings" if r else "") + " (needs > 2 SE and > 0)")
             withdraw(category, log) if Path(source).resolve() != readers_dir().resolve() else None
     return figures
 
