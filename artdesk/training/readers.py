@@ -141,7 +141,12 @@ def origin(category: str, source: Path) -> str:
         return ("the project's own VAE of before the students (git 7f1cac1, models/doodle/" + category + ".*), "
                 "restored as it was")
     start = INIT_FROM.get(category, category)
-    return (f"trained from the weights of the {start} reader (git 7f1cac1) by `python -m artdesk.training.readers`, "
+    try:
+        retrained = json.loads((readers_dir() / f"{start}.json").read_text("utf-8"))["hparams"].get("input_dropout")
+    except (OSError, ValueError, KeyError):
+        retrained = False
+    which = "the retrained one, itself from git 7f1cac1" if retrained and start != category else "git 7f1cac1"
+    return (f"trained from the weights of the {start} reader ({which}) by `python -m artdesk.training.readers`, "
             f"KL tolerance {KL_TOLERANCE}, decoder input dropout {INPUT_DROPOUT}, layout loss weight {LAYOUT_WEIGHT}")
 
 
@@ -192,30 +197,31 @@ def measure_and_publish(categories: list[str], source: Path, log=print, n_teache
     return figures
 
 
-def sample_sheet(categories: list[str], path: Path, source: Path | None = None, cell: int = 96) -> None:
-    """The card's picture: per reader, two held-out real Quick, Draw! drawings, each followed by
-    three of its Redraws (the app's default temperature) and Morph's first frame."""
+def sample_sheet(categories: list[str], path: Path, cell: int = 96) -> None:
+    """The card's picture: per shipped reader, two held-out real Quick, Draw! drawings (grey), each
+    followed by its first three Redraws as the app makes them (doodle_job: the student's drawings
+    kept by the reader's latent), the reader's own decoding of the drawing, and Morph's first frame."""
     import numpy as np
     from PIL import Image, ImageDraw
 
     from artdesk.bench_doodle import real_drawings
     from artdesk.bench_doodle_carry import _inputs, _redraws
-    from artdesk.engines.doodle import OnnxDoodleModel
-    from artdesk.engines.doodle_io import APP_TEMPERATURE
+    from artdesk.engines.doodle_io import APP_TEMPERATURE, Request, doodle_job, open_reader
+    from artdesk.engines.progress import run_to_end
     from artdesk.engines.recognise import raster
+    from artdesk.engines.sketch_format import stroke3_to_lines
 
     rows, labels = [], []
     for category in categories:
-        model = OnnxDoodleModel.from_json(Path(source or readers_dir()) / f"{category}.json")
-        model.typical_extent = model.typical_extent or student_extent(category)
+        model = open_reader(category)
         real = [d for d in real_drawings(category) if len(d) >= 5][:2]
-        if not real:
-            continue
-        inputs = _inputs(model, real)
-        for i, d in enumerate(inputs):
-            redraws = _redraws(model, [d] * 3, APP_TEMPERATURE, seed=1 + i)
+        for i, d in enumerate(_inputs(model, real)):
+            lines = [ln for ln in stroke3_to_lines(d) if len(ln)]
+            redraws = run_to_end(doodle_job(Request("redraw", category, 1 + i, APP_TEMPERATURE, lines=lines,
+                                                    count=3))).candidates
+            decoded = _redraws(model, [d], APP_TEMPERATURE, seed=1 + i)
             first = _redraws(model, [d], min(0.1, APP_TEMPERATURE), seed=11 + i)
-            cells = [raster(x, cell, 2.0) for x in [d, *redraws, *first]]
+            cells = [raster(x, cell, 2.0) for x in [d, *redraws, *decoded, *first]]
             cells[0] = cells[0] * 0.45  # the input in grey
             rows.append(np.concatenate([np.pad(c, 2) for c in cells], 1))
             labels.append(category.replace("_", " "))
@@ -223,13 +229,14 @@ def sample_sheet(categories: list[str], path: Path, source: Path | None = None, 
         return
     sheet = np.concatenate(rows, 0)
     img = Image.fromarray(np.uint8(255 - sheet * 255)).convert("RGB")
-    band = Image.new("RGB", (110, img.height), "white")
-    draw = ImageDraw.Draw(band)
+    head = 18
+    out = Image.new("RGB", (110 + img.width, img.height + head), "white")
+    out.paste(img, (110, head))
+    draw = ImageDraw.Draw(out)
+    for j, title in enumerate(["real drawing", "Redraw 1", "Redraw 2", "Redraw 3", "reader decodes", "Morph 0%"]):
+        draw.text((110 + j * (cell + 4) + 4, 3), title, fill=(0, 0, 0))
     for i, label in enumerate(labels):
-        draw.text((4, i * (cell + 4) + cell // 2 - 6), label, fill=(0, 0, 0))
-    out = Image.new("RGB", (band.width + img.width, img.height), "white")
-    out.paste(band, (0, 0))
-    out.paste(img, (band.width, 0))
+        draw.text((4, head + i * (cell + 4) + cell // 2 - 6), label, fill=(0, 0, 0))
     path.parent.mkdir(parents=True, exist_ok=True)
     out.save(path, optimize=True)
 
@@ -248,8 +255,16 @@ def main(argv: list[str] | None = None) -> None:
                         help="with --publish: measure the readers in models/doodle/readers instead; keep those that "
                              "carry (their figures go into their description), report the others")
     parser.add_argument("--n", type=int, default=None, help="held-out teacher drawings per category for the measure")
+    parser.add_argument("--sheet", action="store_true",
+                        help="draw the card's picture (models/doodle/readers/samples.png) from the shipped readers")
     args = parser.parse_args(argv)
     log = start_run(args.threads, args.log)
+    if args.sheet:
+        from artdesk.engines.doodle_io import reader_categories
+
+        sample_sheet(reader_categories(), readers_dir() / "samples.png")
+        write_card()
+        return
     if args.publish is not None:
         measure_and_publish(args.publish, readers_dir() if args.shipped else STAGING, log, args.n)
         return

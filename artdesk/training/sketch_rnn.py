@@ -641,6 +641,12 @@ def readers_card_lines(folder: Path) -> list[str]:
         "3/100; picking the student's drawings by its latent: 0.301 vs 0.248 (81/100 closer), real 0.305 vs 0.259.",
         "",
     ]
+    if (folder / "samples.png").exists():
+        lines += ["![Readers: real drawings, Redraws, the reader's own decoding, Morph's first frame]"
+                  "(readers/samples.png)", "",
+                  "Per shipped reader, two real Quick, Draw! drawings (grey, never trained on), the first three "
+                  "Redraws as the app makes them, the reader decoding the drawing itself, and Morph's first frame "
+                  "(`python -m artdesk.training.readers --sheet`).", ""]
     measured: dict = {}
     try:
         measured = json.loads((folder / "measured.json").read_text("utf-8"))
