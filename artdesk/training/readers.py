@@ -136,18 +136,29 @@ def write_card() -> None:
     write_model_card(models_dir() / "doodle")
 
 
-def origin(category: str, source: Path) -> str:
-    if Path(source).resolve() == readers_dir().resolve() and category in OLD_READERS:
+def origin(category: str, source: Path, meta: dict | None = None) -> str:
+    """Where a reader's weights come from, for the card."""
+    import time
+
+    meta = meta or {}
+    hp = meta.get("hparams", {})
+    if not hp.get("input_dropout") and category in OLD_READERS:
         return ("the project's own VAE of before the students (git 7f1cac1, models/doodle/" + category + ".*), "
                 "restored as it was")
     start = INIT_FROM.get(category, category)
-    try:
-        retrained = json.loads((readers_dir() / f"{start}.json").read_text("utf-8"))["hparams"].get("input_dropout")
-    except (OSError, ValueError, KeyError):
-        retrained = False
-    which = "the retrained one, itself from git 7f1cac1" if retrained and start != category else "git 7f1cac1"
-    return (f"trained from the weights of the {start} reader ({which}) by `python -m artdesk.training.readers`, "
-            f"KL tolerance {KL_TOLERANCE}, decoder input dropout {INPUT_DROPOUT}, layout loss weight {LAYOUT_WEIGHT}")
+    which = "git 7f1cac1"
+    try:  # the source was already the retrained one when this reader's training began
+        src = json.loads((readers_dir() / f"{start}.json").read_text("utf-8"))
+        tr = meta.get("training", {})
+        began = time.mktime(time.strptime(tr["updated"], "%Y-%m-%d %H:%M:%S")) - float(tr["seconds"])
+        made = time.mktime(time.strptime(src["training"]["updated"], "%Y-%m-%d %H:%M:%S"))
+        if start != category and src["hparams"].get("input_dropout") and made < began:
+            which = "the retrained one, itself from git 7f1cac1"
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return (f"trained from the weights of the {start} reader ({which}) by `python -m artdesk.training.readers`: "
+            f"KL tolerance {hp.get('kl_tolerance')}, decoder input dropout {hp.get('input_dropout', 0.0)}, layout "
+            f"loss weight {hp.get('layout_weight', 0.0)}")
 
 
 def record(category: str, meta: dict, carry: dict, where: str) -> None:
@@ -185,7 +196,7 @@ def measure_and_publish(categories: list[str], source: Path, log=print, n_teache
         fig = carry_figures(model, category, judge, n_teacher or N_TEACHER, drawer=open_shipped(category))
         figures[category] = fig
         log(carry_line(category, fig))
-        record(category, model.meta, fig, origin(category, Path(source)))
+        record(category, model.meta, fig, origin(category, Path(source), model.meta))
         if fig["carries"]:
             publish(category, fig, Path(source), log)
         else:
