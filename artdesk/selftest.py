@@ -107,10 +107,11 @@ def _check_doodle() -> str:
     readers = reader_categories()
     if not readers:
         return f"a {category} of {len(drawing)} points ({len(categories)} categories, no reader)"
-    reader = open_reader(readers[0])  # Redraw, Morph and Mix read with these
-    (again,) = run_to_end(redraw_doodle(reader, drawing, 1, seed=1, temperature=0.25))
-    return (f"a {category} of {len(drawing)} points ({len(categories)} categories); the {readers[0]} reader redrew "
-            f"it in {len(again)} points ({len(readers)} readers: {', '.join(readers)})")
+    read = category if category in readers else readers[0]  # Redraw, Morph and Mix read with these
+    (theirs,) = run_to_end(sample_doodles(open_shipped(read), 1, seed=1, temperature=0.25))
+    (again,) = run_to_end(redraw_doodle(open_reader(read), theirs, 1, seed=1, temperature=0.25))
+    return (f"a {category} of {len(drawing)} points ({len(categories)} categories); the {read} reader decoded a "
+            f"{read} of {len(theirs)} points into one of {len(again)} ({len(readers)} readers: {', '.join(readers)})")
 
 
 def _check_zentangle() -> str:
