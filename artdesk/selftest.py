@@ -95,8 +95,8 @@ def _check_models() -> str:
 
 
 def _check_doodle() -> str:
-    from artdesk.engines.doodle import sample_doodles
-    from artdesk.engines.doodle_io import open_shipped, shipped_categories
+    from artdesk.engines.doodle import redraw_doodle, sample_doodles
+    from artdesk.engines.doodle_io import open_reader, open_shipped, reader_categories, shipped_categories
     from artdesk.engines.progress import run_to_end
 
     categories = shipped_categories()
@@ -104,7 +104,14 @@ def _check_doodle() -> str:
         raise RuntimeError("no doodle models installed")
     category = "sheep" if "sheep" in categories else categories[0]
     (drawing,) = run_to_end(sample_doodles(open_shipped(category), 1, seed=1, temperature=0.25))
-    return f"a {category} of {len(drawing)} points ({len(categories)} categories)"
+    readers = reader_categories()
+    if not readers:
+        return f"a {category} of {len(drawing)} points ({len(categories)} categories, no reader)"
+    read = category if category in readers else readers[0]  # Redraw, Morph and Mix read with these
+    (theirs,) = run_to_end(sample_doodles(open_shipped(read), 1, seed=1, temperature=0.25))
+    (again,) = run_to_end(redraw_doodle(open_reader(read), theirs, 1, seed=1, temperature=0.25))
+    return (f"a {category} of {len(drawing)} points ({len(categories)} categories); the {read} reader decoded a "
+            f"{read} of {len(theirs)} points into one of {len(again)} ({len(readers)} readers: {', '.join(readers)})")
 
 
 def _check_zentangle() -> str:

@@ -84,3 +84,38 @@ def portrait_models(tmp_path_factory):
                         "licence": "CC BY-SA 4.0", "inputs": [], "training": {}})
     (folder / "manifest.json").write_text(json.dumps({"format": 1, "models": entries}))
     return folder
+
+
+@pytest.fixture
+def reader_models(tmp_path, monkeypatch):
+    """A models folder of its own where the Quick, Draw! sheep has a reader: the Sheep Market VAE
+    (a model whose encoder reads drawings) listed as doodle/readers/sheep.*, checksummed in its own
+    manifest, beside the shipped students (linked). Returns (folder, category)."""
+    import json
+    import shutil
+
+    from artdesk.runtime import models as runtime
+    from artdesk.training.manifest import write_manifest_entries
+    from artdesk.training.readers import reader_manifest_entries
+
+    shipped = runtime.models_dir()
+    copy = tmp_path / "models"
+    (copy / "doodle" / "readers").mkdir(parents=True)
+    for path in (shipped / "doodle").iterdir():
+        if path.is_file():
+            os.symlink(path, copy / "doodle" / path.name)
+    listed = json.loads((shipped / "manifest.json").read_text())
+    listed["models"] = [m for m in listed["models"] if not m["id"].startswith("doodle/readers/")]
+    (copy / "manifest.json").write_text(json.dumps(listed))
+    for part in ("encoder", "decoder"):
+        shutil.copy(shipped / "doodle" / f"sheep_market.{part}.onnx", copy / "doodle" / "readers" / f"sheep.{part}.onnx")
+    meta = json.loads((shipped / "doodle" / "sheep_market.json").read_text())
+    meta.update(category="sheep", role="reader", files={"encoder": "sheep.encoder.onnx", "decoder": "sheep.decoder.onnx"})
+    meta.pop("label", None)
+    (copy / "doodle" / "readers" / "sheep.json").write_text(json.dumps(meta))
+    write_manifest_entries(reader_manifest_entries("sheep", copy / "doodle" / "readers"), copy / "manifest.json")
+    monkeypatch.setattr("artdesk.paths.models_dir", lambda: copy)
+    monkeypatch.setattr(runtime, "models_dir", lambda: copy)
+    runtime.clear_cache()
+    yield copy, "sheep"
+    runtime.clear_cache()

@@ -193,7 +193,8 @@ def _ms(fn, repeats: int = 3) -> float:
 
 def bench() -> list[str]:
     """Per category: recognition of Random (app, app picked, Google teacher) by the judge, uncut
-    drawings, Continue on real drawings, time for nine endings (artdesk.bench_doodle); then the
+    drawings, Continue on real drawings, time for nine endings (artdesk.bench_doodle); whether the
+    latent of each model Redraw uses carries the drawing (artdesk.bench_doodle_carry); then the
     ONNX Runtime step against the PyTorch model step by step, same weights."""
     import os
 
@@ -202,7 +203,10 @@ def bench() -> list[str]:
     from artdesk.engines.doodle_io import open_shipped, shipped_categories
     from artdesk.engines.progress import run_to_end
 
+    from artdesk.bench_doodle_carry import bench_carry
+
     lines, _ = bench_doodle()
+    lines += bench_carry()[0]
     cats = shipped_categories()
     if not cats:
         return lines

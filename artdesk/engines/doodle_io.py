@@ -21,6 +21,8 @@ from artdesk.engines.doodle_defaults import (APP_TEMPERATURE, CANDIDATES, MORPH_
                                              PICK_DEFAULT, PICK_FROM)
 
 PICKING_ACTIONS = ("random", "continue")  # the actions that draw the model's category and can pick
+READ_ROOM = 0  # Redraw, Morph and Mix read the whole drawing and draw a new one: no steps kept for an ending
+REDRAW_POOL = PICK_FROM  # Redraw with a reader: the student draws n x this many, the reader keeps the n nearest
 MIN_EXTENT = 2.0  # document units: anything smaller is a dot, not a doodle
 MAX_INPUT_POINTS = 5000
 
@@ -43,7 +45,8 @@ def doodle_from_lines(lines: Sequence[np.ndarray], model, room: int = 40) -> tup
     """User polylines (document units, (N, 2+) arrays) -> (stroke-3 in model units, Frame, notes).
 
     Simplified with RDP at epsilon 2 in the model's frame, as the training data was; a long
-    scribble is simplified further until it leaves `room` steps for the model to draw."""
+    scribble is simplified further until it leaves `room` steps for the model to draw (Continue;
+    a drawing read whole, for Redraw, Morph and Mix, needs none: READ_ROOM)."""
     lines = [np.asarray(l, np.float64)[:, :2] for l in lines if len(l)]
     total = sum(len(l) for l in lines)
     if total == 0:
@@ -114,7 +117,24 @@ def shipped_categories() -> list[str]:
     except ModelError:
         return []
     cats = {i.split("/", 1)[1].rsplit(".", 1)[0] for i in ids if i.startswith("doodle/") and i.endswith(".decoder")}
-    return sorted(c for c in cats if f"doodle/{c}.encoder" in ids)
+    return sorted(c for c in cats if "/" not in c and f"doodle/{c}.encoder" in ids)
+
+
+READER_PREFIX = "doodle/readers/"
+
+
+def reader_categories() -> list[str]:
+    """Categories with a shipped *reader*: a second VAE (models/doodle/readers/<category>.*) whose
+    encoder reads a drawing into a latent its own decoder draws from. Redraw, Morph and Mix use it
+    when the category's student cannot read (artdesk.training.readers)."""
+    from artdesk.runtime.models import ModelError, load_manifest
+
+    try:
+        ids = set(load_manifest())
+    except ModelError:
+        return []
+    cats = {i[len(READER_PREFIX):-len(".decoder")] for i in ids if i.startswith(READER_PREFIX) and i.endswith(".decoder")}
+    return sorted(c for c in cats if "/" not in c and f"{READER_PREFIX}{c}.encoder" in ids)
 
 
 def category_label(category: str) -> str:
@@ -140,18 +160,85 @@ def open_shipped(category: str) -> OnnxDoodleModel:
                            open_session(f"doodle/{category}.encoder"))
 
 
-def reads_drawings(key: str) -> bool:
-    """Whether a model can read a drawing into its latent (Redraw, Morph, Mix): a shipped student
-    whose latent is not trained yet cannot (its description says reads_drawings: false)."""
+def open_reader(category: str) -> OnnxDoodleModel:
+    """The reader VAE of a shipped category, opened through the runtime like the students."""
+    from artdesk.engines.doodle import check_doodle_meta
+    from artdesk.runtime.models import open_session, read_model_description
+
+    meta = read_model_description(f"{READER_PREFIX}{category}.decoder")  # checksummed in the manifest
+    check_doodle_meta(meta, f"The doodle reader '{category}' description")
+    return OnnxDoodleModel(meta, open_session(f"{READER_PREFIX}{category}.decoder"),
+                           open_session(f"{READER_PREFIX}{category}.encoder"))
+
+
+def student_reads(category: str) -> bool:
+    """Whether the shipped student itself reads drawings (its description does not say
+    reads_drawings: false)."""
     from artdesk.runtime.models import ModelError, read_model_description
 
-    if "/" in key or key.endswith(".json"):
-        return not key.endswith(".gen.json")
     try:  # checksummed and size-bounded, like every model file
-        meta = read_model_description(f"doodle/{key}.decoder")
+        meta = read_model_description(f"doodle/{category}.decoder")
     except ModelError:
         return False
     return isinstance(meta, dict) and bool(meta.get("reads_drawings", True))
+
+
+def reads_drawings(key: str) -> bool:
+    """Whether a model can read a drawing into its latent (Redraw, Morph, Mix): a shipped category
+    can when its student reads or it has a reader; an imported file unless it is decoder-only."""
+    if "/" in key or key.endswith(".json"):
+        return not key.endswith(".gen.json")
+    return student_reads(key) or key in reader_categories()
+
+
+def open_reading_model(key: str):
+    """The model that reads drawings for `key`: an imported file itself; for a shipped category
+    its student when the student reads, else its reader, else the student (whose has_encoder is
+    False, so the action says it cannot read)."""
+    if "/" in key or key.endswith(".json"):
+        return load_doodle_model(Path(key))
+    category = resolve_category(key)
+    if not student_reads(category) and category in reader_categories():
+        return open_reader(category)
+    return open_shipped(category)
+
+
+def is_reader(model) -> bool:
+    """A category's reader (models/doodle/readers), as opposed to a model that draws for itself."""
+    meta = getattr(model, "meta", None)
+    return isinstance(meta, dict) and meta.get("role") == "reader"
+
+
+def read_whole(model, drawing: np.ndarray) -> np.ndarray | None:
+    """A drawing (stroke-3, any units) as `model` reads a doodle for Redraw: in its frame, simplified
+    as doodle_from_lines does; None when there is nothing to read."""
+    lines = [ln for ln in stroke3_to_lines(np.asarray(drawing, np.float32).reshape(-1, 3)) if len(ln)]
+    try:
+        return doodle_from_lines(lines, model, room=READ_ROOM)[0] if lines else None
+    except DoodleInputError:
+        return None
+
+
+def nearest_by_reading(reader, drawing: np.ndarray, pool: Sequence[np.ndarray], n: int) -> np.ndarray:
+    """Indices of the n drawings of `pool` whose latent (the reader's mean) is nearest the latent
+    of `drawing` (already read, as doodle_from_lines gives it), nearest first."""
+    mu, _ = encode_doodles(reader, [drawing])
+    ok, read = [], []
+    for i, d in enumerate(pool):
+        r = read_whole(reader, d)
+        if r is not None and len(r) >= 2:
+            ok.append(i)
+            read.append(r)
+    dist = np.full(len(pool), np.inf)
+    if ok:
+        mu_pool, _ = encode_doodles(reader, read)
+        dist[ok] = ((mu_pool - mu[0]) ** 2).sum(axis=1)
+    return np.argsort(dist, kind="stable")[:n]
+
+
+def reading_labels() -> list[str]:
+    """The categories that can Redraw, Morph and Mix, as the user reads them."""
+    return [category_label(c) for c in shipped_categories() if reads_drawings(c)]
 
 
 def resolve_category(name: str) -> str:
@@ -268,27 +355,40 @@ def doodle_job(request: Request):
         args["min_points"] = WHOLE_MIN_POINTS
     if request.action == "random":
         return recognised(Outcome(request, (yield from sample_doodles(model, drawn, **args))), n, picking)
-    s3, frame, notes = doodle_from_lines(request.lines, model)
     if request.action == "continue":
+        s3, frame, notes = doodle_from_lines(request.lines, model)
         found = yield from continue_doodle(model, s3, drawn, **args)
         return recognised(Outcome(request, found, s3, frame, notes), n, picking)
+    drawer = model  # Morph's other end is drawn by the category's own (teacher-level) model; a reader
+    # was trained on that model's teacher's drawings, in the same units
+    doodle_from_lines(request.lines, drawer, room=READ_ROOM)  # an empty canvas or a dot: said first
+    model = open_reading_model(request.model)
     if not model.has_encoder:
-        readers = [category_label(c) for c in shipped_categories() if reads_drawings(c)]
-        raise DoodleInputError(f"The '{model.name.replace('_', ' ')}' model draws from scratch only: it cannot read a "
-                               f"drawing (no trained encoder), so it can Continue or draw Random ones but not "
-                               f"{request.action}." + (f" Models that read drawings: {', '.join(readers)}." if readers
-                                                       else ""))
+        readers = reading_labels()
+        raise DoodleInputError(f"The '{model.name.replace('_', ' ')}' model draws from scratch only: it has no reader "
+                               f"(a trained encoder with a decoder that draws from it), so it can Continue or draw "
+                               f"Random ones but not {request.action}."
+                               + (f" Categories with a reader: {', '.join(readers)}." if readers else ""))
+    s3, frame, notes = doodle_from_lines(request.lines, model, room=READ_ROOM)
     if request.action == "redraw":
-        found = yield from redraw_doodle(model, s3, n, **args)
+        if is_reader(model) and drawer is not model:
+            # the reader's own decoder draws far below the teacher-level student, so the student draws
+            # n x REDRAW_POOL and the reader keeps the n whose latent is nearest the doodle's
+            pool = yield from sample_doodles(drawer, n * REDRAW_POOL, **args)
+            check_cancel()
+            found = [pool[i] for i in nearest_by_reading(model, s3, pool, n)]
+        else:
+            found = yield from redraw_doodle(model, s3, n, **args)
         return recognised(Outcome(request, found, s3, frame, notes), n, False)
     if request.action == "mix":
         if request.mix_with is None:
             raise DoodleInputError("Mix needs a second model to draw with.")
-        painter = open_model(request.mix_with)
+        painter = open_reading_model(request.mix_with)
         if not painter.has_encoder:
+            readers = reading_labels()
             raise DoodleInputError(f"The '{painter.name.replace('_', ' ')}' model cannot draw from another "
-                                   "model's reading yet (its latent is not trained): mix with a model that reads "
-                                   "drawings.")
+                                   "model's reading (it has no reader whose decoder draws from a latent): mix with a "
+                                   "category that has one" + (f": {', '.join(readers)}." if readers else "."))
         if painter.z_size != model.z_size:
             raise DoodleInputError(f"'{model.name}' and '{painter.name}' speak different latent languages "
                                    f"(z of {model.z_size} vs {painter.z_size}); pick two ArtDesk models.")
@@ -297,9 +397,9 @@ def doodle_job(request: Request):
         return recognised(Outcome(request, found, s3, frame, notes), n, False)
     if request.action == "morph":
         if request.target_lines:
-            other, _, _ = doodle_from_lines(request.target_lines, model)
+            other, _, _ = doodle_from_lines(request.target_lines, model, room=READ_ROOM)
         else:
-            other = (yield from sample_doodles(model, 1, seed=request.seed + 1, temperature=0.3,
+            other = (yield from sample_doodles(drawer, 1, seed=request.seed + 1, temperature=0.3,
                                                min_points=WHOLE_MIN_POINTS))[0]
             if len(other) < 2:
                 raise DoodleInputError("The model's sample came out empty; press Again for another.")

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout,
 from artdesk.actions import doodle as doodle_actions
 from artdesk.document.model import VectorLayer
 from artdesk.engines.doodle_io import (APP_TEMPERATURE, CANDIDATES, MORPH_STEPS, PICK_DEFAULT, PICK_FROM, Outcome,
-                                       Request, category_label, doodle_job, reads_drawings, shipped_categories)
+                                       Request, category_label, doodle_job, reading_labels, reads_drawings,
+                                       shipped_categories, student_reads)
 from artdesk.engines.progress import Progress
 from artdesk.engines.sketch_rnn_js import load_sketch_rnn_js
 from artdesk.paths import user_data_dir
@@ -295,10 +296,19 @@ class DoodleTab(QWidget):
         """Redraw, Morph and Mix read the doodle into the model's latent: only for models that can."""
         key = self.model_combo.currentData()
         ok = key is not None and reads_drawings(key)
+        shipped = key is not None and "/" not in key and not key.endswith(".json")
+        reader = shipped and not student_reads(key)  # Redraw, Morph and Mix go through its reader VAE
         for action, tip in self.READING_TIPS.items():
             self.buttons[action].setEnabled(ok)
-            self.buttons[action].setToolTip(tip if ok else f"{tip}. This model cannot read a drawing yet (its "
-                                            "latent is not trained): Continue and Random work with it")
+            if ok:
+                text = tip + (f".\nRead by the {category_label(key)} reader, a second model whose latent carries the "
+                              "drawing" if reader else "")
+            else:
+                readers = reading_labels()
+                text = (f"{tip}. This category has no reader yet (a model whose latent reads a drawing): Continue "
+                        "and Random work with it" + (f". Categories with a reader: {', '.join(readers)}"
+                                                     if readers else ""))
+            self.buttons[action].setToolTip(text)
 
     def import_model_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import doodle model", "",

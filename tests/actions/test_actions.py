@@ -76,3 +76,22 @@ def test_learning_refuses_a_bad_picture_with_a_sentence(tmp_path):
     bad.write_bytes(b"not a png")
     with pytest.raises(ImportFailed, match="Remove it from the list"):
         run_to_end(bauhaus_actions.learn_job(bauhaus_actions.LearnRequest([str(bad)])))
+
+
+def test_a_reader_category_redraws_and_morphs_through_the_actions(reader_models):
+    _, cat = reader_models  # the sheep, read by its reader (tests/conftest.py)
+    doc = Document.blank()
+    layer = doc.layers[0]
+    layer.strokes.append(Stroke.from_xy([(300, 300), (420, 260), (520, 320), (480, 420), (330, 420), (300, 300)],
+                                        "#000000", 5))
+    lines = [s.points[:, :2] for s in layer.strokes]
+    for action, count in (("redraw", 9), ("morph", 10)):
+        outcome = run_to_end(doodle_actions.doodle_job(doodle_actions.Request(action, cat, 5, 0.25, lines=lines)))
+        assert len(outcome.candidates) == count
+        index = next(i for i, c in enumerate(outcome.candidates) if len(c) > 2)
+        applied = doodle_actions.place_candidate(doc, outcome, index, "#0000ff", 3.0)
+        apply(doc, applied)
+        made = doc.layers[-1].metadata["generation"]
+        assert made["action"] == action and made["model"] == cat
+        undo(doc, applied)
+        assert len(doc.layers) == 1

@@ -1,3 +1,4 @@
+import json
 import numpy as np
 import pytest
 from PIL import Image
@@ -31,3 +32,23 @@ def test_export_refuses_bad_input(tmp_path, capsys):
     assert not (tmp_path / "x.png").exists()
     save_project(sample_drawing(2), tmp_path / "d.artdesk")
     assert main(["export", str(tmp_path / "d.artdesk"), "--out", str(tmp_path / "x.bmp")]) == 2
+
+
+def test_doodle_redraw_and_morph_with_a_reader_and_the_sentence_without_one(tmp_path, capsys, shared_data,
+                                                                            reader_models):
+    from artdesk.engines.doodle_io import reads_drawings, shipped_categories
+
+    _, cat = reader_models  # the sheep, read by its reader (tests/conftest.py)
+    real = shared_data / "sketch" / "quickdraw_real" / f"{cat}.ndjson"
+    for action in ("redraw", "morph"):
+        out = tmp_path / f"{action}.ndjson"
+        assert main(["doodle", action, "--model", cat, "--input", str(real), "--out", str(out)]) == 0
+        rows = out.read_text().splitlines()
+        assert len(rows) == (10 if action == "morph" else 9) and all(json.loads(r)["drawing"] for r in rows)
+    lacking = [c for c in shipped_categories() if not reads_drawings(c)]
+    capsys.readouterr()
+    assert main(["doodle", "redraw", "--model", lacking[0].replace("_", " "), "--input", str(real),
+                 "--out", str(tmp_path / "x.svg")]) == 2
+    err = capsys.readouterr().err
+    assert "has no reader" in err and "Categories with a reader:" in err and cat in err.split("reader:")[-1]
+    assert not (tmp_path / "x.svg").exists()

@@ -71,10 +71,10 @@ def test_redraw_random_mix_and_morph_place_new_layers(window, tab, qtbot, shared
     if untrained:  # a student whose latent is untrained: Redraw, Morph, Mix are off, with the reason
         tab.model_combo.setCurrentIndex(tab.model_combo.findData(untrained[0]))
         assert not any(tab.buttons[k].isEnabled() for k in ("redraw", "morph", "mix"))
-        assert "cannot read a drawing" in tab.buttons["redraw"].toolTip()
+        assert "has no reader" in tab.buttons["redraw"].toolTip()
         assert tab.buttons["continue"].isEnabled() and tab.buttons["random"].isEnabled()
         run(tab, qtbot, "redraw")  # asked anyway (the CLI, an old request): a sentence, not nonsense
-        assert tab.job.outcome == "error" and "cannot read a drawing" in window.last_message[1]
+        assert tab.job.outcome == "error" and "has no reader" in window.last_message[1]
     reader = next(c for c in shipped_categories() if reads_drawings(c))
     tab.model_combo.setCurrentIndex(tab.model_combo.findData(reader))
     assert tab.buttons["redraw"].isEnabled()
@@ -96,7 +96,7 @@ def test_redraw_random_mix_and_morph_place_new_layers(window, tab, qtbot, shared
     if untrained:  # a painter whose latent is untrained would ignore the reading: refused with a sentence
         tab.mix_combo.setCurrentIndex(tab.mix_combo.findData(untrained[0]))
         run(tab, qtbot, "mix")
-        assert tab.job.outcome == "error" and "latent is not trained" in window.last_message[1]
+        assert tab.job.outcome == "error" and "has no reader" in window.last_message[1]
 
 
 def test_bad_doodles_get_a_sentence_and_leave_the_drawing(window, tab, qtbot):
@@ -257,3 +257,22 @@ def test_cli_doodle_ndjson_category_names_and_errors(tmp_path, capsys):
     assert "no doodle model 'unicorn'" in err and "palm tree" in err and "sheep (Sheep Market)" in err
     assert main(["doodle", "random", "--input", str(out), "--out", str(tmp_path / "r.svg")]) == 2
     assert "--input" in capsys.readouterr().err
+
+
+def test_the_tab_offers_redraw_morph_and_mix_for_a_category_with_a_reader(reader_models, window, tab, qtbot,
+                                                                          shared_data):
+    from artdesk.engines.doodle_io import reads_drawings, student_reads
+
+    _, cat = reader_models  # the sheep, read by its reader (tests/conftest.py)
+    tab.reload_models()
+    half_sheep(window, shared_data)
+    tab.model_combo.setCurrentIndex(tab.model_combo.findData(cat))
+    assert all(tab.buttons[k].isEnabled() for k in ("redraw", "morph", "mix"))
+    assert f"Read by the {cat} reader" in tab.buttons["redraw"].toolTip()
+    run(tab, qtbot, "redraw")
+    assert tab.job.outcome == "result" and len(tab.outcome.candidates) == 9
+    lacking = next(c for c in shipped_categories() if not reads_drawings(c) and not student_reads(c))
+    tab.model_combo.setCurrentIndex(tab.model_combo.findData(lacking))
+    assert not any(tab.buttons[k].isEnabled() for k in ("redraw", "morph", "mix"))
+    tip = tab.buttons["morph"].toolTip()
+    assert "has no reader" in tip and f"Categories with a reader: {cat}" in tip
