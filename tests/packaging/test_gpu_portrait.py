@@ -25,7 +25,7 @@ def test_dry_run_prints_the_cuda_command_with_the_budget():
     assert "-m artdesk.training.portrait_grow --device cuda" in line
     assert "--minutes 7 --ckpt-minutes 1.75" in line
     assert "--batch 64" in line and "--resume" not in line
-    assert line.endswith("--lr-g 1e-4")
+    assert line.endswith("--distil-steps 3000 --lr-g 1e-4")
     assert "exports to /tmp/x_out" in r.stdout
 
 
@@ -35,7 +35,7 @@ def test_dry_run_on_the_cpu_with_a_tiny_budget_and_resume():
     assert r.returncode == 0, r.stderr
     line = r.stdout.splitlines()[0]
     assert "--device cpu --threads 1 --batch 4 --minutes 0.2 --ckpt-minutes 0.05" in line
-    assert line.endswith("--resume")
+    assert line.endswith("--resume") and "--distil-steps" not in line
 
 
 @pytest.mark.parametrize("args, words", [
@@ -47,6 +47,7 @@ def test_dry_run_on_the_cpu_with_a_tiny_budget_and_resume():
     (["--data", "/no/such/folder"], "no folder"),
     (["--minutes"], "needs a value"),
     (["--bogus"], "unknown argument"),
+    (["--distil-steps", "many"], "whole number"),
 ])
 def test_bad_arguments_stop_with_status_2_and_a_sentence(args, words):
     r = run("--dry-run", *args)
