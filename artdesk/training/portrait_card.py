@@ -72,14 +72,15 @@ def contact_sheet(out: Path, session, real_dir: Path) -> None:
     _save(both, out, format="JPEG", quality=92)
 
 
-def kid_chart(out: Path, history: list[dict], floor: float) -> None:
+def kid_chart(out: Path, history: list[dict], floor: float, reference: tuple[float, str] | None = None) -> None:
+    """The KID curve with the real-vs-real floor and, if given, a reference level (value, label)."""
     w, h, m = 640, 360, 56
     img = Image.new("RGB", (w, h), "white")
     d = ImageDraw.Draw(img)
     xs = [hh["wall_s"] / 60 for hh in history]
     ys = [hh["kid"] * 1000 for hh in history]
     x_max = max(xs[-1], 1.0)
-    y_max = max(max(ys), 1.0) * 1.1
+    y_max = max(max(ys), reference[0] * 1000 if reference else 0.0, 1.0) * 1.1
     y_min = min(0.0, floor * 1000, min(ys))
 
     def px(x, y):
@@ -95,6 +96,10 @@ def kid_chart(out: Path, history: list[dict], floor: float) -> None:
     d.line([px(0, floor * 1000), px(x_max, floor * 1000)], fill=(40, 140, 40), width=2)
     d.text((px(0, floor * 1000)[0] + 6, px(0, floor * 1000)[1] - 14),
            f"floor (real vs real) {floor * 1000:.2f}", fill=(40, 140, 40))
+    if reference is not None:
+        ry = reference[0] * 1000
+        d.line([px(0, ry), px(x_max, ry)], fill=(110, 110, 110), width=1)
+        d.text((px(0, ry)[0] + 6, px(0, ry)[1] - 14), f"{reference[1]} {ry:.1f}", fill=(110, 110, 110))
     pts = [px(x, y) for x, y in zip(xs, ys)]
     if len(pts) > 1:
         d.line(pts, fill=(192, 57, 43), width=2)

@@ -644,6 +644,8 @@ def main(argv=None) -> int:
             snap = torch.load(args.start_snapshot, map_location="cpu", weights_only=False)
             t.g.load_state_dict(snap["g_ema"])
             t.g_ema.load_state_dict(snap["g_ema"])
+            if snap["args"].get("distil"):
+                args.distil = snap["args"]["distil"]
             log(f"generator from the EMA snapshot {args.start_snapshot} (step {snap['step']})")
         else:
             t.start_from_64(state_from_onnx(args.from_onnx or out_dir / "kaokore_gan.onnx"), log)
@@ -655,6 +657,8 @@ def main(argv=None) -> int:
             warm = torch.load(args.warm_d, map_location="cpu", weights_only=False)
             t.d.load_state_dict(warm["d"])
             t.opt_d.load_state_dict(warm["opt_d"])
+            for group in t.opt_d.param_groups:  # this run's lr, not the earlier run's
+                group["lr"] = args.lr_d
             log(f"discriminator warm-started from {args.warm_d} (step {warm['step']})")
     log(f"data: {len(train)} train / {len(faces['held_out'])} held-out faces at 128 px; "
         f"G {sum(p.numel() for p in t.g.parameters()):,} params, D {sum(p.numel() for p in t.d.parameters()):,}; "
