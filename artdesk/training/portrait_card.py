@@ -72,14 +72,15 @@ def contact_sheet(out: Path, session, real_dir: Path) -> None:
     _save(both, out, format="JPEG", quality=92)
 
 
-def kid_chart(out: Path, history: list[dict], floor: float) -> None:
+def kid_chart(out: Path, history: list[dict], floor: float, reference: tuple[float, str] | None = None) -> None:
+    """The KID curve with the real-vs-real floor and, if given, a reference level (value, label)."""
     w, h, m = 640, 360, 56
     img = Image.new("RGB", (w, h), "white")
     d = ImageDraw.Draw(img)
     xs = [hh["wall_s"] / 60 for hh in history]
     ys = [hh["kid"] * 1000 for hh in history]
     x_max = max(xs[-1], 1.0)
-    y_max = max(max(ys), 1.0) * 1.1
+    y_max = max(max(ys), reference[0] * 1000 if reference else 0.0, 1.0) * 1.1
     y_min = min(0.0, floor * 1000, min(ys))
 
     def px(x, y):
@@ -95,6 +96,10 @@ def kid_chart(out: Path, history: list[dict], floor: float) -> None:
     d.line([px(0, floor * 1000), px(x_max, floor * 1000)], fill=(40, 140, 40), width=2)
     d.text((px(0, floor * 1000)[0] + 6, px(0, floor * 1000)[1] - 14),
            f"floor (real vs real) {floor * 1000:.2f}", fill=(40, 140, 40))
+    if reference is not None:
+        ry = reference[0] * 1000
+        d.line([px(0, ry), px(x_max, ry)], fill=(110, 110, 110), width=1)
+        d.text((px(0, ry)[0] + 6, px(0, ry)[1] - 14), f"{reference[1]} {ry:.1f}", fill=(110, 110, 110))
     pts = [px(x, y) for x, y in zip(xs, ys)]
     if len(pts) > 1:
         d.line(pts, fill=(192, 57, 43), width=2)
@@ -120,6 +125,32 @@ def sr_crop(out: Path, gen_session, sr_session, seed: int = 45, print_size: int 
     _save(Image.fromarray(np.concatenate([a, gap, b], axis=1)), out, format="PNG")
 
 
+def _generator_lines(meta: dict, tr: dict, hp: dict) -> list[str]:
+    if hp.get("trunk") != "resize":
+        return [
+            f"- generator ({tr['g_params']:,} parameters): the 64 px DCGAN generator (z ~ N(0, I) of {meta['zdim']} "
+            "dims -> 4x4 -> transposed 4x4 convolutions with batch norm and ReLU to 32x32x64), its 64 px RGB layer "
+            "kept, plus a 128 px block beside it (progressive growing, Karras et al. 2018, as a residual): "
+            f"transposed conv to 64 px ({hp['c1']} ch), 3x3 conv, transposed conv to 128 px ({hp['c2']} ch), "
+            "3x3 conv, all with batch norm and ReLU, and a 3x3 RGB conv that starts at zero. "
+            "Output = tanh(bilinear x2 of the 64 px logits + the block's RGB), so step 0 is exactly the 64 px "
+            "model enlarged."]
+    dist = tr.get("distil") or {}
+    fit = (f" (64 px images of 500 fresh latents vs the shipped generator: RMSE {dist['rmse_255']} / 255, "
+           f"PSNR {dist['psnr_db']} dB)" if dist else "")
+    return [
+        f"- generator ({tr['g_params']:,} parameters): z ~ N(0, I) of {meta['zdim']} dims -> 4x4 (a dense "
+        "transposed conv) -> three nearest x2 + 3x3 conv layers with batch norm and ReLU to 32x32x64 -> a nearest "
+        "x2 + 3x3 conv to 64 px RGB logits; no strided transposed convolution anywhere (theirs grew a 2/4 px "
+        "grid and 4 px stripes when trained at 128 px). These layers were distilled from the shipped 64 px "
+        "DCGAN: each one the least-squares fit of the teacher's pre-norm output given the student's own input, "
+        "batch norms copied, then Adam on every layer's activations" + fit + ".",
+        f"- beside them a 128 px block (progressive growing, Karras et al. 2018, as a residual): bilinear x2 + "
+        f"3x3 conv to 64 px ({hp['c1']} ch), 3x3 conv, bilinear x2 + 3x3 conv to 128 px ({hp['c2']} ch), 3x3 "
+        "conv, batch norm and ReLU, and a 3x3 RGB conv that starts at zero. Output = tanh(bilinear x2 of the "
+        "64 px logits + the block's RGB), so step 0 is the distilled 64 px model enlarged."]
+
+
 def card_text(meta: dict, history: list[dict], readable: list[int], notes: str) -> str:
     tr, hp = meta["training"], meta["hparams"]
     lines = [
@@ -139,13 +170,7 @@ def card_text(meta: dict, history: list[dict], readable: list[int], notes: str) 
         "(http://codh.rois.ac.jp/face/dataset/). Images the model makes are derived from it; credit "
         "KaoKore when you publish them.", "",
         "## Model", "",
-        f"- generator ({tr['g_params']:,} parameters): the 64 px DCGAN generator (z ~ N(0, I) of {meta['zdim']} "
-        "dims -> 4x4 -> transposed 4x4 convolutions with batch norm and ReLU to 32x32x64), its 64 px RGB layer "
-        "kept, plus a 128 px block beside it (progressive growing, Karras et al. 2018, as a residual): "
-        f"transposed conv to 64 px ({hp['c1']} ch), 3x3 conv, transposed conv to 128 px ({hp['c2']} ch), "
-        "3x3 conv, all with batch norm and ReLU, and a 3x3 RGB conv that starts at zero. "
-        "Output = tanh(bilinear x2 of the 64 px logits + the block's RGB), so step 0 is exactly the 64 px "
-        "model enlarged.",
+        *(_generator_lines(meta, tr, hp)),
         f"- discriminator: DCGAN at 128 px, batch norm, LeakyReLU 0.2, width {hp['ndf']} at the first layer, "
         "trained from scratch; non-saturating GAN loss; DiffAugment (Zhao et al. 2020) "
         f"{hp['augment'].replace(',', ' + ')} on every image it sees.",

@@ -55,14 +55,30 @@ CONTACT_VARIATION = 0.8
 # --- networks ------------------------------------------------------------------------------------
 
 class GrownGenerator(nn.Module):
-    """The 64 px DCGAN generator with a residual 128 px block: z [N, zdim] -> RGB [N, 3, 128, 128]."""
+    """The 64 px DCGAN generator with a residual 128 px block: z [N, zdim] -> RGB [N, 3, 128, 128].
 
-    def __init__(self, zdim: int = 128, ngf: int = 64, c1: int = 48, c2: int = 24, up: str = "resize"):
+    `trunk` "resize" (default) rebuilds the 64 px layers with nearest x2 + 3x3 conv in place of
+    every strided transposed conv (their per-phase kernels learned a 4 px stripe pattern when
+    trained at 128 px); its weights come from the shipped generator by distillation (`distil_64`).
+    "deconv" keeps the shipped layers as they are (the earlier runs)."""
+
+    def __init__(self, zdim: int = 128, ngf: int = 64, c1: int = 48, c2: int = 24, up: str = "resize",
+                 trunk: str = "deconv"):
         super().__init__()
         base = Generator(zdim, ngf, 64)
         self.zdim = zdim
-        self.trunk = base.net[:-2]  # -> h32: [N, ngf, 32, 32]
-        self.rgb64 = base.net[-2]  # ConvTranspose ngf -> 3, 64 px logits (tanh'd by the 64 px model)
+        self.ngf = ngf
+        self.trunk_kind = trunk
+        if trunk == "resize":
+            layers = list(base.net[:-2])
+            for i, m in enumerate(layers):
+                if isinstance(m, nn.ConvTranspose2d) and m.stride == (2, 2):
+                    layers[i] = _resize_conv(m.in_channels, m.out_channels, bias=False)
+            self.trunk = nn.Sequential(*layers)  # -> h32: [N, ngf, 32, 32]
+            self.rgb64: nn.Module = _resize_conv(ngf, 3, bias=True)
+        else:
+            self.trunk = base.net[:-2]  # -> h32: [N, ngf, 32, 32]
+            self.rgb64 = base.net[-2]  # ConvTranspose ngf -> 3, 64 px logits (tanh'd by the 64 px model)
 
         def double(cin: int, cout: int) -> list[nn.Module]:
             # "resize": bilinear x2 then a 3x3 conv (Odena et al. 2016: no checkerboard);
@@ -93,12 +109,87 @@ class GrownGenerator(nn.Module):
         base = F.interpolate(self.rgb64(h), scale_factor=2.0, mode="bilinear", align_corners=False)
         return torch.tanh(base + self.rgb128(self.block(h)))
 
+    def logits64(self, z: torch.Tensor) -> torch.Tensor:
+        """The 64 px layers alone: the logits the 64 px model tanh's."""
+        return self.rgb64(self.trunk(z.reshape(z.shape[0], self.zdim, 1, 1)))
+
     def load_64(self, state: dict[str, torch.Tensor]) -> None:
         """Weights of the 64 px Generator (names net.0 .. net.12) into the trunk and rgb64."""
-        base = Generator(self.zdim, self.rgb64.in_channels, 64)
+        if self.trunk_kind == "resize":
+            raise ValueError("A resize+conv trunk takes the 64 px generator by distillation (distil_64).")
+        base = Generator(self.zdim, self.ngf, 64)
         base.load_state_dict(state)
         self.trunk.load_state_dict(base.net[:-2].state_dict())
         self.rgb64.load_state_dict(base.net[-2].state_dict())
+
+
+def _resize_conv(cin: int, cout: int, bias: bool) -> nn.Sequential:
+    return nn.Sequential(nn.Upsample(scale_factor=2.0, mode="nearest"), nn.Conv2d(cin, cout, 3, 1, 1, bias=bias))
+
+
+@torch.no_grad()
+def distil_64(g: GrownGenerator, state: dict[str, torch.Tensor], log, images: tuple[int, ...] = (2000, 1000, 400, 250),
+              ridge: float = 1e-4, seed: int = 99, device: str = "cpu", steps: int = 300) -> dict:
+    """The shipped 64 px generator (transposed convs) into g's resize+conv trunk, layer by layer:
+    the first (1 -> 4 px) layer and every batch norm are copied; each nearest x2 + 3x3 conv is
+    the ridge least-squares fit of the teacher's pre-norm output of that layer, given the
+    student's own input (so earlier layers' errors are absorbed); then `steps` Adam steps on the
+    whole trunk against the teacher's activations and logits (batch norms frozen). Returns the distillation error
+    on 500 fresh latents: RMSE and PSNR of the 64 px images (eval mode, 0-255 scale)."""
+    if g.trunk_kind != "resize":
+        raise ValueError("distil_64 fills a resize+conv trunk")
+    teacher = Generator(g.zdim, g.ngf, 64)
+    teacher.load_state_dict(state)
+    teacher.to(device).eval()
+    g.to(device).eval()
+    tnet = teacher.net
+    for i, m in enumerate(g.trunk):
+        if isinstance(m, nn.BatchNorm2d) or i == 0:
+            m.load_state_dict(tnet[i].state_dict())
+    targets = [(i, m[1]) for i, m in enumerate(g.trunk) if isinstance(m, nn.Sequential)]
+    targets.append((len(g.trunk), g.rgb64[1]))
+    gen = torch.Generator().manual_seed(seed)
+    for (idx, conv), n_images in zip(targets, images):
+        cin, cout = conv.in_channels, conv.out_channels
+        nfeat = cin * 9 + (1 if conv.bias is not None else 0)
+        xtx = torch.zeros(nfeat, nfeat, dtype=torch.float64, device=device)
+        xty = torch.zeros(nfeat, cout, dtype=torch.float64, device=device)
+        done = 0
+        while done < n_images:
+            z = torch.randn(min(64, n_images - done), g.zdim, 1, 1, generator=gen).to(device)
+            done += z.shape[0]
+            s_in = g.trunk[:idx](z)
+            y = tnet[idx](tnet[:idx](z))  # teacher's pre-norm output (logits for the RGB layer)
+            cols = F.unfold(F.interpolate(s_in, scale_factor=2.0, mode="nearest"), 3, padding=1)
+            x = cols.transpose(1, 2).reshape(-1, cin * 9)
+            if conv.bias is not None:
+                x = torch.cat([x, torch.ones(x.shape[0], 1, device=device)], 1)
+            yy = y.permute(0, 2, 3, 1).reshape(-1, cout)
+            xtx += (x.T @ x).double()
+            xty += (x.T @ yy).double()
+        lam = ridge * float(torch.diagonal(xtx).mean())
+        w = torch.linalg.solve(xtx + lam * torch.eye(nfeat, dtype=torch.float64, device=device), xty).float()
+        conv.weight.copy_(w[:cin * 9].T.reshape(cout, cin, 3, 3))
+        if conv.bias is not None:
+            conv.bias.copy_(w[-1])
+        # the fit's relative error on a fresh batch
+        z = torch.randn(64, g.zdim, 1, 1, generator=gen).to(device)
+        s_out = conv(F.interpolate(g.trunk[:idx](z), scale_factor=2.0, mode="nearest"))
+        t_out = tnet[idx](tnet[:idx](z))
+        rel = float((s_out - t_out).pow(2).mean() / t_out.pow(2).mean())
+        log(f"distil: layer {idx} ({cin} -> {cout} ch, {s_out.shape[-1]} px) from {n_images} images: "
+            f"relative squared error {rel:.4f}")
+    if steps > 0:
+        _distil_finetune(g, teacher, steps, gen, log, device)
+    z = torch.randn(500, g.zdim, generator=torch.Generator().manual_seed(seed + 1)).to(device)
+    s_img = (torch.tanh(g.logits64(z)) + 1) * 127.5
+    t_img = (teacher(z) + 1) * 127.5
+    rmse = float((s_img - t_img).pow(2).mean().sqrt())
+    out = {"steps": steps, "rmse_255": round(rmse, 2), "psnr_db": round(20 * float(np.log10(255.0 / max(rmse, 1e-6))), 2),
+           "mae_255": round(float((s_img - t_img).abs().mean()), 2), "latents": 500}
+    log(f"distil: 64 px images vs the shipped generator on 500 fresh latents: RMSE {out['rmse_255']} / 255, "
+        f"PSNR {out['psnr_db']} dB, MAE {out['mae_255']}")
+    return out
 
 
 def state_from_onnx(path: Path) -> dict[str, torch.Tensor]:
@@ -147,6 +238,55 @@ def seed_latents(seeds, zdim: int, variation: float) -> torch.Tensor:
     """The app's latents (engines.portrait.latents: np.random.default_rng(seed)), truncated."""
     rows = [np.random.default_rng(int(s)).standard_normal(zdim) * variation for s in seeds]
     return torch.from_numpy(np.asarray(rows, dtype=np.float32))
+
+
+def _distil_finetune(g: GrownGenerator, teacher: Generator, steps: int, gen: torch.Generator, log,
+                     device: str) -> None:
+    """End-to-end refinement of the least-squares trunk: every block's output (after its ReLU)
+    and the 64 px logits regressed onto the teacher's, each term relative to the teacher's power."""
+    params = list(g.trunk.parameters()) + list(g.rgb64.parameters())
+    opt = torch.optim.Adam(params, 2e-4, betas=(0.9, 0.99))
+    taps = [i for i, m in enumerate(g.trunk) if isinstance(m, nn.ReLU)]
+    g.eval()  # batch norms use the teacher's statistics throughout
+    with torch.enable_grad():
+        for step in range(steps):
+            z = torch.randn(32, g.zdim, 1, 1, generator=gen).to(device)
+            with torch.no_grad():
+                t_acts, h = {}, z
+                for i, m in enumerate(teacher.net[:-1]):
+                    h = m(h)
+                    if i in taps:
+                        t_acts[i] = h
+                t_logits = h
+            loss, h = torch.zeros((), device=device), z
+            for i, m in enumerate(g.trunk):
+                h = m(h)
+                if i in t_acts:
+                    loss = loss + (h - t_acts[i]).pow(2).mean() / t_acts[i].pow(2).mean()
+            loss = loss + 4.0 * (g.rgb64(h) - t_logits).pow(2).mean() / t_logits.pow(2).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if step % 50 == 0 or step == steps - 1:
+                log(f"distil: fine-tune step {step} loss {float(loss.detach()):.4f}")
+    g.zero_grad(set_to_none=True)
+
+
+def grid_ratio(images: torch.Tensor) -> float:
+    """How strongly a 2 or 4 px periodic pattern (a checkerboard grid, stripes) stands out in
+    [N, 3, H, W] images: per image, the amplitude spectrum of the grey rows (and columns), averaged
+    over them, at the periods 2 and 4 px divided by the median of its neighbours (+-1..3 bins); the
+    largest of those four ratios; the median over images. About 1 for paintings, 1.5+ for a
+    visible grid (the transposed-conv runs: 3.1 and 1.46)."""
+    x = images.float().mean(1)
+    x = x - x.mean(dim=(1, 2), keepdim=True)
+    worst = []
+    for spec in (torch.fft.rfft(x, dim=2).abs().mean(1), torch.fft.rfft(x, dim=1).abs().mean(2)):
+        n = spec.shape[1] - 1  # = W / 2: the period-2 bin
+        for k in (n, n // 2):
+            near = [j for d in (1, 2, 3) for j in (k - d, k + d) if 0 < j <= n]
+            worst.append(spec[:, k] / spec[:, near].median(dim=1).values.clamp_min(1e-8))
+    return float(torch.stack(worst, 1).max(1).values.median())
 
 
 # --- quality figure: KID in VGG19 feature space --------------------------------------------------
@@ -233,7 +373,7 @@ class Trainer(TrainerState):
         self.args = args
         self.device = args.device
         torch.manual_seed(args.seed)
-        self.g = GrownGenerator(args.zdim, args.ngf, args.c1, args.c2, args.up)
+        self.g = GrownGenerator(args.zdim, args.ngf, args.c1, args.c2, args.up, args.trunk)
         self.d = Discriminator(args.ndf, 128, "bn")
         self.g_ema = copy.deepcopy(self.g).eval()
         self.g_ema.requires_grad_(False)
@@ -256,9 +396,15 @@ class Trainer(TrainerState):
         self.step = 0
         self.wall_s = 0.0
         self.history: list[dict] = []
+        self.distil: dict | None = None
 
-    def start_from_64(self, state: dict) -> None:
-        self.g.load_64(state)
+    def start_from_64(self, state: dict, log) -> None:
+        if self.args.trunk == "resize":
+            self.distil = distil_64(self.g, state, log, device=self.device, steps=self.args.distil_steps)
+            self.args.distil = self.distil  # kept in every checkpoint's and snapshot's arguments
+            self.g.train()
+        else:
+            self.g.load_64(state)
         self.g_ema.load_state_dict(self.g.state_dict())
 
     def train_step(self, real_u8: torch.Tensor) -> tuple[float, float]:
@@ -296,13 +442,14 @@ def checkpoint(t: Trainer, feat_net: VGGFeatures, real_feats: np.ndarray, kid_fl
                ckpt_dir: Path, log) -> None:
     started = time.perf_counter()
     g = ema_generator(t)
-    grid_png(generate(g, seed_latents(CONTACT_SEEDS, g.zdim, CONTACT_VARIATION), device=t.device),
-             ckpt_dir / "samples" / f"step_{t.step:06d}.png")
+    sheet = generate(g, seed_latents(CONTACT_SEEDS, g.zdim, CONTACT_VARIATION), device=t.device)
+    grid_png(sheet, ckpt_dir / "samples" / f"step_{t.step:06d}.png")
+    grid = grid_ratio(sheet)
     z = torch.randn(KID_FAKES, g.zdim, generator=torch.Generator().manual_seed(KID_SEED))
     k, k_std = kid(real_feats, feat_net.of_images(generate(g, z, device=t.device), device=t.device))
     t.history = [h for h in t.history if h["step"] != t.step]
     t.history.append({"step": t.step, "wall_s": round(t.wall_s, 1), "kid": k, "kid_std": k_std,
-                      "kid_floor": kid_floor})
+                      "kid_floor": kid_floor, "grid_ratio": round(grid, 3)})
     with open(ckpt_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
         fh.write(json.dumps({**t.history[-1], "time": dt.datetime.now().isoformat(timespec="seconds")}) + "\n")
     buf = io.BytesIO()
@@ -314,13 +461,14 @@ def checkpoint(t: Trainer, feat_net: VGGFeatures, real_feats: np.ndarray, kid_fl
                 "kid": k, "kid_std": k_std}, ckpt_dir / "ema" / f"step_{t.step:06d}.pt")
     write_onnx(g, ckpt_dir / "onnx" / "kaokore_gan128.onnx")
     log(f"checkpoint step {t.step} wall {t.wall_s / 60:.1f} min KID(VGG) x1000 {k * 1000:.2f} "
-        f"(+- {k_std * 1000:.2f}) floor {kid_floor * 1000:.2f}; {time.perf_counter() - started:.0f} s")
+        f"(+- {k_std * 1000:.2f}) floor {kid_floor * 1000:.2f}; grid ratio {grid:.2f}; "
+        f"{time.perf_counter() - started:.0f} s")
 
 
 def load_snapshot(path: Path) -> tuple[GrownGenerator, dict]:
     st = torch.load(path, map_location="cpu", weights_only=False)
     a = st["args"]
-    g = GrownGenerator(a["zdim"], a["ngf"], a["c1"], a["c2"], a.get("up", "deconv"))
+    g = GrownGenerator(a["zdim"], a["ngf"], a["c1"], a["c2"], a.get("up", "deconv"), a.get("trunk", "deconv"))
     g.load_state_dict(st["g_ema"])
     return g.eval(), st
 
@@ -356,6 +504,7 @@ def publish(snapshot: Path, out_dir: Path, history: list[dict], log) -> None:
         "kid_vgg_x1000": round(st["kid"] * 1000, 3), "kid_vgg_std_x1000": round(st["kid_std"] * 1000, 3),
         "kid_vgg_floor_x1000": round(hist[-1]["kid_floor"] * 1000, 3) if hist else None,
         "g_params": sum(p.numel() for p in g.parameters()), "torch": torch.__version__,
+        **({"distil": a["distil"]} if a.get("distil") else {}),
         "machine": f"{platform.machine()} {a['device']}, {a['threads']} thread(s)",
         "finished": dt.datetime.now().isoformat(timespec="seconds"),
         "snapshot": (str(snapshot.resolve().relative_to(ROOT)) if snapshot.resolve().is_relative_to(ROOT)
@@ -367,7 +516,7 @@ def publish(snapshot: Path, out_dir: Path, history: list[dict], log) -> None:
                        "layout": "NCHW", "range": [-1.0, 1.0], "colour": "RGB"},
             "mean_latent": "zeros (Gaussian z: truncation scales z toward 0)",
             "licence": LICENCE,
-            "hparams": {k: a.get(k, "deconv") for k in ("zdim", "ngf", "c1", "c2", "up", "ndf", "batch", "lr_g",
+            "hparams": {k: a.get(k, "deconv") for k in ("zdim", "ngf", "c1", "c2", "up", "trunk", "ndf", "batch", "lr_g",
                                                         "lr_d", "trunk_lr", "betas", "ema", "augment")},
             "training": training}
     with atomic_file(out_dir / "kaokore_gan.json") as fh:
@@ -407,6 +556,11 @@ def parse_args(argv=None):
     p.add_argument("--c2", type=int, default=24)
     p.add_argument("--up", choices=["resize", "deconv"], default="resize",
                    help="how the 128 px block doubles: bilinear + conv (default) or transposed conv")
+    p.add_argument("--trunk", choices=["resize", "deconv"], default="resize",
+                   help="the 64 px layers: nearest x2 + 3x3 conv distilled from the shipped generator (default), "
+                        "or its transposed convs as they are")
+    p.add_argument("--distil-steps", type=int, default=300,
+                   help="Adam steps refining the least-squares distillation of a resize trunk")
     p.add_argument("--start-snapshot", type=Path, default=None,
                    help="a fresh run's generator from this EMA snapshot (ema/step_*.pt) instead of the 64 px ONNX")
     p.add_argument("--warm-d", type=Path, default=None,
@@ -477,7 +631,8 @@ def main(argv=None) -> int:
             raise SystemExit(f"Nothing to resume: {ckpt_dir / 'last.pt'} is missing.")
         st = torch.load(ckpt_dir / "last.pt", map_location="cpu", weights_only=False)
         st["args"].setdefault("up", "deconv")
-        for key in ("zdim", "ngf", "c1", "c2", "up", "ndf", "batch", "lr_g", "lr_d", "trunk_lr", "betas", "ema",
+        st["args"].setdefault("trunk", "deconv")
+        for key in ("zdim", "ngf", "c1", "c2", "up", "trunk", "ndf", "batch", "lr_g", "lr_d", "trunk_lr", "betas", "ema",
                     "augment", "seed"):
             setattr(args, key, st["args"][key])
     t = Trainer(args)
@@ -489,14 +644,21 @@ def main(argv=None) -> int:
             snap = torch.load(args.start_snapshot, map_location="cpu", weights_only=False)
             t.g.load_state_dict(snap["g_ema"])
             t.g_ema.load_state_dict(snap["g_ema"])
+            if snap["args"].get("distil"):
+                args.distil = snap["args"]["distil"]
             log(f"generator from the EMA snapshot {args.start_snapshot} (step {snap['step']})")
         else:
-            t.start_from_64(state_from_onnx(args.from_onnx or out_dir / "kaokore_gan.onnx"))
+            t.start_from_64(state_from_onnx(args.from_onnx or out_dir / "kaokore_gan.onnx"), log)
             log("grown from the shipped 64 px generator")
+            if t.distil is not None:
+                with open(ckpt_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps({"distil": t.distil}) + "\n")
         if args.warm_d is not None:
             warm = torch.load(args.warm_d, map_location="cpu", weights_only=False)
             t.d.load_state_dict(warm["d"])
             t.opt_d.load_state_dict(warm["opt_d"])
+            for group in t.opt_d.param_groups:  # this run's lr, not the earlier run's
+                group["lr"] = args.lr_d
             log(f"discriminator warm-started from {args.warm_d} (step {warm['step']})")
     log(f"data: {len(train)} train / {len(faces['held_out'])} held-out faces at 128 px; "
         f"G {sum(p.numel() for p in t.g.parameters()):,} params, D {sum(p.numel() for p in t.d.parameters()):,}; "

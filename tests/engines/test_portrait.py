@@ -210,3 +210,57 @@ def test_enlarger_keeps_alpha_and_is_skipped_for_small_steps(enlarger, session):
     np.testing.assert_array_equal(small, portrait.upscale(face, side + side // 2, "smooth"))
     crisp = portrait.upscale(face, side * 4, "crisp", enlarger=enlarger)
     np.testing.assert_array_equal(crisp[::4, ::4], face)  # Crisp never uses the network
+
+
+def test_resize_trunk_has_no_strided_transposed_conv_and_distils_the_64px_model():
+    torch = pytest.importorskip("torch", reason="torch (the `train` extra) is not installed")
+    from artdesk.training import portrait_gan, portrait_grow
+
+    torch.manual_seed(0)
+    teacher = portrait_gan.Generator(zdim=16, ngf=8, resolution=64)
+    # a teacher whose transposed convs are bilinear x2 times a channel mix (no per-phase pattern):
+    # nearest x2 + 3x3 conv can paint exactly that (kernel [1, 2, 1] / 4 per axis)
+    k = torch.tensor([1.0, 3.0, 3.0, 1.0]) / 4
+    with torch.no_grad():
+        for m in teacher.modules():
+            if isinstance(m, torch.nn.ConvTranspose2d) and m.stride == (2, 2):
+                m.weight.copy_(torch.randn(m.in_channels, m.out_channels, 1, 1) * 0.3 * torch.outer(k, k))
+    portrait_gan.standing_stats(teacher, batches=2, batch=16)
+    grown = portrait_grow.GrownGenerator(zdim=16, ngf=8, c1=8, c2=4, trunk="resize")
+    strided = [m for m in grown.modules() if isinstance(m, torch.nn.ConvTranspose2d) and m.stride != (1, 1)]
+    assert strided == []
+    with pytest.raises(ValueError):
+        grown.load_64(teacher.state_dict())
+
+    z = torch.randn(64, 16, generator=torch.Generator().manual_seed(3))
+
+    def rmse() -> float:
+        grown.eval()
+        with torch.no_grad():
+            return float((torch.tanh(grown.logits64(z)) - teacher(z)).pow(2).mean().sqrt())
+
+    with torch.no_grad():
+        t = teacher(z)
+        spread = float((t - t.mean(0)).pow(2).mean().sqrt())  # the error of painting the mean face
+    before = rmse()
+    fit = portrait_grow.distil_64(grown, teacher.state_dict(), lambda _msg: None, images=(200, 100, 40, 20), steps=0)
+    after = rmse()
+    assert after < 0.05 * spread and after < 0.05 * before, (spread, before, after)
+    assert fit["rmse_255"] < 0.05 * spread * 127.5 and fit["psnr_db"] > 30
+    with torch.no_grad():  # step 0 of the grown model is the distilled 64 px model, enlarged
+        want = torch.tanh(torch.nn.functional.interpolate(grown.logits64(z[:2]), scale_factor=2.0, mode="bilinear"))
+        assert (grown(z[:2]) - want).abs().max() < 1e-5
+
+
+def test_grid_ratio_sees_a_2px_grid_and_4px_stripes_not_smooth_paint():
+    torch = pytest.importorskip("torch", reason="torch (the `train` extra) is not installed")
+    from artdesk.training import portrait_grow
+
+    g = torch.Generator().manual_seed(0)
+    smooth = torch.nn.functional.avg_pool2d(torch.rand(8, 3, 136, 136, generator=g), 9, 1) * 2 - 1
+    yy, xx = torch.meshgrid(torch.arange(128), torch.arange(128), indexing="ij")
+    checker = (((yy + xx) % 2) * 2 - 1).float() * 0.1
+    stripes = (((xx // 2) % 2) * 2 - 1).float() * 0.1
+    assert portrait_grow.grid_ratio(smooth) < 1.5
+    assert portrait_grow.grid_ratio(smooth + checker) > 3.0
+    assert portrait_grow.grid_ratio(smooth + stripes) > 3.0
