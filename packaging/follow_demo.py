@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
+from demo_window import DemoWindow
 
 ROOT = Path(__file__).resolve().parents[1]
 FACE = "dev_female-commoner_00003402.jpg"
@@ -39,29 +39,15 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
 
     from PIL import Image
-    from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
+    from PySide6.QtCore import QPointF
     from PySide6.QtGui import QColor
-    from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
 
     from artdesk.document.model import RasterLayer, VectorLayer
     from artdesk.paths import shared_data_dir
     from artdesk.selftest import wait_for
-    from artdesk.ui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv)
-    tmp = tempfile.mkdtemp(prefix="artdesk-follow-")
-    settings = QSettings(f"{tmp}/settings.ini", QSettings.IniFormat)
-    settings.setValue("first_run_done", True)
-    window = MainWindow(settings)
-    window.resize(1500, 950)
-    window.show()
-    wait_for(lambda: window.isVisible(), 10)
-    canvas = window.canvas
-    canvas.fit_to_window()
-
-    def at(x, y) -> QPoint:
-        return canvas.transform().map(QPointF(x, y)).toPoint()
+    demo = DemoWindow("artdesk-follow-")
+    app, window, canvas, tmp, drag = demo.app, demo.window, demo.canvas, demo.tmp, demo.drag
 
     # 1. the picture: a face enlarged to the page's width, imported as a layer
     with Image.open(shared_data_dir() / "portraits" / "kaokore_128" / FACE) as im:
@@ -86,10 +72,7 @@ def main() -> int:
     options.fill.setChecked(False)
     options.outline.setChecked(True)
     (x0, y0), (x1, y1) = OVAL
-    QTest.mousePress(canvas, Qt.LeftButton, Qt.NoModifier, at(x0, y0))
-    QTest.mouseMove(canvas, at((x0 + x1) / 2, (y0 + y1) / 2))
-    QTest.mouseRelease(canvas, Qt.LeftButton, Qt.NoModifier, at(x1, y1))
-    app.processEvents()
+    drag([(x0, y0), ((x0 + x1) / 2, (y0 + y1) / 2), (x1, y1)])
 
     tab = window.panel.tabs["Zentangle"]
     if args.strokes:  # 2b. a face doodled with the brush on a layer of its own, kept selected
@@ -100,12 +83,7 @@ def main() -> int:
                      [(510, 430), (540, 415), (570, 430), (540, 445), (510, 430)],
                      [(450, 460), (435, 560), (470, 570)], [(360, 650), (450, 700), (540, 650)],
                      *[[(300 + 40 * i, 220), (280 + 45 * i, 360)] for i in range(8)]):
-            QTest.mousePress(canvas, Qt.LeftButton, Qt.NoModifier, at(*line[0]))
-            for p in line[1:]:
-                QTest.mouseMove(canvas, at(*p))
-                app.processEvents()
-            QTest.mouseRelease(canvas, Qt.LeftButton, Qt.NoModifier, at(*line[-1]))
-            app.processEvents()
+            drag(line)
     # 3. Strings (or Neural), Follow: the picture beneath the shape (or the selected strokes);
     # drop a tangle inside the oval
     tab.mode.setCurrentIndex(max(0, tab.mode.findData(args.mode)))

@@ -239,22 +239,7 @@ def main(argv: list[str] | None = None) -> int:
                 t0 = time.perf_counter()
                 Image.fromarray(fill_page(source, mode)).save(path)
                 print(f"{label} {mode}: {time.perf_counter() - t0:.1f} s", flush=True)
-            rgba = np.asarray(Image.open(path))
-            ys, xs = np.nonzero(rgba[..., 3])
-            box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-            page = on_paper(rgba)
-            left = label_w + j * (cell_w + pad)
-            shape = page.crop(box)
-            k = min(THUMB[0] / shape.width, THUMB[1] / shape.height)
-            thumb = shape.resize((max(1, round(shape.width * k)), max(1, round(shape.height * k))), Image.LANCZOS)
-            cx = round(box[0] + fx * (box[2] - box[0]))
-            cy = round(box[1] + fy * (box[3] - box[1]))
-            spot = (cx - CROP // 2, cy - CROP // 2, cx + CROP // 2, cy + CROP // 2)
-            ImageDraw.Draw(thumb).rectangle([round((spot[0] - box[0]) * k), round((spot[1] - box[1]) * k),
-                                             round((spot[2] - box[0]) * k), round((spot[3] - box[1]) * k)],
-                                            outline=(220, 40, 40), width=2)
-            sheet.paste(thumb, (left + (cell_w - thumb.width) // 2, top))
-            sheet.paste(page.crop(spot), (left, top + THUMB[1] + pad))
+            _paste_cell(sheet, np.asarray(Image.open(path)), label_w + j * (cell_w + pad), top, fx, fy, pad)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     # a palette of 48 greys and the boxes' red, no dither: the antialiased ink survives, a third the size

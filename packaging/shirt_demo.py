@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
+from demo_window import DemoWindow
 
 ROOT = Path(__file__).resolve().parents[1]
 BAND = (60, 860, 840, 1050)  # the 50% band, document units (x0, y0, x1, y1)
@@ -35,40 +35,18 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
 
     from PIL import Image
-    from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
+    from PySide6.QtCore import QPointF, Qt
     from PySide6.QtGui import QColor
     from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
 
     from artdesk.document import commands as cmds
     from artdesk.document.model import VectorLayer
     from artdesk.export.halftone import coverage
     from artdesk.selftest import wait_for
-    from artdesk.ui.main_window import MainWindow
     from artdesk.ui.printing import show_mockup
 
-    app = QApplication.instance() or QApplication(sys.argv)
-    tmp = tempfile.mkdtemp(prefix="artdesk-shirt-")
-    settings = QSettings(f"{tmp}/settings.ini", QSettings.IniFormat)
-    settings.setValue("zentangle/mode", "tile")
-    settings.setValue("first_run_done", True)
-    window = MainWindow(settings)
-    window.resize(1500, 950)
-    window.show()
-    wait_for(lambda: window.isVisible(), 10)
-    canvas = window.canvas
-    canvas.fit_to_window()
-
-    def at(x, y) -> QPoint:
-        return canvas.transform().map(QPointF(x, y)).toPoint()
-
-    def drag(points, modifiers=Qt.NoModifier):
-        QTest.mousePress(canvas, Qt.LeftButton, modifiers, at(*points[0]))
-        for p in points[1:]:
-            QTest.mouseMove(canvas, at(*p))
-            app.processEvents()
-        QTest.mouseRelease(canvas, Qt.LeftButton, modifiers, at(*points[-1]))
-        app.processEvents()
+    demo = DemoWindow("artdesk-shirt-", **{"zentangle/mode": "tile"})
+    app, window, canvas, at, drag = demo.app, demo.window, demo.canvas, demo.at, demo.drag
 
     def new_layer(name):
         layer = VectorLayer(name=window.document.unique_layer_name(name))
