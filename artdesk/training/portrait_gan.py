@@ -32,6 +32,7 @@ import platform
 import time
 import warnings
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -587,14 +588,8 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    torch.set_num_threads(args.threads)
-    data_dir = args.data or kaokore_dir()
-    out_dir = args.out or models_dir() / "portrait"
-    ckpt_dir = args.ckpt_dir
-    ckpt_dir.mkdir(parents=True, exist_ok=True)
-    out_dir.mkdir(parents=True, exist_ok=True)
+def run_log(ckpt_dir: Path) -> Callable[[str], None]:
+    """A logger that prints each message with the time and appends it to ckpt_dir/train_log.txt."""
     log_file = open(ckpt_dir / "train_log.txt", "a", encoding="utf-8")
 
     def log(msg: str) -> None:
@@ -603,15 +598,35 @@ def main(argv=None) -> int:
         log_file.write(line + "\n")
         log_file.flush()
 
-    run_start = time.time()
-    deadline = run_start + args.minutes * 60
-    if args.until:
-        hh, mm = map(int, args.until.split(":"))
+    return log
+
+
+def run_deadline(minutes: float, until: str | None, start: float | None = None) -> float:
+    """When a run stops: `minutes` after `start` (now), or at the clock time `until` ("HH:MM",
+    tomorrow if it has passed today), whichever comes first."""
+    deadline = (time.time() if start is None else start) + minutes * 60
+    if until:
+        hh, mm = map(int, until.split(":"))
         now = dt.datetime.now()
-        until = now.replace(hour=hh, minute=mm, second=0, microsecond=0)
-        if until < now:
-            until += dt.timedelta(days=1)
-        deadline = min(deadline, until.timestamp())
+        stop = now.replace(hour=hh, minute=mm, second=0, microsecond=0)
+        if stop < now:
+            stop += dt.timedelta(days=1)
+        deadline = min(deadline, stop.timestamp())
+    return deadline
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    data_dir = args.data or kaokore_dir()
+    out_dir = args.out or models_dir() / "portrait"
+    ckpt_dir = args.ckpt_dir
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log = run_log(ckpt_dir)
+
+    run_start = time.time()
+    deadline = run_deadline(args.minutes, args.until, run_start)
 
     faces = load_faces(data_dir, args.resolution, ckpt_dir / f"faces_{args.resolution}.npz")
     train = faces["train"]

@@ -39,7 +39,8 @@ from artdesk.atomic import atomic_file
 from artdesk.paths import models_dir
 from artdesk.training.manifest import sha256_of, write_manifest_entries
 from artdesk.training.portrait_gan import (LICENCE, MODEL_ID, Discriminator, Generator, TrainerState, diff_augment,
-                                           grid_png, kaokore_dir, kid, load_faces, parse_policy, run_training,
+                                           grid_png, kaokore_dir, kid, load_faces, parse_policy, run_deadline,
+                                           run_log, run_training,
                                            to_float)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -584,13 +585,7 @@ def main(argv=None) -> int:
     out_dir = args.out or models_dir() / "portrait"
     ckpt_dir = args.ckpt_dir
     ckpt_dir.mkdir(parents=True, exist_ok=True)
-    log_file = open(ckpt_dir / "train_log.txt", "a", encoding="utf-8")
-
-    def log(msg: str) -> None:
-        line = f"{dt.datetime.now().strftime('%H:%M:%S')} {msg}"
-        print(line, flush=True)
-        log_file.write(line + "\n")
-        log_file.flush()
+    log = run_log(ckpt_dir)
 
     if args.publish:
         snaps = sorted((ckpt_dir / "ema").glob("step_*.pt"))
@@ -601,14 +596,7 @@ def main(argv=None) -> int:
         publish(snap, out_dir, st["history"], log)
         return 0
 
-    deadline = time.time() + args.minutes * 60
-    if args.until:
-        hh, mm = map(int, args.until.split(":"))
-        now = dt.datetime.now()
-        until = now.replace(hour=hh, minute=mm, second=0, microsecond=0)
-        if until < now:
-            until += dt.timedelta(days=1)
-        deadline = min(deadline, until.timestamp())
+    deadline = run_deadline(args.minutes, args.until)
 
     faces = load_faces(args.data or kaokore_dir(), 128, ckpt_dir / "faces_128.npz")
     train = faces["train"]
