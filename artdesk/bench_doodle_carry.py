@@ -15,7 +15,9 @@ recogniser's bitmaps are made (top-left aligned, the longer side filling the squ
 - random: the mean IoU(r, d) over random teacher drawings r of the category (what any drawing of
   the category shares with d: the baseline);
 - other: the mean IoU(Redraw of another input, d) (the model's own hand without d's latent);
-- morph0: IoU(Morph's first frame, d): z = d's mean at Morph's temperature min(0.1, default);
+- morph0: IoU(Morph's first frame, d): with a reader, of the reader's decoding of d's mean (at Morph's
+  temperature min(0.1, default)) and 30 of the student's drawings, the one the reader reads nearest
+  d's mean, as the app's Morph picks its frames; a model that reads for itself: its decoding;
 - judge: top-1 recognition of the redraws (and of the inputs) by the judge (models/judge).
 A model carries the drawing when its redraws beat the random baseline on the teacher set by more
 than two standard errors of the paired difference, and on the real drawings on average.
@@ -72,27 +74,45 @@ def _redraws(model, inputs: list[np.ndarray], temperature: float, seed: int) -> 
 POOL = 270  # Redraw with a reader, as the app does it: each input's 27 come from one pool of the student's
 
 
-def _picked_redraws(reader, drawer, inputs: list[np.ndarray], temperature: float, seed: int) -> list[np.ndarray]:
-    """The app's first Redraw candidate with a reader (doodle_io.doodle_job): of n x REDRAW_POOL drawings
-    by the teacher-level student, the one whose reader latent is nearest the input's. The drawings come
-    from one pool of POOL (a fresh random subset per input) instead of a fresh batch per input: the same
-    distribution, a fraction of the time."""
+def _student_pool(reader, drawer, temperature: float, seed: int) -> tuple[list, list[int], np.ndarray]:
+    """POOL drawings by the teacher-level student, which of them the reader can read, and their latents."""
     from artdesk.engines.doodle import encode_doodles, sample_doodles
-    from artdesk.engines.doodle_io import CANDIDATES, REDRAW_POOL, WHOLE_MIN_POINTS, read_whole
+    from artdesk.engines.doodle_io import WHOLE_MIN_POINTS, read_whole
     from artdesk.engines.progress import run_to_end
 
     pool = run_to_end(sample_doodles(drawer, POOL, seed=seed + 100, temperature=temperature,
                                      min_points=WHOLE_MIN_POINTS, yield_every=10**9))
     read = [read_whole(reader, d) for d in pool]
     keep = [i for i, d in enumerate(read) if d is not None and len(d) >= 2]
-    mu_pool, _ = encode_doodles(reader, [read[i] for i in keep])
+    mu_pool, _ = encode_doodles(reader, [r for r in read if r is not None and len(r) >= 2])
+    return pool, keep, mu_pool
+
+
+def _picked_redraws(reader, student_pool, inputs: list[np.ndarray], seed: int, extra: list[np.ndarray] | None = None,
+                    count: int | None = None) -> list[np.ndarray]:
+    """The app's first Redraw candidate with a reader (doodle_io.doodle_job): of n x REDRAW_POOL drawings
+    by the teacher-level student, the one whose reader latent is nearest the input's. The drawings come
+    from one pool of POOL (_student_pool; a fresh random subset per input) instead of a fresh batch per
+    input: the same distribution, a fraction of the time. extra (one per input) joins that input's
+    subset, and count sets the subset's size: Morph's first frame is the nearest of MORPH_STEPS x
+    REDRAW_POOL student drawings and the reader's own decoding (doodle_io.walk_by_reading)."""
+    from artdesk.engines.doodle import encode_doodles
+    from artdesk.engines.doodle_io import CANDIDATES, REDRAW_POOL, read_whole
+
+    pool, keep, mu_pool = student_pool
     mu, _ = encode_doodles(reader, inputs)
     rng = np.random.default_rng(seed)
     out = []
-    for m in mu:
-        sub = rng.choice(len(keep), min(len(keep), CANDIDATES * REDRAW_POOL), replace=False)
+    for k, m in enumerate(mu):
+        sub = rng.choice(len(keep), min(len(keep), count or CANDIDATES * REDRAW_POOL), replace=False)
         best = sub[np.argmin(((mu_pool[sub] - m) ** 2).sum(axis=1))]
-        out.append(pool[keep[best]])
+        pick = pool[keep[best]]
+        if extra is not None:
+            r = read_whole(reader, extra[k])
+            if r is not None and len(r) >= 2:
+                if ((encode_doodles(reader, [r])[0][0] - m) ** 2).sum() < ((mu_pool[best] - m) ** 2).sum():
+                    pick = extra[k]
+        out.append(pick)
     return out
 
 
@@ -102,8 +122,15 @@ def _set_figures(model, drawings: list[np.ndarray], randoms: list[np.ndarray], j
 
     inputs = _inputs(model, drawings)
     decoded = _redraws(model, inputs, temperature, seed)  # the model's own decoder from z = the input's mean
-    redraws = _picked_redraws(model, drawer, inputs, temperature, seed) if drawer is not None else decoded
-    morph0 = _redraws(model, inputs, min(0.1, temperature), seed + 1)
+    morph0 = _redraws(model, inputs, min(0.1, temperature), seed + 1)  # the reader's decoding at the doodle's z
+    redraws = decoded
+    if drawer is not None:
+        from artdesk.engines.doodle_io import MORPH_STEPS, REDRAW_POOL
+
+        student_pool = _student_pool(model, drawer, temperature, seed)
+        redraws = _picked_redraws(model, student_pool, inputs, seed)
+        # the app's first frame: that decoding or one of the student's, whichever the reader reads nearer
+        morph0 = _picked_redraws(model, student_pool, inputs, seed + 2, extra=morph0, count=MORPH_STEPS * REDRAW_POOL)
     own = np.diag(iou_matrix(redraws, inputs))
     dec = np.diag(iou_matrix(decoded, inputs))
     m0 = np.diag(iou_matrix(morph0, inputs))

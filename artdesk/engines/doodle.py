@@ -389,10 +389,15 @@ def redraw_doodle(model, drawing: np.ndarray, n: int = 9, *, seed: int = 0,
 def morph_doodles(model, first: np.ndarray, second: np.ndarray, steps: int = 9, *, seed: int = 0,
                   temperature: float = 0.1, **kwargs) -> Job:
     """steps drawings along the slerp path from first's latent code to second's (VAE)."""
-    mu, _ = encode_doodles(model, [first, second])
-    z = slerp(mu[0], mu[1], np.linspace(0.0, 1.0, steps))
+    z = morph_path(model, first, second, steps)
     return (yield from sample_doodles(model, steps, seed=seed, temperature=temperature, z=z, shared_noise=True,
                                       **kwargs))
+
+
+def morph_path(model, first: np.ndarray, second: np.ndarray, steps: int) -> np.ndarray:
+    """(steps, Z): the slerp path from first's latent code (the encoder's mean) to second's."""
+    mu, _ = encode_doodles(model, [first, second])
+    return slerp(mu[0], mu[1], np.linspace(0.0, 1.0, steps))
 
 
 # --- evaluation ----------------------------------------------------------------------------------

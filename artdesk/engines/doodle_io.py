@@ -13,7 +13,8 @@ from typing import Sequence, TypedDict
 import numpy as np
 
 from artdesk.engines.doodle import (OnnxDoodleModel, continue_doodle, encode_doodles, frame_scale,
-                                    load_doodle_model, morph_doodles, redraw_doodle, sample_doodles)
+                                    load_doodle_model, morph_doodles, morph_path, redraw_doodle,
+                                    sample_doodles)
 from artdesk.engines.progress import Progress, check_cancel
 from artdesk.engines.sketch_format import lines_to_stroke3, rdp, stroke3_to_lines
 
@@ -219,21 +220,58 @@ def read_whole(model, drawing: np.ndarray) -> np.ndarray | None:
         return None
 
 
-def nearest_by_reading(reader, drawing: np.ndarray, pool: Sequence[np.ndarray], n: int) -> np.ndarray:
-    """Indices of the n drawings of `pool` whose latent (the reader's mean) is nearest the latent
-    of `drawing` (already read, as doodle_from_lines gives it), nearest first."""
-    mu, _ = encode_doodles(reader, [drawing])
+def _pool_latents(reader, pool: Sequence[np.ndarray]) -> tuple[list[int], np.ndarray]:
+    """The drawings of `pool` the reader can read (their indices) and their latents (the means)."""
     ok, read = [], []
     for i, d in enumerate(pool):
         r = read_whole(reader, d)
         if r is not None and len(r) >= 2:
             ok.append(i)
             read.append(r)
+    mu = encode_doodles(reader, read)[0] if ok else np.zeros((0, reader.z_size), np.float32)
+    return ok, mu
+
+
+def nearest_by_reading(reader, drawing: np.ndarray, pool: Sequence[np.ndarray], n: int) -> np.ndarray:
+    """Indices of the n drawings of `pool` whose latent (the reader's mean) is nearest the latent
+    of `drawing` (already read, as doodle_from_lines gives it), nearest first."""
+    mu, _ = encode_doodles(reader, [drawing])
+    return nearest_to_latent(reader, mu[0], pool, n)
+
+
+def nearest_to_latent(reader, z: np.ndarray, pool: Sequence[np.ndarray], n: int) -> np.ndarray:
+    """Indices of the n drawings of `pool` whose reader latent is nearest z, nearest first (a drawing
+    the reader cannot read comes last)."""
+    ok, mu_pool = _pool_latents(reader, pool)
     dist = np.full(len(pool), np.inf)
     if ok:
-        mu_pool, _ = encode_doodles(reader, read)
-        dist[ok] = ((mu_pool - mu[0]) ** 2).sum(axis=1)
+        dist[ok] = ((mu_pool - np.asarray(z, np.float32)) ** 2).sum(axis=1)
     return np.argsort(dist, kind="stable")[:n]
+
+
+def walk_by_reading(reader, path: np.ndarray, pool: Sequence[np.ndarray]) -> list[int]:
+    """Morph with a reader: for each latent code of `path`, the index of a drawing of `pool` whose
+    reader latent is near it, each drawing used once, the nearest pairs matched first (greedy), so
+    the path's ends get the drawings nearest them (a pool drawing the reader cannot read is never
+    picked). The pool holds the student's drawings and the reader's own decodings of
+    the path, so each frame is whichever of them the reader reads as closest to that point of the
+    path. Fewer than len(path) readable drawings -> the frames repeat the nearest."""
+    ok, mu_pool = _pool_latents(reader, pool)
+    if not ok:
+        return []
+    dist = ((np.asarray(path, np.float32)[:, None, :] - mu_pool[None, :, :]) ** 2).sum(axis=-1)
+    picks = [-1] * len(dist)
+    free = dist.copy()  # the nearest pair of all first (a frame and a drawing), then the next, each used once
+    for _ in range(min(free.shape)):
+        fi, ji = np.unravel_index(int(np.argmin(free)), free.shape)
+        f, j = int(fi), int(ji)
+        picks[f] = ok[j]
+        free[f, :] = np.inf
+        free[:, j] = np.inf
+    for k, p in enumerate(picks):  # more frames than readable drawings: the nearest again
+        if p < 0:
+            picks[k] = ok[int(np.argmin(dist[k]))]
+    return picks
 
 
 def reading_labels() -> list[str]:
@@ -394,6 +432,16 @@ def doodle_job(request: Request):
                                    f"(z of {model.z_size} vs {painter.z_size}); pick two ArtDesk models.")
         mu, _ = encode_doodles(model, [s3])
         found = yield from sample_doodles(painter, n, z=np.repeat(mu, n, axis=0), **args)
+        if is_reader(painter):
+            # as Redraw: the painter's reader decodes loosely and draws far below its teacher-level
+            # student, so the student draws n x REDRAW_POOL and the painter's reader keeps the n whose
+            # latent is nearest the doodle's reading (its own decodings left out: they re-read nearest
+            # and would win while looking least like the category)
+            student = open_model(request.mix_with)
+            if student is not painter:
+                pool = yield from sample_doodles(student, n * REDRAW_POOL, **args)
+                check_cancel()
+                found = [pool[i] for i in nearest_to_latent(painter, mu[0], pool, n)]
         return recognised(Outcome(request, found, s3, frame, notes), n, False)
     if request.action == "morph":
         if request.target_lines:
@@ -403,7 +451,20 @@ def doodle_job(request: Request):
                                                min_points=WHOLE_MIN_POINTS))[0]
             if len(other) < 2:
                 raise DoodleInputError("The model's sample came out empty; press Again for another.")
+            if drawer is not model:  # the student's drawing, read in the reader's frame as the canvas is
+                read = read_whole(model, other)
+                other = read if read is not None and len(read) >= 2 else other
         found = yield from morph_doodles(model, s3, other, n, seed=request.seed,
                                          temperature=min(0.1, request.temperature), min_points=WHOLE_MIN_POINTS)
+        if is_reader(model) and drawer is not model:
+            # the reader's own decoder draws the path loosely (its first frame is often no closer to the
+            # doodle than any drawing of the category), so the student draws n x REDRAW_POOL more and each
+            # frame is the drawing, of those and the reader's, that the reader reads nearest its point of
+            # the path (bench_doodle_carry's morph0: first frame vs the doodle)
+            pool = yield from sample_doodles(drawer, n * REDRAW_POOL, **args)
+            check_cancel()
+            pool = list(pool) + list(found)
+            picks = walk_by_reading(model, morph_path(model, s3, other, n), pool)
+            found = [pool[i] for i in picks] or found
         return Outcome(request, found, s3, frame, notes)
     raise ValueError(f"unknown doodle action {request.action}")

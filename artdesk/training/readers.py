@@ -38,9 +38,12 @@ NEW_READERS = ("ant", "bear", "dolphin", "lobster", "monkey", "parrot", "rhinoce
 # the shipped reader each new one starts from (a bird for the birds, fish and insects; a dog for mammals);
 # an old reader trained on again starts from itself
 INIT_FROM = {"ant": "bird", "dolphin": "bird", "lobster": "bird", "parrot": "bird",
-             "bear": "dog", "monkey": "bear", "rhinoceros": "bear", "sheep": "bear", "tiger": "bear"}
-# (the dog reader does not carry and does not ship, so the later mammals start from the bear, itself
-# trained from the 7f1cac1 dog; a source that is not shipped means a start from scratch)
+             "bear": "dog", "monkey": "bear", "rhinoceros": "bear", "sheep": "bear", "tiger": "bear",
+             "dog": "bear", "hedgehog": "bear", "rabbit": "bear", "bicycle": "ambulance", "palm_tree": "bird"}
+# (the old dog, hedgehog, rabbit, bicycle and palm tree readers do not carry and do not ship, so they
+# start again from a shipped reader of a similar shape: the bear for the mammals, the ambulance's
+# wheels for the bicycle, the bird for the palm tree; a source that is not shipped means a start from
+# scratch)
 KL_TOLERANCE = 1.0  # the old readers: 0.2, and their KL sat exactly there
 INPUT_DROPOUT = 0.4  # the decoder sees 60% of the previous points: the rest must come from z
 LAYOUT_WEIGHT = 1.0  # z also predicts the drawing's blurred 8x8 raster (a training-only head)
@@ -213,7 +216,8 @@ def measure_and_publish(categories: list[str], source: Path, log=print, n_teache
 def sample_sheet(categories: list[str], path: Path, cell: int = 96) -> None:
     """The card's picture: per shipped reader, two held-out real Quick, Draw! drawings (grey), each
     followed by its first three Redraws as the app makes them (doodle_job: the student's drawings
-    kept by the reader's latent), the reader's own decoding of the drawing, and Morph's first frame."""
+    kept by the reader's latent), the reader's own decoding of the drawing, and Morph's first frame as
+    the app makes it (doodle_io.walk_by_reading)."""
     import numpy as np
     from PIL import Image, ImageDraw
 
@@ -233,7 +237,8 @@ def sample_sheet(categories: list[str], path: Path, cell: int = 96) -> None:
             redraws = run_to_end(doodle_job(Request("redraw", category, 1 + i, APP_TEMPERATURE, lines=lines,
                                                     count=3))).candidates
             decoded = _redraws(model, [d], APP_TEMPERATURE, seed=1 + i)
-            first = _redraws(model, [d], min(0.1, APP_TEMPERATURE), seed=11 + i)
+            first = run_to_end(doodle_job(Request("morph", category, 11 + i, APP_TEMPERATURE,
+                                                  lines=lines))).candidates[:1]  # the app's first frame
             cells = [raster(x, cell, 2.0) for x in [d, *redraws, *decoded, *first]]
             cells[0] = cells[0] * 0.45  # the input in grey
             rows.append(np.concatenate([np.pad(c, 2) for c in cells], 1))

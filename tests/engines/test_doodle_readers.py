@@ -114,3 +114,38 @@ def test_redraw_keeps_the_students_drawings_nearest_the_doodle_in_the_readers_la
         assert order[0] == k and len(set(order.tolist())) == 3
     outcome = run_to_end(doodle_io.doodle_job(doodle_io.Request("redraw", cat, 4, 0.25, lines=LINES, count=2)))
     assert len(outcome.candidates) == 2 and all(len(c) >= doodle_io.WHOLE_MIN_POINTS for c in outcome.candidates)
+
+
+def test_morph_with_a_reader_walks_from_the_doodle_to_the_other_through_distinct_drawings(reader_models):
+    """walk_by_reading: each point of the slerp path takes the pool drawing the reader reads nearest it,
+    each once; a pool holding the two ends gives them back as the first and last frames."""
+    from artdesk.engines.doodle import morph_path, sample_doodles
+
+    _, cat = reader_models
+    reader = doodle_io.open_reading_model(cat)
+    s3, _, _ = doodle_io.doodle_from_lines(LINES, reader, room=doodle_io.READ_ROOM)
+    others = run_to_end(sample_doodles(doodle_io.open_model(cat), 8, seed=5, temperature=0.25,
+                                       min_points=doodle_io.WHOLE_MIN_POINTS))
+    other = doodle_io.read_whole(reader, others[0])  # in the reader's frame, as doodle_job reads it
+    pool = [other, s3] + list(others[1:]) + [np.zeros((0, 3), np.float32)]  # an empty one is never picked
+    picks = doodle_io.walk_by_reading(reader, morph_path(reader, s3, other, 5), pool)
+    assert picks[0] == 1 and picks[-1] == 0
+    assert len(picks) == 5 and len(set(picks)) == 5 and len(pool) - 1 not in picks
+    assert doodle_io.walk_by_reading(reader, morph_path(reader, s3, other, 3), [np.zeros((0, 3), np.float32)]) == []
+
+
+def test_mix_into_a_reader_category_keeps_the_drawings_its_reader_reads_nearest_the_doodle(reader_models):
+    """Mix with a painter that has a reader: of its student's drawings, the n
+    whose reader latent is nearest the doodle's reading (nearest_to_latent), nearest first."""
+    from artdesk.engines.doodle import encode_doodles
+
+    _, cat = reader_models
+    reader = doodle_io.open_reading_model(cat)
+    s3, _, _ = doodle_io.doodle_from_lines(LINES, reader, room=doodle_io.READ_ROOM)
+    mu, _ = encode_doodles(reader, [s3])
+    mix = run_to_end(doodle_io.doodle_job(doodle_io.Request("mix", cat, 4, 0.25, lines=LINES, mix_with=cat)))
+    assert len(mix.candidates) == 9 and all(len(c) >= doodle_io.WHOLE_MIN_POINTS for c in mix.candidates)
+    order = doodle_io.nearest_to_latent(reader, mu[0], list(mix.candidates), 9)
+    assert list(order) == list(range(9))  # already nearest first
+    pool = [np.zeros((0, 3), np.float32), s3]
+    assert list(doodle_io.nearest_to_latent(reader, mu[0], pool, 2)) == [1, 0]  # the unreadable one last
