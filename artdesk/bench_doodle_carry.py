@@ -76,15 +76,13 @@ POOL = 270  # Redraw with a reader, as the app does it: each input's 27 come fro
 
 def _student_pool(reader, drawer, temperature: float, seed: int) -> tuple[list, list[int], np.ndarray]:
     """POOL drawings by the teacher-level student, which of them the reader can read, and their latents."""
-    from artdesk.engines.doodle import encode_doodles, sample_doodles
-    from artdesk.engines.doodle_io import WHOLE_MIN_POINTS, read_whole
+    from artdesk.engines.doodle import sample_doodles
+    from artdesk.engines.doodle_io import WHOLE_MIN_POINTS, pool_latents
     from artdesk.engines.progress import run_to_end
 
     pool = run_to_end(sample_doodles(drawer, POOL, seed=seed + 100, temperature=temperature,
                                      min_points=WHOLE_MIN_POINTS, yield_every=10**9))
-    read = [read_whole(reader, d) for d in pool]
-    keep = [i for i, d in enumerate(read) if d is not None and len(d) >= 2]
-    mu_pool, _ = encode_doodles(reader, [r for r in read if r is not None and len(r) >= 2])
+    keep, mu_pool = pool_latents(reader, pool)
     return pool, keep, mu_pool
 
 
@@ -97,21 +95,20 @@ def _picked_redraws(reader, student_pool, inputs: list[np.ndarray], seed: int, e
     subset, and count sets the subset's size: Morph's first frame is the nearest of MORPH_STEPS x
     REDRAW_POOL student drawings and the reader's own decoding (doodle_io.walk_by_reading)."""
     from artdesk.engines.doodle import encode_doodles
-    from artdesk.engines.doodle_io import CANDIDATES, REDRAW_POOL, read_whole
+    from artdesk.engines.doodle_io import CANDIDATES, REDRAW_POOL, pool_latents
 
     pool, keep, mu_pool = student_pool
     mu, _ = encode_doodles(reader, inputs)
+    extra_ok, mu_extra = pool_latents(reader, extra if extra is not None else [])
     rng = np.random.default_rng(seed)
     out = []
     for k, m in enumerate(mu):
         sub = rng.choice(len(keep), min(len(keep), count or CANDIDATES * REDRAW_POOL), replace=False)
         best = sub[np.argmin(((mu_pool[sub] - m) ** 2).sum(axis=1))]
         pick = pool[keep[best]]
-        if extra is not None:
-            r = read_whole(reader, extra[k])
-            if r is not None and len(r) >= 2:
-                if ((encode_doodles(reader, [r])[0][0] - m) ** 2).sum() < ((mu_pool[best] - m) ** 2).sum():
-                    pick = extra[k]
+        if extra is not None and k in extra_ok:
+            if ((mu_extra[extra_ok.index(k)] - m) ** 2).sum() < ((mu_pool[best] - m) ** 2).sum():
+                pick = extra[k]
         out.append(pick)
     return out
 

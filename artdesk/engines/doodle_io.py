@@ -220,7 +220,7 @@ def read_whole(model, drawing: np.ndarray) -> np.ndarray | None:
         return None
 
 
-def _pool_latents(reader, pool: Sequence[np.ndarray]) -> tuple[list[int], np.ndarray]:
+def pool_latents(reader, pool: Sequence[np.ndarray]) -> tuple[list[int], np.ndarray]:
     """The drawings of `pool` the reader can read (their indices) and their latents (the means)."""
     ok, read = [], []
     for i, d in enumerate(pool):
@@ -242,7 +242,7 @@ def nearest_by_reading(reader, drawing: np.ndarray, pool: Sequence[np.ndarray], 
 def nearest_to_latent(reader, z: np.ndarray, pool: Sequence[np.ndarray], n: int) -> np.ndarray:
     """Indices of the n drawings of `pool` whose reader latent is nearest z, nearest first (a drawing
     the reader cannot read comes last)."""
-    ok, mu_pool = _pool_latents(reader, pool)
+    ok, mu_pool = pool_latents(reader, pool)
     dist = np.full(len(pool), np.inf)
     if ok:
         dist[ok] = ((mu_pool - np.asarray(z, np.float32)) ** 2).sum(axis=1)
@@ -256,7 +256,7 @@ def walk_by_reading(reader, path: np.ndarray, pool: Sequence[np.ndarray]) -> lis
     picked). The pool holds the student's drawings and the reader's own decodings of
     the path, so each frame is whichever of them the reader reads as closest to that point of the
     path. Fewer than len(path) readable drawings -> the frames repeat the nearest."""
-    ok, mu_pool = _pool_latents(reader, pool)
+    ok, mu_pool = pool_latents(reader, pool)
     if not ok:
         return []
     dist = ((np.asarray(path, np.float32)[:, None, :] - mu_pool[None, :, :]) ** 2).sum(axis=-1)
@@ -431,17 +431,17 @@ def doodle_job(request: Request):
             raise DoodleInputError(f"'{model.name}' and '{painter.name}' speak different latent languages "
                                    f"(z of {model.z_size} vs {painter.z_size}); pick two ArtDesk models.")
         mu, _ = encode_doodles(model, [s3])
-        found = yield from sample_doodles(painter, n, z=np.repeat(mu, n, axis=0), **args)
-        if is_reader(painter):
-            # as Redraw: the painter's reader decodes loosely and draws far below its teacher-level
-            # student, so the student draws n x REDRAW_POOL and the painter's reader keeps the n whose
-            # latent is nearest the doodle's reading (its own decodings left out: they re-read nearest
-            # and would win while looking least like the category)
-            student = open_model(request.mix_with)
-            if student is not painter:
-                pool = yield from sample_doodles(student, n * REDRAW_POOL, **args)
-                check_cancel()
-                found = [pool[i] for i in nearest_to_latent(painter, mu[0], pool, n)]
+        # as Redraw: a painter's reader decodes loosely and draws far below its teacher-level student,
+        # so the student draws n x REDRAW_POOL and the painter's reader keeps the n whose latent is
+        # nearest the doodle's reading (the reader's own decodings are not among them: they re-read
+        # nearest and would win while looking least like the category)
+        student = open_model(request.mix_with) if is_reader(painter) else painter
+        if student is not painter:
+            pool = yield from sample_doodles(student, n * REDRAW_POOL, **args)
+            check_cancel()
+            found = [pool[i] for i in nearest_to_latent(painter, mu[0], pool, n)]
+        else:
+            found = yield from sample_doodles(painter, n, z=np.repeat(mu, n, axis=0), **args)
         return recognised(Outcome(request, found, s3, frame, notes), n, False)
     if request.action == "morph":
         if request.target_lines:
