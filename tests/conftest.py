@@ -82,6 +82,12 @@ def portrait_models(tmp_path_factory):
         entries.append({"id": portrait.ENLARGER_ID, "file": "portrait/kaokore_sr.onnx",
                         "sha256": file_sha256(folder / "portrait" / enlarger.name), "task": "portrait-upscale",
                         "licence": "CC BY-SA 4.0", "inputs": [], "training": {}})
+    picker = ROOT / "models" / "portrait" / "face_picker.onnx"  # Paint's "Pick the clearest face"
+    if picker.is_file():
+        shutil.copyfile(picker, folder / "portrait" / picker.name)
+        entries.append({"id": portrait.PICKER_ID, "file": "portrait/face_picker.onnx",
+                        "sha256": file_sha256(folder / "portrait" / picker.name), "task": "portrait-pick",
+                        "licence": "CC BY-SA 4.0", "inputs": [], "training": {}})
     (folder / "manifest.json").write_text(json.dumps({"format": 1, "models": entries}))
     return folder
 

@@ -41,6 +41,7 @@ class GridRequest:
     first_seed: int
     variation: float
     count: int = GRID
+    pick: bool = True  # each seed's face is the clearest of portrait.PICK_POOL candidates
 
     @property
     def seeds(self) -> list[int]:
@@ -48,9 +49,10 @@ class GridRequest:
 
 
 def paint_grid_job(request: GridRequest) -> Job:
-    """Job -> the faces (64 px RGB arrays), one per seed; the model opens on the worker, so
-    its errors reach the error dialog."""
-    return (yield from portrait.paint_portraits(request.seeds, request.variation, session=open_generator()))
+    """Job -> the faces (RGBA arrays at the generator's size), one per seed; the models open on
+    the worker, so their errors reach the error dialog."""
+    return (yield from portrait.paint_portraits(request.seeds, request.variation, session=open_generator(),
+                                                pick=request.pick))
 
 
 @dataclass(frozen=True)
@@ -59,11 +61,12 @@ class WalkRequest:
     seed_to: int
     frames: int
     variation: float
+    pick: bool = True  # the ends are the seeds' picked faces, as the grid shows them
 
 
 def walk_job(request: WalkRequest) -> Job:
     return (yield from portrait.walk(request.seed_from, request.seed_to, request.frames, request.variation,
-                                     session=open_generator()))
+                                     session=open_generator(), pick=request.pick))
 
 
 @dataclass
@@ -76,11 +79,15 @@ class PlaceRequest:
     name: str = "Portrait"
     walk: dict | None = None  # the frame of a walk: {"from", "to", "frames", "frame"}
     size: int | None = None  # pixels on a side (None: PRINT_SIZE[mode])
+    pick: bool = True  # whether the face was picked (recorded in the layer's generation)
 
 
-def generation(seed: int, variation: float, mode: str, signed: bool, walk: dict | None = None) -> dict:
+def generation(seed: int, variation: float, mode: str, signed: bool, walk: dict | None = None,
+               pick: bool = True) -> dict:
     gen = {"engine": "portrait", "model": portrait.MODEL_ID, "seed": int(seed),
            "variation": round(float(variation), 4), "upscale": mode, "signed": bool(signed)}
+    if pick:
+        gen["pick"] = {"model": portrait.PICKER_ID, "of": portrait.PICK_POOL}
     if walk:
         gen["walk"] = dict(walk)
     return gen
@@ -111,7 +118,7 @@ def place_job(request: PlaceRequest) -> Job:
 def place_portrait(doc: Document, request: PlaceRequest, pixels: np.ndarray) -> Applied:
     """One raster layer fitted to the page, filtered as asked, with the generation recorded."""
     h, w = pixels.shape[:2]
-    made = generation(request.seed, request.variation, request.mode, request.signed, request.walk)
+    made = generation(request.seed, request.variation, request.mode, request.signed, request.walk, request.pick)
     if enlarged(request.face, pixels, request.mode):
         made["enlarger"] = portrait.ENLARGER_ID
     layer = RasterLayer(name=doc.unique_layer_name(request.name), pixels=pixels, rect=fit_rect(w, h, doc),

@@ -75,7 +75,7 @@ def add_parser(subparsers) -> None:
                     "KaoKore GAN (`portrait --seed 7 --out p.png`), or walk between two seeds' faces "
                     "(`portrait walk --from 7 --to 42 --out walk.gif`).",
         usage="artdesk portrait [paint] --out PNG [--seed N] [--variation V] [--size PX] "
-              "[--crisp] [--sign]\n       artdesk portrait walk --from SEED --to SEED --out GIF "
+              "[--crisp] [--sign] [--no-pick]\n       artdesk portrait walk --from SEED --to SEED --out GIF "
               "[--frames N] [--ms MS] [--size PX] [--crisp] [--variation V]")
     p.add_argument("action", nargs="?", choices=ACTIONS, default="paint",
                    help="paint one portrait (the default) or walk between two")
@@ -86,6 +86,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--size", type=_size, default=None,
                    help=f"output width = height in px (default {PAINT_SIZE} for paint, max "
                         f"{MAX_SIZE['paint']}; {WALK_SIZE} for walk, max {MAX_SIZE['walk']})")
+    p.add_argument("--pick", action=argparse.BooleanOptionalAction, default=True,
+                   help=f"paint each seed as the clearest of {portrait.PICK_POOL} candidate faces, scored by "
+                        "the face picker, as the Portraits tab does (default: on)")
     p.add_argument("--crisp", action="store_true",
                    help="enlarge as pixel art (nearest neighbour) instead of smooth (the KaoKore "
                         "enlarger network, then Lanczos)")
@@ -138,14 +141,14 @@ def _paint(args) -> int:
     size, mode = args.size or PAINT_SIZE, _mode(args)
     from artdesk.actions import portrait as actions
 
-    (face,) = run_to_end(actions.paint_grid_job(actions.GridRequest(seed, args.variation, count=1)))
+    (face,) = run_to_end(actions.paint_grid_job(actions.GridRequest(seed, args.variation, count=1, pick=args.pick)))
     image = run_to_end(actions.print_pixels(face, mode, bool(args.sign), size))
-    settings = actions.generation(seed, args.variation, mode, bool(args.sign))
+    settings = actions.generation(seed, args.variation, mode, bool(args.sign), pick=args.pick)
     if actions.enlarged(face, image, mode):
         settings["enlarger"] = portrait.ENLARGER_ID
     _write_png(image, args.out, settings)
     print(f"wrote {args.out} ({size}x{size}, seed {seed}, variation {args.variation:g}, {mode}"
-          f"{', signed' if args.sign else ''})")
+          f"{', signed' if args.sign else ''}{', picked' if args.pick else ''})")
     return 0
 
 
@@ -155,7 +158,7 @@ def _walk(args) -> int:
     size, mode = args.size or WALK_SIZE, _mode(args)
     from artdesk.actions import portrait as actions
 
-    request = actions.WalkRequest(args.seed_from, args.seed_to, frames_n, args.variation)
+    request = actions.WalkRequest(args.seed_from, args.seed_to, frames_n, args.variation, pick=args.pick)
     frames = run_to_end(actions.walk_job(request))
     if size != frames[0].shape[1]:
         frames = [portrait.upscale(f, size, mode) for f in frames]
@@ -265,8 +268,29 @@ def bench(repeats: int = 30) -> list[str]:
     finally:
         if before is not None:
             torch.set_num_threads(before)
+    lines += _bench_pick(max(3, repeats // 6))
     lines += _bench_print(probe, name, batches[1], max(3, repeats // 6))
     return lines
+
+
+def _bench_pick(repeats: int) -> list[str]:
+    """The Paint grid as the tab runs it (the app's sessions): nine faces unpicked vs each the
+    clearest of PICK_POOL candidates."""
+    from artdesk.runtime.models import ModelError
+
+    try:
+        picker = portrait.open_picker()
+    except ModelError as exc:
+        return [f"  pick: {exc}"]
+    session = portrait.open_generator()
+    seeds = list(range(1, 10))
+    plain_ms = _median_ms(lambda: run_to_end(portrait.paint_portraits(seeds, DEFAULT_VARIATION, session=session)),
+                          repeats, warmup=1)
+    pick_ms = _median_ms(lambda: run_to_end(portrait.paint_portraits(seeds, DEFAULT_VARIATION, session=session,
+                                                                     pick=True, picker=picker)), repeats, warmup=1)
+    return [f"  Paint grid (9 faces, median of {repeats}, the app's sessions): unpicked {plain_ms:.0f} ms; each the "
+            f"clearest of {portrait.PICK_POOL} ({9 * portrait.PICK_POOL} faces painted and scored) {pick_ms:.0f} ms "
+            f"= {pick_ms / plain_ms:.0f}x"]
 
 
 def _bench_print(session, name: str, z: np.ndarray, repeats: int) -> list[str]:

@@ -11,6 +11,10 @@ onnxruntime and Pillow:
   the GAN learned, 0 = the average face, values in between = safer, less varied faces);
 - `slerp` / `walk`: a spherical path between two seeds' latents, frames for an animated GIF
   (`save_gif`);
+- `pick_latents` / `paint_portraits(..., pick=True)`: each seed paints the clearest of PICK_POOL
+  candidate faces (candidate 0 is the seed's own latent), scored by the face picker
+  (models/portrait/face_picker.onnx, artdesk.training.portrait_picker), as the Doodle tab picks the
+  clearest drawings; walks then run between the picked latents;
 - `upscale` (smooth = the KaoKore enlarger network x4 when it is installed, then Lanczos; crisp =
   nearest, blocks) and `sign` (the GAN objective as a small signature in a corner) for prints.
 
@@ -29,6 +33,9 @@ from artdesk.engines.progress import Job, Progress
 
 MODEL_ID = "portrait/kaokore_gan"
 ENLARGER_ID = "portrait/kaokore_sr"  # x4 super-resolution for the Smooth print filter
+PICKER_ID = "portrait/face_picker"  # scores how readable a face's eyes and mouth are
+PICK_POOL = 8  # candidate faces per seed when picking
+PICK_SIZE = 64  # the picker's input side
 SIGNATURE = "min_G max_D E_x[log D(x)] + E_z[log(1 - D(G(z)))]"
 BATCH = 9  # portraits per ONNX run; a Paint grid is one run
 MAX_VARIATION = 2.0
@@ -52,6 +59,58 @@ def latents(seeds: Iterable[int], zdim: int) -> np.ndarray:
     """float32 [len(seeds), zdim]: row i is N(0, I) drawn from np.random.default_rng(seeds[i])."""
     rows = [np.random.default_rng(int(s)).standard_normal(zdim) for s in seeds]
     return np.asarray(rows, dtype=np.float32).reshape(len(rows), zdim)
+
+
+def candidate_latents(seed: int, zdim: int, pool: int = PICK_POOL) -> np.ndarray:
+    """float32 [pool, zdim]: row 0 is the seed's own latent (`latents([seed])`), the others come
+    from np.random.default_rng((seed, 1)), so a seed's candidates never change."""
+    extra = np.random.default_rng((int(seed), 1)).standard_normal((max(0, pool - 1), zdim))
+    return np.concatenate([latents([seed], zdim), extra.astype(np.float32)]).astype(np.float32)
+
+
+def open_picker(session=None):
+    """The face picker's onnxruntime session (from the manifest unless one is given)."""
+    if session is not None:
+        return session
+    from artdesk.runtime.models import open_session
+
+    return open_session(PICKER_ID)
+
+
+def face_scores(rgb: np.ndarray, picker) -> np.ndarray:
+    """Picker scores (higher = clearer eyes and mouth) of generator output rgb float [N, 3, H, W]
+    in -1..1; faces larger than the picker's 64 px are mean-pooled down to it first."""
+    x = np.asarray(rgb, dtype=np.float32)
+    side = x.shape[-1]
+    if side != PICK_SIZE:
+        if side % PICK_SIZE or x.shape[-2] != side:
+            raise ValueError(f"The face picker needs square faces of a multiple of {PICK_SIZE} px, got {side}.")
+        k = side // PICK_SIZE
+        x = x.reshape(x.shape[0], 3, PICK_SIZE, k, PICK_SIZE, k).mean(axis=(3, 5))
+    (score,) = picker.run(None, {picker.get_inputs()[0].name: np.ascontiguousarray(x)})
+    return np.asarray(score, dtype=np.float32).reshape(len(x))
+
+
+def pick_latents(seeds: Sequence[int], variation: float, session=None, picker=None,
+                 pool: int = PICK_POOL) -> Job:
+    """A job: for each seed, the candidate (of `pool`) whose face the picker scores clearest at this
+    variation; returns (z float32 [len(seeds), zdim] before truncation, the faces as RGBA images,
+    the chosen candidate index per seed)."""
+    session = open_generator(session)
+    picker = open_picker(picker)
+    zdim = latent_size(session)
+    chosen_z, faces, chosen = [], [], []
+    name = session.get_inputs()[0].name
+    yield Progress(0.0, f"Painting {pool} candidates per face")
+    for i, seed in enumerate(seeds):
+        cand = candidate_latents(seed, zdim, pool)
+        (rgb,) = session.run(None, {name: truncate(cand, variation)})
+        best = int(np.argmax(face_scores(rgb, picker)))
+        chosen_z.append(cand[best])
+        faces += to_rgba(rgb[best:best + 1])
+        chosen.append(best)
+        yield Progress((i + 1) / len(seeds), f"Picked {i + 1} of {len(seeds)} faces", preview=faces[-1])
+    return np.asarray(chosen_z, np.float32).reshape(len(chosen), zdim), faces, chosen
 
 
 def truncate(z: np.ndarray, variation: float) -> np.ndarray:
@@ -86,13 +145,18 @@ def _render_job(z: np.ndarray, session, what: str) -> Job:
     return images
 
 
-def paint_portraits(seeds: Sequence[int], variation: float = 1.0, session=None) -> Job:
+def paint_portraits(seeds: Sequence[int], variation: float = 1.0, session=None, pick: bool = False,
+                    picker=None) -> Job:
     """A job: one portrait per seed (e.g. 9 consecutive seeds for the Paint grid); returns a list
-    of opaque RGBA uint8 HxWx4 arrays in the order of `seeds`."""
+    of opaque RGBA uint8 HxWx4 arrays in the order of `seeds`. With `pick`, each is the clearest
+    of the seed's PICK_POOL candidates (`pick_latents`)."""
     seeds = list(seeds)
     if not seeds:
         return []
     session = open_generator(session)
+    if pick:
+        _, faces, _ = yield from pick_latents(seeds, variation, session, picker)
+        return faces
     z = truncate(latents(seeds, latent_size(session)), variation)
     return (yield from _render_job(z, session, "portraits"))
 
@@ -114,18 +178,24 @@ def slerp(z0: np.ndarray, z1: np.ndarray, t) -> np.ndarray:
     return out[0] if np.ndim(t) == 0 else out
 
 
-def walk_latents(seed_a: int, seed_b: int, frames: int, zdim: int, variation: float = 1.0) -> np.ndarray:
+def walk_latents(seed_a: int, seed_b: int, frames: int, zdim: int, variation: float = 1.0,
+                 ends: np.ndarray | None = None) -> np.ndarray:
+    """The path's latents; `ends` [2, zdim] replaces the two seeds' own latents (picked faces)."""
     if frames < 2:
         raise ValueError("A walk needs at least 2 frames.")
-    z = latents([seed_a, seed_b], zdim)
+    z = latents([seed_a, seed_b], zdim) if ends is None else np.asarray(ends, np.float32)
     return truncate(slerp(z[0], z[1], np.linspace(0.0, 1.0, frames)), variation)
 
 
-def walk(seed_a: int, seed_b: int, frames: int = 24, variation: float = 1.0, session=None) -> Job:
+def walk(seed_a: int, seed_b: int, frames: int = 24, variation: float = 1.0, session=None, pick: bool = False,
+         picker=None) -> Job:
     """A job: `frames` portraits on the spherical path from seed_a's face to seed_b's; the first
-    and last frames are exactly those seeds' portraits (same variation)."""
+    and last frames are exactly those seeds' portraits (same variation, picked or not)."""
     session = open_generator(session)
-    z = walk_latents(seed_a, seed_b, frames, latent_size(session), variation)
+    ends = None
+    if pick:
+        ends, _, _ = yield from pick_latents([seed_a, seed_b], variation, session, picker)
+    z = walk_latents(seed_a, seed_b, frames, latent_size(session), variation, ends)
     return (yield from _render_job(z, session, "frames"))
 
 

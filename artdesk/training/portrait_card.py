@@ -1,7 +1,8 @@
 """The Portraits model card's pictures and text: `python -m artdesk.training.portrait_card`.
 
 - contact_sheet.jpg: seeds 0-47 of the shipped generator (variation 0.8, the app's default) as a
-  6x8 sheet, beside 48 held-out real KaoKore faces, for the by-eye count;
+  6x8 sheet, beside 48 held-out real KaoKore faces, for the by-eye count; contact_sheet_picked.jpg
+  the same seeds as the app paints them by default (each the clearest of its candidates);
 - kid_curve.png: the VGG19 KID at every checkpoint of the 128 px run, with the real-vs-real floor;
 - sr_crop.png: a 100% crop of a printed (2,304 px) portrait, old Smooth vs the enlarger;
 - MODEL_CARD.md from kaokore_gan.json, kid_history.json and the by-eye count given here
@@ -49,11 +50,14 @@ def _sheet(faces: list[np.ndarray], cols: int = 8, pad: int = 3, labels: list[st
     return sheet
 
 
-def contact_sheet(out: Path, session, real_dir: Path) -> None:
+def contact_sheet(out: Path, session, real_dir: Path, picker=None) -> None:
+    """Seeds 0-47 beside 48 held-out real faces; with a `picker` session each seed is the clearest
+    of its candidates, as the Portraits tab paints by default."""
     from artdesk.engines import portrait
     from artdesk.engines.progress import run_to_end
 
-    fakes = run_to_end(portrait.paint_portraits(SHEET_SEEDS, VARIATION, session=session))
+    fakes = run_to_end(portrait.paint_portraits(SHEET_SEEDS, VARIATION, session=session, pick=picker is not None,
+                                                picker=picker))
     side = fakes[0].shape[0]
     files = sorted(real_dir.glob("dev_*.jpg"))
     files = files[::max(1, len(files) // 48)][:48]
@@ -65,7 +69,8 @@ def contact_sheet(out: Path, session, real_dir: Path) -> None:
     right = _sheet(reals)
     both = Image.new("RGB", (left.width + right.width + 24, left.height + 22), "white")
     draw = ImageDraw.Draw(both)
-    draw.text((4, 4), f"generated: seeds 0-47, variation {VARIATION}, {side} px", fill=(0, 0, 0))
+    how = f", each the clearest of {portrait.PICK_POOL}" if picker is not None else ""
+    draw.text((4, 4), f"generated: seeds 0-47, variation {VARIATION}, {side} px{how}", fill=(0, 0, 0))
     draw.text((left.width + 28, 4), "held-out real KaoKore faces (dev split)", fill=(0, 0, 0))
     both.paste(left, (0, 22))
     both.paste(right, (left.width + 24, 22))
@@ -235,6 +240,9 @@ def main(argv=None) -> int:
     out = args.out or models_dir() / "portrait"
     gen = open_session(portrait.MODEL_ID, directory=out.parent)
     contact_sheet(out / "contact_sheet.jpg", gen, kaokore_dir())
+    if (out / "face_picker.onnx").is_file():
+        picker = open_session(portrait.PICKER_ID, directory=out.parent)
+        contact_sheet(out / "contact_sheet_picked.jpg", gen, kaokore_dir(), picker)
     sr = portrait.open_enlarger()
     if sr is not None:
         sr_crop(out / "sr_crop.png", gen, sr)

@@ -59,6 +59,7 @@ class PortraitCell(QLabel):
         self.face: np.ndarray | None = None
         self.seed: int | None = None
         self.variation: float | None = None
+        self.picked = False  # whether the face is the clearest of its seed's candidates
         self.mode = "smooth"
         self.badge = ""  # "From" / "To" when it is a walk end
         self.setAlignment(Qt.AlignCenter)
@@ -68,8 +69,9 @@ class PortraitCell(QLabel):
         self.setStyleSheet("QLabel { background: palette(base); }"
                            "QLabel:hover { border: 2px solid palette(highlight); }")
 
-    def set_face(self, face: np.ndarray | None, seed: int | None, variation: float | None) -> None:
-        self.face, self.seed, self.variation = face, seed, variation
+    def set_face(self, face: np.ndarray | None, seed: int | None, variation: float | None,
+                 picked: bool = False) -> None:
+        self.face, self.seed, self.variation, self.picked = face, seed, variation, picked
         self.setCursor(Qt.PointingHandCursor if face is not None else Qt.ArrowCursor)
         self.setToolTip("" if face is None else
                         f"Seed {seed}: click to place it as a layer; right-click to walk from or to it")
@@ -226,6 +228,12 @@ class PortraitTab(QWidget):
         form.addRow("Seed", seed_row)
         form.addRow("Variation", variation_row)
         form.addRow("Print", print_row)
+        self.pick_box = QCheckBox(f"Pick the clearest face of {portrait.PICK_POOL}")
+        self.pick_box.setChecked(True)
+        self.pick_box.setToolTip(f"Paint {portrait.PICK_POOL} candidate faces per seed and keep the one whose eyes "
+                                 "and mouth the face picker reads best (slower); off: each seed's first face")
+        self.pick_box.toggled.connect(lambda _on: self._repaint_timer.start())
+        form.addRow(self.pick_box)
         column.addLayout(form)
 
         self.paint_button = button("Paint", "Paint nine faces from the seed on; when the grid already "
@@ -335,8 +343,9 @@ class PortraitTab(QWidget):
         self._repaint_timer.start()
 
     def _repaint_if_painted(self) -> None:
+        first = self.grid.cells[0]
         if any(cell.face is not None for cell in self.grid.cells) and \
-                self.grid.cells[0].variation != self.variation_value():
+                (first.variation != self.variation_value() or first.picked != self.pick_box.isChecked()):
             self.paint()
 
     def _mode_changed(self, *args) -> None:
@@ -354,10 +363,11 @@ class PortraitTab(QWidget):
 
     # -- painting -----------------------------------------------------------------------------
     def shows_current_settings(self) -> bool:
-        """Whether the grid already shows the seed box's nine faces at the slider's variation."""
+        """Whether the grid already shows the seed box's nine faces at the slider's variation
+        (picked or not, as the box says)."""
         first = self.grid.cells[0]
         return first.face is not None and first.seed == self.seed.value() and \
-            first.variation == self.variation_value()
+            first.variation == self.variation_value() and first.picked == self.pick_box.isChecked()
 
     def paint_pressed(self) -> None:
         """Paint (the button, Ctrl+Return): the seed box's nine faces, or the next nine when the
@@ -370,20 +380,21 @@ class PortraitTab(QWidget):
     def paint(self) -> None:
         """Paint the grid from the seed box on; a paint still running is cancelled first."""
         self._repaint_timer.stop()
-        request = actions.GridRequest(self.seed.value(), self.variation_value())
+        request = actions.GridRequest(self.seed.value(), self.variation_value(), pick=self.pick_box.isChecked())
         seeds, first = request.seeds, request.first_seed
         # the key cancels a painting still running and drops its late faces or error
         self.paint_job = self.desk.run_job(
             f"Painting portraits {first}–{first + GRID - 1}", actions.paint_grid_job, request, key="portrait:paint",
-            on_result=lambda faces: self._painted(seeds, request.variation, faces),
+            on_result=lambda faces: self._painted(seeds, request.variation, faces, request.pick),
             on_error=lambda message, tb: self.hint.setText(f"No faces: {message}"))
         self._update_buttons()
 
-    def _painted(self, seeds: list[int], variation: float, faces: list[np.ndarray]) -> None:
+    def _painted(self, seeds: list[int], variation: float, faces: list[np.ndarray], picked: bool = False) -> None:
         for cell, seed, face in zip(self.grid.cells, seeds, faces):
             cell.set_mode(self.mode())
-            cell.set_face(face, seed, variation)
-        self.hint.setText(f"Seeds {seeds[0]}–{seeds[-1]}, variation {variation:.2f}. Click a face "
+            cell.set_face(face, seed, variation, picked)
+        how = f", each the clearest of {portrait.PICK_POOL}" if picked else ""
+        self.hint.setText(f"Seeds {seeds[0]}–{seeds[-1]}, variation {variation:.2f}{how}. Click a face "
                           "to place it; right-click to walk from or to it.")
         self._update_badges()
         self.desk.status(f"Painted portraits {seeds[0]}–{seeds[-1]}", 4000)
@@ -396,7 +407,7 @@ class PortraitTab(QWidget):
         cell = self.grid.cells[index]
         if cell.face is None:
             return None
-        return self.place(cell.face, cell.seed, cell.variation, f"Portrait {cell.seed}")
+        return self.place(cell.face, cell.seed, cell.variation, f"Portrait {cell.seed}", picked=cell.picked)
 
     def place_frame(self, index: int):
         if self.walk_info is None or not 0 <= index < len(self.frames):
@@ -404,11 +415,13 @@ class PortraitTab(QWidget):
         info = self.walk_info
         walk = {"from": info["from"], "to": info["to"], "frames": info["frames"], "frame": index}
         name = f"Walk {info['from']}→{info['to']} {index + 1}/{info['frames']}"
-        return self.place(self.frames[index], info["from"], info["variation"], name, walk)
+        return self.place(self.frames[index], info["from"], info["variation"], name, walk, picked=info["pick"])
 
-    def place(self, face: np.ndarray, seed: int, variation: float, name: str, walk: dict | None = None):
+    def place(self, face: np.ndarray, seed: int, variation: float, name: str, walk: dict | None = None,
+              picked: bool = False):
         """Upscale (and sign) on a worker, then add one raster layer fitted to the page."""
-        request = actions.PlaceRequest(face, seed, variation, self.mode(), self.sign_box.isChecked(), name, walk)
+        request = actions.PlaceRequest(face, seed, variation, self.mode(), self.sign_box.isChecked(), name, walk,
+                                       pick=picked)
         document = self.desk.document
 
         def done(pixels):
@@ -454,9 +467,9 @@ class PortraitTab(QWidget):
     def walk(self) -> None:
         """Paint the faces on the spherical path between the two seeds (cancels a running walk)."""
         request = actions.WalkRequest(self.walk_from.value(), self.walk_to.value(), self.frames_box.value(),
-                                      self.variation_value())
+                                      self.variation_value(), pick=self.pick_box.isChecked())
         a, b, frames = request.seed_from, request.seed_to, request.frames
-        info = {"from": a, "to": b, "frames": frames, "variation": request.variation}
+        info = {"from": a, "to": b, "frames": frames, "variation": request.variation, "pick": request.pick}
 
         def done(images):
             self.frames = list(images)

