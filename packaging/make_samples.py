@@ -270,10 +270,10 @@ def make_zentangle() -> Document:
 def make_portrait() -> Document:
     from artdesk.engines import portrait
 
-    # seeds picked from the first 48 of the shipped generator for faces with eyes and a mouth (about one
-    # seed in five paints one; see models/portrait/MODEL_CARD.md): a sample shows the engine at its best
-    seeds, variation = [2, 45, 26, 35], 0.8
-    faces = _retry(run_to_end, portrait.paint_portraits(seeds, variation))
+    # seeds 0-47 as the tab paints them (each the clearest of portrait.PICK_POOL candidates), four chosen by eye
+    # from the model card's contact sheet: a sample shows the engine at its best
+    seeds, variation = [7, 3, 46, 10], 0.8
+    faces = _retry(run_to_end, portrait.paint_portraits(seeds, variation, pick=True))
     doc = Document()
     doc.metadata = {"title": "Sample: Portraits", "sample": "portrait"}
     places = [((150, 80, 600, 600), 512, True)] + [((60 + i * 270, 740, 240, 240), 240, False) for i in range(3)]
@@ -283,7 +283,8 @@ def make_portrait() -> Document:
         if signed:
             pixels = portrait.sign(pixels)
         generation = {"engine": "portrait", "model": portrait.MODEL_ID, "seed": seed,
-                      "variation": variation, "upscale": "smooth", "signed": signed}
+                      "variation": variation, "upscale": "smooth", "signed": signed,
+                      "pick": {"model": portrait.PICKER_ID, "of": portrait.PICK_POOL}}
         if enlarger is not None and side >= 2 * face.shape[1]:
             generation["enlarger"] = portrait.ENLARGER_ID
         doc.layers.append(RasterLayer(name=doc.unique_layer_name(f"Portrait {seed}"), pixels=pixels, rect=rect,

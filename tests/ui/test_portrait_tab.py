@@ -94,7 +94,7 @@ def test_paint_fills_nine_cells_from_consecutive_seeds(window, qtbot, tab, model
 def test_pick_the_clearest_is_on_by_default_and_off_paints_each_seeds_own_face(window, qtbot, tab, models):
     assert tab.pick_box.isChecked()
     picked = paint_grid(qtbot, tab, 20)
-    assert all(cell.picked for cell in tab.grid.cells) and "clearest of 8" in tab.hint.text()
+    assert all(cell.picked for cell in tab.grid.cells) and f"clearest of {portrait.PICK_POOL}" in tab.hint.text()
     tab.pick_box.setChecked(False)  # unticking repaints the grid, as the variation slider does
     qtbot.waitUntil(lambda: not tab.grid.cells[0].picked and tab.paint_job.done, timeout=10000)
     plain = tab.faces()
@@ -140,7 +140,7 @@ def test_click_places_one_print_layer_and_undo_removes_it(window, qtbot, tab, mo
     assert crisp.metadata == {"generation": {"engine": "portrait", "model": "portrait/kaokore_gan",
                                              "seed": 5, "variation": 0.8, "upscale": "crisp",
                                              "signed": False,
-                                             "pick": {"model": "portrait/face_picker", "of": 8}}}
+                                             "pick": {"model": "portrait/face_picker", "of": portrait.PICK_POOL}}}
     x, y, w, h = crisp.rect  # square, a third of the page wide, at the view's centre (issue 16)
     doc = window.document
     cx, cy = window.placement_center()
