@@ -34,7 +34,7 @@ from artdesk.engines.progress import Job, Progress
 MODEL_ID = "portrait/kaokore_gan"
 ENLARGER_ID = "portrait/kaokore_sr"  # x4 super-resolution for the Smooth print filter
 PICKER_ID = "portrait/face_picker"  # scores how readable a face's eyes and mouth are
-PICK_POOL = 16  # candidate faces per seed when picking (blind by-eye count on seeds 0-47: 3 unpicked, 15 of 8, 25 of 16)
+PICK_POOL = 32  # candidate faces per seed when picking (blind by-eye count on seeds 0-47: 3 unpicked, 15-20 of 8, 22-25 of 16, 28 of 32)
 PICK_SIZE = 64  # the picker's input side
 SIGNATURE = "min_G max_D E_x[log D(x)] + E_z[log(1 - D(G(z)))]"
 BATCH = 9  # portraits per ONNX run; a Paint grid is one run

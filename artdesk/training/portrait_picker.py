@@ -76,6 +76,12 @@ class Picker(nn.Module):
         grid = f.reshape(n, c, GRID, cell, GRID, cell).mean(dim=(3, 5))  # [N, 256, 4, 4]
         return grid[:, :, GRID // 4:3 * GRID // 4, GRID // 4:3 * GRID // 4].flatten(1)
 
+    @torch.no_grad()
+    def features_of(self, images: np.ndarray, batch: int = 32) -> np.ndarray:
+        """features() of generator output (float [N, 3, 64, 64] in -1..1), in batches."""
+        return torch.cat([self.features(torch.from_numpy(images[i:i + batch]))
+                          for i in range(0, len(images), batch)]).numpy()
+
     def forward(self, rgb: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(rgb)).flatten()
 
@@ -170,8 +176,7 @@ def main(argv=None) -> int:
     labels = json.loads(args.labels.read_text())
     img, y = labelled_faces(args.generator, labels)
     picker = Picker()
-    with torch.no_grad():
-        x = torch.cat([picker.features(torch.from_numpy(img[i:i + 32])) for i in range(0, len(img), 32)]).numpy()
+    x = picker.features_of(img)
     cv = cross_validate(x, y, args.lam)
     print(f"{len(y)} labelled faces, {int(y.sum())} readable; held-out (CV) AUC {cv['auc']:.3f}, "
           f"top-1 of 8 readable {cv['top1_of_8']:.0%}, of 16 {cv['top1_of_16']:.0%} (base rate {cv['base_rate']:.0%})",
@@ -181,8 +186,7 @@ def main(argv=None) -> int:
     test = {}
     if labels.get("test_sets"):  # faces marked by someone else, never trained on
         timg, ty = labelled_faces(args.generator, labels, "test_sets")
-        with torch.no_grad():
-            tx = torch.cat([picker.features(torch.from_numpy(timg[i:i + 32])) for i in range(0, len(timg), 32)]).numpy()
+        tx = picker.features_of(timg)
         test = held_out_figures(((tx - mu) / sd) @ w + b, ty)
         print(f"second labeller's {len(ty)} faces ({int(ty.sum())} readable): AUC {test['auc']:.3f}, top-1 of 8 "
               f"readable {test['top1_of_8']:.0%}, of 16 {test['top1_of_16']:.0%} (base rate {test['base_rate']:.0%})")
