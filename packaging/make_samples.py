@@ -272,7 +272,7 @@ def make_portrait() -> Document:
 
     # seeds 0-47 as the tab paints them (each the clearest of portrait.PICK_POOL candidates), four chosen by eye
     # from the model card's contact sheet: a sample shows the engine at its best
-    seeds, variation = [7, 5, 36, 46], 0.8
+    seeds, variation = [23, 10, 31, 45], 0.8
     faces = _retry(run_to_end, portrait.paint_portraits(seeds, variation, pick=True))
     doc = Document()
     doc.metadata = {"title": "Sample: Portraits", "sample": "portrait"}

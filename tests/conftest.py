@@ -82,12 +82,14 @@ def portrait_models(tmp_path_factory):
         entries.append({"id": portrait.ENLARGER_ID, "file": "portrait/kaokore_sr.onnx",
                         "sha256": file_sha256(folder / "portrait" / enlarger.name), "task": "portrait-upscale",
                         "licence": "CC BY-SA 4.0", "inputs": [], "training": {}})
-    picker = ROOT / "models" / "portrait" / "face_picker.onnx"  # Paint's "Pick the clearest face"
+    picker = ROOT / "models" / "portrait" / "face_picker.onnx"  # Paint's "Clearer faces"
     if picker.is_file():
         shutil.copyfile(picker, folder / "portrait" / picker.name)
+        shutil.copyfile(picker.with_suffix(".json"), folder / "portrait" / "face_picker.json")  # its steering
         entries.append({"id": portrait.PICKER_ID, "file": "portrait/face_picker.onnx",
                         "sha256": file_sha256(folder / "portrait" / picker.name), "task": "portrait-pick",
-                        "licence": "CC BY-SA 4.0", "inputs": [], "training": {}})
+                        "licence": "CC BY-SA 4.0", "inputs": [], "training": {}, "meta": "portrait/face_picker.json",
+                        "meta_sha256": file_sha256(folder / "portrait" / "face_picker.json")})
     (folder / "manifest.json").write_text(json.dumps({"format": 1, "models": entries}))
     return folder
 

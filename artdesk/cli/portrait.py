@@ -87,8 +87,9 @@ def add_parser(subparsers) -> None:
                    help=f"output width = height in px (default {PAINT_SIZE} for paint, max "
                         f"{MAX_SIZE['paint']}; {WALK_SIZE} for walk, max {MAX_SIZE['walk']})")
     p.add_argument("--pick", action=argparse.BooleanOptionalAction, default=True,
-                   help=f"paint each seed as the clearest of {portrait.PICK_POOL} candidate faces, scored by "
-                        "the face picker, as the Portraits tab does (default: on)")
+                   help=f"steer each seed's face toward clear eyes and a mouth and keep the clearest of "
+                        f"{portrait.PICK_POOL} candidates (the face picker), as the Portraits tab does "
+                        "(default: on; --no-pick: the generator's own face)")
     p.add_argument("--crisp", action="store_true",
                    help="enlarge as pixel art (nearest neighbour) instead of smooth (the KaoKore "
                         "enlarger network, then Lanczos)")
@@ -288,7 +289,8 @@ def _bench_pick(repeats: int) -> list[str]:
                           repeats, warmup=1)
     pick_ms = _median_ms(lambda: run_to_end(portrait.paint_portraits(seeds, DEFAULT_VARIATION, session=session,
                                                                      pick=True, picker=picker)), repeats, warmup=1)
-    return [f"  Paint grid (9 faces, median of {repeats}, the app's sessions): unpicked {plain_ms:.0f} ms; each the "
+    return [f"  Paint grid (9 faces, median of {repeats}, the app's sessions): unpicked {plain_ms:.0f} ms; "
+            f"steered, each the "
             f"clearest of {portrait.PICK_POOL} ({9 * portrait.PICK_POOL} faces painted and scored) {pick_ms:.0f} ms "
             f"= {pick_ms / plain_ms:.0f}x"]
 

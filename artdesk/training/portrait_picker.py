@@ -17,6 +17,11 @@ face has eyes and a mouth one can read.
   consecutive faces is readable (the base rate is the share of readable faces).
 - **A second labeller** marked 288 more faces (default_rng(779)) with a stricter reading (a
   distinct mouth mark): never trained on, they give the picker's figures on someone else's eyes.
+- **Steering**: the picker's score of a face is close to linear in its latent z (held-out
+  correlation about 0.8), so a ridge regression of the scores of 12,000 random faces on z gives a
+  direction in latent space toward clearer faces (as InterFaceGAN, Shen et al. 2020, finds
+  attribute directions). The app moves each candidate latent `STEER_SHIFT` along it, keeping its
+  length, before the picker picks; the direction and shift go in face_picker.json ("steer").
 - **Export**: models/portrait/face_picker.onnx (input `rgb` float32 [N, 3, 64, 64] in -1..1, output
   `score` float32 [N], higher = clearer; the standardisation is folded into the linear layer),
   face_picker.json and a manifest entry. The by-eye figure on seeds 0-47 (picked vs not, judged
@@ -52,6 +57,10 @@ GRID = 4
 LAMBDA = 1.0
 FOLDS = 6
 GROUPS = (8, 16)  # candidate pools whose top-scored face the CV figure checks
+STEER_SAMPLES = 12000  # latents scored to find the direction of clearer faces (the last 2,000 held out)
+STEER_SEED = 4242
+STEER_SHIFT = 2.0  # how far the app moves a latent along it (in units of z's standard deviation)
+STEER_VARIATION = 0.8  # the app's default variation, at which the faces are scored
 
 
 class Picker(nn.Module):
@@ -151,6 +160,40 @@ def held_out_figures(scores: np.ndarray, y: np.ndarray) -> dict:
     return out
 
 
+def steering(gen_path: Path, picker_path: Path, threads: int = 1) -> dict:
+    """The latent direction toward clearer faces: ridge regression (lambda 10) of the picker's scores
+    of STEER_SAMPLES random faces (variation STEER_VARIATION) on z; the last 2,000 are held out for
+    the correlation, and the mean score / share scoring >= 0 at each shift is measured on them."""
+    import onnxruntime as ort
+
+    from artdesk.engines import portrait
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    gen = ort.InferenceSession(str(gen_path), opts, providers=["CPUExecutionProvider"])
+    picker = ort.InferenceSession(str(picker_path), opts, providers=["CPUExecutionProvider"])
+    zdim = portrait.latent_size(gen)
+    z = np.random.default_rng(STEER_SEED).standard_normal((STEER_SAMPLES, zdim)).astype(np.float32)
+
+    def scores(latents: np.ndarray) -> np.ndarray:
+        return np.concatenate([portrait.face_scores(gen.run(None, {"z": portrait.truncate(latents[i:i + 100],
+                                                                                            STEER_VARIATION)})[0],
+                                                    picker) for i in range(0, len(latents), 100)])
+
+    s = scores(z)
+    fit_n = STEER_SAMPLES - 2000
+    a, held = z[:fit_n].astype(np.float64), z[fit_n:]
+    w = np.linalg.solve(a.T @ a + 10.0 * np.eye(zdim), a.T @ (s[:fit_n] - s[:fit_n].mean()))
+    direction = (w / np.linalg.norm(w)).astype(np.float32)
+    curve = {}
+    for shift in (0.0, 1.0, 2.0, 3.0):
+        sc = scores(portrait.steer(held, direction, shift))
+        curve[f"{shift:g}"] = {"mean_score": round(float(sc.mean()), 3), "share_clear": round(float((sc >= 0).mean()), 3)}
+    return {"direction": [round(float(v), 6) for v in direction], "shift": STEER_SHIFT, "samples": STEER_SAMPLES,
+            "variation": STEER_VARIATION, "held_out_corr": round(float(np.corrcoef(held @ direction, s[fit_n:])[0, 1]), 4),
+            "by_shift": curve}
+
+
 def onnx_bytes(picker: Picker) -> bytes:
     buf = io.BytesIO()
     with warnings.catch_warnings():
@@ -199,6 +242,9 @@ def main(argv=None) -> int:
     onnx_path = args.out / "face_picker.onnx"
     with atomic_file(onnx_path) as fh:
         fh.write(onnx_bytes(picker))
+    steer = steering(args.generator, onnx_path, args.threads)
+    print(f"steering: held-out correlation of the scores with z along the direction {steer['held_out_corr']:.3f}; "
+          + ", ".join(f"shift {k}: share scoring >= 0 {v['share_clear']:.0%}" for k, v in steer["by_shift"].items()))
     training = {"script": "python -m artdesk.training.portrait_picker", "labels": len(y),
                 "readable": int(y.sum()), "lambda": args.lam, "wall_s": round(time.time() - t0, 1),
                 "torch": torch.__version__, "machine": f"{platform.machine()} cpu, {args.threads} thread(s)",
@@ -208,7 +254,8 @@ def main(argv=None) -> int:
             "output": {"name": "score", "dtype": "float32", "shape": ["batch"], "higher": "clearer"},
             "licence": LICENCE, "training": training,
             "held_out": {k: round(v, 4) if isinstance(v, float) else v for k, v in cv.items()},
-            "second_labeller": {k: round(v, 4) if isinstance(v, float) else v for k, v in test.items()}}
+            "second_labeller": {k: round(v, 4) if isinstance(v, float) else v for k, v in test.items()},
+            "steer": steer}
     with atomic_file(args.out / "face_picker.json") as fh:
         fh.write((json.dumps(meta, indent=1) + "\n").encode())
     entry = {"id": MODEL_ID, "file": "portrait/face_picker.onnx", "sha256": sha256_of(onnx_path),

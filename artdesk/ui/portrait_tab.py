@@ -228,10 +228,11 @@ class PortraitTab(QWidget):
         form.addRow("Seed", seed_row)
         form.addRow("Variation", variation_row)
         form.addRow("Print", print_row)
-        self.pick_box = QCheckBox(f"Pick the clearest face of {portrait.PICK_POOL}")
+        self.pick_box = QCheckBox(f"Clearer faces (the clearest of {portrait.PICK_POOL})")
         self.pick_box.setChecked(True)
-        self.pick_box.setToolTip(f"Paint {portrait.PICK_POOL} candidate faces per seed and keep the one whose eyes "
-                                 "and mouth the face picker reads best (slower); off: each seed's first face")
+        self.pick_box.setToolTip(f"Steer each seed's face toward clear eyes and a mouth and keep the clearest of "
+                                 f"{portrait.PICK_POOL} candidates, as the face picker reads them; off: the "
+                                 "generator's own face for the seed")
         self.pick_box.toggled.connect(lambda _on: self._repaint_timer.start())
         form.addRow(self.pick_box)
         column.addLayout(form)

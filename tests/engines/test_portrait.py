@@ -294,7 +294,7 @@ def test_each_seed_paints_the_candidate_the_picker_scores_highest(session):
     np.testing.assert_array_equal(cand[0], portrait.latents([5], zdim)[0])  # candidate 0 = the seed's own face
     np.testing.assert_array_equal(cand, portrait.candidate_latents(5, zdim))  # and they never change
     brightest = ScoreBy(lambda rgb: rgb.mean(axis=(1, 2, 3)))
-    z, faces, chosen = run_to_end(portrait.pick_latents([5, 6], 0.8, session, brightest))
+    z, faces, chosen = run_to_end(portrait.pick_latents([5, 6], 0.8, session, brightest, steering=None))
     for seed, zi, face, k in zip((5, 6), z, faces, chosen):
         c = portrait.candidate_latents(seed, zdim)
         np.testing.assert_array_equal(zi, c[k])
@@ -303,12 +303,52 @@ def test_each_seed_paints_the_candidate_the_picker_scores_highest(session):
         assert k == int(np.argmax(means)) and np.array_equal(face, every[k])
     assert all(shape[1:] == (3, 64, 64) for shape in brightest.seen)
     # the grid and the walk use the same picks; the walk's ends are the picked faces
-    assert all(np.array_equal(a, b) for a, b in zip(
-        run_to_end(portrait.paint_portraits([5, 6], 0.8, session=session, pick=True, picker=brightest)), faces))
+    first = ScoreBy(lambda rgb: -np.arange(len(rgb), dtype=np.float32))  # always candidate 0
+    assert np.array_equal(run_to_end(portrait.pick_latents([9], 0.8, session, first, steering=None))[1][0],
+                          paint([9], session, 0.8)[0])
+
+
+def test_steering_moves_candidates_toward_the_direction_and_keeps_their_length(session, portrait_models):
+    zdim = portrait.latent_size(session)
+    direction, shift = portrait.picker_steering(zdim, portrait_models)  # the shipped picker's own
+    assert direction.shape == (zdim,) and abs(np.linalg.norm(direction) - 1) < 1e-5 and 0 < shift <= 5
+    cand = portrait.candidate_latents(5, zdim)
+    moved = portrait.steer(cand, direction, shift)
+    np.testing.assert_allclose(np.linalg.norm(moved, axis=1), np.linalg.norm(cand, axis=1), rtol=1e-5)
+    assert (moved @ direction > cand @ direction).all()
+    np.testing.assert_array_equal(portrait.steer(cand, direction, 0.0), cand)
+    # the grid and the walk use the same (steered) picks; the walk's ends are the picked faces
+    brightest = ScoreBy(lambda rgb: rgb.mean(axis=(1, 2, 3)))
+    z, faces, chosen = run_to_end(portrait.pick_latents([5, 6], 0.8, session, brightest, steering=(direction, shift)))
+    np.testing.assert_allclose(z[0], moved[chosen[0]], rtol=1e-6)
+    painted = run_to_end(portrait.paint_portraits([5, 6], 0.8, session=session, pick=True, picker=brightest))
+    assert all(np.array_equal(a, b) for a, b in zip(painted, faces))  # "installed" steering = the shipped one
     frames = run_to_end(portrait.walk(5, 6, 4, 0.8, session=session, pick=True, picker=brightest))
     assert np.array_equal(frames[0], faces[0]) and np.array_equal(frames[-1], faces[1])
-    first = ScoreBy(lambda rgb: -np.arange(len(rgb), dtype=np.float32))  # always candidate 0
-    assert np.array_equal(run_to_end(portrait.pick_latents([9], 0.8, session, first))[1][0], paint([9], session, 0.8)[0])
+
+
+def test_a_damaged_steering_is_refused_with_a_sentence(portrait_models, tmp_path):
+    import json
+    import shutil
+
+    from artdesk.errors import ModelError
+    from artdesk.runtime.models import file_sha256
+
+    folder = tmp_path / "models"
+    shutil.copytree(portrait_models, folder)
+    meta_path = folder / "portrait" / "face_picker.json"
+    for damage in ({"direction": [1.0, float("nan")], "shift": 2.0}, {"direction": "x", "shift": 2.0},
+                   {"direction": [0.0] * 127 + [1.0], "shift": 50.0}):
+        meta = json.loads(meta_path.read_text())
+        meta["steer"] = damage
+        meta_path.write_text(json.dumps(meta))
+        manifest = json.loads((folder / "manifest.json").read_text())
+        for entry in manifest["models"]:
+            if entry["id"] == portrait.PICKER_ID:
+                entry["meta_sha256"] = file_sha256(meta_path)
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        with pytest.raises(ModelError, match="steering"):
+            portrait.picker_steering(128, folder)
 
 
 def paint_latents(session, z):
