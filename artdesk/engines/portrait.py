@@ -79,15 +79,20 @@ def steer(z: np.ndarray, direction: np.ndarray, shift: float) -> np.ndarray:
 
 
 def picker_steering(zdim: int, directory=None) -> tuple[np.ndarray, float] | None:
-    """(direction, shift) from the face picker's description, or None when it has none. A
-    description whose steering is not `zdim` finite numbers and a shift of 0..5 is refused."""
+    """(direction, shift) from the face picker's description, or None when it has none or was
+    made for another generator than the installed one (its direction belongs to that generator's
+    latent space). A description whose steering is not `zdim` finite numbers and a shift of 0..5
+    is refused."""
     from artdesk.runtime.models import ModelError, load_manifest, read_model_description
 
-    entry = load_manifest(directory).get(PICKER_ID)
+    entries = load_manifest(directory)
+    entry, generator = entries.get(PICKER_ID), entries.get(MODEL_ID)
     if entry is None or "meta" not in entry.info:  # a picker listed without a description steers nothing
         return None
-    steer_info = read_model_description(PICKER_ID, directory).get("steer")
-    if steer_info is None:
+    description = read_model_description(PICKER_ID, directory)
+    steer_info = description.get("steer")
+    if steer_info is None or generator is None or \
+            str(description.get("generator_sha256", "")).lower() != generator.sha256.lower():
         return None
     try:
         direction = np.asarray(steer_info["direction"], dtype=np.float64)

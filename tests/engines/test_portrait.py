@@ -337,18 +337,25 @@ def test_a_damaged_steering_is_refused_with_a_sentence(portrait_models, tmp_path
     folder = tmp_path / "models"
     shutil.copytree(portrait_models, folder)
     meta_path = folder / "portrait" / "face_picker.json"
-    for damage in ({"direction": [1.0, float("nan")], "shift": 2.0}, {"direction": "x", "shift": 2.0},
-                   {"direction": [0.0] * 127 + [1.0], "shift": 50.0}):
-        meta = json.loads(meta_path.read_text())
-        meta["steer"] = damage
-        meta_path.write_text(json.dumps(meta))
+    meta = json.loads(meta_path.read_text())
+
+    def install(description: dict) -> None:  # the description, checksummed in the manifest as training does
+        meta_path.write_text(json.dumps(description))
         manifest = json.loads((folder / "manifest.json").read_text())
         for entry in manifest["models"]:
             if entry["id"] == portrait.PICKER_ID:
                 entry["meta_sha256"] = file_sha256(meta_path)
         (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    for damage in ({"direction": [1.0, float("nan")], "shift": 2.0}, {"direction": "x", "shift": 2.0},
+                   {"direction": [0.0] * 127 + [1.0], "shift": 50.0}):
+        install({**meta, "steer": damage})
         with pytest.raises(ModelError, match="steering"):
             portrait.picker_steering(128, folder)
+    # a picker made for another generator keeps picking but does not steer: its direction is another latent space's
+    for sha, steers in ((meta["generator_sha256"], True), ("0" * 64, False)):
+        install({**meta, "generator_sha256": sha})
+        assert (portrait.picker_steering(128, folder) is not None) == steers
 
 
 def paint_latents(session, z):
