@@ -398,6 +398,19 @@ class Trainer(TrainerState):
         self.wall_s = 0.0
         self.history: list[dict] = []
         self.distil: dict | None = None
+        self.anchor_g: nn.Module | None = None  # see freeze_anchor
+
+    def freeze_anchor(self, state: dict | None = None) -> None:
+        """With --anchor > 0: a frozen copy of the starting generator (or of `state`, its weights);
+        each G step then also pays anchor x L1 between the 2x2 means of its faces and the copy's,
+        so the GAN can add 128 px detail but cannot move what a 64 px face shows (fresh runs and
+        resumes alike lost the faces or diverged without it)."""
+        if self.args.anchor <= 0:
+            return
+        self.anchor_g = copy.deepcopy(self.g).eval()
+        if state is not None:
+            self.anchor_g.load_state_dict(state)
+        self.anchor_g.requires_grad_(False)
 
     def start_from_64(self, state: dict, log) -> None:
         if self.args.trunk == "resize":
@@ -424,7 +437,12 @@ class Trainer(TrainerState):
         self.opt_d.step()
 
         z = torch.randn(real.shape[0], a.zdim, device=dev)
-        loss_g = F.softplus(-self.d(diff_augment(self.g(z), self.policy))).mean()
+        fake = self.g(z)
+        loss_g = F.softplus(-self.d(diff_augment(fake, self.policy))).mean()
+        if self.anchor_g is not None:
+            with torch.no_grad():
+                target = F.avg_pool2d(self.anchor_g(z), 2)
+            loss_g = loss_g + a.anchor * F.l1_loss(F.avg_pool2d(fake, 2), target)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
@@ -566,6 +584,9 @@ def parse_args(argv=None):
                    help="a fresh run's generator from this EMA snapshot (ema/step_*.pt) instead of the 64 px ONNX")
     p.add_argument("--warm-d", type=Path, default=None,
                    help="a fresh run takes its discriminator (and D's optimiser) from this last.pt of an earlier run")
+    p.add_argument("--anchor", type=float, default=0.0,
+                   help="weight of an L1 loss holding the 2x2 means of the faces at the starting generator's "
+                        "(frozen); a resume takes the anchor from --start-snapshot again")
     p.add_argument("--ndf", type=int, default=32)
     p.add_argument("--batch", type=int, default=24)
     p.add_argument("--augment", default="color,translation")
@@ -627,6 +648,10 @@ def main(argv=None) -> int:
     if st is not None:
         t.load(st)
         log(f"resumed at step {t.step} ({t.wall_s / 60:.1f} min trained)")
+        if args.anchor > 0:
+            if args.start_snapshot is None:
+                raise SystemExit("--anchor on a resume needs --start-snapshot: the generator the run started from.")
+            t.freeze_anchor(torch.load(args.start_snapshot, map_location="cpu", weights_only=False)["g_ema"])
     else:
         if args.start_snapshot is not None:
             snap = torch.load(args.start_snapshot, map_location="cpu", weights_only=False)
@@ -641,6 +666,9 @@ def main(argv=None) -> int:
             if t.distil is not None:
                 with open(ckpt_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
                     fh.write(json.dumps({"distil": t.distil}) + "\n")
+        t.freeze_anchor()
+        if args.anchor > 0:
+            log(f"anchored: {args.anchor} x L1 of the faces' 2x2 means against the starting generator's")
         if args.warm_d is not None:
             warm = torch.load(args.warm_d, map_location="cpu", weights_only=False)
             t.d.load_state_dict(warm["d"])

@@ -385,3 +385,25 @@ def test_the_shipped_picker_prefers_labelled_readable_faces(session, picker):
     scores = portrait.face_scores(rgb, picker)
     readable = np.isin(np.arange(96), first["readable"])
     assert scores[readable].mean() > scores[~readable].mean() + 1.0
+
+
+def test_an_anchored_grow_step_holds_the_faces_2x2_means_at_the_starting_generator():
+    import torch
+    import torch.nn.functional as F
+
+    from artdesk.training.portrait_grow import Trainer, parse_args
+
+    torch.manual_seed(0)
+    t = Trainer(parse_args(["--anchor", "10", "--batch", "4"]))
+    t.freeze_anchor()
+    assert t.anchor_g is not None and not any(p.requires_grad for p in t.anchor_g.parameters())
+    z = torch.randn(4, 128)
+    t.g.eval()
+    with torch.no_grad():
+        assert float(F.l1_loss(F.avg_pool2d(t.g(z), 2), F.avg_pool2d(t.anchor_g(z), 2))) < 1e-6  # step 0: no pull
+    t.g.train()
+    before = [p.detach().clone() for p in t.anchor_g.parameters()]
+    loss_d, loss_g = t.train_step(torch.randint(0, 256, (4, 3, 128, 128), dtype=torch.uint8))
+    assert np.isfinite(loss_d) and np.isfinite(loss_g) and t.step == 1
+    assert all(torch.equal(a, b) for a, b in zip(before, t.anchor_g.parameters()))  # the anchor never trains
+    assert Trainer(parse_args([])).anchor_g is None  # off by default
