@@ -90,8 +90,12 @@ class CandidateCell(QWidget):
         if pts:
             allxy = np.concatenate(pts)
             lo, hi = allxy.min(axis=0), allxy.max(axis=0)
-            size = float((hi - lo).max()) or 1.0
-            k = max(1.0, min(self.width(), self.height() - top) - 10) / size
+            ext = np.maximum(hi - lo, 1e-6)
+            # each axis fits its own room: a tall drawing in a wide cell uses the cell's whole height
+            room = np.array([self.width() - 8.0, self.height() - top - 6.0])
+            k = max(1e-3, float(min(room / ext)))
+            if not np.isfinite(k) or k > 1e3:  # a single point
+                k = 1.0
             off = np.array([self.width() / 2, top + (self.height() - top) / 2]) - (lo + hi) / 2 * k
             for lines, color in ((self.old, QColor("#9a9aa2")), (self.new, QColor("#1d1d1f"))):
                 p.setPen(QPen(color, 1.6, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))

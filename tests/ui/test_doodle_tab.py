@@ -276,3 +276,21 @@ def test_the_tab_offers_redraw_morph_and_mix_for_a_category_with_a_reader(reader
     assert not any(tab.buttons[k].isEnabled() for k in ("redraw", "morph", "mix"))
     tip = tab.buttons["morph"].toolTip()
     assert "has no reader" in tip and f"Categories with a reader: {cat}" in tip
+
+
+def test_a_tall_drawing_fills_the_height_of_a_wide_cell(qtbot):
+    import numpy as np
+
+    from artdesk.ui.doodle_tab import CandidateCell
+
+    cell = CandidateCell()
+    qtbot.addWidget(cell)
+    cell.resize(120, 60)
+    tall = [np.array([[0.0, 0.0], [0.0, 100.0], [30.0, 100.0]])]  # 30 wide, 100 tall
+    cell.show_lines([], tall, "1  rabbit 95%")
+    image = cell.grab().toImage()
+    rows = [y for y in range(image.height())
+            if any(image.pixelColor(x, y).lightness() < 90 for x in range(2, image.width() - 2))]
+    strip = cell.fontMetrics().height() + 2
+    ink = [y for y in rows if y > strip]
+    assert ink and max(ink) - min(ink) >= 0.8 * (60 - strip - 6)  # about the whole room under the label
