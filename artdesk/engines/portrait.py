@@ -91,8 +91,9 @@ def picker_steering(zdim: int, directory=None) -> tuple[np.ndarray, float] | Non
         return None
     description = read_model_description(PICKER_ID, directory)
     steer_info = description.get("steer")
-    if steer_info is None or generator is None or \
-            str(description.get("generator_sha256", "")).lower() != generator.sha256.lower():
+    made_for = steer_info.get("generator_sha256", description.get("generator_sha256", "")) \
+        if isinstance(steer_info, dict) else ""
+    if steer_info is None or generator is None or str(made_for).lower() != generator.sha256.lower():
         return None
     try:
         direction = np.asarray(steer_info["direction"], dtype=np.float64)

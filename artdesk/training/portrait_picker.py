@@ -189,7 +189,8 @@ def steering(gen_path: Path, picker_path: Path, threads: int = 1) -> dict:
     for shift in (0.0, 1.0, 2.0, 3.0):
         sc = scores(portrait.steer(held, direction, shift))
         curve[f"{shift:g}"] = {"mean_score": round(float(sc.mean()), 3), "share_clear": round(float((sc >= 0).mean()), 3)}
-    return {"direction": [round(float(v), 6) for v in direction], "shift": STEER_SHIFT, "samples": STEER_SAMPLES,
+    return {"generator_sha256": sha256_of(gen_path),
+            "direction": [round(float(v), 6) for v in direction], "shift": STEER_SHIFT, "samples": STEER_SAMPLES,
             "variation": STEER_VARIATION, "held_out_corr": round(float(np.corrcoef(held @ direction, s[fit_n:])[0, 1]), 4),
             "by_shift": curve}
 
@@ -213,9 +214,14 @@ def main(argv=None) -> int:
                    help="the generator the labels were made on")
     p.add_argument("--lam", type=float, default=LAMBDA, help="L2 weight of the probe")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--steer-only", action="store_true",
+                   help="keep the probe; find the steering direction again for --generator (a new generator whose "
+                        "64 px content is the labelled one's, e.g. grown from it with --anchor)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     t0 = time.time()
+    if args.steer_only:
+        return steer_only(args)
     labels = json.loads(args.labels.read_text())
     img, y = labelled_faces(args.generator, labels)
     picker = Picker()
@@ -268,6 +274,21 @@ def main(argv=None) -> int:
                           "finished": training["finished"]}}
     write_manifest_entries([entry], args.out.parent / "manifest.json")
     print(f"exported {onnx_path} ({onnx_path.stat().st_size / 1e6:.2f} MB) in {time.time() - t0:.0f} s")
+    return 0
+
+
+def steer_only(args) -> int:
+    """Recompute face_picker.json's "steer" for args.generator with the installed probe."""
+    from artdesk.training.manifest import refresh
+
+    meta_path = args.out / "face_picker.json"
+    meta = json.loads(meta_path.read_text("utf-8"))
+    meta["steer"] = steering(args.generator, args.out / "face_picker.onnx", args.threads)
+    print(f"steering for {args.generator.name}: held-out correlation {meta['steer']['held_out_corr']:.3f}; "
+          + ", ".join(f"shift {k}: share scoring >= 0 {v['share_clear']:.0%}" for k, v in meta["steer"]["by_shift"].items()))
+    with atomic_file(meta_path) as fh:
+        fh.write((json.dumps(meta, indent=1) + "\n").encode())
+    refresh(args.out.parent)  # the description's checksum in the manifest
     return 0
 
 

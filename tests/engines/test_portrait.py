@@ -354,7 +354,7 @@ def test_a_damaged_steering_is_refused_with_a_sentence(portrait_models, tmp_path
             portrait.picker_steering(128, folder)
     # a picker made for another generator keeps picking but does not steer: its direction is another latent space's
     for sha, steers in ((meta["generator_sha256"], True), ("0" * 64, False)):
-        install({**meta, "generator_sha256": sha})
+        install({**meta, "generator_sha256": sha, "steer": {**meta["steer"], "generator_sha256": sha}})
         assert (portrait.picker_steering(128, folder) is not None) == steers
 
 
@@ -407,3 +407,21 @@ def test_an_anchored_grow_step_holds_the_faces_2x2_means_at_the_starting_generat
     assert np.isfinite(loss_d) and np.isfinite(loss_g) and t.step == 1
     assert all(torch.equal(a, b) for a, b in zip(before, t.anchor_g.parameters()))  # the anchor never trains
     assert Trainer(parse_args([])).anchor_g is None  # off by default
+
+
+def test_steer_only_finds_the_direction_again_for_a_generator(portrait_models, tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    from artdesk.training import portrait_picker
+    from artdesk.training.manifest import sha256_of
+
+    folder = tmp_path / "models"
+    shutil.copytree(portrait_models, folder)
+    monkeypatch.setattr(portrait_picker, "STEER_SAMPLES", 2400)  # 400 to fit, 2,000 held out: a quick check
+    generator = folder / "portrait" / "kaokore_gan.onnx"
+    assert portrait_picker.main(["--steer-only", "--out", str(folder / "portrait"), "--generator", str(generator)]) == 0
+    steer = json.loads((folder / "portrait" / "face_picker.json").read_text())["steer"]
+    assert steer["generator_sha256"] == sha256_of(generator) and steer["samples"] == 2400
+    assert steer["by_shift"]["2"]["mean_score"] > steer["by_shift"]["0"]["mean_score"]  # the direction clears faces
+    assert portrait.picker_steering(128, folder) is not None  # checksummed again: the app takes it
