@@ -540,14 +540,25 @@ def checkpoint(t: Trainer, faces: dict, feat_net: RandomFeatures, real_feats: np
         f"{time.perf_counter() - started:.1f} s")
 
 
+def generator_from_onnx(onnx_path: Path) -> Generator:
+    """The 64 px generator as a torch module in eval mode, its weights and batch-norm statistics
+    read back from the exported ONNX file (the size from the model's description beside it)."""
+    from artdesk.training.portrait_grow import state_from_onnx
+
+    meta = json.loads(onnx_path.with_suffix(".json").read_text("utf-8"))
+    g = Generator(int(meta["zdim"]), int(meta["hparams"]["ngf"]), int(meta["resolution"]))
+    g.load_state_dict(state_from_onnx(onnx_path))
+    return g.eval()
+
+
 def load_ema_generator(path: Path | None = None) -> Generator:
     """The exported (EMA, batch-norm re-estimated) generator as a torch module in eval mode, from
     a snapshot in checkpoints/portrait/ema/ (the newest unless `path` is given); for comparing
     PyTorch with ONNX Runtime in `artdesk bench portrait`."""
     if path is None:
         snaps = sorted((CKPT_DIR / "ema").glob("step_*.pt"))
-        if not snaps:
-            raise FileNotFoundError(f"No generator snapshots in {CKPT_DIR / 'ema'}; train first.")
+        if not snaps:  # a fresh clone: the same weights, rebuilt from the shipped ONNX
+            return generator_from_onnx(models_dir() / "portrait" / "kaokore_gan.onnx")
         path = snaps[-1]
     st = torch.load(path, weights_only=False)
     a = st["args"]

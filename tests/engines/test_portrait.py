@@ -126,6 +126,24 @@ def test_torch_and_onnx_generators_agree(tmp_path):
     assert np.abs(images.astype(int) - from_torch.astype(int)).max() <= 1
 
 
+def test_the_shipped_generator_rebuilds_in_torch_from_its_onnx(session, portrait_models):
+    """A fresh clone has no training snapshots: the bench's PyTorch baseline (and a fine-tune)
+    starts from the weights read back from the ONNX file."""
+    torch = pytest.importorskip("torch", reason="torch (the `train` extra) is not installed")
+    import shutil
+
+    from artdesk.training import portrait_gan
+
+    onnx_path = portrait_models / "portrait" / "kaokore_gan.onnx"
+    shutil.copyfile(ROOT / "models" / "portrait" / "kaokore_gan.json", onnx_path.with_suffix(".json"))
+    g = portrait_gan.generator_from_onnx(onnx_path)
+    z = portrait.latents([1, 2, 3], portrait.latent_size(session))
+    with torch.no_grad():
+        expected = g(torch.from_numpy(z)).numpy()
+    (got,) = session.run(None, {session.get_inputs()[0].name: z})
+    assert np.abs(got - expected).max() < 1e-4
+
+
 def test_diffaugment_policy_parts():
     torch = pytest.importorskip("torch", reason="torch (the `train` extra) is not installed")
     from artdesk.training import portrait_gan
