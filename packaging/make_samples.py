@@ -268,6 +268,7 @@ def make_zentangle() -> Document:
 
 # -- portrait ------------------------------------------------------------------------------------
 def make_portrait() -> Document:
+    from artdesk.actions import portrait as actions
     from artdesk.engines import portrait
 
     # seeds 0-47 as the tab paints them (each the clearest of portrait.PICK_POOL candidates), four chosen by eye
@@ -282,9 +283,7 @@ def make_portrait() -> Document:
         pixels = portrait.upscale(face, side, "smooth", enlarger=enlarger)
         if signed:
             pixels = portrait.sign(pixels)
-        generation = {"engine": "portrait", "model": portrait.MODEL_ID, "seed": seed,
-                      "variation": variation, "upscale": "smooth", "signed": signed,
-                      "pick": {"model": portrait.PICKER_ID, "of": portrait.PICK_POOL}}
+        generation = actions.generation(seed, variation, "smooth", signed, pick=True)  # as the tab records it
         if enlarger is not None and side >= 2 * face.shape[1]:
             generation["enlarger"] = portrait.ENLARGER_ID
         doc.layers.append(RasterLayer(name=doc.unique_layer_name(f"Portrait {seed}"), pixels=pixels, rect=rect,

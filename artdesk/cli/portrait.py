@@ -76,7 +76,7 @@ def add_parser(subparsers) -> None:
                     "(`portrait walk --from 7 --to 42 --out walk.gif`).",
         usage="artdesk portrait [paint] --out PNG [--seed N] [--variation V] [--size PX] "
               "[--crisp] [--sign] [--no-pick]\n       artdesk portrait walk --from SEED --to SEED --out GIF "
-              "[--frames N] [--ms MS] [--size PX] [--crisp] [--variation V]")
+              "[--frames N] [--ms MS] [--size PX] [--crisp] [--variation V] [--no-pick]")
     p.add_argument("action", nargs="?", choices=ACTIONS, default="paint",
                    help="paint one portrait (the default) or walk between two")
     p.add_argument("--out", type=Path, required=True, help="output PNG (paint) or GIF (walk)")

@@ -137,6 +137,8 @@ def check_doodle_meta(meta: Any, source: str = "The doodle model description") -
         raise bad("scale_factor is not a finite number above 0")
     if whole(meta.get("max_seq_len"), 1, MAX_SEQ_LEN) is None:
         raise bad(f"max_seq_len is not a whole number from 1 to {MAX_SEQ_LEN}")
+    if meta.get("ends_after") is not None and whole(meta.get("ends_after"), 1, MAX_SEQ_LEN) is None:
+        raise bad(f"ends_after is not a whole number from 1 to {MAX_SEQ_LEN}")
     hp = meta.get("hparams")
     if not isinstance(hp, dict) or whole(hp.get("z_size"), 0, 4096) is None \
             or whole(hp.get("dec_units"), 1, 8192) is None:

@@ -84,6 +84,7 @@ def picker_steering(zdim: int, directory=None) -> tuple[np.ndarray, float] | Non
     latent space). A description whose steering is not `zdim` finite numbers and a shift of 0..5
     is refused."""
     from artdesk.runtime.models import ModelError, load_manifest, read_model_description
+    from artdesk.safe_read import finite
 
     entries = load_manifest(directory)
     entry, generator = entries.get(PICKER_ID), entries.get(MODEL_ID)
@@ -91,29 +92,40 @@ def picker_steering(zdim: int, directory=None) -> tuple[np.ndarray, float] | Non
         return None
     description = read_model_description(PICKER_ID, directory)
     steer_info = description.get("steer")
-    made_for = steer_info.get("generator_sha256", description.get("generator_sha256", "")) \
-        if isinstance(steer_info, dict) else ""
-    if steer_info is None or generator is None or str(made_for).lower() != generator.sha256.lower():
+    if steer_info is None:
         return None
-    try:
-        direction = np.asarray(steer_info["direction"], dtype=np.float64)
-        shift = float(steer_info["shift"])
-    except (TypeError, KeyError, ValueError):
-        direction, shift = np.zeros(0), float("nan")
-    if direction.shape != (zdim,) or not np.isfinite(direction).all() or not 0.0 <= shift <= 5.0 \
-            or not 0.5 < np.linalg.norm(direction) < 2.0:
-        raise ModelError(f"The face picker's steering does not fit this generator ({zdim} latent numbers); "
-                         "reinstall ArtDesk or train it again with `python -m artdesk.training.portrait_picker`.")
+    damaged = ModelError(f"The face picker's steering is damaged or does not fit this generator ({zdim} latent "
+                         "numbers); reinstall ArtDesk, or find it again with `python -m artdesk.training.portrait_picker "
+                         "--steer-only`.")
+    if not isinstance(steer_info, dict):
+        raise damaged
+    made_for = steer_info.get("generator_sha256", description.get("generator_sha256", ""))
+    if generator is None or not isinstance(made_for, str) or made_for.lower() != generator.sha256.lower():
+        return None  # found for another generator: its direction is another latent space's
+    raw, shift = steer_info.get("direction"), finite(steer_info.get("shift"), 0.0, 5.0)
+    if shift is None or not isinstance(raw, list) or len(raw) != zdim:
+        raise damaged
+    values = [finite(v, -10.0, 10.0) for v in raw]
+    if any(v is None for v in values):
+        raise damaged
+    direction = np.asarray(values, dtype=np.float64)
+    if not 0.5 < np.linalg.norm(direction) < 2.0:
+        raise damaged
     return (direction / np.linalg.norm(direction)).astype(np.float32), shift
 
 
 def open_picker(session=None):
-    """The face picker's onnxruntime session (from the manifest unless one is given)."""
+    """The face picker's onnxruntime session (from the manifest unless one is given); its errors
+    say how to paint without it."""
     if session is not None:
         return session
-    from artdesk.runtime.models import open_session
+    from artdesk.runtime.models import ModelError, open_session
 
-    return open_session(PICKER_ID)
+    try:
+        return open_session(PICKER_ID)
+    except ModelError as exc:
+        raise ModelError(f"{exc} Untick \"Clearer faces\" (or pass --no-pick) to paint the generator's own "
+                         "faces without it.") from exc
 
 
 def face_scores(rgb: np.ndarray, picker) -> np.ndarray:
@@ -126,8 +138,17 @@ def face_scores(rgb: np.ndarray, picker) -> np.ndarray:
             raise ValueError(f"The face picker needs square faces of a multiple of {PICK_SIZE} px, got {side}.")
         k = side // PICK_SIZE
         x = x.reshape(x.shape[0], 3, PICK_SIZE, k, PICK_SIZE, k).mean(axis=(3, 5))
-    (score,) = picker.run(None, {picker.get_inputs()[0].name: np.ascontiguousarray(x)})
-    return np.asarray(score, dtype=np.float32).reshape(len(x))
+    from artdesk.runtime.models import ModelError
+
+    try:
+        (score,) = picker.run(None, {picker.get_inputs()[0].name: np.ascontiguousarray(x)})[:1]
+        score = np.asarray(score, dtype=np.float32).reshape(len(x))
+    except ModelError:
+        raise
+    except Exception as exc:  # onnxruntime's own errors, or an output of the wrong size
+        raise ModelError(f"The face picker is damaged ({type(exc).__name__}); reinstall ArtDesk, or untick "
+                         "\"Clearer faces\" (--no-pick).") from exc
+    return np.where(np.isfinite(score), score, -np.inf).astype(np.float32)  # a NaN score is never the clearest
 
 
 def pick_latents(seeds: Sequence[int], variation: float, session=None, picker=None,
@@ -135,12 +156,15 @@ def pick_latents(seeds: Sequence[int], variation: float, session=None, picker=No
     """A job: for each seed, the candidate (of `pool`) whose face the picker scores clearest at this
     variation; returns (z float32 [len(seeds), zdim] before truncation, the faces as RGBA images,
     the chosen candidate index per seed). steering: (direction, shift) moves every candidate toward
-    clearer faces first (`steer`); "installed" = the installed picker's own, None = no steering."""
+    clearer faces first (`steer`); "installed" = the installed picker's own (`picker_steering` of
+    the default models folder: pass it explicitly for sessions from another folder), None = none."""
     session = open_generator(session)
     picker = open_picker(picker)
     zdim = latent_size(session)
-    if isinstance(steering, str):
+    if steering == "installed":
         steering = picker_steering(zdim)
+    elif isinstance(steering, str):
+        raise ValueError(f"steering must be (direction, shift), None or 'installed', not {steering!r}")
     chosen_z, faces, chosen = [], [], []
     name = session.get_inputs()[0].name
     yield Progress(0.0, f"Painting {pool} candidates per face")
@@ -190,16 +214,16 @@ def _render_job(z: np.ndarray, session, what: str) -> Job:
 
 
 def paint_portraits(seeds: Sequence[int], variation: float = 1.0, session=None, pick: bool = False,
-                    picker=None) -> Job:
+                    picker=None, steering: tuple[np.ndarray, float] | None | str = "installed") -> Job:
     """A job: one portrait per seed (e.g. 9 consecutive seeds for the Paint grid); returns a list
     of opaque RGBA uint8 HxWx4 arrays in the order of `seeds`. With `pick`, each is the clearest
-    of the seed's PICK_POOL candidates (`pick_latents`)."""
+    of the seed's PICK_POOL candidates (`pick_latents`, which says what `steering` takes)."""
     seeds = list(seeds)
     if not seeds:
         return []
     session = open_generator(session)
     if pick:
-        _, faces, _ = yield from pick_latents(seeds, variation, session, picker)
+        _, faces, _ = yield from pick_latents(seeds, variation, session, picker, steering=steering)
         return faces
     z = truncate(latents(seeds, latent_size(session)), variation)
     return (yield from _render_job(z, session, "portraits"))
@@ -232,15 +256,18 @@ def walk_latents(seed_a: int, seed_b: int, frames: int, zdim: int, variation: fl
 
 
 def walk(seed_a: int, seed_b: int, frames: int = 24, variation: float = 1.0, session=None, pick: bool = False,
-         picker=None) -> Job:
+         picker=None, steering: tuple[np.ndarray, float] | None | str = "installed") -> Job:
     """A job: `frames` portraits on the spherical path from seed_a's face to seed_b's; the first
     and last frames are exactly those seeds' portraits (same variation, picked or not)."""
     session = open_generator(session)
-    ends = None
+    ends, end_faces = None, None
     if pick:
-        ends, _, _ = yield from pick_latents([seed_a, seed_b], variation, session, picker)
+        ends, end_faces, _ = yield from pick_latents([seed_a, seed_b], variation, session, picker, steering=steering)
     z = walk_latents(seed_a, seed_b, frames, latent_size(session), variation, ends)
-    return (yield from _render_job(z, session, "frames"))
+    images = yield from _render_job(z, session, "frames")
+    if end_faces is not None:  # the very faces the grid shows, not a re-render in another batch
+        images[0], images[-1] = end_faces[0], end_faces[1]
+    return images
 
 
 def save_gif(frames: Sequence[np.ndarray], path, ms: int = 80, loop: int = 0) -> Path:

@@ -50,14 +50,16 @@ def _sheet(faces: list[np.ndarray], cols: int = 8, pad: int = 3, labels: list[st
     return sheet
 
 
-def contact_sheet(out: Path, session, real_dir: Path, picker=None) -> None:
-    """Seeds 0-47 beside 48 held-out real faces; with a `picker` session each seed is the clearest
-    of its candidates, as the Portraits tab paints by default."""
+def contact_sheet(out: Path, session, real_dir: Path, picker=None, directory: Path | None = None) -> None:
+    """Seeds 0-47 beside 48 held-out real faces; with a `picker` session each seed is steered and
+    the clearest of its candidates, as the Portraits tab paints by default (the steering from the
+    models folder `directory`, where the sessions came from)."""
     from artdesk.engines import portrait
     from artdesk.engines.progress import run_to_end
 
+    steering = portrait.picker_steering(portrait.latent_size(session), directory) if picker is not None else None
     fakes = run_to_end(portrait.paint_portraits(SHEET_SEEDS, VARIATION, session=session, pick=picker is not None,
-                                                picker=picker))
+                                                picker=picker, steering=steering))
     side = fakes[0].shape[0]
     files = sorted(real_dir.glob("dev_*.jpg"))
     files = files[::max(1, len(files) // 48)][:48]
@@ -242,7 +244,7 @@ def main(argv=None) -> int:
     contact_sheet(out / "contact_sheet.jpg", gen, kaokore_dir())
     if (out / "face_picker.onnx").is_file():
         picker = open_session(portrait.PICKER_ID, directory=out.parent)
-        contact_sheet(out / "contact_sheet_picked.jpg", gen, kaokore_dir(), picker)
+        contact_sheet(out / "contact_sheet_picked.jpg", gen, kaokore_dir(), picker, out.parent)
     sr = portrait.open_enlarger()
     if sr is not None:
         sr_crop(out / "sr_crop.png", gen, sr)

@@ -91,7 +91,7 @@ class CandidateCell(QWidget):
             allxy = np.concatenate(pts)
             lo, hi = allxy.min(axis=0), allxy.max(axis=0)
             ext = np.maximum(hi - lo, 1e-6)
-            # each axis fits its own room: a tall drawing in a wide cell uses the cell's whole height
+            # each axis fits its own room (the smaller ratio wins): a wide drawing in a wide cell spans its width
             room = np.array([self.width() - 8.0, self.height() - top - 6.0])
             k = max(1e-3, float(min(room / ext)))
             if not np.isfinite(k) or k > 1e3:  # a single point

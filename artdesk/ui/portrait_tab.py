@@ -37,6 +37,7 @@ DEFAULT_FRAMES = 24
 DEFAULT_MS = 80
 DEFAULT_GIF_SIZE = 256
 GIF_FILTER = "Animated GIF (*.gif)"
+CLEARER_KEY = "portrait/clearer_faces"  # the "Clearer faces" box, remembered between sessions
 
 
 # -- plain helpers (no widgets) ------------------------------------------------------------------
@@ -165,7 +166,7 @@ class PortraitTab(QWidget):
         self.gif_job = None
         self.place_jobs: list = []
         self.frames: list[np.ndarray] = []
-        self.walk_info: dict | None = None  # {"from", "to", "frames", "variation"} of the strip
+        self.walk_info: dict | None = None  # {"from", "to", "frames", "variation", "pick"} of the strip
         self._repaint_timer = QTimer(self)  # a moved variation slider repaints the grid
         self._repaint_timer.setSingleShot(True)
         self._repaint_timer.setInterval(200)
@@ -229,10 +230,11 @@ class PortraitTab(QWidget):
         form.addRow("Variation", variation_row)
         form.addRow("Print", print_row)
         self.pick_box = QCheckBox(f"Clearer faces (the clearest of {portrait.PICK_POOL})")
-        self.pick_box.setChecked(True)
+        self.pick_box.setChecked(self.desk.setting_bool(CLEARER_KEY, True))
         self.pick_box.setToolTip(f"Steer each seed's face toward clear eyes and a mouth and keep the clearest of "
                                  f"{portrait.PICK_POOL} candidates, as the face picker reads them; off: the "
                                  "generator's own face for the seed")
+        self.pick_box.toggled.connect(lambda on: self.desk.settings.setValue(CLEARER_KEY, on))
         self.pick_box.toggled.connect(lambda _on: self._repaint_timer.start())
         form.addRow(self.pick_box)
         column.addLayout(form)

@@ -339,9 +339,11 @@ def test_steering_moves_candidates_toward_the_direction_and_keeps_their_length(s
     brightest = ScoreBy(lambda rgb: rgb.mean(axis=(1, 2, 3)))
     z, faces, chosen = run_to_end(portrait.pick_latents([5, 6], 0.8, session, brightest, steering=(direction, shift)))
     np.testing.assert_allclose(z[0], moved[chosen[0]], rtol=1e-6)
-    painted = run_to_end(portrait.paint_portraits([5, 6], 0.8, session=session, pick=True, picker=brightest))
-    assert all(np.array_equal(a, b) for a, b in zip(painted, faces))  # "installed" steering = the shipped one
-    frames = run_to_end(portrait.walk(5, 6, 4, 0.8, session=session, pick=True, picker=brightest))
+    steering = (direction, shift)
+    painted = run_to_end(portrait.paint_portraits([5, 6], 0.8, session=session, pick=True, picker=brightest,
+                                                  steering=steering))
+    assert all(np.array_equal(a, b) for a, b in zip(painted, faces))
+    frames = run_to_end(portrait.walk(5, 6, 4, 0.8, session=session, pick=True, picker=brightest, steering=steering))
     assert np.array_equal(frames[0], faces[0]) and np.array_equal(frames[-1], faces[1])
 
 
@@ -365,8 +367,11 @@ def test_a_damaged_steering_is_refused_with_a_sentence(portrait_models, tmp_path
                 entry["meta_sha256"] = file_sha256(meta_path)
         (folder / "manifest.json").write_text(json.dumps(manifest))
 
+    unit = [0.0] * 127 + [1.0]
     for damage in ({"direction": [1.0, float("nan")], "shift": 2.0}, {"direction": "x", "shift": 2.0},
-                   {"direction": [0.0] * 127 + [1.0], "shift": 50.0}):
+                   {"direction": unit, "shift": 50.0}, {"direction": unit, "shift": 10 ** 400},
+                   {"direction": unit[:-1] + [10 ** 400], "shift": 2.0}, {"direction": unit, "shift": "2"},
+                   {"direction": unit, "shift": True}, {"direction": unit}, "steer as a string", [unit, 2.0]):
         install({**meta, "steer": damage})
         with pytest.raises(ModelError, match="steering"):
             portrait.picker_steering(128, folder)
@@ -378,6 +383,16 @@ def test_a_damaged_steering_is_refused_with_a_sentence(portrait_models, tmp_path
 
 def paint_latents(session, z):
     return portrait.render(z, session)
+
+
+def test_a_damaged_picker_output_is_refused_and_a_nan_score_never_wins():
+    from artdesk.errors import ModelError
+
+    x = np.zeros((3, 3, 64, 64), np.float32)
+    with pytest.raises(ModelError, match="face picker is damaged"):
+        portrait.face_scores(x, ScoreBy(lambda rgb: np.zeros(len(rgb) + 1)))
+    scores = portrait.face_scores(x, ScoreBy(lambda rgb: np.array([np.nan, 1.0, 0.5])))
+    assert int(np.argmax(scores)) == 1 and scores[0] == -np.inf
 
 
 def test_picker_scores_larger_faces_pooled_to_64_px():

@@ -330,7 +330,8 @@ def test_doodle_descriptions_are_checked_and_checksummed(tmp_path, monkeypatch):
     from artdesk.runtime import models as runtime
 
     for bad in ({"scale_factor": float("nan")}, {"max_seq_len": 10 ** 9}, {"max_seq_len": 1.5},
-                {"files": {"decoder": "../../etc/passwd"}}, {"hparams": {"z_size": True, "dec_units": 4}}):
+                {"files": {"decoder": "../../etc/passwd"}}, {"hparams": {"z_size": True, "dec_units": 4}},
+                {"ends_after": "x"}, {"ends_after": [200]}, {"ends_after": 0}, {"ends_after": 10 ** 9}):
         with pytest.raises(ModelError):
             check_doodle_meta({**hostile.seed_description(), **bad})
     categories = shipped_categories()

@@ -278,7 +278,7 @@ def test_the_tab_offers_redraw_morph_and_mix_for_a_category_with_a_reader(reader
     assert "has no reader" in tip and f"Categories with a reader: {cat}" in tip
 
 
-def test_a_tall_drawing_fills_the_height_of_a_wide_cell(qtbot):
+def test_a_drawing_fills_the_room_of_its_cell_along_its_longer_fit(qtbot):
     import numpy as np
 
     from artdesk.ui.doodle_tab import CandidateCell
@@ -286,11 +286,17 @@ def test_a_tall_drawing_fills_the_height_of_a_wide_cell(qtbot):
     cell = CandidateCell()
     qtbot.addWidget(cell)
     cell.resize(120, 60)
-    tall = [np.array([[0.0, 0.0], [0.0, 100.0], [30.0, 100.0]])]  # 30 wide, 100 tall
-    cell.show_lines([], tall, "1  rabbit 95%")
-    image = cell.grab().toImage()
-    rows = [y for y in range(image.height())
-            if any(image.pixelColor(x, y).lightness() < 90 for x in range(2, image.width() - 2))]
     strip = cell.fontMetrics().height() + 2
-    ink = [y for y in rows if y > strip]
-    assert ink and max(ink) - min(ink) >= 0.8 * (60 - strip - 6)  # about the whole room under the label
+
+    def ink(lines):
+        cell.show_lines([], lines, "1  snake 95%")
+        image = cell.grab().toImage()
+        dark = [(x, y) for y in range(strip + 1, image.height()) for x in range(image.width())
+                if image.pixelColor(x, y).lightness() < 90]
+        xs, ys = [x for x, _ in dark], [y for _, y in dark]
+        return max(xs) - min(xs), max(ys) - min(ys)
+
+    wide_w, _ = ink([np.array([[0.0, 0.0], [100.0, 0.0], [100.0, 10.0]])])  # 100 wide, 10 tall
+    assert wide_w >= 0.8 * (120 - 8)  # the cell's width (a square fit drew it 32 px wide)
+    _, tall_h = ink([np.array([[0.0, 0.0], [0.0, 100.0], [30.0, 100.0]])])  # 30 wide, 100 tall
+    assert 0.8 * (60 - strip - 6) <= tall_h <= 60 - strip  # the height under the label, never into it

@@ -96,6 +96,7 @@ def test_pick_the_clearest_is_on_by_default_and_off_paints_each_seeds_own_face(w
     picked = paint_grid(qtbot, tab, 20)
     assert all(cell.picked for cell in tab.grid.cells) and f"clearest of {portrait.PICK_POOL}" in tab.hint.text()
     tab.pick_box.setChecked(False)  # unticking repaints the grid, as the variation slider does
+    assert not window.setting_bool(pt.CLEARER_KEY, True)  # and is remembered for the next session
     qtbot.waitUntil(lambda: not tab.grid.cells[0].picked and tab.paint_job.done, timeout=10000)
     plain = tab.faces()
     expected = faces_for(range(20, 29), 0.8, models, pick=False)
