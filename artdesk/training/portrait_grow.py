@@ -421,6 +421,18 @@ class Trainer(TrainerState):
             self.g.load_64(state)
         self.g_ema.load_state_dict(self.g.state_dict())
 
+    def state(self) -> dict:
+        st = super().state()
+        if self.anchor_g is not None:  # a resume holds the faces to the same generator
+            st["anchor_g"] = self.anchor_g.state_dict()
+        return st
+
+    def load(self, st: dict) -> None:
+        super().load(st)
+        if st.get("anchor_g") is not None:
+            self.args.anchor = self.args.anchor or st["args"].get("anchor", 0.0)
+            self.freeze_anchor(st["anchor_g"])
+
     def train_step(self, real_u8: torch.Tensor) -> tuple[float, float]:
         a, dev = self.args, self.device
         real = to_float(real_u8).to(dev)
@@ -586,7 +598,7 @@ def parse_args(argv=None):
                    help="a fresh run takes its discriminator (and D's optimiser) from this last.pt of an earlier run")
     p.add_argument("--anchor", type=float, default=0.0,
                    help="weight of an L1 loss holding the 2x2 means of the faces at the starting generator's "
-                        "(frozen); a resume takes the anchor from --start-snapshot again")
+                        "(frozen; checkpoints keep it, so --resume holds the faces to the same generator)")
     p.add_argument("--ndf", type=int, default=32)
     p.add_argument("--batch", type=int, default=24)
     p.add_argument("--augment", default="color,translation")
@@ -648,7 +660,7 @@ def main(argv=None) -> int:
     if st is not None:
         t.load(st)
         log(f"resumed at step {t.step} ({t.wall_s / 60:.1f} min trained)")
-        if args.anchor > 0:
+        if args.anchor > 0 and t.anchor_g is None:  # a checkpoint from before the anchor was saved in it
             if args.start_snapshot is None:
                 raise SystemExit("--anchor on a resume needs --start-snapshot: the generator the run started from.")
             t.freeze_anchor(torch.load(args.start_snapshot, map_location="cpu", weights_only=False)["g_ema"])

@@ -458,3 +458,22 @@ def test_steer_only_finds_the_direction_again_for_a_generator(portrait_models, t
     assert steer["generator_sha256"] == sha256_of(generator) and steer["samples"] == 2400
     assert steer["by_shift"]["2"]["mean_score"] > steer["by_shift"]["0"]["mean_score"]  # the direction clears faces
     assert portrait.picker_steering(128, folder) is not None  # checksummed again: the app takes it
+
+
+def test_a_checkpoint_keeps_the_anchor_for_a_resume():
+    import torch
+
+    from artdesk.training.portrait_grow import Trainer, parse_args
+
+    torch.manual_seed(0)
+    t = Trainer(parse_args(["--anchor", "10", "--batch", "4"]))
+    t.freeze_anchor()
+    with torch.no_grad():
+        for p in t.anchor_g.parameters():
+            p.add_(0.01)  # an anchor unlike the generator, as after training
+    st = t.state()
+    resumed = Trainer(parse_args(["--batch", "4"]))  # a resume without --anchor still holds the faces
+    resumed.load(st)
+    assert resumed.anchor_g is not None and resumed.args.anchor == 10
+    assert all(torch.equal(a, b) for a, b in zip(resumed.anchor_g.state_dict().values(), t.anchor_g.state_dict().values()))
+    assert "anchor_g" not in Trainer(parse_args([])).state()
