@@ -540,11 +540,22 @@ def checkpoint(t: Trainer, faces: dict, feat_net: RandomFeatures, real_feats: np
         f"{time.perf_counter() - started:.1f} s")
 
 
+def state_from_onnx(path: Path) -> dict[str, torch.Tensor]:
+    """The shipped 64 px generator's weights (and batch-norm statistics) from its ONNX file."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    st = {i.name: torch.from_numpy(numpy_helper.to_array(i).astype(np.float32).copy())
+          for i in model.graph.initializer if i.name.startswith("net.")}
+    for name in [k for k in st if k.endswith("running_var")]:
+        st[name.replace("running_var", "num_batches_tracked")] = torch.tensor(0)
+    return st
+
+
 def generator_from_onnx(onnx_path: Path) -> Generator:
     """The 64 px generator as a torch module in eval mode, its weights and batch-norm statistics
     read back from the exported ONNX file (the size from the model's description beside it)."""
-    from artdesk.training.portrait_grow import state_from_onnx
-
     meta = json.loads(onnx_path.with_suffix(".json").read_text("utf-8"))
     g = Generator(int(meta["zdim"]), int(meta["hparams"]["ngf"]), int(meta["resolution"]))
     g.load_state_dict(state_from_onnx(onnx_path))

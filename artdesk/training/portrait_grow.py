@@ -40,7 +40,7 @@ from artdesk.paths import models_dir
 from artdesk.training.manifest import sha256_of, write_manifest_entries
 from artdesk.training.portrait_gan import (LICENCE, MODEL_ID, Discriminator, Generator, TrainerState, diff_augment,
                                            grid_png, kaokore_dir, kid, load_faces, parse_policy, run_deadline,
-                                           run_log, run_training,
+                                           run_log, run_training, state_from_onnx,
                                            to_float)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -191,19 +191,6 @@ def distil_64(g: GrownGenerator, state: dict[str, torch.Tensor], log, images: tu
     log(f"distil: 64 px images vs the shipped generator on 500 fresh latents: RMSE {out['rmse_255']} / 255, "
         f"PSNR {out['psnr_db']} dB, MAE {out['mae_255']}")
     return out
-
-
-def state_from_onnx(path: Path) -> dict[str, torch.Tensor]:
-    """The shipped 64 px generator's weights (and batch-norm statistics) from its ONNX file."""
-    import onnx
-    from onnx import numpy_helper
-
-    model = onnx.load(str(path))
-    st = {i.name: torch.from_numpy(numpy_helper.to_array(i).astype(np.float32).copy())
-          for i in model.graph.initializer if i.name.startswith("net.")}
-    for name in [k for k in st if k.endswith("running_var")]:
-        st[name.replace("running_var", "num_batches_tracked")] = torch.tensor(0)
-    return st
 
 
 @torch.no_grad()
