@@ -323,9 +323,13 @@ def onnx_bytes(g: nn.Module, half_weights: bool = True) -> bytes:
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)  # "constant folding is off in PRESERVE mode"
+        # PRESERVE (the module is in eval mode): batch norms stay their own nodes under their
+        # parameters' names instead of being folded into the convolutions, so grown_from_onnx can
+        # read every weight back (a fresh clone's bench baseline and fine-tunes start there)
         torch.onnx.export(g, (torch.zeros(2, g.zdim),), buf, input_names=["z"], output_names=["rgb"],
                           dynamic_axes={"z": {0: "batch"}, "rgb": {0: "batch"}}, opset_version=17,
-                          dynamo=False)
+                          dynamo=False, training=torch.onnx.TrainingMode.PRESERVE)
     if not half_weights:
         return buf.getvalue()
     model = onnx.load_from_string(buf.getvalue())
@@ -345,6 +349,57 @@ def onnx_bytes(g: nn.Module, half_weights: bool = True) -> bytes:
     graph.node.extend(nodes)
     onnx.checker.check_model(model)
     return model.SerializeToString()
+
+
+def grown_from_onnx(onnx_path: Path) -> GrownGenerator:
+    """The published 128 px generator as a torch module in eval mode: its weights and batch-norm
+    statistics read back from the ONNX file (stored as float16 there, so exactly the weights
+    ONNX Runtime runs), its shape from the kaokore_gan.json beside it. The exporter merges
+    initializers that hold equal values (a zero bias and a zero running mean; the others become
+    Identity nodes), so the tensors are found through the graph: the n-th Conv / ConvTranspose / BatchNormalization node feeds the
+    n-th such module (the modules are registered in the order forward runs them)."""
+    import onnx
+    from onnx import numpy_helper
+
+    meta = json.loads(onnx_path.with_suffix(".json").read_text("utf-8"))
+    if meta.get("kind") != "dcgan-grown":
+        raise ValueError(f"{onnx_path.name} is not a grown 128 px generator (kind {meta.get('kind')!r}).")
+    hp = meta["hparams"]
+    g = GrownGenerator(int(meta["zdim"]), int(hp["ngf"]), int(hp["c1"]), int(hp["c2"]), hp["up"], hp["trunk"])
+    graph = onnx.load(str(onnx_path)).graph
+    values = {i.name: numpy_helper.to_array(i).astype(np.float32) for i in graph.initializer}
+    for node in graph.node:  # float16 weights' casts and merged initializers' Identity aliases
+        if node.op_type in ("Cast", "Identity") and node.input and node.input[0] in values:
+            values[node.output[0]] = values[node.input[0]]
+    convs = [m for m in g.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    norms = [m for m in g.modules() if isinstance(m, nn.BatchNorm2d)]
+    conv_nodes = [n for n in graph.node if n.op_type in ("Conv", "ConvTranspose")]
+    norm_nodes = [n for n in graph.node if n.op_type == "BatchNormalization"]
+    if len(convs) != len(conv_nodes) or len(norms) != len(norm_nodes):
+        raise ValueError(f"{onnx_path.name} does not have this generator's layers (exported with folded "
+                         "batch norms, or another shape).")
+
+    def put(tensor: torch.Tensor, name: str) -> None:
+        if name not in values or tuple(values[name].shape) != tuple(tensor.shape):
+            raise ValueError(f"{onnx_path.name}: {name!r} is not a tensor of shape {tuple(tensor.shape)}.")
+        tensor.copy_(torch.from_numpy(values[name]))
+
+    with torch.no_grad():
+        for m, node in zip(convs, conv_nodes):
+            put(m.weight, node.input[1])
+            if m.bias is not None:
+                put(m.bias, node.input[2])
+        for m, node in zip(norms, norm_nodes):
+            for tensor, name in zip((m.weight, m.bias, m.running_mean, m.running_var), node.input[1:5]):
+                put(tensor, name)
+    return g.eval()
+
+
+def _is_grown(onnx_path: Path) -> bool:
+    try:
+        return json.loads(onnx_path.with_suffix(".json").read_text("utf-8")).get("kind") == "dcgan-grown"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def write_onnx(g: nn.Module, path: Path) -> None:
@@ -493,18 +548,17 @@ def load_snapshot(path: Path) -> tuple[GrownGenerator, dict]:
 
 def load_newest_snapshot(path: Path | None = None) -> GrownGenerator:
     """The exported step's EMA generator as a torch module (for `artdesk bench portrait`): the
-    snapshot the published kaokore_gan.json names, else the newest one in checkpoints/portrait128."""
+    snapshot the published kaokore_gan.json names when this machine has it, else (a fresh clone)
+    the same weights rebuilt from the shipped ONNX."""
     if path is None:
-        snaps = sorted((CKPT_DIR / "ema").glob("step_*.pt"))
         meta = models_dir() / "portrait" / "kaokore_gan.json"
         try:
             named = ROOT / json.loads(meta.read_text("utf-8"))["training"]["snapshot"]
             path = named if named.is_file() else None
         except (OSError, ValueError, KeyError, TypeError):
             path = None
-        path = path or (snaps[-1] if snaps else None)
         if path is None:
-            raise FileNotFoundError(f"No 128 px generator snapshots in {CKPT_DIR / 'ema'}; train first.")
+            return grown_from_onnx(models_dir() / "portrait" / "kaokore_gan.onnx")
     return load_snapshot(path)[0]
 
 
@@ -558,7 +612,8 @@ def parse_args(argv=None):
     p.add_argument("--out", type=Path, default=None, help="models/portrait (for --publish)")
     p.add_argument("--ckpt-dir", type=Path, default=CKPT_DIR)
     p.add_argument("--from-onnx", type=Path, default=None,
-                   help="the 64 px generator to grow (default: models/portrait/kaokore_gan.onnx)")
+                   help="the generator a fresh run starts from (default: models/portrait/kaokore_gan.onnx): "
+                        "a 64 px one is grown, a published 128 px one is fine-tuned")
     p.add_argument("--minutes", type=float, default=120.0)
     p.add_argument("--until", default=None, help="also stop by this machine time, HH:MM")
     p.add_argument("--max-steps", type=int, default=0)
@@ -643,6 +698,15 @@ def main(argv=None) -> int:
         for key in ("zdim", "ngf", "c1", "c2", "up", "trunk", "ndf", "batch", "lr_g", "lr_d", "trunk_lr", "betas", "ema",
                     "augment", "seed"):
             setattr(args, key, st["args"][key])
+    source = args.from_onnx or out_dir / "kaokore_gan.onnx"
+    grown = None
+    if st is None and args.start_snapshot is None and _is_grown(source):
+        # the shipped generator is already a 128 px one: this run fine-tunes it (a fresh machine
+        # carries on from what is committed instead of growing the 64 px model again)
+        grown = grown_from_onnx(source)
+        for key, value in json.loads(source.with_suffix(".json").read_text("utf-8"))["hparams"].items():
+            if key in ("zdim", "ngf", "c1", "c2", "up", "trunk"):
+                setattr(args, key, value)
     t = Trainer(args)
     if st is not None:
         t.load(st)
@@ -659,8 +723,12 @@ def main(argv=None) -> int:
             if snap["args"].get("distil"):
                 args.distil = snap["args"]["distil"]
             log(f"generator from the EMA snapshot {args.start_snapshot} (step {snap['step']})")
+        elif grown is not None:
+            t.g.load_state_dict(grown.state_dict())
+            t.g_ema.load_state_dict(grown.state_dict())
+            log(f"generator from the published 128 px {source} (its float16 weights)")
         else:
-            t.start_from_64(state_from_onnx(args.from_onnx or out_dir / "kaokore_gan.onnx"), log)
+            t.start_from_64(state_from_onnx(source), log)
             log("grown from the shipped 64 px generator")
             if t.distil is not None:
                 with open(ckpt_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:

@@ -1,5 +1,6 @@
 """The Portraits engine with the shipped KaoKore GAN (models/portrait/kaokore_gan.onnx)."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -132,11 +133,14 @@ def test_the_shipped_generator_rebuilds_in_torch_from_its_onnx(session, portrait
     torch = pytest.importorskip("torch", reason="torch (the `train` extra) is not installed")
     import shutil
 
-    from artdesk.training import portrait_gan
+    from artdesk.training import portrait_gan, portrait_grow
 
     onnx_path = portrait_models / "portrait" / "kaokore_gan.onnx"
     shutil.copyfile(ROOT / "models" / "portrait" / "kaokore_gan.json", onnx_path.with_suffix(".json"))
-    g = portrait_gan.generator_from_onnx(onnx_path)
+    if json.loads(onnx_path.with_suffix(".json").read_text("utf-8"))["kind"] == "dcgan-grown":
+        g = portrait_grow.grown_from_onnx(onnx_path)  # the 128 px generator grown from the 64 px one
+    else:
+        g = portrait_gan.generator_from_onnx(onnx_path)
     z = portrait.latents([1, 2, 3], portrait.latent_size(session))
     with torch.no_grad():
         expected = g(torch.from_numpy(z)).numpy()
@@ -189,6 +193,18 @@ def test_grown_generator_starts_as_the_64px_model_and_exports_at_128(tmp_path):
     faces = run_to_end(portrait.paint_portraits([1, 2], 1.0, session=session))
     assert faces[0].shape == (128, 128, 4)
     assert np.abs(session.run(None, {"z": z.numpy()})[0] - want).max() < 1e-2
+
+    # the torch module rebuilt from that file (a fresh clone's bench baseline and fine-tune start)
+    # is exactly what ONNX Runtime runs: the float16 weights and the batch-norm statistics
+    meta = {"kind": "dcgan-grown", "zdim": 16, "hparams": {"ngf": 8, "c1": 8, "c2": 4, "up": "resize", "trunk": "deconv"}}
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    rebuilt = portrait_grow.grown_from_onnx(path)
+    with torch.no_grad():
+        again = rebuilt(z).numpy()
+    assert np.abs(session.run(None, {"z": z.numpy()})[0] - again).max() < 1e-4
+    path.with_suffix(".json").write_text(json.dumps({**meta, "kind": "dcgan"}))
+    with pytest.raises(ValueError, match="not a grown 128 px generator"):
+        portrait_grow.grown_from_onnx(path)
 
 
 @pytest.fixture(scope="module")
