@@ -5,6 +5,8 @@
   the same seeds as the app paints them by default (each the clearest of its candidates);
 - kid_curve.png: the VGG19 KID at every checkpoint of the 128 px run, with the real-vs-real floor;
 - sr_crop.png: a 100% crop of a printed (2,304 px) portrait, old Smooth vs the enlarger;
+- print_crop.png (with `--before <models folder>`): the same print from the previous generator and
+  from the installed one, with a sharpness figure over seeds 0-47;
 - MODEL_CARD.md from kaokore_gan.json, kid_history.json and the by-eye count given here
   (`--readable 0,2,5,...`: the seeds whose eyes and mouth one can read, counted by a person).
 """
@@ -132,6 +134,42 @@ def sr_crop(out: Path, gen_session, sr_session, seed: int = 45, print_size: int 
     _save(Image.fromarray(np.concatenate([a, gap, b], axis=1)), out, format="PNG")
 
 
+def sharpness(image: np.ndarray) -> float:
+    """Mean absolute difference between neighbouring pixels (grey levels 0-255, across and down):
+    a sharpness figure for prints of the same size and content."""
+    grey = np.asarray(image, dtype=np.float32)[..., :3].mean(axis=-1)
+    return float((np.abs(np.diff(grey, axis=0)).mean() + np.abs(np.diff(grey, axis=1)).mean()) / 2)
+
+
+def print_comparison(out: Path, before: Path, after: Path, enlarger, seeds=SHEET_SEEDS, crop_seed: int = 45,
+                     print_size: int = 2304) -> dict:
+    """The Smooth print (2,304 px, as the Portraits tab places it: steered, picked, the enlarger, then
+    Lanczos) of the generator in the models folder `before` and in `after`: the mean sharpness of
+    `seeds`' prints, and out = a 100% crop around `crop_seed`'s face, before left."""
+    from artdesk.engines import portrait
+    from artdesk.engines.progress import run_to_end
+    from artdesk.runtime.models import open_session
+
+    figures, crops = {}, []
+    for label, folder in (("before", before), ("after", after)):
+        gen = open_session(portrait.MODEL_ID, directory=folder)
+        picker = open_session(portrait.PICKER_ID, directory=folder)
+        steering = portrait.picker_steering(portrait.latent_size(gen), folder)
+        faces = run_to_end(portrait.paint_portraits(list(seeds), VARIATION, session=gen, pick=True, picker=picker,
+                                                    steering=steering))
+        values = []
+        for seed, face in zip(seeds, faces):
+            printed = portrait.upscale(face, print_size, "smooth", enlarger=enlarger)
+            values.append(sharpness(printed))
+            if seed == crop_seed:
+                cy, cx, half = int(print_size * 0.46), int(print_size * 0.5), 400
+                crops.append(printed[cy - half:cy + half, cx - half:cx + half, :3])
+        figures[label] = {"side": int(faces[0].shape[0]), "sharpness": round(float(np.mean(values)), 4)}
+    gap = np.full((crops[0].shape[0], 8, 3), 255, np.uint8)
+    _save(Image.fromarray(np.concatenate([crops[0], gap, crops[1]], axis=1)), out, format="PNG")
+    return figures
+
+
 def _generator_lines(meta: dict, tr: dict, hp: dict) -> list[str]:
     if hp.get("trunk") != "resize":
         return [
@@ -234,6 +272,9 @@ def main(argv=None) -> int:
     p.add_argument("--readable", default="", help="comma-separated seeds with readable eyes and mouth")
     p.add_argument("--notes", default="", help="a paragraph on what the faces look like and what was tried")
     p.add_argument("--pictures-only", action="store_true")
+    p.add_argument("--before", type=Path, default=None,
+                   help="a models folder with the previous generator: print_crop.png compares its prints with "
+                        "the installed one's (e.g. `git archive <commit> models/manifest.json models/portrait`)")
     args = p.parse_args(argv)
     from artdesk.engines import portrait
     from artdesk.runtime.models import open_session
@@ -248,6 +289,10 @@ def main(argv=None) -> int:
     sr = portrait.open_enlarger()
     if sr is not None:
         sr_crop(out / "sr_crop.png", gen, sr)
+        if args.before is not None:
+            figures = print_comparison(out / "print_crop.png", args.before, out.parent, sr)
+            print("print sharpness (2,304 px Smooth prints of seeds 0-47 as the tab paints them): "
+                  + "; ".join(f"{k} ({v['side']} px faces) {v['sharpness']:.3f}" for k, v in figures.items()))
     meta = json.loads((out / "kaokore_gan.json").read_text("utf-8"))
     history = json.loads((out / "kid_history.json").read_text("utf-8"))
     kid_chart(out / "kid_curve.png", history, history[-1]["kid_floor"])

@@ -589,7 +589,7 @@ def publish(snapshot: Path, out_dir: Path, history: list[dict], log) -> None:
             "mean_latent": "zeros (Gaussian z: truncation scales z toward 0)",
             "licence": LICENCE,
             "hparams": {k: a.get(k, "deconv") for k in ("zdim", "ngf", "c1", "c2", "up", "trunk", "ndf", "batch", "lr_g",
-                                                        "lr_d", "trunk_lr", "betas", "ema", "augment")},
+                                                        "lr_d", "trunk_lr", "betas", "ema", "augment", "anchor")},
             "training": training}
     with atomic_file(out_dir / "kaokore_gan.json") as fh:
         fh.write((json.dumps(meta, indent=1) + "\n").encode())
@@ -715,6 +715,11 @@ def main(argv=None) -> int:
             if args.start_snapshot is None:
                 raise SystemExit("--anchor on a resume needs --start-snapshot: the generator the run started from.")
             t.freeze_anchor(torch.load(args.start_snapshot, map_location="cpu", weights_only=False)["g_ema"])
+        if t.anchor_g is not None:
+            log(f"anchored: {t.args.anchor} x L1 of the faces' 2x2 means against the starting generator's")
+        elif st["args"].get("anchor", 0.0) > 0:
+            log("warning: the run was anchored but this checkpoint holds no anchor; pass --anchor and "
+                "--start-snapshot to keep holding the faces")
     else:
         if args.start_snapshot is not None:
             snap = torch.load(args.start_snapshot, map_location="cpu", weights_only=False)

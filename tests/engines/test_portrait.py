@@ -388,12 +388,14 @@ def test_a_damaged_steering_is_refused_with_a_sentence(portrait_models, tmp_path
                    {"direction": unit, "shift": 50.0}, {"direction": unit, "shift": 10 ** 400},
                    {"direction": unit[:-1] + [10 ** 400], "shift": 2.0}, {"direction": unit, "shift": "2"},
                    {"direction": unit, "shift": True}, {"direction": unit}, "steer as a string", [unit, 2.0]):
+        if isinstance(damage, dict):  # made for the installed generator, so it is read (not skipped)
+            damage = {"generator_sha256": meta["steer"]["generator_sha256"], **damage}
         install({**meta, "steer": damage})
         with pytest.raises(ModelError, match="steering"):
             portrait.picker_steering(128, folder)
     # a picker made for another generator keeps picking but does not steer: its direction is another latent space's
-    for sha, steers in ((meta["generator_sha256"], True), ("0" * 64, False)):
-        install({**meta, "generator_sha256": sha, "steer": {**meta["steer"], "generator_sha256": sha}})
+    for sha, steers in ((meta["steer"]["generator_sha256"], True), ("0" * 64, False)):
+        install({**meta, "steer": {**meta["steer"], "generator_sha256": sha}})
         assert (portrait.picker_steering(128, folder) is not None) == steers
 
 

@@ -252,11 +252,11 @@ def test_cli_paint_and_walk_write_files(models, tmp_path, capsys):
     assert main(["portrait", "paint", "--seed", "7", "--out", str(tmp_path / "q.png")]) == 0
     with Image.open(tmp_path / "q.png") as im:
         assert im.size == (1024, 1024)
-    assert main(["portrait", "--seed", "7", "--no-pick", "--crisp", "--size", "64", "--out", str(tmp_path / "r.png")]) == 0
+    assert main(["portrait", "--seed", "7", "--no-pick", "--crisp", "--size", "128", "--out", str(tmp_path / "r.png")]) == 0
     with Image.open(tmp_path / "r.png") as im:  # the seed's own face, as the tab paints with the box unticked
         assert "pick" not in json.loads(im.info["artdesk:generation"])
         own = faces_for([7], 0.8, models, pick=False)[0]
-        np.testing.assert_array_equal(np.asarray(im)[::64 // own.shape[0], ::64 // own.shape[0]][..., :3], own[..., :3])
+        np.testing.assert_array_equal(np.asarray(im)[::128 // own.shape[0], ::128 // own.shape[0]][..., :3], own[..., :3])
 
     gif = tmp_path / "walk.gif"
     assert main(["portrait", "walk", "--from", "7", "--to", "42", "--frames", "5",
