@@ -22,8 +22,8 @@ GRID = 9  # a 3x3 grid: seeds seed .. seed + 8
 # own (bilinear) scaling adds no softness and no "upscaled more than 2x" warning; crisp is blocks
 # (16 px for a 64 px face, 8 px for 128 px), exported nearest.
 PRINT_SIZE = {"smooth": 2304, "crisp": 1024}
-TRAIN_ADVICE = ("Reinstall ArtDesk, or train the model with `artdesk train portrait` "
-                "(`python -m artdesk.training.portrait_gan`).")
+TRAIN_ADVICE = ("Reinstall ArtDesk, or train the model with `artdesk train portrait` (64 px), then "
+                "`artdesk train portrait-grow` (128 px).")
 
 
 def open_generator() -> Any:

@@ -14,13 +14,15 @@ TRAINERS: dict[str, tuple[str, str]] = {
     "doodle-data": ("artdesk.training.teacher_data", "training drawings from Google's sketch-rnn teachers"),
     "recogniser": ("artdesk.training.recogniser", "the doodle recogniser (models/recogniser)"),
     "zentangle": ("artdesk.training.adain", "the AdaIN decoder of the neural fill (models/zentangle)"),
-    "portrait": ("artdesk.training.portrait_gan", "the KaoKore portrait GAN (models/portrait)"),
+    "portrait": ("artdesk.training.portrait_gan", "the KaoKore portrait GAN at 64 px (stage 1)"),
+    "portrait-grow": ("artdesk.training.portrait_grow", "grow it to 128 px, or fine-tune the shipped 128 px "
+                      "generator (models/portrait)"),
     "bauhaus": ("artdesk.training.bauhaus_kandinsky", "the Kandinsky Markov chains (models/bauhaus)"),
 }
 
 
 def add_parser(sub) -> None:
-    lines = "\n".join(f"  {name:<12} {what}" for name, (_, what) in TRAINERS.items())
+    lines = "\n".join(f"  {name:<14} {what}" for name, (_, what) in TRAINERS.items())
     p = sub.add_parser("train", help="re-make a shipped model with the project's training scripts",
                        description=f"Train a model and export it to models/.\n\nmodels:\n{lines}",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
