@@ -4,7 +4,9 @@ Progressive growing (Karras et al. 2018) from the shipped 64 px generator: its l
 (read from models/portrait/kaokore_gan.onnx, or from the last checkpoint), and a 128 px block is
 added beside its RGB layer as a residual: out = tanh(up2(rgb64_logits) + block(h32)), with the
 block's last convolution starting at zero, so step 0 paints exactly the shipped faces enlarged and
-the block learns the detail a 128 px discriminator asks for. The discriminator is a DCGAN one at
+the block learns the detail a 128 px discriminator asks for. With `--base sr` the residual is added
+to the 64 px face as the print enlarger (portrait_sr, frozen) draws it at 128 px instead, so step 0
+is the face as sharp as the app used to print it. The discriminator is a DCGAN one at
 128 px (batch norm, non-saturating loss, DiffAugment colour + translation), trained from scratch.
 
 Quality figure (every checkpoint): KID between the held-out KaoKore faces and 500 generated ones
@@ -64,12 +66,13 @@ class GrownGenerator(nn.Module):
     "deconv" keeps the shipped layers as they are (the earlier runs)."""
 
     def __init__(self, zdim: int = 128, ngf: int = 64, c1: int = 48, c2: int = 24, up: str = "resize",
-                 trunk: str = "deconv"):
+                 trunk: str = "deconv", base_kind: str = "bilinear"):
         super().__init__()
         base = Generator(zdim, ngf, 64)
         self.zdim = zdim
         self.ngf = ngf
         self.trunk_kind = trunk
+        self.base_kind = base_kind
         if trunk == "resize":
             layers = list(base.net[:-2])
             for i, m in enumerate(layers):
@@ -80,6 +83,17 @@ class GrownGenerator(nn.Module):
         else:
             self.trunk = base.net[:-2]  # -> h32: [N, ngf, 32, 32]
             self.rgb64 = base.net[-2]  # ConvTranspose ngf -> 3, 64 px logits (tanh'd by the 64 px model)
+        # base "sr": the 64 px face enlarged by the print enlarger (portrait_sr, frozen; x4 then 2x2
+        # means), so step 0 paints the faces as sharp as the app enlarged them, instead of bilinear
+        # logits (which print softer than the 64 px model through the enlarger: run 6f)
+        self.sr: nn.Module | None = None
+        if base_kind == "sr":
+            from artdesk.training.portrait_sr import Enlarger
+
+            self.sr = Enlarger().eval()
+            self.sr.requires_grad_(False)
+        elif base_kind != "bilinear":
+            raise ValueError(f"Unknown base {base_kind!r}: use 'bilinear' or 'sr'.")
 
         def double(cin: int, cout: int) -> list[nn.Module]:
             # "resize": bilinear x2 then a 3x3 conv (Odena et al. 2016: no checkerboard);
@@ -107,8 +121,24 @@ class GrownGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         h = self.trunk(z.reshape(z.shape[0], self.zdim, 1, 1))
-        base = F.interpolate(self.rgb64(h), scale_factor=2.0, mode="bilinear", align_corners=False)
+        logits = self.rgb64(h)
+        if self.sr is not None:
+            rgb = F.avg_pool2d(self.sr((torch.tanh(logits) + 1.0) / 2.0), 2) * 2.0 - 1.0
+            rgb = rgb.clamp(-0.999, 0.999)
+            base = 0.5 * torch.log((1.0 + rgb) / (1.0 - rgb))  # atanh, which the ONNX exporter lacks
+        else:
+            base = F.interpolate(logits, scale_factor=2.0, mode="bilinear", align_corners=False)
         return torch.tanh(base + self.rgb128(self.block(h)))
+
+    def load_sr(self, onnx_path: Path) -> None:
+        """The enlarger's weights from its ONNX file (models/portrait/kaokore_sr.onnx)."""
+        import onnx
+        from onnx import numpy_helper
+
+        assert self.sr is not None
+        st = {i.name: torch.from_numpy(numpy_helper.to_array(i).astype(np.float32).copy())
+              for i in onnx.load(str(onnx_path)).graph.initializer}
+        self.sr.load_state_dict(st)
 
     def logits64(self, z: torch.Tensor) -> torch.Tensor:
         """The 64 px layers alone: the logits the 64 px model tanh's."""
@@ -365,7 +395,8 @@ def grown_from_onnx(onnx_path: Path) -> GrownGenerator:
     if meta.get("kind") != "dcgan-grown":
         raise ValueError(f"{onnx_path.name} is not a grown 128 px generator (kind {meta.get('kind')!r}).")
     hp = meta["hparams"]
-    g = GrownGenerator(int(meta["zdim"]), int(hp["ngf"]), int(hp["c1"]), int(hp["c2"]), hp["up"], hp["trunk"])
+    g = GrownGenerator(int(meta["zdim"]), int(hp["ngf"]), int(hp["c1"]), int(hp["c2"]), hp["up"], hp["trunk"],
+                       hp.get("base", "bilinear"))
     graph = onnx.load(str(onnx_path)).graph
     values = {i.name: numpy_helper.to_array(i).astype(np.float32) for i in graph.initializer}
     for node in graph.node:  # float16 weights' casts and merged initializers' Identity aliases
@@ -416,7 +447,7 @@ class Trainer(TrainerState):
         self.args = args
         self.device = args.device
         torch.manual_seed(args.seed)
-        self.g = GrownGenerator(args.zdim, args.ngf, args.c1, args.c2, args.up, args.trunk)
+        self.g = GrownGenerator(args.zdim, args.ngf, args.c1, args.c2, args.up, args.trunk, args.base)
         self.d = Discriminator(args.ndf, 128, "bn")
         self.g_ema = copy.deepcopy(self.g).eval()
         self.g_ema.requires_grad_(False)
@@ -541,7 +572,8 @@ def checkpoint(t: Trainer, feat_net: VGGFeatures, real_feats: np.ndarray, kid_fl
 def load_snapshot(path: Path) -> tuple[GrownGenerator, dict]:
     st = torch.load(path, map_location="cpu", weights_only=False)
     a = st["args"]
-    g = GrownGenerator(a["zdim"], a["ngf"], a["c1"], a["c2"], a.get("up", "deconv"), a.get("trunk", "deconv"))
+    g = GrownGenerator(a["zdim"], a["ngf"], a["c1"], a["c2"], a.get("up", "deconv"), a.get("trunk", "deconv"),
+                       a.get("base", "bilinear"))
     g.load_state_dict(st["g_ema"])
     return g.eval(), st
 
@@ -588,8 +620,9 @@ def publish(snapshot: Path, out_dir: Path, history: list[dict], log) -> None:
                        "layout": "NCHW", "range": [-1.0, 1.0], "colour": "RGB"},
             "mean_latent": "zeros (Gaussian z: truncation scales z toward 0)",
             "licence": LICENCE,
-            "hparams": {k: a.get(k, "deconv") for k in ("zdim", "ngf", "c1", "c2", "up", "trunk", "ndf", "batch", "lr_g",
-                                                        "lr_d", "trunk_lr", "betas", "ema", "augment", "anchor")},
+            "hparams": {**{k: a.get(k, "deconv") for k in ("zdim", "ngf", "c1", "c2", "up", "trunk", "ndf", "batch",
+                                                           "lr_g", "lr_d", "trunk_lr", "betas", "ema", "augment")},
+                        "anchor": a.get("anchor", 0.0), "base": a.get("base", "bilinear")},
             "training": training}
     with atomic_file(out_dir / "kaokore_gan.json") as fh:
         fh.write((json.dumps(meta, indent=1) + "\n").encode())
@@ -641,6 +674,11 @@ def parse_args(argv=None):
     p.add_argument("--anchor", type=float, default=0.0,
                    help="weight of an L1 loss holding the 2x2 means of the faces at the starting generator's "
                         "(frozen; checkpoints keep it, so --resume holds the faces to the same generator)")
+    p.add_argument("--base", choices=["bilinear", "sr"], default="bilinear",
+                   help="what the 128 px residual is added to: the 64 px logits enlarged bilinearly, or the 64 px "
+                        "face through the print enlarger (frozen)")
+    p.add_argument("--sr-onnx", type=Path, default=models_dir() / "portrait" / "kaokore_sr.onnx",
+                   help="with --base sr: the enlarger's weights")
     p.add_argument("--ndf", type=int, default=32)
     p.add_argument("--batch", type=int, default=24)
     p.add_argument("--augment", default="color,translation")
@@ -695,7 +733,8 @@ def main(argv=None) -> int:
         st = torch.load(ckpt_dir / "last.pt", map_location="cpu", weights_only=False)
         st["args"].setdefault("up", "deconv")
         st["args"].setdefault("trunk", "deconv")
-        for key in ("zdim", "ngf", "c1", "c2", "up", "trunk", "ndf", "batch", "lr_g", "lr_d", "trunk_lr", "betas", "ema",
+        st["args"].setdefault("base", "bilinear")
+        for key in ("zdim", "ngf", "c1", "c2", "up", "trunk", "base", "ndf", "batch", "lr_g", "lr_d", "trunk_lr", "betas", "ema",
                     "augment", "seed"):
             setattr(args, key, st["args"][key])
     source = args.from_onnx or out_dir / "kaokore_gan.onnx"
@@ -705,7 +744,7 @@ def main(argv=None) -> int:
         # carries on from what is committed instead of growing the 64 px model again)
         grown = grown_from_onnx(source)
         for key, value in json.loads(source.with_suffix(".json").read_text("utf-8"))["hparams"].items():
-            if key in ("zdim", "ngf", "c1", "c2", "up", "trunk"):
+            if key in ("zdim", "ngf", "c1", "c2", "up", "trunk", "base"):
                 setattr(args, key, value)
     t = Trainer(args)
     if st is not None:
@@ -733,6 +772,9 @@ def main(argv=None) -> int:
             t.g_ema.load_state_dict(grown.state_dict())
             log(f"generator from the published 128 px {source} (its float16 weights)")
         else:
+            if t.g.sr is not None:
+                t.g.load_sr(args.sr_onnx)
+                log(f"base: the 64 px faces through the enlarger {args.sr_onnx} (frozen)")
             t.start_from_64(state_from_onnx(source), log)
             log("grown from the shipped 64 px generator")
             if t.distil is not None:

@@ -207,6 +207,39 @@ def test_grown_generator_starts_as_the_64px_model_and_exports_at_128(tmp_path):
         portrait_grow.grown_from_onnx(path)
 
 
+def test_a_grown_generator_on_the_enlarger_starts_as_the_64px_faces_enlarged_and_rebuilds_from_its_onnx(tmp_path):
+    torch = pytest.importorskip("torch", reason="torch (the `train` extra) is not installed")
+    pytest.importorskip("onnx", reason="onnx is needed by torch's exporter")
+    from artdesk.training import portrait_gan, portrait_grow
+
+    torch.manual_seed(1)
+    small = portrait_gan.Generator(zdim=16, ngf=8, resolution=64)
+    portrait_gan.standing_stats(small, batches=2, batch=16)
+    grown = portrait_grow.GrownGenerator(zdim=16, ngf=8, c1=8, c2=4, base_kind="sr")
+    grown.load_64(small.state_dict())
+    grown.eval()
+    z = torch.from_numpy(portrait.latents([3, 4], 16))
+    with torch.no_grad():
+        enlarged = grown.sr((small(z) + 1.0) / 2.0)  # the print enlarger, x4
+        expected = torch.nn.functional.avg_pool2d(enlarged, 2) * 2.0 - 1.0
+        got = grown(z)
+    assert got.shape == (2, 3, 128, 128)
+    assert (got - expected.clamp(-0.999, 0.999)).abs().max() < 1e-4  # step 0: the 64 px faces as the enlarger draws them
+
+    path = tmp_path / "grown_sr.onnx"
+    path.write_bytes(portrait_grow.onnx_bytes(grown))
+    meta = {"kind": "dcgan-grown", "zdim": 16,
+            "hparams": {"ngf": 8, "c1": 8, "c2": 4, "up": "resize", "trunk": "deconv", "base": "sr"}}
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    rebuilt = portrait_grow.grown_from_onnx(path)
+    session = runtime_models.open_onnx_file(path, "CPUExecutionProvider")
+    with torch.no_grad():
+        again = rebuilt(z).numpy()
+    assert np.abs(session.run(None, {"z": z.numpy()})[0] - again).max() < 1e-4
+    with pytest.raises(ValueError, match="Unknown base"):
+        portrait_grow.GrownGenerator(zdim=16, ngf=8, c1=8, c2=4, base_kind="bicubic")
+
+
 @pytest.fixture(scope="module")
 def enlarger(portrait_models):
     if not (portrait_models / "portrait" / "kaokore_sr.onnx").is_file():
