@@ -5,8 +5,8 @@
   the same seeds as the app paints them by default (each the clearest of its candidates);
 - kid_curve.png: the VGG19 KID at every checkpoint of the 128 px run, with the real-vs-real floor;
 - sr_crop.png: a 100% crop of a printed (2,304 px) portrait, old Smooth vs the enlarger;
-- print_crop.png (with `--before <models folder>`): the same print from the previous generator and
-  from the installed one, with a sharpness figure over seeds 0-47;
+- print_crop.png (with `--before <models folder>`): the same print from the previous models
+  (generator and enlarger) and from the installed ones, with a sharpness figure over seeds 0-47;
 - MODEL_CARD.md from kaokore_gan.json, kid_history.json and the by-eye count given here
   (`--readable 0,2,5,...`: the seeds whose eyes and mouth one can read, counted by a person).
 """
@@ -141,11 +141,12 @@ def sharpness(image: np.ndarray) -> float:
     return float((np.abs(np.diff(grey, axis=0)).mean() + np.abs(np.diff(grey, axis=1)).mean()) / 2)
 
 
-def print_comparison(out: Path, before: Path, after: Path, enlarger, seeds=SHEET_SEEDS, crop_seed: int = 45,
+def print_comparison(out: Path, before: Path, after: Path, seeds=SHEET_SEEDS, crop_seed: int = 45,
                      print_size: int = 2304) -> dict:
     """The Smooth print (2,304 px, as the Portraits tab places it: steered, picked, the enlarger, then
-    Lanczos) of the generator in the models folder `before` and in `after`: the mean sharpness of
-    `seeds`' prints, and out = a 100% crop around `crop_seed`'s face, before left."""
+    Lanczos) from the models folder `before` and from `after` (each with its own generator and
+    enlarger): the mean sharpness of `seeds`' prints, and out = a 100% crop around `crop_seed`'s
+    face, before left."""
     from artdesk.engines import portrait
     from artdesk.engines.progress import run_to_end
     from artdesk.runtime.models import open_session
@@ -155,6 +156,7 @@ def print_comparison(out: Path, before: Path, after: Path, enlarger, seeds=SHEET
         gen = open_session(portrait.MODEL_ID, directory=folder)
         picker = open_session(portrait.PICKER_ID, directory=folder)
         steering = portrait.picker_steering(portrait.latent_size(gen), folder)
+        enlarger = open_session(portrait.ENLARGER_ID, directory=folder)
         faces = run_to_end(portrait.paint_portraits(list(seeds), VARIATION, session=gen, pick=True, picker=picker,
                                                     steering=steering))
         values = []
@@ -273,8 +275,8 @@ def main(argv=None) -> int:
     p.add_argument("--notes", default="", help="a paragraph on what the faces look like and what was tried")
     p.add_argument("--pictures-only", action="store_true")
     p.add_argument("--before", type=Path, default=None,
-                   help="a models folder with the previous generator: print_crop.png compares its prints with "
-                        "the installed one's (e.g. `git archive <commit> models/manifest.json models/portrait`)")
+                   help="a models folder with the previous portrait models: print_crop.png compares its prints "
+                        "with the installed ones' (e.g. `git archive <commit> models/manifest.json models/portrait`)")
     args = p.parse_args(argv)
     from artdesk.engines import portrait
     from artdesk.runtime.models import open_session
@@ -290,7 +292,7 @@ def main(argv=None) -> int:
     if sr is not None:
         sr_crop(out / "sr_crop.png", gen, sr)
         if args.before is not None:
-            figures = print_comparison(out / "print_crop.png", args.before, out.parent, sr)
+            figures = print_comparison(out / "print_crop.png", args.before, out.parent)
             print("print sharpness (2,304 px Smooth prints of seeds 0-47 as the tab paints them): "
                   + "; ".join(f"{k} ({v['side']} px faces) {v['sharpness']:.3f}" for k, v in figures.items()))
     meta = json.loads((out / "kaokore_gan.json").read_text("utf-8"))

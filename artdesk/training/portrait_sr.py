@@ -111,7 +111,11 @@ class Perceptual(nn.Module):
 
     @torch.no_grad()
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        total = torch.zeros(a.shape[0])
+        return self.distance(a, b)
+
+    def distance(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """The same, differentiable in `a` (a training loss with --perceptual)."""
+        total = torch.zeros(a.shape[0], device=a.device)
         for fa, fb in zip(self.enc.forward_taps(a), self.enc.forward_taps(b)):
             fa = fa / (fa.norm(dim=1, keepdim=True) + 1e-10)
             fb = fb / (fb.norm(dim=1, keepdim=True) + 1e-10)
@@ -172,6 +176,13 @@ def crop_png(net: Enlarger, face_u8: np.ndarray, path: Path, box: int = 96) -> N
         fh.write(buf.getvalue())
 
 
+def loss_text(tr: dict) -> str:
+    if not tr.get("perceptual"):
+        return "L1 loss"
+    return (f"L1 + {tr['perceptual']} x the perceptual distance below (a fine-tune of {tr.get('from_onnx', 'a')} "
+            "trained with L1 alone: the VGG term asks for the originals' edges and texture, which L1 averages away)")
+
+
 def card(meta: dict) -> str:
     tr, ev = meta["training"], meta["held_out"]
     return "\n".join([
@@ -191,7 +202,7 @@ def card(meta: dict) -> str:
         f"- residual ESPCN: 3x3 conv to {meta['channels']} channels, {meta['blocks']} residual blocks (two 3x3 "
         "convs, ReLU, scaled by 0.2, no batch norm), conv + ReLU, conv to 48 channels, pixel shuffle x4, added "
         f"to a bicubic enlargement; {tr['params']:,} parameters.",
-        f"- L1 loss, Adam lr {tr['lr']} (cosine to 0), batch {tr['batch']}; seed {tr['seed']}; torch {tr['torch']}; "
+        f"- {loss_text(tr)}, Adam lr {tr['lr']} (cosine to 0), batch {tr['batch']}; seed {tr['seed']}; torch {tr['torch']}; "
         f"{tr['machine']}.",
         "- ONNX: input `lr` float32 [N, 3, H, W] RGB 0..1 (any size), output `hr` float32 [N, 3, 4H, 4W] 0..1.", "",
         "## Training", "",
@@ -226,6 +237,10 @@ def main(argv=None) -> int:
     p.add_argument("--blocks", type=int, default=4)
     p.add_argument("--ckpt-minutes", type=float, default=4.0)
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--perceptual", type=float, default=0.0,
+                   help="weight of the VGG perceptual distance added to the L1 loss (0: L1 alone)")
+    p.add_argument("--from-onnx", type=Path, default=None,
+                   help="a fresh run starts from these weights (e.g. the shipped kaokore_sr.onnx) instead of at random")
     p.add_argument("--export-only", action="store_true")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=1)
@@ -253,6 +268,16 @@ def main(argv=None) -> int:
         opt.load_state_dict(st["opt"])
         step, wall = st["step"], st["wall_s"]
         log(f"resumed at step {step}")
+    elif args.from_onnx is not None:
+        import onnx
+        from onnx import numpy_helper
+
+        net.load_state_dict({i.name: torch.from_numpy(numpy_helper.to_array(i).astype(np.float32).copy())
+                             for i in onnx.load(str(args.from_onnx)).graph.initializer})
+        log(f"weights from {args.from_onnx}")
+    vgg = Perceptual().to(args.device) if args.perceptual > 0 else None
+    if vgg is not None:
+        vgg.requires_grad_(False)
 
     def save() -> None:
         buf = io.BytesIO()
@@ -275,15 +300,18 @@ def main(argv=None) -> int:
         hr = torch.stack([train[i, :, y:y + s, x:x + s] for i, y, x in zip(idx, ys, xs)]).float() / 255
         flip = torch.from_numpy(rng.random(args.batch) < 0.5)
         hr = torch.where(flip[:, None, None, None], hr.flip(-1), hr).to(args.device)
-        loss = F.l1_loss(net.train()(shrink(hr)), hr)
+        sr = net.train()(shrink(hr))
+        loss = F.l1_loss(sr, hr)
+        if vgg is not None:
+            loss = loss + args.perceptual * vgg.distance(sr, hr).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         step += 1
         wall += time.time() - t0
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         if step % 100 == 0:
-            log(f"step {step} L1 {np.mean(losses):.4f} {wall / step:.3f} s/step")
+            log(f"step {step} loss {np.mean(losses):.4f} {wall / step:.3f} s/step")
             losses = []
         if time.time() - last > args.ckpt_minutes * 60:
             save()
@@ -300,6 +328,8 @@ def main(argv=None) -> int:
         fh.write(data)
     training = {"script": "python -m artdesk.training.portrait_sr", "train_images": int(len(train)),
                 "steps": step, "wall_s": round(wall, 1), "batch": args.batch, "lr": args.lr, "seed": SEED,
+                **({"perceptual": args.perceptual} if args.perceptual > 0 else {}),
+                **({"from_onnx": args.from_onnx.name} if args.from_onnx is not None else {}),
                 "params": sum(p.numel() for p in net.parameters()), "torch": torch.__version__,
                 "machine": f"{platform.machine()} {args.device}, {args.threads} thread(s)",
                 "finished": dt.datetime.now().isoformat(timespec="seconds")}
