@@ -5,8 +5,8 @@ Progressive growing (Karras et al. 2018) from the shipped 64 px generator: its l
 added beside its RGB layer as a residual: out = tanh(up2(rgb64_logits) + block(h32)), with the
 block's last convolution starting at zero, so step 0 paints exactly the shipped faces enlarged and
 the block learns the detail a 128 px discriminator asks for. With `--base sr` the residual is added
-to the 64 px face as the print enlarger (portrait_sr, frozen) draws it at 128 px instead, so step 0
-is the face as sharp as the app used to print it. The discriminator is a DCGAN one at
+to the 64 px face as the print enlarger (portrait_sr, frozen) draws it, reduced to 128 px, so step
+0 is the face as sharp as the app prints it. The discriminator is a DCGAN one at
 128 px (batch norm, non-saturating loss, DiffAugment colour + translation), trained from scratch.
 
 Quality figure (every checkpoint): KID between the held-out KaoKore faces and 500 generated ones
@@ -386,8 +386,9 @@ def grown_from_onnx(onnx_path: Path) -> GrownGenerator:
     statistics read back from the ONNX file (stored as float16 there, so exactly the weights
     ONNX Runtime runs), its shape from the kaokore_gan.json beside it. The exporter merges
     initializers that hold equal values (a zero bias and a zero running mean; the others become
-    Identity nodes), so the tensors are found through the graph: the n-th Conv / ConvTranspose / BatchNormalization node feeds the
-    n-th such module (the modules are registered in the order forward runs them)."""
+    Identity nodes), so the tensors are found through the graph: the n-th Conv, ConvTranspose or
+    BatchNormalization node feeds the n-th such module (they are registered in the order forward
+    runs them)."""
     import onnx
     from onnx import numpy_helper
 
