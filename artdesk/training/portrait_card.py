@@ -151,13 +151,15 @@ def print_comparison(out: Path, before: Path, after: Path, seeds=SHEET_SEEDS, cr
     from artdesk.engines.progress import run_to_end
     from artdesk.runtime.models import open_session
 
+    seeds = list(seeds)
+    crop_seed = crop_seed if crop_seed in seeds else seeds[0]
     figures, crops = {}, []
     for label, folder in (("before", before), ("after", after)):
         gen = open_session(portrait.MODEL_ID, directory=folder)
         picker = open_session(portrait.PICKER_ID, directory=folder)
         steering = portrait.picker_steering(portrait.latent_size(gen), folder)
         enlarger = open_session(portrait.ENLARGER_ID, directory=folder)
-        faces = run_to_end(portrait.paint_portraits(list(seeds), VARIATION, session=gen, pick=True, picker=picker,
+        faces = run_to_end(portrait.paint_portraits(seeds, VARIATION, session=gen, pick=True, picker=picker,
                                                     steering=steering))
         values = []
         for seed, face in zip(seeds, faces):

@@ -179,8 +179,9 @@ def crop_png(net: Enlarger, face_u8: np.ndarray, path: Path, box: int = 96) -> N
 def loss_text(tr: dict) -> str:
     if not tr.get("perceptual"):
         return "L1 loss"
-    return (f"L1 + {tr['perceptual']} x the perceptual distance below (a fine-tune of {tr.get('from_onnx', 'a')} "
-            "trained with L1 alone: the VGG term asks for the originals' edges and texture, which L1 averages away)")
+    start = f"; fine-tuned from {tr['from_onnx']}" if tr.get("from_onnx") else ""
+    return (f"L1 + {tr['perceptual']} x the perceptual distance below (the VGG term asks for the originals' edges "
+            f"and texture, which L1 averages away{start})")
 
 
 def card(meta: dict) -> str:
