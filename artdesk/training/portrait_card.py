@@ -149,7 +149,7 @@ def print_comparison(out: Path, before: Path, after: Path, seeds=SHEET_SEEDS, cr
     face, before left."""
     from artdesk.engines import portrait
     from artdesk.engines.progress import run_to_end
-    from artdesk.runtime.models import open_session
+    from artdesk.runtime.models import ModelError, open_session
 
     seeds = list(seeds)
     crop_seed = crop_seed if crop_seed in seeds else seeds[0]
@@ -158,7 +158,10 @@ def print_comparison(out: Path, before: Path, after: Path, seeds=SHEET_SEEDS, cr
         gen = open_session(portrait.MODEL_ID, directory=folder)
         picker = open_session(portrait.PICKER_ID, directory=folder)
         steering = portrait.picker_steering(portrait.latent_size(gen), folder)
-        enlarger = open_session(portrait.ENLARGER_ID, directory=folder)
+        try:
+            enlarger = open_session(portrait.ENLARGER_ID, directory=folder)
+        except ModelError:  # a folder without the enlarger prints with Lanczos all the way, as the app does
+            enlarger = None
         faces = run_to_end(portrait.paint_portraits(seeds, VARIATION, session=gen, pick=True, picker=picker,
                                                     steering=steering))
         values = []
@@ -166,7 +169,7 @@ def print_comparison(out: Path, before: Path, after: Path, seeds=SHEET_SEEDS, cr
             printed = portrait.upscale(face, print_size, "smooth", enlarger=enlarger)
             values.append(sharpness(printed))
             if seed == crop_seed:
-                cy, cx, half = int(print_size * 0.46), int(print_size * 0.5), 400
+                cy, cx, half = int(print_size * 0.46), int(print_size * 0.5), print_size * 400 // 2304
                 crops.append(printed[cy - half:cy + half, cx - half:cx + half, :3])
         figures[label] = {"side": int(faces[0].shape[0]), "sharpness": round(float(np.mean(values)), 4)}
     gap = np.full((crops[0].shape[0], 8, 3), 255, np.uint8)

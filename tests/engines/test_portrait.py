@@ -528,3 +528,29 @@ def test_a_checkpoint_keeps_the_anchor_for_a_resume():
     assert resumed.anchor_g is not None and resumed.args.anchor == 10
     assert all(torch.equal(a, b) for a, b in zip(resumed.anchor_g.state_dict().values(), t.anchor_g.state_dict().values()))
     assert "anchor_g" not in Trainer(parse_args([])).state()
+
+
+def test_print_comparison_measures_each_folders_own_prints(portrait_models, tmp_path):
+    """portrait_card --before: the same seeds printed from two models folders, each with its own
+    generator and enlarger; the same folder twice gives the same figure, and a folder without the
+    enlarger (Lanczos all the way) prints softer."""
+    pytest.importorskip("torch", reason="the card script lives in artdesk.training")
+    import shutil
+
+    if not (portrait_models / "portrait" / "kaokore_sr.onnx").is_file():
+        pytest.skip("models/portrait/kaokore_sr.onnx is not there yet")
+    from artdesk.training import portrait_card
+
+    same = portrait_card.print_comparison(tmp_path / "same.png", portrait_models, portrait_models, seeds=[2, 5],
+                                          print_size=512)
+    assert same["before"] == same["after"] and same["after"]["side"] in (64, 128)
+    with Image.open(tmp_path / "same.png") as im:
+        assert im.size == (2 * 176 + 8, 176)  # two 100% crops (800 px of a 2,304 px print), side by side
+    lanczos = tmp_path / "lanczos"
+    shutil.copytree(portrait_models, lanczos)
+    manifest = json.loads((lanczos / "manifest.json").read_text())
+    manifest["models"] = [e for e in manifest["models"] if e["id"] != portrait.ENLARGER_ID]
+    (lanczos / "manifest.json").write_text(json.dumps(manifest))
+    softer = portrait_card.print_comparison(tmp_path / "soft.png", lanczos, portrait_models, seeds=[2, 5],
+                                            print_size=512)
+    assert softer["before"]["sharpness"] < softer["after"]["sharpness"]
