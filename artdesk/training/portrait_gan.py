@@ -540,14 +540,19 @@ def checkpoint(t: Trainer, faces: dict, feat_net: RandomFeatures, real_feats: np
         f"{time.perf_counter() - started:.1f} s")
 
 
-def state_from_onnx(path: Path) -> dict[str, torch.Tensor]:
-    """The shipped 64 px generator's weights (and batch-norm statistics) from its ONNX file."""
+def onnx_initializers(path: Path) -> dict[str, torch.Tensor]:
+    """Every initializer of an ONNX file as a float32 tensor, by name (the weights of a module
+    exported under its parameters' names)."""
     import onnx
     from onnx import numpy_helper
 
-    model = onnx.load(str(path))
-    st = {i.name: torch.from_numpy(numpy_helper.to_array(i).astype(np.float32).copy())
-          for i in model.graph.initializer if i.name.startswith("net.")}
+    return {i.name: torch.from_numpy(numpy_helper.to_array(i).astype(np.float32).copy())
+            for i in onnx.load(str(path)).graph.initializer}
+
+
+def state_from_onnx(path: Path) -> dict[str, torch.Tensor]:
+    """The shipped 64 px generator's weights (and batch-norm statistics) from its ONNX file."""
+    st = {name: t for name, t in onnx_initializers(path).items() if name.startswith("net.")}
     for name in [k for k in st if k.endswith("running_var")]:
         st[name.replace("running_var", "num_batches_tracked")] = torch.tensor(0)
     return st

@@ -41,7 +41,7 @@ from artdesk.atomic import atomic_file
 from artdesk.paths import models_dir
 from artdesk.training.manifest import sha256_of, write_manifest_entries
 from artdesk.training.portrait_gan import (LICENCE, MODEL_ID, Discriminator, Generator, TrainerState, diff_augment,
-                                           grid_png, kaokore_dir, kid, load_faces, parse_policy, run_deadline,
+                                           grid_png, kaokore_dir, kid, load_faces, onnx_initializers, parse_policy, run_deadline,
                                            run_log, run_training, state_from_onnx,
                                            to_float)
 
@@ -132,13 +132,8 @@ class GrownGenerator(nn.Module):
 
     def load_sr(self, onnx_path: Path) -> None:
         """The enlarger's weights from its ONNX file (models/portrait/kaokore_sr.onnx)."""
-        import onnx
-        from onnx import numpy_helper
-
         assert self.sr is not None
-        st = {i.name: torch.from_numpy(numpy_helper.to_array(i).astype(np.float32).copy())
-              for i in onnx.load(str(onnx_path)).graph.initializer}
-        self.sr.load_state_dict(st)
+        self.sr.load_state_dict(onnx_initializers(onnx_path))
 
     def logits64(self, z: torch.Tensor) -> torch.Tensor:
         """The 64 px layers alone: the logits the 64 px model tanh's."""
@@ -427,11 +422,13 @@ def grown_from_onnx(onnx_path: Path) -> GrownGenerator:
     return g.eval()
 
 
-def _is_grown(onnx_path: Path) -> bool:
+def _grown_meta(onnx_path: Path) -> dict | None:
+    """The description beside a generator's ONNX file when it is a grown (128 px) one, else None."""
     try:
-        return json.loads(onnx_path.with_suffix(".json").read_text("utf-8")).get("kind") == "dcgan-grown"
-    except (OSError, ValueError, AttributeError):
-        return False
+        meta = json.loads(onnx_path.with_suffix(".json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) and meta.get("kind") == "dcgan-grown" else None
 
 
 def write_onnx(g: nn.Module, path: Path) -> None:
@@ -740,11 +737,12 @@ def main(argv=None) -> int:
             setattr(args, key, st["args"][key])
     source = args.from_onnx or out_dir / "kaokore_gan.onnx"
     grown = None
-    if st is None and args.start_snapshot is None and _is_grown(source):
+    grown_meta = _grown_meta(source) if st is None and args.start_snapshot is None else None
+    if grown_meta is not None:
         # the shipped generator is already a 128 px one: this run fine-tunes it (a fresh machine
         # carries on from what is committed instead of growing the 64 px model again)
         grown = grown_from_onnx(source)
-        for key, value in json.loads(source.with_suffix(".json").read_text("utf-8"))["hparams"].items():
+        for key, value in grown_meta["hparams"].items():
             if key in ("zdim", "ngf", "c1", "c2", "up", "trunk", "base"):
                 setattr(args, key, value)
     t = Trainer(args)

@@ -39,7 +39,7 @@ from PIL import Image
 from artdesk.atomic import atomic_file
 from artdesk.paths import models_dir
 from artdesk.training.manifest import sha256_of, write_manifest_entries
-from artdesk.training.portrait_gan import kaokore_dir, load_faces
+from artdesk.training.portrait_gan import kaokore_dir, load_faces, onnx_initializers
 
 MODEL_ID = "portrait/kaokore_sr"
 LICENCE = "CC BY-SA 4.0 (weights, shared alike; trained on KaoKore)"
@@ -270,11 +270,7 @@ def main(argv=None) -> int:
         step, wall = st["step"], st["wall_s"]
         log(f"resumed at step {step}")
     elif args.from_onnx is not None:
-        import onnx
-        from onnx import numpy_helper
-
-        net.load_state_dict({i.name: torch.from_numpy(numpy_helper.to_array(i).astype(np.float32).copy())
-                             for i in onnx.load(str(args.from_onnx)).graph.initializer})
+        net.load_state_dict(onnx_initializers(args.from_onnx))
         log(f"weights from {args.from_onnx}")
     vgg = Perceptual().to(args.device) if args.perceptual > 0 else None
     if vgg is not None:

@@ -164,6 +164,20 @@ def test_diffaugment_policy_parts():
     assert moved.shape == x.shape
 
 
+def assert_rebuilds_from_onnx(path, meta, session, z):
+    """portrait_grow.grown_from_onnx, given `meta` as the description beside `path`, paints what
+    ONNX Runtime's `session` of that file paints for the latents `z` (a torch tensor)."""
+    import torch
+
+    from artdesk.training import portrait_grow
+
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    rebuilt = portrait_grow.grown_from_onnx(path)
+    with torch.no_grad():
+        again = rebuilt(z).numpy()
+    assert np.abs(session.run(None, {"z": z.numpy()})[0] - again).max() < 1e-4
+
+
 def test_grown_generator_starts_as_the_64px_model_and_exports_at_128(tmp_path):
     torch = pytest.importorskip("torch", reason="torch (the `train` extra) is not installed")
     pytest.importorskip("onnx", reason="onnx is needed by torch's exporter")
@@ -197,11 +211,7 @@ def test_grown_generator_starts_as_the_64px_model_and_exports_at_128(tmp_path):
     # the torch module rebuilt from that file (a fresh clone's bench baseline and fine-tune start)
     # is exactly what ONNX Runtime runs: the float16 weights and the batch-norm statistics
     meta = {"kind": "dcgan-grown", "zdim": 16, "hparams": {"ngf": 8, "c1": 8, "c2": 4, "up": "resize", "trunk": "deconv"}}
-    path.with_suffix(".json").write_text(json.dumps(meta))
-    rebuilt = portrait_grow.grown_from_onnx(path)
-    with torch.no_grad():
-        again = rebuilt(z).numpy()
-    assert np.abs(session.run(None, {"z": z.numpy()})[0] - again).max() < 1e-4
+    assert_rebuilds_from_onnx(path, meta, session, z)
     path.with_suffix(".json").write_text(json.dumps({**meta, "kind": "dcgan"}))
     with pytest.raises(ValueError, match="not a grown 128 px generator"):
         portrait_grow.grown_from_onnx(path)
@@ -230,12 +240,7 @@ def test_a_grown_generator_on_the_enlarger_starts_as_the_64px_faces_enlarged_and
     path.write_bytes(portrait_grow.onnx_bytes(grown))
     meta = {"kind": "dcgan-grown", "zdim": 16,
             "hparams": {"ngf": 8, "c1": 8, "c2": 4, "up": "resize", "trunk": "deconv", "base": "sr"}}
-    path.with_suffix(".json").write_text(json.dumps(meta))
-    rebuilt = portrait_grow.grown_from_onnx(path)
-    session = runtime_models.open_onnx_file(path, "CPUExecutionProvider")
-    with torch.no_grad():
-        again = rebuilt(z).numpy()
-    assert np.abs(session.run(None, {"z": z.numpy()})[0] - again).max() < 1e-4
+    assert_rebuilds_from_onnx(path, meta, runtime_models.open_onnx_file(path, "CPUExecutionProvider"), z)
     with pytest.raises(ValueError, match="Unknown base"):
         portrait_grow.GrownGenerator(zdim=16, ngf=8, c1=8, c2=4, base_kind="bicubic")
 
