@@ -87,7 +87,11 @@ def generation(seed: int, variation: float, mode: str, signed: bool, walk: dict 
     gen = {"engine": "portrait", "model": portrait.MODEL_ID, "seed": int(seed),
            "variation": round(float(variation), 4), "upscale": mode, "signed": bool(signed)}
     if pick:
-        gen["pick"] = {"model": portrait.PICKER_ID, "of": portrait.PICK_POOL}
+        picked: dict = {"model": portrait.PICKER_ID, "of": portrait.PICK_POOL}
+        shift = portrait.steering_in_use()
+        if shift is not None:  # the candidates were moved toward clearer faces first
+            picked["steer"] = shift
+        gen["pick"] = picked
     if walk:
         gen["walk"] = dict(walk)
     return gen

@@ -114,6 +114,18 @@ def picker_steering(zdim: int, directory=None) -> tuple[np.ndarray, float] | Non
     return (direction / np.linalg.norm(direction)).astype(np.float32), shift
 
 
+def steering_in_use(directory: Path | None = None) -> float | None:
+    """The shift by which picking with the installed models moves each candidate (`picker_steering`
+    for the installed generator), or None when it steers nothing, for the placed face's record."""
+    from artdesk.runtime.models import ModelError, open_session
+
+    try:  # the session is cached: the one that painted the face
+        found = picker_steering(latent_size(open_session(MODEL_ID, directory=directory)), directory)
+    except ModelError:
+        return None
+    return None if found is None else round(float(found[1]), 4)
+
+
 def open_picker(session=None):
     """The face picker's onnxruntime session (from the manifest unless one is given); its errors
     say how to paint without it."""

@@ -178,6 +178,16 @@ def print_comparison(out: Path, before: Path, after: Path, seeds=SHEET_SEEDS, cr
 
 
 def _generator_lines(meta: dict, tr: dict, hp: dict) -> list[str]:
+    if hp.get("base") == "sr":
+        block = ("no 128 px block: its RGB layer was still all zero at the exported step, so the export leaves "
+                 "it out and the faces are exactly the base" if hp.get("residual") is False else
+                 f"plus a residual 128 px block on the 32 px features ({hp['c1']} and {hp['c2']} channels, "
+                 "batch norm, ReLU) whose RGB conv started at zero")
+        return [
+            f"- generator ({tr['g_params']:,} parameters): the 64 px DCGAN generator (z ~ N(0, I) of {meta['zdim']} "
+            "dims -> 4x4 -> transposed 4x4 convolutions with batch norm and ReLU -> 64 px RGB, tanh), frozen, "
+            "then the KaoKore print enlarger (portrait/kaokore_sr, frozen: x4 to 256 px), then 2x2 means to "
+            f"128 px; {block}."]
     if hp.get("trunk") != "resize":
         return [
             f"- generator ({tr['g_params']:,} parameters): the 64 px DCGAN generator (z ~ N(0, I) of {meta['zdim']} "

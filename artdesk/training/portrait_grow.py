@@ -66,7 +66,7 @@ class GrownGenerator(nn.Module):
     "deconv" keeps the shipped layers as they are (the earlier runs)."""
 
     def __init__(self, zdim: int = 128, ngf: int = 64, c1: int = 48, c2: int = 24, up: str = "resize",
-                 trunk: str = "deconv", base_kind: str = "bilinear"):
+                 trunk: str = "deconv", base_kind: str = "bilinear", residual: bool = True):
         super().__init__()
         base = Generator(zdim, ngf, 64)
         self.zdim = zdim
@@ -103,21 +103,28 @@ class GrownGenerator(nn.Module):
             return [nn.Upsample(scale_factor=2.0, mode="bilinear", align_corners=False),
                     nn.Conv2d(cin, cout, 3, 1, 1, bias=False)]
 
-        self.block = nn.Sequential(
+        # residual=False: no 128 px block (a published generator whose block's RGB layer is still
+        # zero paints exactly its base; leaving the block out saves its compute in every Paint)
+        self.block: nn.Module | None = None
+        self.rgb128: nn.Module | None = None
+        if not residual:
+            return
+        block = nn.Sequential(
             *double(ngf, c1), nn.BatchNorm2d(c1), nn.ReLU(True),
             nn.Conv2d(c1, c1, 3, 1, 1, bias=False), nn.BatchNorm2d(c1), nn.ReLU(True),
             *double(c1, c2), nn.BatchNorm2d(c2), nn.ReLU(True),
             nn.Conv2d(c2, c2, 3, 1, 1, bias=False), nn.BatchNorm2d(c2), nn.ReLU(True),
         )
-        self.rgb128 = nn.Conv2d(c2, 3, 3, 1, 1)
-        for m in self.block.modules():
+        rgb128 = nn.Conv2d(c2, 3, 3, 1, 1)
+        for m in block.modules():
             if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
                 nn.init.normal_(m.weight, 0.0, 0.02)
             elif isinstance(m, nn.BatchNorm2d):
                 nn.init.normal_(m.weight, 1.0, 0.02)
                 nn.init.zeros_(m.bias)
-        nn.init.zeros_(self.rgb128.weight)
-        nn.init.zeros_(self.rgb128.bias)
+        nn.init.zeros_(rgb128.weight)
+        nn.init.zeros_(rgb128.bias)
+        self.block, self.rgb128 = block, rgb128
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         h = self.trunk(z.reshape(z.shape[0], self.zdim, 1, 1))
@@ -128,6 +135,8 @@ class GrownGenerator(nn.Module):
             base = 0.5 * torch.log((1.0 + rgb) / (1.0 - rgb))  # atanh, which the ONNX exporter lacks
         else:
             base = F.interpolate(logits, scale_factor=2.0, mode="bilinear", align_corners=False)
+        if self.block is None or self.rgb128 is None:
+            return torch.tanh(base)
         return torch.tanh(base + self.rgb128(self.block(h)))
 
     def load_sr(self, onnx_path: Path) -> None:
@@ -392,7 +401,7 @@ def grown_from_onnx(onnx_path: Path) -> GrownGenerator:
         raise ValueError(f"{onnx_path.name} is not a grown 128 px generator (kind {meta.get('kind')!r}).")
     hp = meta["hparams"]
     g = GrownGenerator(int(meta["zdim"]), int(hp["ngf"]), int(hp["c1"]), int(hp["c2"]), hp["up"], hp["trunk"],
-                       hp.get("base", "bilinear"))
+                       hp.get("base", "bilinear"), bool(hp.get("residual", True)))
     graph = onnx.load(str(onnx_path)).graph
     values = {i.name: numpy_helper.to_array(i).astype(np.float32) for i in graph.initializer}
     for node in graph.node:  # float16 weights' casts and merged initializers' Identity aliases
@@ -592,11 +601,51 @@ def load_newest_snapshot(path: Path | None = None) -> GrownGenerator:
     return load_snapshot(path)[0]
 
 
+def _parts(out_dir: Path, a: dict) -> dict:
+    """Where a grown generator's frozen parts came from, for its card: the 64 px generator's own
+    training record (from the description being replaced, or carried over from an earlier grown
+    one) and, with the enlarger base, the enlarger's."""
+    def record(path: Path) -> dict | None:
+        try:
+            meta = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return meta if isinstance(meta, dict) else None
+
+    out: dict = {}
+    prev = record(out_dir / "kaokore_gan.json") or {}
+    if prev.get("kind") == "dcgan" and isinstance(prev.get("training"), dict):
+        keep = ("script", "steps", "batch", "wall_s", "seed", "finished")
+        out["grown_from"] = {k: prev["training"][k] for k in keep if k in prev["training"]}
+    elif prev.get("kind") == "dcgan-grown" and isinstance(prev.get("training", {}).get("grown_from"), dict):
+        out["grown_from"] = prev["training"]["grown_from"]
+    if a.get("base") == "sr":
+        sr = record(Path(a.get("sr_onnx") or out_dir / "kaokore_sr.onnx").with_suffix(".json")) or {}
+        if isinstance(sr.get("training"), dict):
+            keep = ("script", "steps", "batch", "wall_s", "seed", "finished")
+            out["enlarger"] = {k: sr["training"][k] for k in keep if k in sr["training"]}
+    return out
+
+
+def without_zero_residual(g: GrownGenerator) -> GrownGenerator:
+    """g itself, or, when its 128 px block's RGB layer is all zeros (a run's step 0: the block adds
+    nothing), the same generator without the block, which paints the same faces for less."""
+    if g.rgb128 is None or any(bool(p.detach().any()) for p in g.rgb128.parameters()):
+        return g
+    lean = GrownGenerator(g.zdim, g.ngf, base_kind=g.base_kind, trunk=g.trunk_kind, residual=False,
+                          c1=1, c2=1, up="resize")
+    missing, unexpected = lean.load_state_dict(g.state_dict(), strict=False)
+    assert not missing and all(k.startswith(("block.", "rgb128.")) for k in unexpected)
+    return lean.eval()
+
+
 def publish(snapshot: Path, out_dir: Path, history: list[dict], log) -> None:
     """The EMA generator of a snapshot as models/portrait/kaokore_gan.onnx + json + manifest entry."""
     g, st = load_snapshot(snapshot)
     a = st["args"]
     onnx_path = out_dir / "kaokore_gan.onnx"
+    parts = _parts(out_dir, a)  # read before the generator's description is replaced
+    g = without_zero_residual(g)
     write_onnx(g, onnx_path)
     hist = [h for h in history if h["step"] <= st["step"]]
     training = {
@@ -607,6 +656,7 @@ def publish(snapshot: Path, out_dir: Path, history: list[dict], log) -> None:
         "kid_vgg_floor_x1000": round(hist[-1]["kid_floor"] * 1000, 3) if hist else None,
         "g_params": sum(p.numel() for p in g.parameters()), "torch": torch.__version__,
         **({"distil": a["distil"]} if a.get("distil") else {}),
+        **parts,
         "machine": f"{platform.machine()} {a['device']}, {a['threads']} thread(s)",
         "finished": dt.datetime.now().isoformat(timespec="seconds"),
         "snapshot": (str(snapshot.resolve().relative_to(ROOT)) if snapshot.resolve().is_relative_to(ROOT)
@@ -620,7 +670,8 @@ def publish(snapshot: Path, out_dir: Path, history: list[dict], log) -> None:
             "licence": LICENCE,
             "hparams": {**{k: a.get(k, "deconv") for k in ("zdim", "ngf", "c1", "c2", "up", "trunk", "ndf", "batch",
                                                            "lr_g", "lr_d", "trunk_lr", "betas", "ema", "augment")},
-                        "anchor": a.get("anchor", 0.0), "base": a.get("base", "bilinear")},
+                        "anchor": a.get("anchor", 0.0), "base": a.get("base", "bilinear"),
+                        "residual": g.block is not None},
             "training": training}
     with atomic_file(out_dir / "kaokore_gan.json") as fh:
         fh.write((json.dumps(meta, indent=1) + "\n").encode())
@@ -767,8 +818,10 @@ def main(argv=None) -> int:
                 args.distil = snap["args"]["distil"]
             log(f"generator from the EMA snapshot {args.start_snapshot} (step {snap['step']})")
         elif grown is not None:
-            t.g.load_state_dict(grown.state_dict())
-            t.g_ema.load_state_dict(grown.state_dict())
+            # a published generator without its block (it was still zero) gets this run's new one
+            for m in (t.g, t.g_ema):
+                missing, _ = m.load_state_dict(grown.state_dict(), strict=grown.block is not None)
+                assert all(k.startswith(("block.", "rgb128.")) for k in missing)
             log(f"generator from the published 128 px {source} (its float16 weights)")
         else:
             if t.g.sr is not None:

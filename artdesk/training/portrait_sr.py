@@ -123,6 +123,28 @@ class Perceptual(nn.Module):
         return total / 4
 
 
+class PatchCritic(nn.Module):
+    """The adversarial term's discriminator (--adversarial; SRGAN, Ledig et al. 2017, with a patch
+    output as pix2pix's): RGB 0..1 crops -> one logit per 8x8 px cell, spectral norm throughout."""
+
+    def __init__(self, ch: int = 32):
+        super().__init__()
+        sn = nn.utils.spectral_norm
+
+        def act() -> nn.Module:
+            return nn.LeakyReLU(0.2, True)
+
+        self.net = nn.Sequential(
+            sn(nn.Conv2d(3, ch, 3, 1, 1)), act(),
+            sn(nn.Conv2d(ch, 2 * ch, 4, 2, 1)), act(),
+            sn(nn.Conv2d(2 * ch, 4 * ch, 4, 2, 1)), act(),
+            sn(nn.Conv2d(4 * ch, 4 * ch, 4, 2, 1)), act(),
+            sn(nn.Conv2d(4 * ch, 1, 3, 1, 1)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x * 2.0 - 1.0)
+
+
 def evaluate(net: nn.Module, held_u8: torch.Tensor, perceptual: Perceptual | None, batch: int = 64) -> dict:
     net = net.eval()
     psnr_net, psnr_lz, p_net, p_lz, n = 0.0, 0.0, 0.0, 0.0, 0
@@ -240,6 +262,11 @@ def main(argv=None) -> int:
     p.add_argument("--resume", action="store_true")
     p.add_argument("--perceptual", type=float, default=0.0,
                    help="weight of the VGG perceptual distance added to the L1 loss (0: L1 alone)")
+    p.add_argument("--adversarial", type=float, default=0.0,
+                   help="weight of a patch discriminator's non-saturating loss added to the L1 loss (0: none)")
+    p.add_argument("--d-warm", type=int, default=100,
+                   help="with --adversarial: steps that train the discriminator alone first")
+    p.add_argument("--lr-d", type=float, default=1e-4)
     p.add_argument("--from-onnx", type=Path, default=None,
                    help="a fresh run starts from these weights (e.g. the shipped kaokore_sr.onnx) instead of at random")
     p.add_argument("--export-only", action="store_true")
@@ -262,11 +289,16 @@ def main(argv=None) -> int:
     train, held = faces["train"], faces["held_out"]
     net = Enlarger(args.channels, args.blocks).to(args.device)
     opt = torch.optim.Adam(net.parameters(), args.lr)
+    critic = PatchCritic().to(args.device) if args.adversarial > 0 else None
+    opt_d = torch.optim.Adam(critic.parameters(), args.lr_d, betas=(0.5, 0.999)) if critic is not None else None
     step, wall = 0, 0.0
     if args.resume or args.export_only:
         st = torch.load(ckpt / "last.pt", map_location="cpu", weights_only=False)
         net.load_state_dict(st["net"])
         opt.load_state_dict(st["opt"])
+        if critic is not None and opt_d is not None and "critic" in st:
+            critic.load_state_dict(st["critic"])
+            opt_d.load_state_dict(st["opt_d"])
         step, wall = st["step"], st["wall_s"]
         log(f"resumed at step {step}")
     elif args.from_onnx is not None:
@@ -279,7 +311,9 @@ def main(argv=None) -> int:
     def save() -> None:
         buf = io.BytesIO()
         torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "step": step, "wall_s": wall,
-                    "args": vars(args)}, buf)
+                    "args": vars(args),
+                    **({"critic": critic.state_dict(), "opt_d": opt_d.state_dict()}
+                       if critic is not None and opt_d is not None else {})}, buf)
         with atomic_file(ckpt / "last.pt") as fh:
             fh.write(buf.getvalue())
 
@@ -287,7 +321,8 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(SEED + step)
     last = time.time()
     c, s = args.crop, args.crop * SCALE
-    losses = []
+    losses: list[float] = []
+    d_losses: list[float] = []
     while not args.export_only and step < args.steps and time.time() < deadline:
         t0 = time.time()
         for g in opt.param_groups:
@@ -301,6 +336,16 @@ def main(argv=None) -> int:
         loss = F.l1_loss(sr, hr)
         if vgg is not None:
             loss = loss + args.perceptual * vgg.distance(sr, hr).mean()
+        if critic is not None and opt_d is not None:
+            d_loss = F.softplus(critic(sr.detach())).mean() + F.softplus(-critic(hr)).mean()
+            opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            opt_d.step()
+            d_losses.append(float(d_loss.detach()))
+            if step >= args.d_warm:  # the critic learns alone first
+                critic.requires_grad_(False)
+                loss = loss + args.adversarial * F.softplus(-critic(sr)).mean()
+                critic.requires_grad_(True)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -308,8 +353,9 @@ def main(argv=None) -> int:
         wall += time.time() - t0
         losses.append(float(loss.detach()))
         if step % 100 == 0:
-            log(f"step {step} loss {np.mean(losses):.4f} {wall / step:.3f} s/step")
-            losses = []
+            d_text = f" loss_D {np.mean(d_losses):.3f}" if d_losses else ""
+            log(f"step {step} loss {np.mean(losses):.4f}{d_text} {wall / step:.3f} s/step")
+            losses, d_losses = [], []
         if time.time() - last > args.ckpt_minutes * 60:
             save()
             last = time.time()
@@ -326,6 +372,7 @@ def main(argv=None) -> int:
     training = {"script": "python -m artdesk.training.portrait_sr", "train_images": int(len(train)),
                 "steps": step, "wall_s": round(wall, 1), "batch": args.batch, "lr": args.lr, "seed": SEED,
                 **({"perceptual": args.perceptual} if args.perceptual > 0 else {}),
+                **({"adversarial": args.adversarial} if args.adversarial > 0 else {}),
                 **({"from_onnx": args.from_onnx.name} if args.from_onnx is not None else {}),
                 "params": sum(p.numel() for p in net.parameters()), "torch": torch.__version__,
                 "machine": f"{platform.machine()} {args.device}, {args.threads} thread(s)",

@@ -241,6 +241,20 @@ def test_a_grown_generator_on_the_enlarger_starts_as_the_64px_faces_enlarged_and
     meta = {"kind": "dcgan-grown", "zdim": 16,
             "hparams": {"ngf": 8, "c1": 8, "c2": 4, "up": "resize", "trunk": "deconv", "base": "sr"}}
     assert_rebuilds_from_onnx(path, meta, runtime_models.open_onnx_file(path, "CPUExecutionProvider"), z)
+
+    # published at step 0 the block adds nothing (its RGB layer is zero): it is left out, same faces
+    lean = portrait_grow.without_zero_residual(grown)
+    assert lean.block is None and lean.rgb128 is None
+    assert sum(p.numel() for p in lean.parameters()) < sum(p.numel() for p in grown.parameters())
+    with torch.no_grad():
+        assert (lean(z) - got).abs().max() < 1e-6
+    lean_path = tmp_path / "grown_sr_lean.onnx"
+    lean_path.write_bytes(portrait_grow.onnx_bytes(lean))
+    lean_meta = {**meta, "hparams": {**meta["hparams"], "residual": False}}
+    assert_rebuilds_from_onnx(lean_path, lean_meta, runtime_models.open_onnx_file(lean_path, "CPUExecutionProvider"), z)
+    with torch.no_grad():  # a trained block is kept
+        grown.rgb128.bias.fill_(0.01)
+    assert portrait_grow.without_zero_residual(grown) is grown
     with pytest.raises(ValueError, match="Unknown base"):
         portrait_grow.GrownGenerator(zdim=16, ngf=8, c1=8, c2=4, base_kind="bicubic")
 
@@ -435,6 +449,8 @@ def test_a_damaged_steering_is_refused_with_a_sentence(portrait_models, tmp_path
     for sha, steers in ((meta["steer"]["generator_sha256"], True), ("0" * 64, False)):
         install({**meta, "steer": {**meta["steer"], "generator_sha256": sha}})
         assert (portrait.picker_steering(128, folder) is not None) == steers
+        # and a placed face's record says whether its candidates were steered
+        assert portrait.steering_in_use(folder) == (meta["steer"]["shift"] if steers else None)
 
 
 def paint_latents(session, z):

@@ -141,7 +141,8 @@ def test_click_places_one_print_layer_and_undo_removes_it(window, qtbot, tab, mo
     assert crisp.metadata == {"generation": {"engine": "portrait", "model": "portrait/kaokore_gan",
                                              "seed": 5, "variation": 0.8, "upscale": "crisp",
                                              "signed": False,
-                                             "pick": {"model": "portrait/face_picker", "of": portrait.PICK_POOL}}}
+                                             "pick": {"model": "portrait/face_picker", "of": portrait.PICK_POOL,
+                                                      "steer": 2.0}}}  # the shipped picker steers
     x, y, w, h = crisp.rect  # square, a third of the page wide, at the view's centre (issue 16)
     doc = window.document
     cx, cy = window.placement_center()
