@@ -23,7 +23,7 @@ GRID = 9  # a 3x3 grid: seeds seed .. seed + 8
 # (16 px for a 64 px face, 8 px for 128 px), exported nearest.
 PRINT_SIZE = {"smooth": 2304, "crisp": 1024}
 TRAIN_ADVICE = ("Reinstall ArtDesk, or train the model with `artdesk train portrait` (64 px), then "
-                "`artdesk train portrait-grow` (128 px).")
+                "`artdesk train portrait-grow` (128 px; models/portrait/MODEL_CARD.md has the recipe).")
 
 
 def open_generator() -> Any:

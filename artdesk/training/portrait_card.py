@@ -186,8 +186,10 @@ def _generator_lines(meta: dict, tr: dict, hp: dict) -> list[str]:
         return [
             f"- generator ({tr['g_params']:,} parameters): the 64 px DCGAN generator (z ~ N(0, I) of {meta['zdim']} "
             "dims -> 4x4 -> transposed 4x4 convolutions with batch norm and ReLU -> 64 px RGB, tanh), frozen, "
-            "then the KaoKore print enlarger (portrait/kaokore_sr, frozen: x4 to 256 px), then 2x2 means to "
-            f"128 px; {block}."]
+            + ("then the KaoKore print enlarger (portrait/kaokore_sr, frozen: x4 to 256 px), then 2x2 means to 128 px"
+               if hp.get("sr_scale", 4) == 4 else
+               "then a x2 KaoKore refiner (portrait_sr --scale 2: trained on the 64 -> 128 px pairs of real faces, "
+               "frozen) to 128 px") + f"; {block}."]
     if hp.get("trunk") != "resize":
         return [
             f"- generator ({tr['g_params']:,} parameters): the 64 px DCGAN generator (z ~ N(0, I) of {meta['zdim']} "
@@ -312,7 +314,8 @@ def main(argv=None) -> int:
                   + "; ".join(f"{k} ({v['side']} px faces) {v['sharpness']:.3f}" for k, v in figures.items()))
     meta = json.loads((out / "kaokore_gan.json").read_text("utf-8"))
     history = json.loads((out / "kid_history.json").read_text("utf-8"))
-    kid_chart(out / "kid_curve.png", history, history[-1]["kid_floor"])
+    if len(history) > 1:  # a generator published at step 0 (nothing trained at 128 px) has no curve
+        kid_chart(out / "kid_curve.png", history, history[-1]["kid_floor"])
     if args.pictures_only:
         return 0
     readable = [int(s) for s in args.readable.split(",") if s.strip()]

@@ -27,6 +27,7 @@ import copy
 import datetime as dt
 import io
 import json
+import math
 import platform
 import time
 import warnings
@@ -66,7 +67,7 @@ class GrownGenerator(nn.Module):
     "deconv" keeps the shipped layers as they are (the earlier runs)."""
 
     def __init__(self, zdim: int = 128, ngf: int = 64, c1: int = 48, c2: int = 24, up: str = "resize",
-                 trunk: str = "deconv", base_kind: str = "bilinear", residual: bool = True):
+                 trunk: str = "deconv", base_kind: str = "bilinear", residual: bool = True, sr_scale: int = 4):
         super().__init__()
         base = Generator(zdim, ngf, 64)
         self.zdim = zdim
@@ -86,11 +87,15 @@ class GrownGenerator(nn.Module):
         # base "sr": the 64 px face enlarged by the print enlarger (portrait_sr, frozen; x4 then 2x2
         # means), so step 0 paints the faces as sharp as the app enlarged them, instead of bilinear
         # logits (which print softer than the 64 px model through the enlarger: run 6f)
+        # (sr_scale 2: an enlarger trained on 64 -> 128 px pairs, whose output is the face itself)
         self.sr: nn.Module | None = None
+        self.sr_scale = sr_scale
         if base_kind == "sr":
             from artdesk.training.portrait_sr import Enlarger
 
-            self.sr = Enlarger().eval()
+            if sr_scale not in (2, 4):
+                raise ValueError(f"The enlarger base is x2 or x4, not x{sr_scale}.")
+            self.sr = Enlarger(scale=sr_scale).eval()
             self.sr.requires_grad_(False)
         elif base_kind != "bilinear":
             raise ValueError(f"Unknown base {base_kind!r}: use 'bilinear' or 'sr'.")
@@ -130,7 +135,10 @@ class GrownGenerator(nn.Module):
         h = self.trunk(z.reshape(z.shape[0], self.zdim, 1, 1))
         logits = self.rgb64(h)
         if self.sr is not None:
-            rgb = F.avg_pool2d(self.sr((torch.tanh(logits) + 1.0) / 2.0), 2) * 2.0 - 1.0
+            rgb = self.sr((torch.tanh(logits) + 1.0) / 2.0)
+            if self.sr_scale == 4:
+                rgb = F.avg_pool2d(rgb, 2)
+            rgb = rgb * 2.0 - 1.0
             rgb = rgb.clamp(-0.999, 0.999)
             base = 0.5 * torch.log((1.0 + rgb) / (1.0 - rgb))  # atanh, which the ONNX exporter lacks
         else:
@@ -142,7 +150,10 @@ class GrownGenerator(nn.Module):
     def load_sr(self, onnx_path: Path) -> None:
         """The enlarger's weights from its ONNX file (models/portrait/kaokore_sr.onnx)."""
         assert self.sr is not None
-        self.sr.load_state_dict(onnx_initializers(onnx_path))
+        state = onnx_initializers(onnx_path)
+        if enlarger_scale(state) != self.sr_scale:
+            raise ValueError(f"{onnx_path.name} enlarges x{enlarger_scale(state)}, this generator's base x{self.sr_scale}.")
+        self.sr.load_state_dict(state)
 
     def logits64(self, z: torch.Tensor) -> torch.Tensor:
         """The 64 px layers alone: the logits the 64 px model tanh's."""
@@ -156,6 +167,11 @@ class GrownGenerator(nn.Module):
         base.load_state_dict(state)
         self.trunk.load_state_dict(base.net[:-2].state_dict())
         self.rgb64.load_state_dict(base.net[-2].state_dict())
+
+
+def enlarger_scale(state: dict[str, torch.Tensor]) -> int:
+    """An enlarger's factor from its weights: its last conv makes 3 x scale^2 channels."""
+    return int(round(math.sqrt(state["tail.2.weight"].shape[0] / 3)))
 
 
 def _resize_conv(cin: int, cout: int, bias: bool) -> nn.Sequential:
@@ -401,7 +417,7 @@ def grown_from_onnx(onnx_path: Path) -> GrownGenerator:
         raise ValueError(f"{onnx_path.name} is not a grown 128 px generator (kind {meta.get('kind')!r}).")
     hp = meta["hparams"]
     g = GrownGenerator(int(meta["zdim"]), int(hp["ngf"]), int(hp["c1"]), int(hp["c2"]), hp["up"], hp["trunk"],
-                       hp.get("base", "bilinear"), bool(hp.get("residual", True)))
+                       hp.get("base", "bilinear"), bool(hp.get("residual", True)), int(hp.get("sr_scale", 4)))
     graph = onnx.load(str(onnx_path)).graph
     values = {i.name: numpy_helper.to_array(i).astype(np.float32) for i in graph.initializer}
     for node in graph.node:  # float16 weights' casts and merged initializers' Identity aliases
@@ -454,7 +470,8 @@ class Trainer(TrainerState):
         self.args = args
         self.device = args.device
         torch.manual_seed(args.seed)
-        self.g = GrownGenerator(args.zdim, args.ngf, args.c1, args.c2, args.up, args.trunk, args.base)
+        self.g = GrownGenerator(args.zdim, args.ngf, args.c1, args.c2, args.up, args.trunk, args.base,
+                                sr_scale=args.sr_scale)
         self.d = Discriminator(args.ndf, 128, "bn")
         self.g_ema = copy.deepcopy(self.g).eval()
         self.g_ema.requires_grad_(False)
@@ -580,7 +597,7 @@ def load_snapshot(path: Path) -> tuple[GrownGenerator, dict]:
     st = torch.load(path, map_location="cpu", weights_only=False)
     a = st["args"]
     g = GrownGenerator(a["zdim"], a["ngf"], a["c1"], a["c2"], a.get("up", "deconv"), a.get("trunk", "deconv"),
-                       a.get("base", "bilinear"))
+                       a.get("base", "bilinear"), sr_scale=a.get("sr_scale", 4))
     g.load_state_dict(st["g_ema"])
     return g.eval(), st
 
@@ -623,7 +640,9 @@ def _parts(out_dir: Path, a: dict) -> dict:
         sr = record(Path(a.get("sr_onnx") or out_dir / "kaokore_sr.onnx").with_suffix(".json")) or {}
         if isinstance(sr.get("training"), dict):
             keep = ("script", "steps", "batch", "wall_s", "seed", "finished")
-            out["enlarger"] = {k: sr["training"][k] for k in keep if k in sr["training"]}
+            out["enlarger"] = {k: sr["training"][k] for k in keep + ("adversarial", "perceptual", "from_onnx")
+                               if k in sr["training"]}
+            out["enlarger"] |= {"scale": sr.get("scale"), "held_out": sr.get("held_out")}
     return out
 
 
@@ -633,7 +652,7 @@ def without_zero_residual(g: GrownGenerator) -> GrownGenerator:
     if g.rgb128 is None or any(bool(p.detach().any()) for p in g.rgb128.parameters()):
         return g
     lean = GrownGenerator(g.zdim, g.ngf, base_kind=g.base_kind, trunk=g.trunk_kind, residual=False,
-                          c1=1, c2=1, up="resize")
+                          c1=1, c2=1, up="resize", sr_scale=g.sr_scale)
     missing, unexpected = lean.load_state_dict(g.state_dict(), strict=False)
     assert not missing and all(k.startswith(("block.", "rgb128.")) for k in unexpected)
     return lean.eval()
@@ -671,6 +690,7 @@ def publish(snapshot: Path, out_dir: Path, history: list[dict], log) -> None:
             "hparams": {**{k: a.get(k, "deconv") for k in ("zdim", "ngf", "c1", "c2", "up", "trunk", "ndf", "batch",
                                                            "lr_g", "lr_d", "trunk_lr", "betas", "ema", "augment")},
                         "anchor": a.get("anchor", 0.0), "base": a.get("base", "bilinear"),
+                        **({"sr_scale": a.get("sr_scale", 4)} if a.get("base") == "sr" else {}),
                         "residual": g.block is not None},
             "training": training}
     with atomic_file(out_dir / "kaokore_gan.json") as fh:
@@ -728,6 +748,7 @@ def parse_args(argv=None):
                         "face through the print enlarger (frozen)")
     p.add_argument("--sr-onnx", type=Path, default=models_dir() / "portrait" / "kaokore_sr.onnx",
                    help="with --base sr: the enlarger's weights")
+    p.set_defaults(sr_scale=4)  # the enlarger's factor, read from --sr-onnx
     p.add_argument("--ndf", type=int, default=32)
     p.add_argument("--batch", type=int, default=24)
     p.add_argument("--augment", default="color,translation")
@@ -783,8 +804,9 @@ def main(argv=None) -> int:
         st["args"].setdefault("up", "deconv")
         st["args"].setdefault("trunk", "deconv")
         st["args"].setdefault("base", "bilinear")
-        for key in ("zdim", "ngf", "c1", "c2", "up", "trunk", "base", "ndf", "batch", "lr_g", "lr_d", "trunk_lr", "betas", "ema",
-                    "augment", "seed"):
+        st["args"].setdefault("sr_scale", 4)
+        for key in ("zdim", "ngf", "c1", "c2", "up", "trunk", "base", "sr_scale", "ndf", "batch", "lr_g", "lr_d",
+                    "trunk_lr", "betas", "ema", "augment", "seed"):
             setattr(args, key, st["args"][key])
     source = args.from_onnx or out_dir / "kaokore_gan.onnx"
     grown = None
@@ -794,8 +816,10 @@ def main(argv=None) -> int:
         # carries on from what is committed instead of growing the 64 px model again)
         grown = grown_from_onnx(source)
         for key, value in grown_meta["hparams"].items():
-            if key in ("zdim", "ngf", "c1", "c2", "up", "trunk", "base"):
+            if key in ("zdim", "ngf", "c1", "c2", "up", "trunk", "base", "sr_scale"):
                 setattr(args, key, value)
+    elif st is None and args.base == "sr":  # a fresh run on an enlarger: x4 (then 2x2 means) or x2
+        args.sr_scale = enlarger_scale(onnx_initializers(args.sr_onnx))
     t = Trainer(args)
     if st is not None:
         t.load(st)

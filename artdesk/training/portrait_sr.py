@@ -145,14 +145,14 @@ class PatchCritic(nn.Module):
         return self.net(x * 2.0 - 1.0)
 
 
-def evaluate(net: nn.Module, held_u8: torch.Tensor, perceptual: Perceptual | None, batch: int = 64) -> dict:
+def evaluate(net: Enlarger, held_u8: torch.Tensor, perceptual: Perceptual | None, batch: int = 64) -> dict:
     net = net.eval()
     psnr_net, psnr_lz, p_net, p_lz, n = 0.0, 0.0, 0.0, 0.0, 0
     with torch.no_grad():
         for i in range(0, len(held_u8), batch):
             hr = held_u8[i:i + batch].float() / 255
-            lr = shrink(hr)
-            sr, lz = net(lr), lanczos(lr)
+            lr = shrink(hr, net.scale)
+            sr, lz = net(lr), lanczos(lr, net.scale)
             k = len(hr)
             psnr_net += psnr(sr, hr) * k
             psnr_lz += psnr(lz, hr) * k
@@ -199,6 +199,9 @@ def crop_png(net: Enlarger, face_u8: np.ndarray, path: Path, box: int = 96) -> N
 
 
 def loss_text(tr: dict) -> str:
+    if tr.get("adversarial"):
+        return (f"L1 + {tr['adversarial']} x a patch critic's non-saturating loss (SRGAN-style; the critic, "
+                f"spectral-normed, trained alone for the first {tr.get('d_warm', 0):,} steps)")
     if not tr.get("perceptual"):
         return "L1 loss"
     start = f"; fine-tuned from {tr['from_onnx']}" if tr.get("from_onnx") else ""
@@ -262,6 +265,8 @@ def main(argv=None) -> int:
     p.add_argument("--resume", action="store_true")
     p.add_argument("--perceptual", type=float, default=0.0,
                    help="weight of the VGG perceptual distance added to the L1 loss (0: L1 alone)")
+    p.add_argument("--scale", type=int, default=SCALE, choices=(2, 4),
+                   help="4: the print enlarger (32 -> 128 px pairs); 2: 64 -> 128 px pairs (a refiner of 64 px faces)")
     p.add_argument("--adversarial", type=float, default=0.0,
                    help="weight of a patch discriminator's non-saturating loss added to the L1 loss (0: none)")
     p.add_argument("--d-warm", type=int, default=100,
@@ -287,7 +292,7 @@ def main(argv=None) -> int:
 
     faces = load_faces(args.data or kaokore_dir(), 128, FACES_CACHE)
     train, held = faces["train"], faces["held_out"]
-    net = Enlarger(args.channels, args.blocks).to(args.device)
+    net = Enlarger(args.channels, args.blocks, args.scale).to(args.device)
     opt = torch.optim.Adam(net.parameters(), args.lr)
     critic = PatchCritic().to(args.device) if args.adversarial > 0 else None
     opt_d = torch.optim.Adam(critic.parameters(), args.lr_d, betas=(0.5, 0.999)) if critic is not None else None
@@ -320,7 +325,8 @@ def main(argv=None) -> int:
     deadline = time.time() + args.minutes * 60
     rng = np.random.default_rng(SEED + step)
     last = time.time()
-    c, s = args.crop, args.crop * SCALE
+    scale = args.scale
+    c, s = args.crop, args.crop * scale
     losses: list[float] = []
     d_losses: list[float] = []
     while not args.export_only and step < args.steps and time.time() < deadline:
@@ -328,11 +334,11 @@ def main(argv=None) -> int:
         for g in opt.param_groups:
             g["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * step / args.steps))
         idx = rng.integers(0, len(train), args.batch)
-        ys, xs = rng.integers(0, 128 // SCALE - c + 1, (2, args.batch)) * SCALE
+        ys, xs = rng.integers(0, 128 // scale - c + 1, (2, args.batch)) * scale
         hr = torch.stack([train[i, :, y:y + s, x:x + s] for i, y, x in zip(idx, ys, xs)]).float() / 255
         flip = torch.from_numpy(rng.random(args.batch) < 0.5)
         hr = torch.where(flip[:, None, None, None], hr.flip(-1), hr).to(args.device)
-        sr = net.train()(shrink(hr))
+        sr = net.train()(shrink(hr, scale))
         loss = F.l1_loss(sr, hr)
         if vgg is not None:
             loss = loss + args.perceptual * vgg.distance(sr, hr).mean()
@@ -372,15 +378,16 @@ def main(argv=None) -> int:
     training = {"script": "python -m artdesk.training.portrait_sr", "train_images": int(len(train)),
                 "steps": step, "wall_s": round(wall, 1), "batch": args.batch, "lr": args.lr, "seed": SEED,
                 **({"perceptual": args.perceptual} if args.perceptual > 0 else {}),
-                **({"adversarial": args.adversarial} if args.adversarial > 0 else {}),
+                **({"adversarial": args.adversarial, "d_warm": args.d_warm, "lr_d": args.lr_d}
+                   if args.adversarial > 0 else {}),
                 **({"from_onnx": args.from_onnx.name} if args.from_onnx is not None else {}),
                 "params": sum(p.numel() for p in net.parameters()), "torch": torch.__version__,
                 "machine": f"{platform.machine()} {args.device}, {args.threads} thread(s)",
                 "finished": dt.datetime.now().isoformat(timespec="seconds")}
-    meta = {"kind": "super-resolution", "id": MODEL_ID, "scale": SCALE, "channels": args.channels,
+    meta = {"kind": "super-resolution", "id": MODEL_ID, "scale": scale, "channels": args.channels,
             "blocks": args.blocks,
             "input": {"name": "lr", "dtype": "float32", "shape": ["batch", 3, "height", "width"], "range": [0, 1]},
-            "output": {"name": "hr", "dtype": "float32", "shape": ["batch", 3, "4*height", "4*width"],
+            "output": {"name": "hr", "dtype": "float32", "shape": ["batch", 3, f"{scale}*height", f"{scale}*width"],
                        "range": [0, 1]},
             "licence": LICENCE, "training": training, "held_out": {k: round(v, 4) for k, v in ev.items()}}
     with atomic_file(out_dir / "kaokore_sr.json") as fh:

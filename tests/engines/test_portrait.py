@@ -255,6 +255,31 @@ def test_a_grown_generator_on_the_enlarger_starts_as_the_64px_faces_enlarged_and
     with torch.no_grad():  # a trained block is kept
         grown.rgb128.bias.fill_(0.01)
     assert portrait_grow.without_zero_residual(grown) is grown
+
+    # a x2 refiner (trained on 64 -> 128 px pairs) is the base as it is: no 2x2 means; its x2-ness
+    # is read from its weights, and a x4 file is refused for it
+    from artdesk.training import portrait_sr
+
+    x2 = portrait_grow.GrownGenerator(zdim=16, ngf=8, c1=8, c2=4, base_kind="sr", residual=False, sr_scale=2)
+    x2.load_64(small.state_dict())
+    refiner = portrait_sr.Enlarger(ch=40, blocks=4, scale=2).eval()
+    refiner_path = tmp_path / "refiner.onnx"
+    refiner_path.write_bytes(portrait_sr.onnx_bytes(refiner))
+    x2.load_sr(refiner_path)
+    x2.eval()
+    assert portrait_grow.enlarger_scale(x2.sr.state_dict()) == 2
+    with torch.no_grad():
+        expected = refiner((small(z) + 1.0) / 2.0) * 2.0 - 1.0
+        got2 = x2(z)
+    assert got2.shape == (2, 3, 128, 128) and (got2 - expected.clamp(-0.999, 0.999)).abs().max() < 1e-4
+    x2_path = tmp_path / "grown_x2.onnx"
+    x2_path.write_bytes(portrait_grow.onnx_bytes(x2))
+    x2_meta = {**lean_meta, "hparams": {**lean_meta["hparams"], "sr_scale": 2}}
+    assert_rebuilds_from_onnx(x2_path, x2_meta, runtime_models.open_onnx_file(x2_path, "CPUExecutionProvider"), z)
+    x4_path = tmp_path / "enlarger_x4.onnx"
+    x4_path.write_bytes(portrait_sr.onnx_bytes(portrait_sr.Enlarger(scale=4)))
+    with pytest.raises(ValueError, match="enlarges x4"):
+        x2.load_sr(x4_path)
     with pytest.raises(ValueError, match="Unknown base"):
         portrait_grow.GrownGenerator(zdim=16, ngf=8, c1=8, c2=4, base_kind="bicubic")
 
