@@ -27,7 +27,6 @@ import copy
 import datetime as dt
 import io
 import json
-import math
 import platform
 import time
 import warnings
@@ -150,6 +149,8 @@ class GrownGenerator(nn.Module):
     def load_sr(self, onnx_path: Path) -> None:
         """The enlarger's weights from its ONNX file (models/portrait/kaokore_sr.onnx)."""
         assert self.sr is not None
+        from artdesk.training.portrait_sr import enlarger_scale
+
         state = onnx_initializers(onnx_path)
         if enlarger_scale(state) != self.sr_scale:
             raise ValueError(f"{onnx_path.name} enlarges x{enlarger_scale(state)}, this generator's base x{self.sr_scale}.")
@@ -167,11 +168,6 @@ class GrownGenerator(nn.Module):
         base.load_state_dict(state)
         self.trunk.load_state_dict(base.net[:-2].state_dict())
         self.rgb64.load_state_dict(base.net[-2].state_dict())
-
-
-def enlarger_scale(state: dict[str, torch.Tensor]) -> int:
-    """An enlarger's factor from its weights: its last conv makes 3 x scale^2 channels."""
-    return int(round(math.sqrt(state["tail.2.weight"].shape[0] / 3)))
 
 
 def _resize_conv(cin: int, cout: int, bias: bool) -> nn.Sequential:
@@ -819,6 +815,8 @@ def main(argv=None) -> int:
             if key in ("zdim", "ngf", "c1", "c2", "up", "trunk", "base", "sr_scale"):
                 setattr(args, key, value)
     elif st is None and args.base == "sr":  # a fresh run on an enlarger: x4 (then 2x2 means) or x2
+        from artdesk.training.portrait_sr import enlarger_scale
+
         args.sr_scale = enlarger_scale(onnx_initializers(args.sr_onnx))
     t = Trainer(args)
     if st is not None:

@@ -77,6 +77,11 @@ class Enlarger(nn.Module):
         return (base + self.tail(h + self.body(h))).clamp(0.0, 1.0)
 
 
+def enlarger_scale(state: dict[str, torch.Tensor]) -> int:
+    """An enlarger's factor from its weights: its last conv makes 3 x scale^2 channels."""
+    return int(round(math.sqrt(state["tail.2.weight"].shape[0] / 3)))
+
+
 def shrink(hr: torch.Tensor, scale: int = SCALE) -> torch.Tensor:
     """float 0..1 [N, 3, H, W] -> the antialiased bicubic reduction, rounded to 8 bits."""
     lr = F.interpolate(hr, scale_factor=1.0 / scale, mode="bicubic", align_corners=False, antialias=True)
@@ -292,13 +297,17 @@ def main(argv=None) -> int:
 
     faces = load_faces(args.data or kaokore_dir(), 128, FACES_CACHE)
     train, held = faces["train"], faces["held_out"]
+    st = None
+    if args.resume or args.export_only:
+        st = torch.load(ckpt / "last.pt", map_location="cpu", weights_only=False)
+        for key in ("scale", "channels", "blocks"):  # the shape of the network being continued
+            setattr(args, key, st["args"].get(key, getattr(args, key)))
     net = Enlarger(args.channels, args.blocks, args.scale).to(args.device)
     opt = torch.optim.Adam(net.parameters(), args.lr)
     critic = PatchCritic().to(args.device) if args.adversarial > 0 else None
     opt_d = torch.optim.Adam(critic.parameters(), args.lr_d, betas=(0.5, 0.999)) if critic is not None else None
     step, wall = 0, 0.0
-    if args.resume or args.export_only:
-        st = torch.load(ckpt / "last.pt", map_location="cpu", weights_only=False)
+    if st is not None:
         net.load_state_dict(st["net"])
         opt.load_state_dict(st["opt"])
         if critic is not None and opt_d is not None and "critic" in st:
@@ -307,7 +316,10 @@ def main(argv=None) -> int:
         step, wall = st["step"], st["wall_s"]
         log(f"resumed at step {step}")
     elif args.from_onnx is not None:
-        net.load_state_dict(onnx_initializers(args.from_onnx))
+        state = onnx_initializers(args.from_onnx)
+        if enlarger_scale(state) != args.scale:
+            raise SystemExit(f"{args.from_onnx} enlarges x{enlarger_scale(state)}, not x{args.scale} (--scale).")
+        net.load_state_dict(state)
         log(f"weights from {args.from_onnx}")
     vgg = Perceptual().to(args.device) if args.perceptual > 0 else None
     if vgg is not None:

@@ -267,7 +267,7 @@ def test_a_grown_generator_on_the_enlarger_starts_as_the_64px_faces_enlarged_and
     refiner_path.write_bytes(portrait_sr.onnx_bytes(refiner))
     x2.load_sr(refiner_path)
     x2.eval()
-    assert portrait_grow.enlarger_scale(x2.sr.state_dict()) == 2
+    assert portrait_sr.enlarger_scale(x2.sr.state_dict()) == 2
     with torch.no_grad():
         expected = refiner((small(z) + 1.0) / 2.0) * 2.0 - 1.0
         got2 = x2(z)
