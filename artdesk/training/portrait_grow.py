@@ -149,12 +149,9 @@ class GrownGenerator(nn.Module):
     def load_sr(self, onnx_path: Path) -> None:
         """The enlarger's weights from its ONNX file (models/portrait/kaokore_sr.onnx)."""
         assert self.sr is not None
-        from artdesk.training.portrait_sr import enlarger_scale
+        from artdesk.training.portrait_sr import enlarger_state
 
-        state = onnx_initializers(onnx_path)
-        if enlarger_scale(state) != self.sr_scale:
-            raise ValueError(f"{onnx_path.name} enlarges x{enlarger_scale(state)}, this generator's base x{self.sr_scale}.")
-        self.sr.load_state_dict(state)
+        self.sr.load_state_dict(enlarger_state(onnx_path, self.sr_scale))
 
     def logits64(self, z: torch.Tensor) -> torch.Tensor:
         """The 64 px layers alone: the logits the 64 px model tanh's."""
@@ -443,13 +440,19 @@ def grown_from_onnx(onnx_path: Path) -> GrownGenerator:
     return g.eval()
 
 
-def _grown_meta(onnx_path: Path) -> dict | None:
-    """The description beside a generator's ONNX file when it is a grown (128 px) one, else None."""
+def _read_json(path: Path) -> dict | None:
+    """A model description (JSON object), or None when it is missing or not one."""
     try:
-        meta = json.loads(onnx_path.with_suffix(".json").read_text("utf-8"))
+        meta = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
         return None
-    return meta if isinstance(meta, dict) and meta.get("kind") == "dcgan-grown" else None
+    return meta if isinstance(meta, dict) else None
+
+
+def _grown_meta(onnx_path: Path) -> dict | None:
+    """The description beside a generator's ONNX file when it is a grown (128 px) one, else None."""
+    meta = _read_json(onnx_path.with_suffix(".json"))
+    return meta if meta is not None and meta.get("kind") == "dcgan-grown" else None
 
 
 def write_onnx(g: nn.Module, path: Path) -> None:
@@ -618,24 +621,16 @@ def _parts(out_dir: Path, a: dict) -> dict:
     """Where a grown generator's frozen parts came from, for its card: the 64 px generator's own
     training record (from the description being replaced, or carried over from an earlier grown
     one) and, with the enlarger base, the enlarger's."""
-    def record(path: Path) -> dict | None:
-        try:
-            meta = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError):
-            return None
-        return meta if isinstance(meta, dict) else None
-
+    keep = ("script", "steps", "batch", "wall_s", "seed", "finished")
     out: dict = {}
-    prev = record(out_dir / "kaokore_gan.json") or {}
+    prev = _read_json(out_dir / "kaokore_gan.json") or {}
     if prev.get("kind") == "dcgan" and isinstance(prev.get("training"), dict):
-        keep = ("script", "steps", "batch", "wall_s", "seed", "finished")
         out["grown_from"] = {k: prev["training"][k] for k in keep if k in prev["training"]}
     elif prev.get("kind") == "dcgan-grown" and isinstance(prev.get("training", {}).get("grown_from"), dict):
         out["grown_from"] = prev["training"]["grown_from"]
     if a.get("base") == "sr":
-        sr = record(Path(a.get("sr_onnx") or out_dir / "kaokore_sr.onnx").with_suffix(".json")) or {}
+        sr = _read_json(Path(a.get("sr_onnx") or out_dir / "kaokore_sr.onnx").with_suffix(".json")) or {}
         if isinstance(sr.get("training"), dict):
-            keep = ("script", "steps", "batch", "wall_s", "seed", "finished")
             out["enlarger"] = {k: sr["training"][k] for k in keep + ("adversarial", "perceptual", "from_onnx")
                                if k in sr["training"]}
             out["enlarger"] |= {"scale": sr.get("scale"), "held_out": sr.get("held_out")}

@@ -82,6 +82,14 @@ def enlarger_scale(state: dict[str, torch.Tensor]) -> int:
     return int(round(math.sqrt(state["tail.2.weight"].shape[0] / 3)))
 
 
+def enlarger_state(path: Path, scale: int) -> dict[str, torch.Tensor]:
+    """An enlarger's weights from its ONNX file; ValueError when it enlarges by another factor."""
+    state = onnx_initializers(path)
+    if enlarger_scale(state) != scale:
+        raise ValueError(f"{path.name} enlarges x{enlarger_scale(state)}, not x{scale}.")
+    return state
+
+
 def shrink(hr: torch.Tensor, scale: int = SCALE) -> torch.Tensor:
     """float 0..1 [N, 3, H, W] -> the antialiased bicubic reduction, rounded to 8 bits."""
     lr = F.interpolate(hr, scale_factor=1.0 / scale, mode="bicubic", align_corners=False, antialias=True)
@@ -316,10 +324,10 @@ def main(argv=None) -> int:
         step, wall = st["step"], st["wall_s"]
         log(f"resumed at step {step}")
     elif args.from_onnx is not None:
-        state = onnx_initializers(args.from_onnx)
-        if enlarger_scale(state) != args.scale:
-            raise SystemExit(f"{args.from_onnx} enlarges x{enlarger_scale(state)}, not x{args.scale} (--scale).")
-        net.load_state_dict(state)
+        try:
+            net.load_state_dict(enlarger_state(args.from_onnx, args.scale))
+        except ValueError as exc:
+            raise SystemExit(f"{exc} (--scale {args.scale})") from exc
         log(f"weights from {args.from_onnx}")
     vgg = Perceptual().to(args.device) if args.perceptual > 0 else None
     if vgg is not None:
